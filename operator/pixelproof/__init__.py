@@ -1,0 +1,3 @@
+"""pixelproof: progressive rollout of image-generation models on Kubernetes."""
+
+__version__ = "0.1.0"

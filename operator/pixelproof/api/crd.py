@@ -1,0 +1,193 @@
+"""Generate the ModelRollout CRD from the API models.
+
+`python -m pixelproof.api.crd` writes crds/modelrollouts.pixelproof.dev.yaml;
+`--check` exits non-zero when the committed file differs from what the models say."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .base import GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION
+from .golden import GOLDEN_RULES
+from .metrics import METRIC_GATE_RULES, METRICS_RULES
+from .rollout import SPEC_RULES, WEBHOOK_RULES, ModelRolloutSpec
+from .status import RolloutStatus
+from .steps import STEP_RULES
+from .traffic import TRAFFIC_RULES
+
+CRD_FILE = f"{PLURAL}.{GROUP}.yaml"
+DEFAULT_PATH = Path(__file__).resolve().parents[3] / "crds" / CRD_FILE
+
+# CEL rules by the path of the schema node they sit on ("[]" is an array's items).
+RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
+    (): SPEC_RULES,
+    ("traffic",): TRAFFIC_RULES,
+    ("steps", "[]"): STEP_RULES,
+    ("goldenSet",): GOLDEN_RULES,
+    ("metrics",): METRICS_RULES,
+    ("metrics", "gates", "[]"): METRIC_GATE_RULES,
+    ("notifications", "webhook"): WEBHOOK_RULES,
+}
+
+PRINTER_COLUMNS = [
+    {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+    {"name": "Step", "type": "integer", "jsonPath": ".status.currentStep", "description": "Index of the current step (0-based)."},
+    {"name": "Candidate", "type": "integer", "jsonPath": ".status.weights.candidate", "description": "Candidate traffic weight, percent."},
+    {"name": "Verdict", "type": "string", "jsonPath": ".status.lastEvaluation.state", "description": "Last evaluation's verdict."},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+]
+
+_DROP = {"title", "discriminator"}
+
+
+def _resolve(node: Any, defs: dict[str, Any]) -> Any:
+    """Inline $refs and turn pydantic's JSON Schema into a Kubernetes structural schema."""
+    if isinstance(node, list):
+        return [_resolve(n, defs) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        target = copy.deepcopy(defs[node["$ref"].split("/")[-1]])
+        extra = {k: v for k, v in node.items() if k != "$ref"}
+        return _resolve({**target, **extra}, defs)
+    if "anyOf" in node:
+        options = [o for o in node["anyOf"] if o.get("type") != "null"]
+        rest = {k: v for k, v in node.items() if k != "anyOf"}
+        if len(options) == 1:
+            return _resolve({**options[0], **rest}, defs)
+        node = {**rest, "anyOf": options}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROP or key == "$defs":
+            continue
+        if key == "default":
+            if not isinstance(value, dict | list):
+                out[key] = value
+            continue
+        if key == "const":
+            out["enum"] = [value]
+            continue
+        if key == "exclusiveMinimum":
+            out["minimum"] = value
+            out["exclusiveMinimum"] = True
+            continue
+        if key == "exclusiveMaximum":
+            out["maximum"] = value
+            out["exclusiveMaximum"] = True
+            continue
+        if key == "properties":
+            out[key] = {name: _resolve(v, defs) for name, v in value.items()}
+            continue
+        out[key] = _resolve(value, defs)
+    if out.get("additionalProperties") is False:
+        del out["additionalProperties"]
+    if out.get("additionalProperties") is True or out.get("additionalProperties") == {}:
+        del out["additionalProperties"]
+        out["x-kubernetes-preserve-unknown-fields"] = True
+    if "properties" in out or "additionalProperties" in out or out.get("x-kubernetes-preserve-unknown-fields"):
+        out.setdefault("type", "object")
+    if "enum" in out and "type" not in out:
+        out["type"] = "string" if all(isinstance(v, str) for v in out["enum"]) else "number"
+    return out
+
+
+def _structural(model: type[Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(by_alias=True, mode="validation")
+    return dict(_resolve(schema, schema.get("$defs", {})))
+
+
+def _node(schema: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    node = schema
+    for part in path:
+        node = node["items"] if part == "[]" else node["properties"][part]
+    return node
+
+
+def spec_schema() -> dict[str, Any]:
+    schema = _structural(ModelRolloutSpec)
+    for path, rules in RULES.items():
+        _node(schema, path)["x-kubernetes-validations"] = copy.deepcopy(rules)
+    return schema
+
+
+def build_crd() -> dict[str, Any]:
+    status = _structural(RolloutStatus)
+    status["description"] = "Observed state of the rollout; written only by the operator."
+    spec = spec_schema()
+    spec["description"] = "Desired rollout of a candidate image-generation model next to the stable one."
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{PLURAL}.{GROUP}", "labels": {"app.kubernetes.io/name": "pixelproof"}},
+        "spec": {
+            "group": GROUP,
+            "scope": "Namespaced",
+            "names": {
+                "kind": KIND,
+                "listKind": f"{KIND}List",
+                "plural": PLURAL,
+                "singular": SINGULAR,
+                "shortNames": SHORT_NAMES,
+                "categories": ["pixelproof"],
+            },
+            "versions": [
+                {
+                    "name": VERSION,
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "additionalPrinterColumns": PRINTER_COLUMNS,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "description": "A progressive rollout of an image-generation model, gated on image quality and serving metrics.",
+                            "required": ["spec"],
+                            "properties": {
+                                "apiVersion": {"type": "string"},
+                                "kind": {"type": "string"},
+                                "metadata": {"type": "object"},
+                                "spec": spec,
+                                "status": status,
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    }
+
+
+HEADER = "# Generated from the API models by `python -m pixelproof.api.crd`. Do not edit.\n"
+
+
+def render() -> str:
+    return HEADER + yaml.safe_dump(build_crd(), sort_keys=False, width=120)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pixelproof crd", description=__doc__)
+    parser.add_argument("--output", type=Path, default=DEFAULT_PATH)
+    parser.add_argument("--check", action="store_true", help="fail if the file differs from the models")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = args.output.read_text() if args.output.exists() else ""
+        if current != text:
+            print(f"{args.output} is out of date: run `python -m pixelproof.api.crd`", file=sys.stderr)
+            return 1
+        print(f"{args.output} is up to date")
+        return 0
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

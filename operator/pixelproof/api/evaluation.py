@@ -1,0 +1,56 @@
+"""The evaluator's summary: what its Job writes to the pod's termination message.
+
+Kubernetes keeps at most 4096 bytes of a termination message, so the summary is
+compact by construction; per-item scores live in the full report it points to."""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import Field
+
+from .base import StatusModel
+
+TERMINATION_MESSAGE_LIMIT = 4096
+SummaryVerdict = Literal["pass", "fail", "inconclusive"]
+
+
+class GateVerdict(StatusModel):
+    name: str
+    verdict: SummaryVerdict
+    value: float | None = None
+    threshold: str | None = None
+    reason: str = ""
+
+
+class EvaluationSummary(StatusModel):
+    verdict: SummaryVerdict
+    reason: str = ""
+    gates: list[GateVerdict] = Field(default_factory=list)
+    scores: dict[str, float] = Field(default_factory=dict)
+    items: int = 0
+    failed_items: list[str] = Field(default_factory=list)
+    backbone: str | None = None
+    report: str | None = None
+    duration_seconds: float | None = None
+
+    def to_termination_message(self) -> str:
+        """JSON within the termination-message limit, dropping detail before it drops the verdict."""
+        doc = self.to_wire()
+        text = json.dumps(doc, separators=(",", ":"))
+        for trim in ("failedItems", "scores"):
+            if len(text.encode()) <= TERMINATION_MESSAGE_LIMIT:
+                break
+            doc.pop(trim, None)
+            text = json.dumps(doc, separators=(",", ":"))
+        while len(text.encode()) > TERMINATION_MESSAGE_LIMIT and doc.get("gates"):
+            doc["gates"] = [{k: g[k] for k in ("name", "verdict") if k in g} for g in doc["gates"]]
+            text = json.dumps(doc, separators=(",", ":"))
+            if len(text.encode()) > TERMINATION_MESSAGE_LIMIT:
+                doc["gates"] = doc["gates"][: len(doc["gates"]) // 2]
+                text = json.dumps(doc, separators=(",", ":"))
+        if len(text.encode()) > TERMINATION_MESSAGE_LIMIT:
+            doc = {"verdict": doc["verdict"], "reason": str(doc.get("reason", ""))[:3000]}
+            text = json.dumps(doc, separators=(",", ":"))
+        return text

@@ -1,0 +1,108 @@
+"""Metric gates: PromQL templates judged against live serving metrics during the rollout."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .base import ApiModel
+from .durations import Duration
+
+NoDataPolicy = Literal["hold", "fail"]
+
+
+class PrometheusProvider(ApiModel):
+    address: str = Field(pattern=r"^https?://")
+    timeout_seconds: float = Field(default=10, gt=0, le=120)
+
+
+class RelativeToStable(ApiModel):
+    """The same query run for the stable model; the candidate value is judged against a multiple of it."""
+
+    max_ratio: float | None = Field(default=None, gt=0)
+    min_ratio: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> RelativeToStable:
+        if self.max_ratio is None and self.min_ratio is None:
+            raise ValueError("relativeToStable needs maxRatio or minRatio")
+        return self
+
+
+class MetricGate(ApiModel):
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
+    template: str | None = Field(
+        default=None,
+        description="A built-in query template by name; see the README's gate catalogue.",
+    )
+    query: str | None = Field(
+        default=None, description="PromQL with {{variables}}; overrides the template's query."
+    )
+    min: float | None = None
+    max: float | None = None
+    relative_to_stable: RelativeToStable | None = None
+    interval: Duration | None = Field(
+        default=None, description="How often to query; the metrics interval when unset."
+    )
+    failure_limit: int = Field(
+        default=1, ge=1, le=100, description="Consecutive breaches that roll back."
+    )
+    critical: bool = Field(
+        default=False, description="Roll back on the first breach, whatever failureLimit says."
+    )
+    on_no_data: NoDataPolicy = Field(
+        default="hold",
+        description="hold: wait (never promote) until data returns or the progress deadline; fail: count as a breach.",
+    )
+    max_consecutive_errors: int | None = Field(
+        default=None,
+        ge=1,
+        description="Provider errors in a row (Prometheus down) that fail the gate; when unset they hold until the progress deadline.",
+    )
+
+    @model_validator(mode="after")
+    def _has_query_and_bound(self) -> MetricGate:
+        if self.template is None and self.query is None:
+            raise ValueError(f"metric gate {self.name!r} needs a query or a template")
+        if (
+            self.template is None
+            and self.min is None
+            and self.max is None
+            and self.relative_to_stable is None
+        ):
+            raise ValueError(
+                f"metric gate {self.name!r} with its own query needs min, max or relativeToStable"
+            )
+        return self
+
+
+class MetricsSpec(ApiModel):
+    prometheus: PrometheusProvider | None = None
+    interval: Duration = "30s"
+    price_per_gpu_hour: float | None = Field(
+        default=None, ge=0, description="Used by the cost-per-1k-images template."
+    )
+    gates: list[MetricGate] = Field(default_factory=list, max_length=50)
+
+
+METRIC_GATE_RULES = [
+    {
+        "rule": "has(self.query) || has(self.template)",
+        "message": "a metric gate needs a query or a template",
+    },
+    {
+        "rule": "has(self.template) || has(self.min) || has(self.max) || has(self.relativeToStable)",
+        "message": "a metric gate with its own query needs min, max or relativeToStable",
+    },
+]
+METRICS_RULES = [
+    {
+        "rule": "size(self.gates) == 0 || has(self.prometheus)",
+        "message": "metric gates need a metrics provider: set metrics.prometheus",
+    },
+    {
+        "rule": "self.gates.all(g, self.gates.exists_one(h, h.name == g.name))",
+        "message": "metric gate names must be unique",
+    },
+]

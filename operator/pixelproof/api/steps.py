@@ -1,0 +1,61 @@
+"""Rollout steps: shift weight, pause, or evaluate the golden set."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from .base import ApiModel
+from .durations import Duration, parse_duration
+
+
+class PauseStep(ApiModel):
+    """Without a duration the rollout waits for a person to promote."""
+
+    duration: Duration | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.duration is None else parse_duration(self.duration)
+
+
+class EvaluateStep(ApiModel):
+    """Run the evaluator Job against the golden set and gate on its verdict."""
+
+    tags: list[str] = Field(
+        default_factory=list,
+        description="Only golden items with one of these tags; all items when empty.",
+    )
+    max_attempts: int = Field(
+        default=1,
+        ge=1,
+        le=10,
+        description="Runs allowed when a run ends inconclusive (no GPU free, image pull error, deadline).",
+    )
+
+
+class Step(ApiModel):
+    set_weight: int | None = Field(default=None, ge=0, le=100)
+    pause: PauseStep | None = None
+    evaluate: EvaluateStep | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Step:
+        count = sum(x is not None for x in (self.set_weight, self.pause, self.evaluate))
+        if count != 1:
+            raise ValueError("a step must have exactly one of setWeight, pause, evaluate")
+        return self
+
+    def describe(self) -> str:
+        if self.set_weight is not None:
+            return f"setWeight {self.set_weight}"
+        if self.pause is not None:
+            return f"pause {self.pause.duration}" if self.pause.duration else "pause until promoted"
+        return "evaluate"
+
+
+STEP_RULES = [
+    {
+        "rule": "(has(self.setWeight) ? 1 : 0) + (has(self.pause) ? 1 : 0) + (has(self.evaluate) ? 1 : 0) == 1",
+        "message": "a step must have exactly one of setWeight, pause, evaluate",
+    }
+]

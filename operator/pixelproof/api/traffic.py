@@ -1,0 +1,65 @@
+"""Traffic routers: exactly one says how weight moves between stable and candidate."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .base import ApiModel
+from .workloads import DNS_LABEL
+
+RouterKind = Literal["gatewayAPI", "istio", "replicas"]
+
+
+class GatewayAPIRouter(ApiModel):
+    """An HTTPRoute whose rule has backendRefs to the stable and candidate Services."""
+
+    http_route: str = Field(pattern=DNS_LABEL, max_length=63)
+
+
+class IstioRouter(ApiModel):
+    """A VirtualService whose HTTP route has destinations for both Services."""
+
+    virtual_service: str = Field(pattern=DNS_LABEL, max_length=63)
+    route: str | None = Field(
+        default=None,
+        description="Name of the HTTP route; the first one that routes to both hosts when unset.",
+    )
+
+
+class ReplicasRouter(ApiModel):
+    """No mesh: both Deployments sit behind one Service and weight follows the ready-replica ratio."""
+
+    total_replicas: int = Field(
+        ge=2, le=1000, description="Pods across stable and candidate together."
+    )
+
+
+class TrafficSpec(ApiModel):
+    gateway_api: GatewayAPIRouter | None = Field(default=None, alias="gatewayAPI")
+    istio: IstioRouter | None = None
+    replicas: ReplicasRouter | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TrafficSpec:
+        chosen = [k for k in ("gateway_api", "istio", "replicas") if getattr(self, k) is not None]
+        if len(chosen) != 1:
+            raise ValueError("traffic must name exactly one router: gatewayAPI, istio or replicas")
+        return self
+
+    @property
+    def kind(self) -> RouterKind:
+        if self.gateway_api is not None:
+            return "gatewayAPI"
+        if self.istio is not None:
+            return "istio"
+        return "replicas"
+
+
+TRAFFIC_RULES = [
+    {
+        "rule": "(has(self.gatewayAPI) ? 1 : 0) + (has(self.istio) ? 1 : 0) + (has(self.replicas) ? 1 : 0) == 1",
+        "message": "traffic must name exactly one router: gatewayAPI, istio or replicas",
+    }
+]

@@ -1,0 +1,41 @@
+"""The stable and candidate generators, and the HTTP contract both honour."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from .base import ApiModel
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+
+
+class StableRef(ApiModel):
+    """The model serving today. pixelproof never scales or edits its Deployment."""
+
+    deployment: str = Field(pattern=DNS_SUBDOMAIN, max_length=253)
+    service: str = Field(pattern=DNS_LABEL, max_length=63)
+
+
+class CandidateRef(ApiModel):
+    """The model under test. Its capacity is set here, independent of its traffic weight,
+    because GPUs are scarce and a 1 % step must not need the stable model's fleet."""
+
+    deployment: str = Field(pattern=DNS_SUBDOMAIN, max_length=253)
+    service: str = Field(pattern=DNS_LABEL, max_length=63)
+    replicas: int = Field(default=1, ge=1, le=1000)
+
+
+class GeneratorContract(ApiModel):
+    """How to ask either model for an image: POST {path} with the fixed request fields
+    plus prompt, seed and size from each golden item; the reply body is the image."""
+
+    path: str = Field(default="/generate", pattern=r"^/.*")
+    port: int = Field(default=80, ge=1, le=65535)
+    request: dict[str, Any] = Field(
+        default_factory=dict,
+        json_schema_extra={"x-kubernetes-preserve-unknown-fields": True},
+    )
+    timeout_seconds: float = Field(default=60, gt=0, le=3600)

@@ -1,0 +1,58 @@
+"""What the engine asks the operator to do. Each action is idempotent to apply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pixelproof.api.status import GateStatus, Weights
+
+
+@dataclass(frozen=True)
+class SetWeights:
+    weights: Weights
+
+
+@dataclass(frozen=True)
+class ScaleCandidate:
+    replicas: int
+
+
+@dataclass(frozen=True)
+class StartEvaluation:
+    step: int
+    attempt: int
+    job: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StopEvaluation:
+    job: str
+
+
+@dataclass(frozen=True)
+class RecordGate:
+    """A metric gate was judged: the operator publishes it as an Event and a metric."""
+
+    gate: GateStatus
+
+
+@dataclass(frozen=True)
+class EmitEvent:
+    type: Literal["Normal", "Warning"]
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Notify:
+    """The rollout reached a phase people asked to hear about (spec.notifications)."""
+
+    phase: Literal["Succeeded", "RolledBack", "Failed"]
+    message: str
+
+
+Action = (
+    Notify | SetWeights | ScaleCandidate | StartEvaluation | StopEvaluation | RecordGate | EmitEvent
+)

@@ -1,0 +1,63 @@
+"""What the operator saw of the world, handed to the engine. Plain values, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pixelproof.api.commands import Command
+from pixelproof.api.evaluation import EvaluationSummary
+from pixelproof.api.status import Weights
+from pixelproof.api.verdicts import EvaluationState
+
+
+@dataclass(frozen=True)
+class RouterReading:
+    """Weights read back from the router. `error` names what is wrong (a missing
+    HTTPRoute, no backendRef for the candidate Service) and blocks progress."""
+
+    weights: Weights | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CandidateReading:
+    ready: bool = False
+    ready_replicas: int = 0
+    replicas: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class EvaluationReading:
+    """The evaluator Job of the current step, as found in the cluster."""
+
+    job: str
+    state: EvaluationState
+    message: str = ""
+    summary: EvaluationSummary | None = None
+
+
+@dataclass(frozen=True)
+class MetricSample:
+    """One query of one gate. value None with no error means the query returned no data."""
+
+    gate: str
+    query: str
+    value: float | None = None
+    error: str | None = None
+    stable_query: str | None = None
+    stable_value: float | None = None
+    rejected: bool = False
+    """The provider refused the query itself (bad PromQL): a spec problem, not an outage."""
+
+
+@dataclass(frozen=True)
+class Observations:
+    generation: int = 1
+    router: RouterReading = field(default_factory=RouterReading)
+    candidate: CandidateReading = field(default_factory=CandidateReading)
+    evaluation: EvaluationReading | None = None
+    metrics: tuple[MetricSample, ...] = ()
+    commands: dict[Command, str] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+    """Missing or broken objects the rollout needs (a Service, the stable Deployment): hold, Stalled."""

@@ -1,0 +1,1 @@
+"""Metric gates: query templates, providers, and the built-in gate catalogue."""
