@@ -85,6 +85,15 @@ class MetricsSpec(ApiModel):
     )
     gates: list[MetricGate] = Field(default_factory=list, max_length=50)
 
+    @model_validator(mode="after")
+    def _provider_and_unique_names(self) -> MetricsSpec:
+        if self.gates and self.prometheus is None:
+            raise ValueError("metric gates need a metrics provider: set metrics.prometheus")
+        names = [g.name for g in self.gates]
+        if len(names) != len(set(names)):
+            raise ValueError("metric gate names must be unique")
+        return self
+
 
 METRIC_GATE_RULES = [
     {

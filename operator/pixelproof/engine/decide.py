@@ -144,7 +144,8 @@ class _Run:
     # --- lifecycle -------------------------------------------------------
 
     def step(self) -> None:
-        self._track_revision()
+        if self._track_revision():
+            return
         self._apply_commands()
         if self.status.phase in TERMINAL_PHASES:
             self._keep_terminal_state()
@@ -189,7 +190,9 @@ class _Run:
 
     # --- revisions and commands -----------------------------------------
 
-    def _track_revision(self) -> None:
+    def _track_revision(self) -> bool:
+        """Start or restart the rollout when its revision says so. True when this decision
+        must end here: traffic is returning to stable, so this decision's readings are stale."""
         revision = revision_of(self.spec)
         st = self.status
         if not st.revision:
@@ -207,6 +210,8 @@ class _Run:
                 "CandidateChanged",
                 "the candidate changed: the rollout starts over from step 1",
             )
+            self._wait("traffic to return to stable before starting over", holding=True)
+            return True
         elif st.phase in ("RolledBack", "Failed") and self.obs.generation != st.observed_generation:
             self._restart(revision, attempt=st.attempt + 1)
             self._event(
@@ -214,6 +219,7 @@ class _Run:
                 "SpecChanged",
                 "the spec changed after the rollout ended: starting a new rollout",
             )
+        return False
 
     def _restart(self, revision: str, attempt: int) -> None:
         acknowledged = dict(self.status.acknowledged_commands)
@@ -524,20 +530,21 @@ class _Run:
     def _pause(self, step: Step) -> bool:
         assert step.pause is not None
         st = self.status
-        self._set_phase("Paused")
         promoted = st.promoted_step == st.current_step
         seconds = step.pause.seconds
         elapsed = seconds_since(st.step_started_at, self.now) or 0.0
         if not promoted and seconds is None:
+            self._set_phase("Paused")
             self._wait("promotion: kubectl pixelproof promote " + self.name, holding=False)
             return False
         if not promoted and seconds is not None and elapsed < seconds:
+            self._set_phase("Paused")
             self._wait(f"pause: {int(seconds - elapsed)}s left", holding=False)
             return False
+        self._set_phase("Progressing")
         if self._promotion_blocked():
             return False
         st.promoted_step = None
-        self._set_phase("Progressing")
         return True
 
     def _evaluate(self, step: Step) -> bool:

@@ -14,8 +14,6 @@ def check_spec(spec: ModelRolloutSpec) -> list[str]:
             apply_template(gate)
         except ValueError as exc:
             problems.append(f"spec.metrics.gates[{gate.name}]: {exc}")
-    if spec.metrics.gates and spec.metrics.prometheus is None:
-        problems.append("spec.metrics.prometheus: metric gates need a metrics provider")
     if (
         any(g.template == "cost-per-1k-images" for g in spec.metrics.gates)
         and spec.metrics.price_per_gpu_hour is None

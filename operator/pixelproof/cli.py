@@ -1,0 +1,47 @@
+"""The `pixelproof` command. Subcommands import their dependencies lazily, so the
+operator image (no torch) and the evaluator image (no kopf) each run their part."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+
+SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo": ("pixelproof.demo.cli", "main", "run the complete local rollout demo"),
+    "simulate": ("pixelproof.simulation.cli", "main", "play a ModelRollout through the engine in the terminal"),
+    "operator": ("pixelproof.controller.main", "main", "run the operator"),
+    "crd": ("pixelproof.api.crd", "main", "generate (or --check) the CRD from the API models"),
+    "lint": ("pixelproof.lint", "main", "check ModelRollout files offline against the CRD schema and CEL rules"),
+    "evaluate": ("pixelproof_evaluator.cli", "evaluate_main", "run the evaluator against a golden set"),
+    "golden": ("pixelproof_evaluator.capture", "golden_main", "golden set tools: `golden capture`"),
+    "localcluster": ("pixelproof.localcluster.__main__", "main", "serve a local Kubernetes API emulator"),
+}
+
+
+def _usage() -> str:
+    lines = ["usage: pixelproof COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {name:<13} {help_}" for name, (_, _, help_) in SUBCOMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        print(_usage())
+        return 0
+    if args[0] not in SUBCOMMANDS:
+        print(f"pixelproof: unknown command {args[0]!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module_name, func_name, _ = SUBCOMMANDS[args[0]]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        print(f"pixelproof {args[0]}: missing dependency {exc.name!r}; install the matching extra, e.g. pip install 'pixelproof[demo]'", file=sys.stderr)
+        return 2
+    func: Callable[[list[str]], int] = getattr(module, func_name)
+    return int(func(args[1:]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

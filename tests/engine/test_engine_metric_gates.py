@@ -1,0 +1,131 @@
+"""Metric gate judgement: limits, critical gates, missing data and provider errors."""
+
+from __future__ import annotations
+
+from engine_support import World, gate, make_spec, with_gates
+
+from pixelproof.api.status import Weights
+from pixelproof.engine import RecordGate
+
+STEPS = [{"setWeight": 10}, {"pause": {"duration": "1m"}}, {"setWeight": 100}]
+
+
+def gate_status(world: World, name: str) -> dict:  # type: ignore[type-arg]
+    return next(g for g in world.status["gates"] if g["name"] == name)
+
+
+def test_gates_start_only_after_traffic_shift_and_block_promotion_until_pass() -> None:
+    world = World(make_spec(STEPS, metrics=with_gates(gate())))
+    world.run(ticks=30, seconds=5)
+    assert world.status["currentStep"] == 1
+    assert world.phase == "Progressing"
+    assert world.weights == Weights(stable=90, candidate=10)
+    assert "gate errors Pending" in world.status["waitingOn"]
+    world.metric_values["errors"] = 0.01
+    world.run(ticks=100, seconds=5)
+    assert world.phase == "Succeeded"
+    assert gate_status(world, "errors")["verdict"] == "Pass"
+
+
+def test_failure_limit_counts_consecutive_breaches() -> None:
+    world = World(make_spec(STEPS, metrics=with_gates(gate(failureLimit=3))), metric_values={"errors": 0.01})
+    world.run(ticks=3)
+    world.metric_values["errors"] = 0.5
+    world.tick()
+    world.tick()
+    assert world.phase != "RolledBack"
+    assert gate_status(world, "errors")["consecutiveBreaches"] == 2
+    world.metric_values["errors"] = 0.01
+    world.tick()
+    assert gate_status(world, "errors")["consecutiveBreaches"] == 0
+    world.metric_values["errors"] = 0.5
+    for _ in range(3):
+        world.tick()
+    assert world.phase == "RolledBack"
+    assert world.weights == Weights(stable=100, candidate=0)
+    message = world.status["rollbackReason"]
+    assert "errors" in message and "0.5" in message and "<= 0.05" in message
+
+
+def test_critical_gate_rolls_back_on_first_breach() -> None:
+    world = World(make_spec(STEPS, metrics=with_gates(gate(failureLimit=5, critical=True))), metric_values={"errors": 0.01})
+    world.run(ticks=3)
+    world.metric_values["errors"] = 0.06
+    world.tick()
+    assert world.phase == "RolledBack"
+
+
+def test_no_data_hold_never_promotes_and_fails_at_deadline() -> None:
+    world = World(make_spec(STEPS, metrics=with_gates(gate()), progressDeadlineSeconds=120), metric_values={"errors": None})
+    world.run(ticks=100, seconds=5)
+    assert world.phase == "Failed"
+    assert max(w.candidate for w in [world.weights]) == 0
+    assert all(a.gate.verdict == "Inconclusive" for d in world.history for a in d.actions if isinstance(a, RecordGate))
+
+
+def test_no_data_fail_policy_counts_as_breach() -> None:
+    world = World(make_spec(STEPS, metrics=with_gates(gate(onNoData="fail"))), metric_values={"errors": None})
+    world.run(ticks=5)
+    assert world.phase == "RolledBack"
+    assert "no data" in world.status["rollbackReason"]
+
+
+def test_provider_errors_hold_until_data_returns() -> None:
+    world = World(make_spec(STEPS, metrics=with_gates(gate())), metric_errors={"errors": "connection refused"})
+    world.run(ticks=20, seconds=5)
+    assert world.phase == "Progressing"
+    assert gate_status(world, "errors")["consecutiveErrors"] >= 15
+    assert world.weights == Weights(stable=90, candidate=10)
+    world.metric_errors.clear()
+    world.metric_values["errors"] = 0.0
+    world.run(ticks=100, seconds=5)
+    assert world.phase == "Succeeded"
+
+
+def test_consecutive_error_limit_fails_the_gate() -> None:
+    world = World(make_spec(STEPS, metrics=with_gates(gate(maxConsecutiveErrors=3))), metric_errors={"errors": "connection refused"})
+    world.run(ticks=10)
+    assert world.phase == "RolledBack"
+    assert "connection refused" in world.status["rollbackReason"]
+
+
+def test_relative_gate_shows_both_values() -> None:
+    relative = {"name": "p95", "query": "q", "relativeToStable": {"maxRatio": 1.1}}
+    world = World(make_spec(STEPS, metrics=with_gates(relative)), metric_values={"p95": 1.05})
+    world.run(ticks=3)
+    status = gate_status(world, "p95")
+    assert status["verdict"] == "Pass"
+    assert status["stableValue"] == 1.0 and status["value"] == 1.05
+    assert status["threshold"] == "<= 1.1 x stable"
+    world.metric_values["p95"] = 1.3
+    world.tick()
+    assert world.phase == "RolledBack"
+    assert "stable 1" in world.status["rollbackReason"]
+
+
+def test_rejected_query_is_stalled_with_provider_message() -> None:
+    from pixelproof.engine import MetricSample, Observations
+
+    world = World(make_spec(STEPS, metrics=with_gates(gate())), metric_values={"errors": 0.0})
+    world.run(ticks=2)
+    original = world.observations
+
+    def rejected() -> Observations:
+        obs = original()
+        sample = MetricSample(gate="errors", query="sum(rate(", error='bad_data: 1:10: parse error: unclosed left parenthesis', rejected=True)
+        return Observations(generation=obs.generation, router=obs.router, candidate=obs.candidate, metrics=(sample,))
+
+    world.observations = rejected  # type: ignore[method-assign]
+    world.tick()
+    stalled = world.condition("Stalled")
+    assert stalled["status"] == "True" and stalled["reason"] == "QueryRejected"
+    assert "unclosed left parenthesis" in gate_status(world, "errors")["message"]
+
+
+def test_gates_stop_after_completion() -> None:
+    world = World(make_spec([{"setWeight": 100}], metrics=with_gates(gate())), metric_values={"errors": 0.0})
+    world.run()
+    assert world.phase == "Succeeded"
+    world.metric_values["errors"] = 0.9
+    world.tick()
+    assert world.phase == "Succeeded"
