@@ -1,0 +1,243 @@
+"""The generator HTTP service, in a thread of its own (``RefGenServer``).
+
+Routes: ``POST {path}`` (default ``/generate``) renders an image; ``GET /healthz``;
+``GET /metrics`` (Prometheus exposition); ``GET /faults`` and ``PUT /faults`` read and
+replace the fault knobs (faults.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from . import distort
+from .faults import HANG_SECONDS, Decisions, FaultDice, Faults
+from .metrics import GeneratorMetrics
+from .render import render
+from .request import BadRequest, parse_request
+
+log = logging.getLogger("pixelproof_refgen")
+
+MAX_BODY_BYTES = 1 << 20
+
+
+class RefGenServer:
+    """A reference generator on ``host:port`` (port 0 picks a free one), serving from a
+    background thread between ``start()`` and ``stop()``."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        faults: Faults | None = None,
+        *,
+        host: str = "127.0.0.1",
+        path: str = "/generate",
+    ) -> None:
+        if not path.startswith("/"):
+            raise ValueError(f"generate path must start with '/', got {path!r}")
+        self.host = host
+        self.path = path
+        self.metrics = GeneratorMetrics()
+        self.stopping = threading.Event()
+        self._dice = FaultDice(faults or Faults())
+        self._requested_port = port
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def faults(self) -> Faults:
+        return self._dice.faults
+
+    def set_faults(self, faults: Faults) -> None:
+        self._dice.reset(faults)
+        log.info("faults set: %s", faults.active() or "none")
+
+    def roll(self) -> tuple[Faults, Decisions]:
+        return self._dice.roll()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the generator server is not started")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def generate_url(self) -> str:
+        return self.url + self.path
+
+    def start(self) -> RefGenServer:
+        if self._httpd is not None:
+            raise RuntimeError("the generator server is already started")
+        self.stopping.clear()
+        self._httpd = _HTTPServer((self.host, self._requested_port), _Handler, self)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"refgen-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self.stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> RefGenServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], handler: type[_Handler], app: RefGenServer):
+        self.app = app
+        super().__init__(address, handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, a keep-alive client's
+    # delayed ACK would add about 40 ms to every answer.
+    disable_nagle_algorithm = True
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+    @property
+    def app(self) -> RefGenServer:
+        return self.server.app
+
+    def do_GET(self) -> None:
+        if self.path == "/healthz":
+            self._send_json(HTTPStatus.OK, {"status": "ok"})
+        elif self.path == "/metrics":
+            self._send(
+                HTTPStatus.OK, CONTENT_TYPE_LATEST, generate_latest(self.app.metrics.registry)
+            )
+        elif self.path == "/faults":
+            self._send_json(HTTPStatus.OK, self.app.faults.to_dict())
+        else:
+            self._not_found()
+
+    def do_PUT(self) -> None:
+        if self.path != "/faults":
+            self._not_found()
+            return
+        try:
+            values = self._read_json()
+            if not isinstance(values, dict):
+                raise ValueError("faults must be a JSON object of knob names to values")
+            faults = Faults.from_mapping(values)
+        except (BadRequest, TypeError, ValueError) as error:
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": str(error)})
+            return
+        self.app.set_faults(faults)
+        self._send_json(HTTPStatus.OK, faults.to_dict())
+
+    def do_POST(self) -> None:
+        if self.path != self.app.path:
+            self._not_found()
+            return
+        started = time.perf_counter()
+        try:
+            request = parse_request(self._read_json())
+        except BadRequest as error:
+            self._answer(started, error.status, "application/json", _json(error.to_json()))
+            return
+        faults, decisions = self.app.roll()
+        if decisions.hang:
+            self.app.stopping.wait(HANG_SECONDS)
+        if decisions.hang or decisions.crash:
+            self.close_connection = True
+            return
+        latency = faults.latency_ms / 1000.0
+        if latency > 0 and self.app.stopping.wait(latency):
+            self.close_connection = True
+            return
+        if decisions.error:
+            body = _json({"error": "upstream worker failed (injected error_rate fault)"})
+            self._answer(started, HTTPStatus.BAD_GATEWAY, "application/json", body)
+            return
+        if decisions.html_error:
+            self._answer(started, HTTPStatus.OK, "image/png", distort.HTML_ERROR_PAGE)
+            return
+        render_started = time.perf_counter()
+        try:
+            png = render(request, faults, decisions).png()
+        except (OSError, ValueError) as error:
+            log.exception("rendering failed")
+            body = _json({"error": f"rendering failed: {error}"})
+            self._answer(started, HTTPStatus.INTERNAL_SERVER_ERROR, "application/json", body)
+            return
+        self.app.metrics.gpu_seconds.inc(time.perf_counter() - render_started + latency)
+        if decisions.corrupt_png:
+            png = distort.break_signature(png)
+        self.app.metrics.images.inc()
+        self._answer(started, HTTPStatus.OK, "image/png", png)
+
+    def _answer(self, started: float, status: int, content_type: str, body: bytes) -> None:
+        self._send(status, content_type, body)
+        self.app.metrics.requests.labels(code=str(int(status))).inc()
+        self.app.metrics.duration.observe(time.perf_counter() - started)
+
+    def _read_json(self) -> Any:
+        length_header = self.headers.get("Content-Length")
+        if length_header is None or not length_header.isdigit():
+            self.close_connection = True
+            raise BadRequest("body", "a JSON body with a Content-Length header is required", 411)
+        length = int(length_header)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            raise BadRequest("body", f"body is over the limit of {MAX_BODY_BYTES} bytes", 413)
+        try:
+            return json.loads(self.rfile.read(length))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise BadRequest("body", f"body is not valid JSON: {error}") from None
+
+    def _not_found(self) -> None:
+        self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no route for {self.command} {self.path}"})
+
+    def _send_json(self, status: int, payload: Any) -> None:
+        self._send(status, "application/json", _json(payload))
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _json(payload: Any) -> bytes:
+    return json.dumps(payload).encode()
