@@ -19,9 +19,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "operator"))
 
-from pixelproof.api.rollout import ModelRolloutSpec  # noqa: E402
-from pixelproof.api.status import RolloutStatus  # noqa: E402
-from pixelproof.simulation.world import SimulatedWorld  # noqa: E402
+from pixelproof.api.rollout import ModelRolloutSpec
+from pixelproof.api.status import RolloutStatus
+from pixelproof.simulation.world import SimulatedWorld
 
 TEN_STEPS: dict[str, Any] = {
     "stable": {"deployment": "gen-v1", "service": "gen-stable"},
@@ -60,7 +60,12 @@ def main() -> None:
     statuses: list[dict[str, Any]] = []
     start = time.perf_counter()
     for index in range(args.rollouts):
-        world = SimulatedWorld(spec=TEN_STEPS, name=f"r{index}", tick_seconds=20.0, now=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=index))
+        world = SimulatedWorld(
+            spec=TEN_STEPS,
+            name=f"r{index}",
+            tick_seconds=20.0,
+            now=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=index),
+        )
         for _ in range(200):
             world.tick()
             decisions += 1
@@ -77,10 +82,16 @@ def main() -> None:
     parse_only = time.perf_counter() - start
 
     rate = decisions / elapsed
-    print(f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} python={platform.python_version()}")
-    print(f"rollouts: {args.rollouts} x 10 steps, decisions: {decisions} ({decisions / args.rollouts:.1f} per rollout)")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} python={platform.python_version()}"
+    )
+    print(
+        f"rollouts: {args.rollouts} x 10 steps, decisions: {decisions} ({decisions / args.rollouts:.1f} per rollout)"
+    )
     print(f"engine decisions/s: {rate:,.0f} ({elapsed / decisions * 1e6:.0f} us per decision)")
-    print(f"baseline parse-only/s: {len(statuses) / parse_only:,.0f} ({parse_only / len(statuses) * 1e6:.0f} us)")
+    print(
+        f"baseline parse-only/s: {len(statuses) / parse_only:,.0f} ({parse_only / len(statuses) * 1e6:.0f} us)"
+    )
     print(f"ratio decision/parse-only time: {elapsed / parse_only:.2f}x")
 
 

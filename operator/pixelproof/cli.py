@@ -9,13 +9,29 @@ from collections.abc import Callable
 
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("pixelproof.demo.cli", "main", "run the complete local rollout demo"),
-    "simulate": ("pixelproof.simulation.cli", "main", "play a ModelRollout through the engine in the terminal"),
+    "simulate": (
+        "pixelproof.simulation.cli",
+        "main",
+        "play a ModelRollout through the engine in the terminal",
+    ),
     "operator": ("pixelproof.controller.main", "main", "run the operator"),
     "crd": ("pixelproof.api.crd", "main", "generate (or --check) the CRD from the API models"),
-    "lint": ("pixelproof.lint", "main", "check ModelRollout files offline against the CRD schema and CEL rules"),
-    "evaluate": ("pixelproof_evaluator.cli", "evaluate_main", "run the evaluator against a golden set"),
+    "lint": (
+        "pixelproof.lint",
+        "main",
+        "check ModelRollout files offline against the CRD schema and CEL rules",
+    ),
+    "evaluate": (
+        "pixelproof_evaluator.cli",
+        "evaluate_main",
+        "run the evaluator against a golden set",
+    ),
     "golden": ("pixelproof_evaluator.capture", "golden_main", "golden set tools: `golden capture`"),
-    "localcluster": ("pixelproof.localcluster.__main__", "main", "serve a local Kubernetes API emulator"),
+    "localcluster": (
+        "pixelproof.localcluster.__main__",
+        "main",
+        "serve a local Kubernetes API emulator",
+    ),
 }
 
 
@@ -37,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        print(f"pixelproof {args[0]}: missing dependency {exc.name!r}; install the matching extra, e.g. pip install 'pixelproof[demo]'", file=sys.stderr)
+        print(
+            f"pixelproof {args[0]}: missing dependency {exc.name!r}; install the matching extra, e.g. pip install 'pixelproof[demo]'",
+            file=sys.stderr,
+        )
         return 2
     func: Callable[[list[str]], int] = getattr(module, func_name)
     return int(func(args[1:]) or 0)

@@ -6,7 +6,10 @@ from pixelproof.api.durations import format_duration, parse_duration
 from pixelproof.api.evaluation import TERMINATION_MESSAGE_LIMIT, EvaluationSummary, GateVerdict
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("10m", 600), ("1h30m", 5400), ("500ms", 0.5), ("1.5h", 5400)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("10m", 600), ("1h30m", 5400), ("500ms", 0.5), ("1.5h", 5400)],
+)
 def test_parse(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
@@ -26,7 +29,12 @@ def test_termination_message_fits_whatever_the_summary() -> None:
     summary = EvaluationSummary(
         verdict="fail",
         reason="x" * 5000,
-        gates=[GateVerdict(name=f"gate-{i}", verdict="fail", value=0.5, threshold="<= 0.25", reason="y" * 300) for i in range(40)],
+        gates=[
+            GateVerdict(
+                name=f"gate-{i}", verdict="fail", value=0.5, threshold="<= 0.25", reason="y" * 300
+            )
+            for i in range(40)
+        ],
         scores={f"score-{i}": float(i) for i in range(200)},
         failed_items=[f"item-{i}" for i in range(500)],
     )

@@ -45,7 +45,11 @@ def gate(name: str = "errors", **fields: Any) -> dict[str, Any]:
 
 
 def with_gates(*gates: dict[str, Any]) -> dict[str, Any]:
-    return {"prometheus": {"address": "http://prometheus:9090"}, "interval": "10s", "gates": list(gates)}
+    return {
+        "prometheus": {"address": "http://prometheus:9090"},
+        "interval": "10s",
+        "gates": list(gates),
+    }
 
 
 @dataclass
@@ -71,18 +75,32 @@ class World:
     started_jobs: list[str] = field(default_factory=list)
 
     def observations(self) -> Observations:
-        ready = self.candidate_replicas > 0 if self.candidate_ready is None else self.candidate_ready
+        ready = (
+            self.candidate_replicas > 0 if self.candidate_ready is None else self.candidate_ready
+        )
         metrics = []
         for raw in self.spec.get("metrics", {}).get("gates", []):
             name = raw["name"]
             if name in self.metric_errors:
                 metrics.append(MetricSample(gate=name, query="q", error=self.metric_errors[name]))
             elif name in self.metric_values:
-                metrics.append(MetricSample(gate=name, query="q", value=self.metric_values[name], stable_query="qs", stable_value=1.0))
+                metrics.append(
+                    MetricSample(
+                        gate=name,
+                        query="q",
+                        value=self.metric_values[name],
+                        stable_query="qs",
+                        stable_value=1.0,
+                    )
+                )
         return Observations(
             generation=self.generation,
             router=RouterReading(weights=self.weights, error=self.router_error),
-            candidate=CandidateReading(ready=ready, ready_replicas=self.candidate_replicas if ready else 0, replicas=self.candidate_replicas),
+            candidate=CandidateReading(
+                ready=ready,
+                ready_replicas=self.candidate_replicas if ready else 0,
+                replicas=self.candidate_replicas,
+            ),
             evaluation=self.evaluation,
             metrics=tuple(metrics),
             commands=dict(self.commands),  # type: ignore[arg-type]
@@ -90,7 +108,14 @@ class World:
         )
 
     def tick(self, seconds: float = 1.0) -> Decision:
-        decision = decide(copy.deepcopy(self.spec), copy.deepcopy(self.status), self.observations(), self.now, name="gen", namespace="ns")
+        decision = decide(
+            copy.deepcopy(self.spec),
+            copy.deepcopy(self.status),
+            self.observations(),
+            self.now,
+            name="gen",
+            namespace="ns",
+        )
         self.status = decision.status
         self.history.append(decision)
         for action in decision.actions:
@@ -131,4 +156,6 @@ class World:
         return next(c for c in self.status["conditions"] if c["type"] == kind)
 
     def events(self) -> list[str]:
-        return [a.reason for d in self.history for a in d.actions if type(a).__name__ == "EmitEvent"]  # type: ignore[attr-defined]
+        return [
+            a.reason for d in self.history for a in d.actions if type(a).__name__ == "EmitEvent"
+        ]  # type: ignore[attr-defined]

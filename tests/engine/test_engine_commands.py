@@ -7,7 +7,13 @@ from engine_support import World, make_spec
 from pixelproof.api.status import Weights
 from pixelproof.engine import SetWeights
 
-PAUSED_ROLLOUT = [{"setWeight": 10}, {"pause": {}}, {"setWeight": 50}, {"pause": {}}, {"setWeight": 100}]
+PAUSED_ROLLOUT = [
+    {"setWeight": 10},
+    {"pause": {}},
+    {"setWeight": 50},
+    {"pause": {}},
+    {"setWeight": 100},
+]
 
 
 def test_promote_ends_only_the_current_pause() -> None:
@@ -33,7 +39,10 @@ def test_same_token_twice_acts_once() -> None:
 
 
 def test_promote_when_not_paused_is_ignored_with_an_event() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"evaluate": {}}, {"pause": {}}, {"setWeight": 100}]), evaluation_outcome=None)
+    world = World(
+        make_spec([{"setWeight": 10}, {"evaluate": {}}, {"pause": {}}, {"setWeight": 100}]),
+        evaluation_outcome=None,
+    )
     world.run(ticks=3)
     world.commands["promote"] = "t1"
     world.tick()
@@ -50,12 +59,17 @@ def test_promote_full_skips_remaining_steps() -> None:
     world.commands["promote-full"] = "t1"
     world.run()
     assert world.phase == "Succeeded"
-    weights = [a.weights.candidate for d in world.history for a in d.actions if isinstance(a, SetWeights)]
+    weights = [
+        a.weights.candidate for d in world.history for a in d.actions if isinstance(a, SetWeights)
+    ]
     assert 50 not in weights
 
 
 def test_promote_full_never_skips_a_running_evaluation() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]), evaluation_outcome=None)
+    world = World(
+        make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]),
+        evaluation_outcome=None,
+    )
     world.run(ticks=4)
     world.commands["promote-full"] = "t1"
     world.run(ticks=10)
@@ -64,7 +78,10 @@ def test_promote_full_never_skips_a_running_evaluation() -> None:
 
 
 def test_promote_full_never_skips_a_failed_evaluation() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]), evaluation_outcome=None)
+    world = World(
+        make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]),
+        evaluation_outcome=None,
+    )
     world.run(ticks=4)
     world.commands["promote-full"] = "t1"
     world.tick()
@@ -82,7 +99,9 @@ def test_abort_rolls_back_in_one_action() -> None:
     world.commands["abort"] = "t1"
     decision = world.tick()
     assert world.phase == "RolledBack"
-    assert [a for a in decision.actions if isinstance(a, SetWeights)] == [SetWeights(Weights(stable=100, candidate=0))]
+    assert [a for a in decision.actions if isinstance(a, SetWeights)] == [
+        SetWeights(Weights(stable=100, candidate=0))
+    ]
     assert world.status["rollbackReason"] == "aborted by command"
 
 
@@ -103,7 +122,9 @@ def test_retry_after_rollback_restarts_without_spec_change() -> None:
 
 
 def test_retry_reruns_an_inconclusive_evaluation_under_a_new_name() -> None:
-    world = World(make_spec([{"evaluate": {}}, {"setWeight": 100}]), evaluation_outcome="Inconclusive")
+    world = World(
+        make_spec([{"evaluate": {}}, {"setWeight": 100}]), evaluation_outcome="Inconclusive"
+    )
     world.run(ticks=5)
     assert len(world.started_jobs) == 1
     world.evaluation_outcome = "Pass"

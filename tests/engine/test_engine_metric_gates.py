@@ -28,7 +28,9 @@ def test_gates_start_only_after_traffic_shift_and_block_promotion_until_pass() -
 
 
 def test_failure_limit_counts_consecutive_breaches() -> None:
-    world = World(make_spec(STEPS, metrics=with_gates(gate(failureLimit=3))), metric_values={"errors": 0.01})
+    world = World(
+        make_spec(STEPS, metrics=with_gates(gate(failureLimit=3))), metric_values={"errors": 0.01}
+    )
     world.run(ticks=3)
     world.metric_values["errors"] = 0.5
     world.tick()
@@ -48,7 +50,10 @@ def test_failure_limit_counts_consecutive_breaches() -> None:
 
 
 def test_critical_gate_rolls_back_on_first_breach() -> None:
-    world = World(make_spec(STEPS, metrics=with_gates(gate(failureLimit=5, critical=True))), metric_values={"errors": 0.01})
+    world = World(
+        make_spec(STEPS, metrics=with_gates(gate(failureLimit=5, critical=True))),
+        metric_values={"errors": 0.01},
+    )
     world.run(ticks=3)
     world.metric_values["errors"] = 0.06
     world.tick()
@@ -56,22 +61,34 @@ def test_critical_gate_rolls_back_on_first_breach() -> None:
 
 
 def test_no_data_hold_never_promotes_and_fails_at_deadline() -> None:
-    world = World(make_spec(STEPS, metrics=with_gates(gate()), progressDeadlineSeconds=120), metric_values={"errors": None})
+    world = World(
+        make_spec(STEPS, metrics=with_gates(gate()), progressDeadlineSeconds=120),
+        metric_values={"errors": None},
+    )
     world.run(ticks=100, seconds=5)
     assert world.phase == "Failed"
     assert max(w.candidate for w in [world.weights]) == 0
-    assert all(a.gate.verdict == "Inconclusive" for d in world.history for a in d.actions if isinstance(a, RecordGate))
+    assert all(
+        a.gate.verdict == "Inconclusive"
+        for d in world.history
+        for a in d.actions
+        if isinstance(a, RecordGate)
+    )
 
 
 def test_no_data_fail_policy_counts_as_breach() -> None:
-    world = World(make_spec(STEPS, metrics=with_gates(gate(onNoData="fail"))), metric_values={"errors": None})
+    world = World(
+        make_spec(STEPS, metrics=with_gates(gate(onNoData="fail"))), metric_values={"errors": None}
+    )
     world.run(ticks=5)
     assert world.phase == "RolledBack"
     assert "no data" in world.status["rollbackReason"]
 
 
 def test_provider_errors_hold_until_data_returns() -> None:
-    world = World(make_spec(STEPS, metrics=with_gates(gate())), metric_errors={"errors": "connection refused"})
+    world = World(
+        make_spec(STEPS, metrics=with_gates(gate())), metric_errors={"errors": "connection refused"}
+    )
     world.run(ticks=20, seconds=5)
     assert world.phase == "Progressing"
     assert gate_status(world, "errors")["consecutiveErrors"] >= 15
@@ -83,7 +100,10 @@ def test_provider_errors_hold_until_data_returns() -> None:
 
 
 def test_consecutive_error_limit_fails_the_gate() -> None:
-    world = World(make_spec(STEPS, metrics=with_gates(gate(maxConsecutiveErrors=3))), metric_errors={"errors": "connection refused"})
+    world = World(
+        make_spec(STEPS, metrics=with_gates(gate(maxConsecutiveErrors=3))),
+        metric_errors={"errors": "connection refused"},
+    )
     world.run(ticks=10)
     assert world.phase == "RolledBack"
     assert "connection refused" in world.status["rollbackReason"]
@@ -112,8 +132,15 @@ def test_rejected_query_is_stalled_with_provider_message() -> None:
 
     def rejected() -> Observations:
         obs = original()
-        sample = MetricSample(gate="errors", query="sum(rate(", error='bad_data: 1:10: parse error: unclosed left parenthesis', rejected=True)
-        return Observations(generation=obs.generation, router=obs.router, candidate=obs.candidate, metrics=(sample,))
+        sample = MetricSample(
+            gate="errors",
+            query="sum(rate(",
+            error="bad_data: 1:10: parse error: unclosed left parenthesis",
+            rejected=True,
+        )
+        return Observations(
+            generation=obs.generation, router=obs.router, candidate=obs.candidate, metrics=(sample,)
+        )
 
     world.observations = rejected  # type: ignore[method-assign]
     world.tick()
@@ -123,7 +150,9 @@ def test_rejected_query_is_stalled_with_provider_message() -> None:
 
 
 def test_gates_stop_after_completion() -> None:
-    world = World(make_spec([{"setWeight": 100}], metrics=with_gates(gate())), metric_values={"errors": 0.0})
+    world = World(
+        make_spec([{"setWeight": 100}], metrics=with_gates(gate())), metric_values={"errors": 0.0}
+    )
     world.run()
     assert world.phase == "Succeeded"
     world.metric_values["errors"] = 0.9

@@ -30,7 +30,9 @@ TERMINAL = ("Succeeded", "RolledBack", "Failed")
 
 @st.composite
 def specs(draw: st.DrawFn) -> dict[str, Any]:
-    kinds = draw(st.lists(st.sampled_from(["weight", "pause", "timed", "evaluate"]), min_size=1, max_size=8))
+    kinds = draw(
+        st.lists(st.sampled_from(["weight", "pause", "timed", "evaluate"]), min_size=1, max_size=8)
+    )
     weights = sorted(draw(st.lists(st.integers(0, 100), min_size=len(kinds), max_size=len(kinds))))
     steps: list[dict[str, Any]] = []
     for kind, weight in zip(kinds, weights, strict=True):
@@ -72,7 +74,9 @@ def observation_sequences(draw: st.DrawFn) -> list[dict[str, Any]]:
                     "router": st.sampled_from(["applied", "stale", "random", "error"]),
                     "random_weights": weights_strategy,
                     "ready": st.booleans(),
-                    "evaluation": st.sampled_from(["none", "Running", "Pass", "Fail", "Inconclusive"]),
+                    "evaluation": st.sampled_from(
+                        ["none", "Running", "Pass", "Fail", "Inconclusive"]
+                    ),
                     "metric": metric_value,
                     "command": st.sampled_from([None, "promote", "promote-full", "abort", "retry"]),
                     "seconds": st.integers(0, 90),
@@ -110,25 +114,35 @@ def play(spec: dict[str, Any], sequence: list[dict[str, Any]]) -> None:
         evaluation = None
         if last_job is not None and raw["evaluation"] != "none":
             verdict = raw["evaluation"]
-            summary = None if verdict == "Running" else EvaluationSummary(verdict=verdict.lower(), reason="r")
+            summary = (
+                None
+                if verdict == "Running"
+                else EvaluationSummary(verdict=verdict.lower(), reason="r")
+            )
             evaluation = EvaluationReading(job=last_job, state=verdict, summary=summary)
         metrics = []
         for gate in spec.get("metrics", {}).get("gates", []):
             value = raw["metric"]
             if value == "error":
-                metrics.append(MetricSample(gate=gate["name"], query="q", error="connection refused"))
+                metrics.append(
+                    MetricSample(gate=gate["name"], query="q", error="connection refused")
+                )
             else:
                 metrics.append(MetricSample(gate=gate["name"], query="q", value=value))
         obs = Observations(
             router=reading,
-            candidate=CandidateReading(ready=raw["ready"], ready_replicas=int(raw["ready"]), replicas=1),
+            candidate=CandidateReading(
+                ready=raw["ready"], ready_replicas=int(raw["ready"]), replicas=1
+            ),
             evaluation=evaluation,
             metrics=tuple(metrics),
             commands={raw["command"]: f"t{index}"} if raw["command"] else {},
             problems=("Service ns/gen-candidate not found",) if raw["problem"] else (),
         )
         decision = decide(spec, status, obs, now, name="gen", namespace="ns")
-        again = decide(copy.deepcopy(spec), copy.deepcopy(status), obs, now, name="gen", namespace="ns")
+        again = decide(
+            copy.deepcopy(spec), copy.deepcopy(status), obs, now, name="gen", namespace="ns"
+        )
         assert decision == again, "the engine must be deterministic"
         status = decision.status
         phase = status["phase"]
@@ -142,12 +156,16 @@ def play(spec: dict[str, Any], sequence: list[dict[str, Any]]) -> None:
                 last_job = action.job
         if phase not in TERMINAL:
             assert status["weights"]["candidate"] <= limit
-            assert status.get("waitingOn"), f"non-terminal decision must name what it waits on: {status}"
+            assert status.get("waitingOn"), (
+                f"non-terminal decision must name what it waits on: {status}"
+            )
         if phase == "Succeeded":
             assert status["weights"] == {"stable": 0, "candidate": 100}
             for gate in spec.get("metrics", {}).get("gates", []):
                 judged = {g["name"]: g for g in status.get("gates", [])}
-                assert judged.get(gate["name"], {}).get("verdict") == "Pass", "success over an unsettled gate"
+                assert judged.get(gate["name"], {}).get("verdict") == "Pass", (
+                    "success over an unsettled gate"
+                )
             evaluation_status = status.get("lastEvaluation")
             assert evaluation_status is None or evaluation_status["state"] == "Pass"
         stalled = [c for c in status["conditions"] if c["type"] == "Stalled"]
@@ -157,7 +175,9 @@ def play(spec: dict[str, Any], sequence: list[dict[str, Any]]) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=specs(), sequence=observation_sequences())
-def test_engine_promises_hold_for_any_observations(spec: dict[str, Any], sequence: list[dict[str, Any]]) -> None:
+def test_engine_promises_hold_for_any_observations(
+    spec: dict[str, Any], sequence: list[dict[str, Any]]
+) -> None:
     play(spec, sequence)
 
 
@@ -170,8 +190,15 @@ def test_every_run_ends_in_a_cooperative_world(spec: dict[str, Any]) -> None:
     job: str | None = None
     now = T0
     for index in range(400):
-        metrics = tuple(MetricSample(gate=g["name"], query="q", value=0.1) for g in spec.get("metrics", {}).get("gates", []))
-        evaluation = None if job is None else EvaluationReading(job=job, state="Pass", summary=EvaluationSummary(verdict="pass"))
+        metrics = tuple(
+            MetricSample(gate=g["name"], query="q", value=0.1)
+            for g in spec.get("metrics", {}).get("gates", [])
+        )
+        evaluation = (
+            None
+            if job is None
+            else EvaluationReading(job=job, state="Pass", summary=EvaluationSummary(verdict="pass"))
+        )
         paused = status.get("phase") == "Paused"
         obs = Observations(
             router=RouterReading(weights=applied),
@@ -197,7 +224,26 @@ def test_every_run_ends_in_a_cooperative_world(spec: dict[str, Any]) -> None:
 @given(
     spec=st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-        lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(["steps", "stable", "candidate", "traffic", "setWeight", "pause", "metrics", "gates", "name"]), children, max_size=4),
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "steps",
+                        "stable",
+                        "candidate",
+                        "traffic",
+                        "setWeight",
+                        "pause",
+                        "metrics",
+                        "gates",
+                        "name",
+                    ]
+                ),
+                children,
+                max_size=4,
+            )
+        ),
         max_leaves=12,
     ).filter(lambda v: isinstance(v, dict))
 )

@@ -50,7 +50,9 @@ def test_steps_ending_below_100_promote_to_full_weight_at_the_end() -> None:
 
 
 def test_timed_pause_waits_for_its_duration() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"pause": {"duration": "30s"}}, {"setWeight": 100}]))
+    world = World(
+        make_spec([{"setWeight": 10}, {"pause": {"duration": "30s"}}, {"setWeight": 100}])
+    )
     for _ in range(5):
         world.tick(seconds=5)
     assert world.phase == "Paused"
@@ -61,7 +63,11 @@ def test_timed_pause_waits_for_its_duration() -> None:
 
 
 def test_pause_without_duration_waits_for_promote_and_never_times_out() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"pause": {}}, {"setWeight": 100}], progressDeadlineSeconds=60))
+    world = World(
+        make_spec(
+            [{"setWeight": 10}, {"pause": {}}, {"setWeight": 100}], progressDeadlineSeconds=60
+        )
+    )
     world.run(ticks=50, seconds=10)
     assert world.phase == "Paused"
     assert "promot" in world.status["waitingOn"]
@@ -88,7 +94,11 @@ def test_evaluate_step_keeps_waiting_while_job_runs() -> None:
 
 
 def test_missing_job_is_started_again_under_the_same_name() -> None:
-    world = World(make_spec([{"evaluate": {}}, {"setWeight": 100}]), evaluation_outcome=None, candidate_replicas=1)
+    world = World(
+        make_spec([{"evaluate": {}}, {"setWeight": 100}]),
+        evaluation_outcome=None,
+        candidate_replicas=1,
+    )
     world.tick()
     first = world.started_jobs[0]
     world.evaluation = None
@@ -97,7 +107,10 @@ def test_missing_job_is_started_again_under_the_same_name() -> None:
 
 
 def test_failed_evaluation_rolls_back_at_once() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]), evaluation_outcome="Fail")
+    world = World(
+        make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]),
+        evaluation_outcome="Fail",
+    )
     world.run()
     assert world.phase == "RolledBack"
     assert world.weights == Weights(stable=100, candidate=0)
@@ -107,7 +120,10 @@ def test_failed_evaluation_rolls_back_at_once() -> None:
 
 
 def test_inconclusive_evaluation_retries_up_to_max_attempts_then_holds() -> None:
-    world = World(make_spec([{"evaluate": {"maxAttempts": 2}}, {"setWeight": 100}]), evaluation_outcome="Inconclusive")
+    world = World(
+        make_spec([{"evaluate": {"maxAttempts": 2}}, {"setWeight": 100}]),
+        evaluation_outcome="Inconclusive",
+    )
     world.run(ticks=10)
     assert [j[-3:] for j in world.started_jobs] == ["-a1", "-a2"]
     assert world.phase == "Progressing"
@@ -115,7 +131,12 @@ def test_inconclusive_evaluation_retries_up_to_max_attempts_then_holds() -> None
 
 
 def test_hold_past_progress_deadline_fails_and_returns_traffic() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}], progressDeadlineSeconds=60), evaluation_outcome="Inconclusive")
+    world = World(
+        make_spec(
+            [{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}], progressDeadlineSeconds=60
+        ),
+        evaluation_outcome="Inconclusive",
+    )
     world.run(ticks=200, seconds=5)
     assert world.phase == "Failed"
     assert world.weights == Weights(stable=100, candidate=0)
@@ -123,7 +144,10 @@ def test_hold_past_progress_deadline_fails_and_returns_traffic() -> None:
 
 
 def test_missing_service_stalls_with_message_and_recovers() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"setWeight": 100}]), problems=("Service imagegen/gen-candidate not found",))
+    world = World(
+        make_spec([{"setWeight": 10}, {"setWeight": 100}]),
+        problems=("Service imagegen/gen-candidate not found",),
+    )
     world.tick()
     world.tick()
     assert world.condition("Stalled")["status"] == "True"
@@ -135,7 +159,9 @@ def test_missing_service_stalls_with_message_and_recovers() -> None:
 
 
 def test_router_error_stalls() -> None:
-    world = World(make_spec([{"setWeight": 10}]), router_error="HTTPRoute ns/gen not found", weights=None)
+    world = World(
+        make_spec([{"setWeight": 10}]), router_error="HTTPRoute ns/gen not found", weights=None
+    )
     world.tick()
     assert world.condition("Stalled")["reason"] == "MissingDependency"
     assert "HTTPRoute ns/gen not found" in world.status["message"]
@@ -149,8 +175,16 @@ def test_router_error_stalls() -> None:
         make_spec([{"setWeight": 50}, {"setWeight": 10}]),
         make_spec([{"setWeight": 10, "pause": {}}]),
         make_spec([{"evaluate": {}}], goldenSet=None),
-        make_spec([{"setWeight": 10}], metrics={"prometheus": {"address": "http://p:9090"}, "gates": [{"name": "x", "template": "no-such-template"}]}),
-        make_spec([{"setWeight": 10}], metrics={"gates": [{"name": "x", "template": "error-rate"}]}),
+        make_spec(
+            [{"setWeight": 10}],
+            metrics={
+                "prometheus": {"address": "http://p:9090"},
+                "gates": [{"name": "x", "template": "no-such-template"}],
+            },
+        ),
+        make_spec(
+            [{"setWeight": 10}], metrics={"gates": [{"name": "x", "template": "error-rate"}]}
+        ),
         make_spec([{"setWeight": 10}], traffic={}),
     ],
 )
@@ -196,7 +230,10 @@ def test_threshold_change_mid_rollout_keeps_position() -> None:
 
 
 def test_spec_change_after_rollback_starts_new_rollout() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]), evaluation_outcome="Fail")
+    world = World(
+        make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]),
+        evaluation_outcome="Fail",
+    )
     world.run()
     assert world.phase == "RolledBack"
     world.run(ticks=5)
@@ -223,3 +260,18 @@ def test_candidate_scaled_back_when_someone_scales_it_down() -> None:
     world.candidate_replicas = 0
     decision = world.tick()
     assert ScaleCandidate(1) in decision.actions
+
+
+def test_evaluation_waits_for_a_ready_candidate() -> None:
+    world = World(
+        make_spec([{"pause": {"duration": "10s"}}, {"evaluate": {}}, {"setWeight": 100}]),
+        candidate_replicas=1,
+    )
+    world.run(ticks=1)
+    world.candidate_ready = False
+    world.run(ticks=20)
+    assert world.started_jobs == []
+    assert "not ready to evaluate" in world.status["waitingOn"]
+    world.candidate_ready = True
+    world.run()
+    assert world.phase == "Succeeded"

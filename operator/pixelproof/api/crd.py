@@ -37,9 +37,24 @@ RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
 
 PRINTER_COLUMNS = [
     {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
-    {"name": "Step", "type": "integer", "jsonPath": ".status.currentStep", "description": "Index of the current step (0-based)."},
-    {"name": "Candidate", "type": "integer", "jsonPath": ".status.weights.candidate", "description": "Candidate traffic weight, percent."},
-    {"name": "Verdict", "type": "string", "jsonPath": ".status.lastEvaluation.state", "description": "Last evaluation's verdict."},
+    {
+        "name": "Step",
+        "type": "integer",
+        "jsonPath": ".status.currentStep",
+        "description": "Index of the current step (0-based).",
+    },
+    {
+        "name": "Candidate",
+        "type": "integer",
+        "jsonPath": ".status.weights.candidate",
+        "description": "Candidate traffic weight, percent.",
+    },
+    {
+        "name": "Verdict",
+        "type": "string",
+        "jsonPath": ".status.lastEvaluation.state",
+        "description": "Last evaluation's verdict.",
+    },
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]
 
@@ -90,7 +105,11 @@ def _resolve(node: Any, defs: dict[str, Any]) -> Any:
     if out.get("additionalProperties") is True or out.get("additionalProperties") == {}:
         del out["additionalProperties"]
         out["x-kubernetes-preserve-unknown-fields"] = True
-    if "properties" in out or "additionalProperties" in out or out.get("x-kubernetes-preserve-unknown-fields"):
+    if (
+        "properties" in out
+        or "additionalProperties" in out
+        or out.get("x-kubernetes-preserve-unknown-fields")
+    ):
         out.setdefault("type", "object")
     if "enum" in out and "type" not in out:
         out["type"] = "string" if all(isinstance(v, str) for v in out["enum"]) else "number"
@@ -120,11 +139,16 @@ def build_crd() -> dict[str, Any]:
     status = _structural(RolloutStatus)
     status["description"] = "Observed state of the rollout; written only by the operator."
     spec = spec_schema()
-    spec["description"] = "Desired rollout of a candidate image-generation model next to the stable one."
+    spec["description"] = (
+        "Desired rollout of a candidate image-generation model next to the stable one."
+    )
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{PLURAL}.{GROUP}", "labels": {"app.kubernetes.io/name": "pixelproof"}},
+        "metadata": {
+            "name": f"{PLURAL}.{GROUP}",
+            "labels": {"app.kubernetes.io/name": "pixelproof"},
+        },
         "spec": {
             "group": GROUP,
             "scope": "Namespaced",
@@ -173,13 +197,17 @@ def render() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pixelproof crd", description=__doc__)
     parser.add_argument("--output", type=Path, default=DEFAULT_PATH)
-    parser.add_argument("--check", action="store_true", help="fail if the file differs from the models")
+    parser.add_argument(
+        "--check", action="store_true", help="fail if the file differs from the models"
+    )
     args = parser.parse_args(argv)
     text = render()
     if args.check:
         current = args.output.read_text() if args.output.exists() else ""
         if current != text:
-            print(f"{args.output} is out of date: run `python -m pixelproof.api.crd`", file=sys.stderr)
+            print(
+                f"{args.output} is out of date: run `python -m pixelproof.api.crd`", file=sys.stderr
+            )
             return 1
         print(f"{args.output} is up to date")
         return 0

@@ -40,7 +40,9 @@ class WebhookSpec(ApiModel):
 
     url: str | None = Field(default=None, pattern=r"^https?://")
     secret_key_ref: SecretKeyRef | None = None
-    events: list[NotifyOn] = Field(default_factory=lambda: list(NOTIFY_ON), description="Phases that send a notification.")
+    events: list[NotifyOn] = Field(
+        default_factory=lambda: list(NOTIFY_ON), description="Phases that send a notification."
+    )
 
     @model_validator(mode="after")
     def _one_url(self) -> WebhookSpec:

@@ -5,25 +5,28 @@ rules (x-kubernetes-validations) evaluated by a real CEL implementation."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+import itertools
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
 import celpy
 import jsonschema
 from celpy import celtypes
+from celpy.adapter import json_to_cel
+from celpy.evaluation import CELEvalError
 
 from .base import API_VERSION, KIND
 from .crd import build_crd
 
 
 def _is_sorted(items: celtypes.ListType) -> celtypes.BoolType:
-    values = list(items)
-    return celtypes.BoolType(all(a <= b for a, b in zip(values, values[1:], strict=False)))
+    values: list[Any] = list(items)
+    return celtypes.BoolType(all(a <= b for a, b in itertools.pairwise(values)))
 
 
 # Functions of the Kubernetes CEL library that the rules use and cel-python lacks.
-KUBERNETES_FUNCTIONS = {"isSorted": _is_sorted}
+KUBERNETES_FUNCTIONS: dict[str, Callable[..., Any]] = {"isSorted": _is_sorted}
 
 
 def _strict(node: Any) -> Any:
@@ -80,8 +83,8 @@ def _cel_errors(value: Any, schema: Mapping[str, Any], path: list[Any]) -> list[
     for rule in schema.get("x-kubernetes-validations", []):
         where = _path(path) + rule.get("fieldPath", "")
         try:
-            ok = _program(rule["rule"]).evaluate({"self": celpy.json_to_cel(value)})
-        except celpy.CELEvalError as exc:
+            ok = _program(rule["rule"]).evaluate({"self": json_to_cel(value)})
+        except CELEvalError as exc:
             errors.append(f"{where}: rule {rule['rule']!r} could not be evaluated: {exc}")
             continue
         if not bool(ok):

@@ -553,6 +553,13 @@ class _Run:
         self._set_phase("Progressing")
         current = st.last_evaluation
         if current is None or current.step != st.current_step:
+            if not self.obs.candidate.ready:
+                # An evaluator against an unready candidate would blame the model for its capacity.
+                self._wait(
+                    f"candidate {self.spec.candidate.deployment} not ready to evaluate",
+                    holding=True,
+                )
+                return False
             self._start_evaluation(step, attempt=1)
             return False
         if current.state == "Running":

@@ -16,9 +16,16 @@ DEFAULT_EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "poster-gen
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pixelproof simulate", description=__doc__)
-    parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_EXAMPLE, help="a ModelRollout YAML file")
+    parser.add_argument(
+        "file", nargs="?", type=Path, default=DEFAULT_EXAMPLE, help="a ModelRollout YAML file"
+    )
     parser.add_argument("--evaluation", choices=["Pass", "Fail", "Inconclusive"], default="Pass")
-    parser.add_argument("--error-spike-at-step", type=int, default=None, help="error rate jumps to 30%% from this step")
+    parser.add_argument(
+        "--error-spike-at-step",
+        type=int,
+        default=None,
+        help="error rate jumps to 30%% from this step",
+    )
     parser.add_argument("--max-ticks", type=int, default=500)
     args = parser.parse_args(argv)
     doc = yaml.safe_load(args.file.read_text())
@@ -37,5 +44,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{world.now:%H:%M:%S} {action.type:7} {action.reason:24} {action.message}")
         if world.status.get("phase") in ("Succeeded", "RolledBack", "Failed"):
             break
-    print(f"\nphase: {world.status.get('phase')}  weights: {world.status.get('weights')}\n{world.status.get('message')}")
+    print(
+        f"\nphase: {world.status.get('phase')}  weights: {world.status.get('weights')}\n{world.status.get('message')}"
+    )
     return 0 if world.status.get("phase") == "Succeeded" else 1

@@ -52,14 +52,22 @@ class SimulatedWorld:
             value = gate.max / 2 if gate.max else (gate.min * 2 if gate.min else 0.0)
             if spiking and gate.max is not None:
                 value = gate.max + (self.error_rate_after_spike or 0.3)
-            samples.append(MetricSample(gate=gate.name, query=f"<simulated {gate.name}>", value=value, stable_value=1.0))
+            samples.append(
+                MetricSample(
+                    gate=gate.name, query=f"<simulated {gate.name}>", value=value, stable_value=1.0
+                )
+            )
         return tuple(samples)
 
     def observe(self) -> Observations:
         ready = self.candidate_replicas > 0
         return Observations(
             router=RouterReading(weights=self.weights),
-            candidate=CandidateReading(ready=ready, ready_replicas=self.candidate_replicas, replicas=self.candidate_replicas),
+            candidate=CandidateReading(
+                ready=ready,
+                ready_replicas=self.candidate_replicas,
+                replicas=self.candidate_replicas,
+            ),
             evaluation=self.evaluation,
             metrics=self._metric_samples(),
             commands=dict(self.commands),  # type: ignore[arg-type]
@@ -75,16 +83,32 @@ class SimulatedWorld:
             elif isinstance(action, StartEvaluation):
                 verdict = self.evaluation_verdict.lower()
                 summary = EvaluationSummary(
-                    verdict=verdict,  # type: ignore[arg-type]
+                    verdict=verdict,
                     reason=f"simulated {verdict}",
-                    gates=[GateVerdict(name="lpips", verdict=verdict, value=0.12 if verdict == "pass" else 0.41, threshold="<= 0.25")],  # type: ignore[arg-type]
+                    gates=[
+                        GateVerdict(
+                            name="lpips",
+                            verdict=verdict,
+                            value=0.12 if verdict == "pass" else 0.41,
+                            threshold="<= 0.25",
+                        )
+                    ],
                 )
-                self.evaluation = EvaluationReading(job=action.job, state=self.evaluation_verdict, summary=summary, message=summary.reason)
+                self.evaluation = EvaluationReading(
+                    job=action.job,
+                    state=self.evaluation_verdict,
+                    summary=summary,
+                    message=summary.reason,
+                )
 
     def tick(self) -> Decision:
-        decision = decide(self.spec, self.status, self.observe(), self.now, name=self.name, namespace="default")
+        decision = decide(
+            self.spec, self.status, self.observe(), self.now, name=self.name, namespace="default"
+        )
         self.apply(decision)
         self.now += timedelta(seconds=self.tick_seconds)
-        if self.status.get("phase") == "Paused" and "promotion" in str(self.status.get("waitingOn", "")):
+        if self.status.get("phase") == "Paused" and "promotion" in str(
+            self.status.get("waitingOn", "")
+        ):
             self.commands["promote"] = self.now.isoformat()
         return decision
