@@ -7,29 +7,39 @@ import importlib
 import sys
 from collections.abc import Callable
 
-SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
-    "demo": ("pixelproof.demo.cli", "main", "run the complete local rollout demo"),
+# name -> (module, function, arguments put before the user's, help)
+SUBCOMMANDS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
+    "demo": ("pixelproof.demo.cli", "main", (), "run the complete local rollout demo"),
     "simulate": (
         "pixelproof.simulation.cli",
         "main",
+        (),
         "play a ModelRollout through the engine in the terminal",
     ),
-    "operator": ("pixelproof.controller.main", "main", "run the operator"),
-    "crd": ("pixelproof.api.crd", "main", "generate (or --check) the CRD from the API models"),
+    "operator": ("pixelproof.controller.main", "main", (), "run the operator"),
+    "crd": ("pixelproof.api.crd", "main", (), "generate (or --check) the CRD from the API models"),
     "lint": (
         "pixelproof.lint",
         "main",
+        (),
         "check ModelRollout files offline against the CRD schema and CEL rules",
     ),
     "evaluate": (
         "pixelproof_evaluator.cli",
-        "evaluate_main",
+        "main",
+        ("evaluate",),
         "run the evaluator against a golden set",
     ),
-    "golden": ("pixelproof_evaluator.capture", "golden_main", "golden set tools: `golden capture`"),
+    "golden": (
+        "pixelproof_evaluator.cli",
+        "main",
+        (),
+        "golden set tools: `pixelproof golden capture --help`",
+    ),
     "localcluster": (
         "pixelproof.localcluster.__main__",
         "main",
+        (),
         "serve a local Kubernetes API emulator",
     ),
 }
@@ -37,7 +47,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
 
 def _usage() -> str:
     lines = ["usage: pixelproof COMMAND [ARGS...]", "", "commands:"]
-    lines += [f"  {name:<13} {help_}" for name, (_, _, help_) in SUBCOMMANDS.items()]
+    lines += [f"  {name:<13} {help_}" for name, (_, _, _, help_) in SUBCOMMANDS.items()]
     return "\n".join(lines)
 
 
@@ -49,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     if args[0] not in SUBCOMMANDS:
         print(f"pixelproof: unknown command {args[0]!r}\n\n{_usage()}", file=sys.stderr)
         return 2
-    module_name, func_name, _ = SUBCOMMANDS[args[0]]
+    if args[0] == "golden" and args[1:2] != ["capture"]:
+        print("usage: pixelproof golden capture [ARGS...]", file=sys.stderr)
+        return 2
+    module_name, func_name, prefix, _ = SUBCOMMANDS[args[0]]
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
@@ -59,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     func: Callable[[list[str]], int] = getattr(module, func_name)
-    return int(func(args[1:]) or 0)
+    return int(func([*prefix, *args[1:]]) or 0)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Per-image checks, each run on both the stable and the candidate outputs."""

@@ -1,0 +1,39 @@
+"""Colour statistics shift (catalog F4): mean CIELAB delta E (CIE76) from the reference."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..images import DecodedImage
+
+# sRGB (D65) to CIE XYZ.
+_RGB_TO_XYZ = np.array(
+    [
+        [0.4124564, 0.3575761, 0.1804375],
+        [0.2126729, 0.7151522, 0.0721750],
+        [0.0193339, 0.1191920, 0.9503041],
+    ],
+    dtype=np.float64,
+)
+_WHITE_D65 = np.array([0.95047, 1.0, 1.08883], dtype=np.float64)
+
+
+def rgb_to_lab(rgb: NDArray[np.float32]) -> NDArray[np.float64]:
+    """sRGB in [0, 1] to CIELAB."""
+    c = rgb.astype(np.float64)
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ _RGB_TO_XYZ.T / _WHITE_D65
+    epsilon = 216 / 24389
+    kappa = 24389 / 27
+    f = np.where(xyz > epsilon, np.cbrt(xyz), (kappa * xyz + 16) / 116)
+    lightness = 116 * f[..., 1] - 16
+    a = 500 * (f[..., 0] - f[..., 1])
+    b = 200 * (f[..., 1] - f[..., 2])
+    return np.stack([lightness, a, b], axis=-1)
+
+
+def mean_delta_e(output: DecodedImage, reference: DecodedImage) -> float:
+    resized = output.resized(reference.width, reference.height)
+    delta = rgb_to_lab(resized.rgb_on_backdrop()) - rgb_to_lab(reference.rgb_on_backdrop())
+    return float(np.sqrt((delta**2).sum(axis=-1)).mean())

@@ -1,0 +1,203 @@
+"""The generator client: one POST per image under the generator contract, with a hard
+deadline per attempt, a concurrency limit, and bounded retries.
+
+Retries use exponential backoff with full jitter and happen only on connection errors and
+5xx replies: a 4xx is the evaluator's own mistake and a timeout means the model is
+already overloaded, so retrying either would only add to a storm."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from pixelproof.api.workloads import GeneratorContract
+
+FailureKind = Literal["timeout", "connection", "http-status", "too-large", "decode"]
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 3
+    base_delay: float = 0.25
+    max_delay: float = 4.0
+
+    def delay(self, retry: int, rng: random.Random) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**retry)]."""
+        return rng.uniform(0.0, min(self.max_delay, self.base_delay * 2**retry))
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    body: bytes | None
+    latency_ms: float | None
+    attempts: int
+    failure: FailureKind | None = None
+    status: int | None = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    attempts: int = 0
+    retries: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "attempts": self.attempts,
+            "retries": self.retries,
+            "failures": dict(self.failures),
+        }
+
+
+class _Retryable(Exception):
+    def __init__(self, result: GenerationResult) -> None:
+        super().__init__(result.detail)
+        self.result = result
+
+
+def build_body(
+    contract: GeneratorContract, prompt: str, seed: int, size: str, transparent: bool
+) -> dict[str, Any]:
+    """The contract's fixed request fields, with the item's own fields taking precedence."""
+    body = dict(contract.request)
+    body.update({"prompt": prompt, "seed": seed, "size": size, "transparent": transparent})
+    return body
+
+
+class GeneratorClient:
+    def __init__(
+        self,
+        base_url: str,
+        contract: GeneratorContract,
+        *,
+        concurrency: int = 4,
+        retry: RetryPolicy | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self.url = base_url.rstrip("/") + contract.path
+        self.contract = contract
+        self.retry = retry or RetryPolicy()
+        self.max_body_bytes = max_body_bytes
+        self.stats = ClientStats()
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._rng = rng or random.Random()
+        self._sleep = sleep
+        timeout = contract.timeout_seconds
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        )
+
+    async def __aenter__(self) -> GeneratorClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def generate(
+        self, prompt: str, seed: int, size: str, transparent: bool
+    ) -> GenerationResult:
+        body = build_body(self.contract, prompt, seed, size, transparent)
+        self.stats.requests += 1
+        attempt = 0
+        while True:
+            attempt += 1
+            async with self._semaphore:
+                self.stats.attempts += 1
+                try:
+                    result = await self._attempt(body, attempt)
+                except _Retryable as retryable:
+                    result = retryable.result
+                    if attempt < self.retry.max_attempts:
+                        self.stats.retries += 1
+                        delay = self.retry.delay(attempt - 1, self._rng)
+                    else:
+                        delay = None
+                else:
+                    delay = None
+            if delay is None:
+                if result.failure is not None:
+                    self.stats.failures[result.failure] += 1
+                return result
+            await self._sleep(delay)
+
+    async def _attempt(self, body: dict[str, Any], attempt: int) -> GenerationResult:
+        started = time.perf_counter()
+        deadline = self.contract.timeout_seconds
+        try:
+            status, data = await asyncio.wait_for(self._post(body), timeout=deadline)
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            if isinstance(exc, httpx.ConnectTimeout):
+                raise _Retryable(
+                    GenerationResult(
+                        None, None, attempt, "connection", None, f"connect timeout: {exc}"
+                    )
+                ) from exc
+            return GenerationResult(
+                None, None, attempt, "timeout", None, f"no complete reply within {deadline:g}s"
+            )
+        except _BodyTooLarge as exc:
+            return GenerationResult(None, None, attempt, "too-large", exc.status, str(exc))
+        except (httpx.TransportError, OSError) as exc:
+            raise _Retryable(
+                GenerationResult(
+                    None, None, attempt, "connection", None, f"{type(exc).__name__}: {exc}"
+                )
+            ) from exc
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        if status >= 500:
+            raise _Retryable(
+                GenerationResult(
+                    None, latency_ms, attempt, "http-status", status, _snippet(status, data)
+                )
+            )
+        if not 200 <= status < 300:
+            return GenerationResult(
+                None, latency_ms, attempt, "http-status", status, _snippet(status, data)
+            )
+        return GenerationResult(data, latency_ms, attempt, None, status)
+
+    async def _post(self, body: dict[str, Any]) -> tuple[int, bytes]:
+        async with self._http.stream("POST", self.url, json=body) as response:
+            declared = response.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+                raise _BodyTooLarge(response.status_code, int(declared), self.max_body_bytes)
+            chunks = []
+            total = 0
+            async for chunk in response.aiter_bytes():
+                total += len(chunk)
+                if total > self.max_body_bytes:
+                    raise _BodyTooLarge(response.status_code, total, self.max_body_bytes)
+                chunks.append(chunk)
+            return response.status_code, b"".join(chunks)
+
+
+class _BodyTooLarge(Exception):
+    def __init__(self, status: int, size: int, limit: int) -> None:
+        super().__init__(f"reply body of at least {size} bytes is over the limit of {limit} bytes")
+        self.status = status
+
+
+def _snippet(status: int, data: bytes) -> str:
+    text = data[:200].decode("utf-8", errors="replace").strip()
+    return f"HTTP {status}" + (f": {text}" if text else "")

@@ -1,0 +1,130 @@
+"""One evaluation from start to verdict: load the golden set, generate and score, judge,
+and write the report and the summary."""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pixelproof.api.evaluation import EvaluationSummary
+from pixelproof.api.quality import QualityGates
+from pixelproof.api.workloads import GeneratorContract
+
+from .client import RetryPolicy
+from .golden import GoldenSet, load_golden_dir
+from .golden_archive import Fetch, fetch_https, load_golden_url
+from .judge import Judge
+from .ocr import OcrEngine
+from .perceptual import LpipsScorer, build_scorer
+from .report import IMAGE_FOLDER, write_report
+from .runner import EvaluationConfig, progress_bar, run_evaluation
+
+
+@dataclass
+class EvaluateOptions:
+    stable_url: str
+    candidate_url: str
+    contract: GeneratorContract
+    gates: QualityGates
+    out: Path
+    golden: Path | None = None
+    golden_url: str | None = None
+    golden_sha256: str | None = None
+    tags: list[str] = field(default_factory=list)
+    concurrency: int = 4
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    lpips_weights: str | None = None
+    fetch: Fetch = fetch_https
+
+
+class Models:
+    """LPIPS and OCR, built on first use and reused across evaluations in one process."""
+
+    def __init__(self, lpips_weights: str | None = None) -> None:
+        self._weights = lpips_weights
+        self._scorer: LpipsScorer | None = None
+        self._ocr: OcrEngine | None = None
+
+    @property
+    def scorer(self) -> LpipsScorer:
+        if self._scorer is None:
+            self._scorer = build_scorer(self._weights)
+        return self._scorer
+
+    @property
+    def ocr(self) -> OcrEngine:
+        if self._ocr is None:
+            self._ocr = OcrEngine()
+        return self._ocr
+
+
+def load_golden(options: EvaluateOptions, workdir: Path) -> GoldenSet:
+    if options.golden_url is not None:
+        if options.golden_sha256 is None:
+            raise ValueError("--golden-url needs --golden-sha256")
+        return load_golden_url(
+            options.golden_url, options.golden_sha256, workdir, fetch=options.fetch
+        )
+    if options.golden is None:
+        raise ValueError("give --golden or --golden-url")
+    return load_golden_dir(options.golden)
+
+
+def evaluate(options: EvaluateOptions, models: Models | None = None) -> EvaluationSummary:
+    """Runs the evaluation and writes the report; golden-set problems raise before any request."""
+    started = time.monotonic()
+    models = models or Models(options.lpips_weights)
+    with tempfile.TemporaryDirectory(prefix="pixelproof-golden-") as workdir:
+        golden = load_golden(options, Path(workdir))
+        items = golden.select(options.tags)
+    if not items:
+        raise ValueError(f"no golden items carry any of the tags {', '.join(options.tags)}")
+    needs_ocr = options.gates.typography is not None and any(item.spec.text for item in items)
+    scorer = models.scorer
+    ocr = models.ocr if needs_ocr else None
+    config = EvaluationConfig(
+        stable_url=options.stable_url,
+        candidate_url=options.candidate_url,
+        contract=options.contract,
+        gates=options.gates,
+        concurrency=options.concurrency,
+        retry=options.retry,
+        replay=True,
+        image_dir=options.out / IMAGE_FOLDER,
+    )
+    with progress_bar(len(items)) as bar:
+        results, stats = asyncio.run(
+            run_evaluation(items, config, scorer, ocr, progress=bar.update)
+        )
+    judgement = Judge(options.gates, results).judge()
+    summary = EvaluationSummary(
+        verdict=judgement.verdict,
+        reason=judgement.reason,
+        gates=judgement.gates,
+        scores=judgement.scores,
+        items=len(results),
+        failed_items=judgement.failed_items,
+        backbone=scorer.backbone,
+        report=str(options.out / "report.html"),
+        duration_seconds=round(time.monotonic() - started, 2),
+    )
+    extra: dict[str, Any] = {
+        "stableUrl": options.stable_url,
+        "candidateUrl": options.candidate_url,
+        "generator": options.contract.to_wire(),
+        "gates": options.gates.to_wire(),
+        "golden": str(options.golden or options.golden_url),
+        "tags": options.tags,
+        "concurrency": options.concurrency,
+        "lpipsBackbone": scorer.backbone,
+        "device": scorer.device,
+        "clients": stats,
+        "machine": f"{platform.platform()} ({platform.machine()})",
+    }
+    write_report(options.out, summary, results, extra)
+    return summary

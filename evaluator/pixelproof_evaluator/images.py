@@ -1,0 +1,112 @@
+"""PNG decoding that refuses what a generator must never return: non-PNG bytes (an HTML
+error page labelled image/png), truncated files, and images too large to decode safely."""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# A neutral backdrop for comparing colour: a dropped alpha channel then shows up as a shift.
+BACKDROP = np.array([128.0, 128.0, 128.0], dtype=np.float32)
+
+
+class ImageDecodeError(Exception):
+    """Bytes that are not a decodable PNG; the message says what they looked like instead."""
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    rgba: NDArray[np.uint8]
+    mode: str
+    has_alpha: bool
+
+    @property
+    def width(self) -> int:
+        return int(self.rgba.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.rgba.shape[0])
+
+    @property
+    def alpha_used(self) -> bool:
+        """An alpha channel that is all opaque carries no transparency: the generator dropped it."""
+        return self.has_alpha and bool((self.rgba[..., 3] < 255).any())
+
+    def rgb_on_backdrop(self) -> NDArray[np.float32]:
+        """RGB in [0, 1] with transparency composited over a mid-grey backdrop."""
+        rgb = self.rgba[..., :3].astype(np.float32)
+        alpha = self.rgba[..., 3:4].astype(np.float32) / 255.0
+        return ((rgb * alpha + BACKDROP * (1.0 - alpha)) / 255.0).astype(np.float32)
+
+    def resized(self, width: int, height: int) -> DecodedImage:
+        if (width, height) == (self.width, self.height):
+            return self
+        image = Image.fromarray(self.rgba, "RGBA").resize(
+            (width, height), Image.Resampling.BILINEAR
+        )
+        return DecodedImage(np.asarray(image, dtype=np.uint8), self.mode, self.has_alpha)
+
+
+def describe_bytes(data: bytes) -> str:
+    """A short, safe description of what some bytes start with, for error messages."""
+    head = data[:64]
+    stripped = head.lstrip().lower()
+    if stripped.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        return "an HTML page"
+    if stripped.startswith((b"{", b"[")):
+        return "JSON"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "a JPEG"
+    if not data:
+        return "an empty body"
+    return f"bytes starting {head[:16]!r}"
+
+
+def decode_png(data: bytes, *, max_pixels: int) -> DecodedImage:
+    if not data.startswith(PNG_SIGNATURE):
+        raise ImageDecodeError(f"not a PNG (no PNG signature): {describe_bytes(data)}")
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        raise ImageDecodeError("invalid PNG: the first chunk is not IHDR")
+    # The header states the size: refuse a decompression bomb before inflating any of it.
+    width, height = struct.unpack(">II", data[16:24])
+    if width * height > max_pixels:
+        raise ImageDecodeError(
+            f"image is {width}x{height} ({width * height} pixels), over the limit of "
+            f"{max_pixels} pixels"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            image.load()
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
+        raise ImageDecodeError(f"invalid PNG: {exc}") from exc
+    mode = image.mode
+    has_alpha = (
+        mode in ("RGBA", "LA", "PA", "RGBa", "La")
+        or (mode == "P" and "transparency" in image.info)
+        or (mode in ("RGB", "L") and "transparency" in image.info)
+    )
+    rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
+    return DecodedImage(rgba, mode, has_alpha)
+
+
+def encode_png(rgba: NDArray[np.uint8]) -> bytes:
+    buffer = io.BytesIO()
+    mode = "RGBA" if rgba.ndim == 3 and rgba.shape[2] == 4 else "RGB"
+    Image.fromarray(rgba, mode).save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,39 @@
+"""The OCR engine (rapidocr on onnxruntime, models shipped in the wheel): loaded once, and
+called from one thread at a time because an onnxruntime session is not re-entrant here."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class TextLine:
+    text: str
+    confidence: float
+    top: float
+    left: float
+
+
+class OcrEngine:
+    def __init__(self) -> None:
+        from rapidocr_onnxruntime import RapidOCR
+
+        self._engine: Any = RapidOCR()
+        self._lock = threading.Lock()
+
+    def read(self, rgb: NDArray[np.uint8]) -> list[TextLine]:
+        """Text lines in reading order (top to bottom, then left to right)."""
+        with self._lock:
+            result, _ = self._engine(np.ascontiguousarray(rgb))
+        lines = []
+        for box, text, confidence in result or []:
+            top = min(point[1] for point in box)
+            left = min(point[0] for point in box)
+            lines.append(TextLine(str(text), float(confidence), float(top), float(left)))
+        lines.sort(key=lambda line: (round(line.top / 8), line.left))
+        return lines

@@ -1,0 +1,179 @@
+"""LPIPS (AlexNet) distances, batched, on the GPU when there is one.
+
+The evaluator runs without network access. The real AlexNet backbone is loaded from a
+file pinned by its sha256; without one, a seeded random backbone with LPIPS's shipped
+linear heads still ranks distortions consistently, and every score says which was used."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+WEIGHTS_ENV = "PIXELPROOF_LPIPS_WEIGHTS"
+ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
+ALEXNET_SHA256 = "7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02"
+RANDOM_BACKBONE_SEED = 20240611
+BACKBONE_REAL = "alex"
+BACKBONE_RANDOM = "alex-random"
+
+_TORCHVISION_OPS = (
+    "nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
+    "qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
+)
+_workaround_lock = threading.Lock()
+_torchvision_library: Any = None
+
+
+class LpipsWeightsError(Exception):
+    """The configured AlexNet weights file is missing, unreadable or not the pinned one."""
+
+
+def _torchvision_extension_loads() -> bool:
+    import torch
+
+    spec = importlib.util.find_spec("torchvision")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    for location in spec.submodule_search_locations:
+        finder = importlib.machinery.FileFinder(
+            location,
+            (importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES),
+        )
+        ext = finder.find_spec("_C")
+        if ext is None or ext.origin is None:
+            continue
+        try:
+            torch.ops.load_library(ext.origin)  # type: ignore[no-untyped-call]
+        except (OSError, RuntimeError):
+            return False
+        return True
+    return False
+
+
+def prepare_torchvision() -> None:
+    """A CUDA torchvision next to a CPU torch cannot load its C extension, and its import
+    then fails registering fake kernels for ops that were never defined. The evaluator
+    needs only torchvision's pure-Python models, so define those op schemas first."""
+    global _torchvision_library
+    import sys
+
+    import torch
+
+    with _workaround_lock:
+        if "torchvision" in sys.modules or _torchvision_library is not None:
+            return
+        if _torchvision_extension_loads():
+            return
+        library = torch.library.Library("torchvision", "DEF")  # type: ignore[no-untyped-call]
+        for schema in _TORCHVISION_OPS:
+            library.define(schema)  # type: ignore[no-untyped-call]
+        _torchvision_library = library
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_weights(explicit: str | None) -> Path | None:
+    """The backbone file: a flag, else the environment, else the torch hub cache."""
+    configured = explicit or os.environ.get(WEIGHTS_ENV)
+    if configured:
+        path = Path(configured)
+        if not path.is_file():
+            raise LpipsWeightsError(f"LPIPS AlexNet weights file {path} does not exist")
+        return path
+    torch_home = Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch"))
+    cached = torch_home / "hub" / "checkpoints" / ALEXNET_FILE
+    return cached if cached.is_file() else None
+
+
+@dataclass
+class LpipsScorer:
+    model: Any
+    device: str
+    backbone: str
+    batch_size: int = 8
+
+    def distances(
+        self, pairs: Sequence[tuple[NDArray[np.float32], NDArray[np.float32]]]
+    ) -> list[float]:
+        """LPIPS per pair of RGB arrays in [0, 1]; pairs of one shape run together in batches."""
+        import torch
+
+        results: list[float] = [0.0] * len(pairs)
+        by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for index, (first, second) in enumerate(pairs):
+            if first.shape != second.shape:
+                raise ValueError(
+                    f"pair {index} has mismatched shapes {first.shape} and {second.shape}"
+                )
+            by_shape[first.shape].append(index)
+        with torch.inference_mode():
+            for indices in by_shape.values():
+                for start in range(0, len(indices), self.batch_size):
+                    chunk = indices[start : start + self.batch_size]
+                    left = self._tensor([pairs[i][0] for i in chunk])
+                    right = self._tensor([pairs[i][1] for i in chunk])
+                    scores = self.model(left, right).flatten().tolist()
+                    for i, score in zip(chunk, scores, strict=True):
+                        results[i] = max(0.0, float(score))
+        return results
+
+    def _tensor(self, images: list[NDArray[np.float32]]) -> Any:
+        import torch
+
+        stacked = np.stack(images).transpose(0, 3, 1, 2)
+        return torch.from_numpy(np.ascontiguousarray(stacked)).to(self.device) * 2.0 - 1.0
+
+
+def _load_backbone(model: Any, path: Path) -> None:
+    import torch
+
+    digest = file_sha256(path)
+    if digest != ALEXNET_SHA256:
+        raise LpipsWeightsError(
+            f"LPIPS AlexNet weights {path} have sha256 {digest}, expected {ALEXNET_SHA256} "
+            f"(torchvision {ALEXNET_FILE})"
+        )
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    mapped = {}
+    for name in model.net.state_dict():
+        _, layer, param = name.split(".")
+        mapped[name] = state[f"features.{layer}.{param}"]
+    model.net.load_state_dict(mapped)
+
+
+def build_scorer(weights: str | None = None, device: str | None = None) -> LpipsScorer:
+    prepare_torchvision()
+    import warnings
+
+    import lpips
+    import torch
+
+    path = resolve_weights(weights)
+    torch.manual_seed(RANDOM_BACKBONE_SEED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = lpips.LPIPS(net="alex", pnet_rand=True, verbose=False)
+    backbone = BACKBONE_RANDOM
+    if path is not None:
+        _load_backbone(model, path)
+        backbone = BACKBONE_REAL
+    chosen = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model = model.to(chosen).eval()
+    return LpipsScorer(model, chosen, backbone)

@@ -1,0 +1,144 @@
+"""The full report: report.json with every per-item score, and report.html that a person can
+open offline (thumbnails are files beside it) to see reference, stable, candidate and a
+difference heatmap for each item."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pixelproof.api.evaluation import EvaluationSummary
+
+from .results import ItemResult
+
+IMAGE_FOLDER = "images"
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}
+h1{font-size:1.4rem} table{border-collapse:collapse} td,th{padding:.3rem .5rem;vertical-align:top}
+.pass{color:#116b2d}.fail{color:#b00020}.inconclusive{color:#8a6100}
+.gates td{border-bottom:1px solid #ddd}
+.item{border:1px solid #ccc;border-radius:6px;margin:1rem 0;padding:.6rem}
+.item.failed{border-color:#b00020}
+.row{display:flex;gap:.6rem;flex-wrap:wrap}
+figure{margin:0;text-align:center;font-size:.8rem}
+figure img{width:200px;height:auto;image-rendering:auto;
+ background:repeating-conic-gradient(#ddd 0% 25%,#fff 0% 50%) 50%/16px 16px}
+.missing{width:200px;height:200px;display:flex;align-items:center;justify-content:center;
+ background:#fbe9e9;color:#b00020;font-size:.75rem;padding:.4rem;box-sizing:border-box}
+.scores{font-size:.85rem}
+"""
+
+
+def write_report(
+    out: Path,
+    summary: EvaluationSummary,
+    results: Sequence[ItemResult],
+    extra: dict[str, Any],
+) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    doc = {"summary": summary.to_wire(), **extra, "items": [r.to_json() for r in results]}
+    json_path = out / "report.json"
+    json_path.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+    html_path = out / "report.html"
+    html_path.write_text(render_html(summary, results, extra), encoding="utf-8")
+    return json_path, html_path
+
+
+def _esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _num(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def _figure(label: str, path: str | None, missing: str | None) -> str:
+    if path is not None:
+        return f'<figure><img src="{_esc(path)}" alt="{_esc(label)}"><figcaption>{_esc(label)}</figcaption></figure>'
+    return f'<figure><div class="missing">{_esc(missing or "no image")}</div><figcaption>{_esc(label)}</figcaption></figure>'
+
+
+def _model_scores(name: str, data: dict[str, Any]) -> str:
+    parts = [f"<b>{_esc(name)}</b>"]
+    if data.get("failure"):
+        parts.append(
+            f'<span class="fail">{_esc(data.get("failureDetail") or data["failure"])}</span>'
+        )
+    parts.append(f"LPIPS {_num(data.get('lpips'))}")
+    parts.append(f"replay {_num(data.get('replayDistance'))}")
+    parts.append(f"ΔE {_num(data.get('deltaE'), 3)}")
+    parts.append(f"sharpness {_num(data.get('sharpnessRatio'), 3)}")
+    latency = data.get("latencyMs")
+    parts.append(f"{latency:.0f} ms" if latency is not None else "- ms")
+    fmt = data.get("format") or {}
+    if fmt.get("problem"):
+        parts.append(f'<span class="fail">{_esc(fmt["problem"])}</span>')
+    size = data.get("size") or {}
+    if size.get("problem"):
+        parts.append(f'<span class="fail">{_esc(size["problem"])}</span>')
+    typo = data.get("typography")
+    if typo:
+        for text in typo["texts"]:
+            cls = "pass" if text["passed"] else "fail"
+            size_note = f" @{text['fontSize']}px" if text.get("fontSize") else ""
+            parts.append(
+                f'<span class="{cls}">text{_esc(size_note)} {_esc(text["expected"])!s} → '
+                f"{_esc(text['matched'])} (CER {text['cer']:.2f})</span>"
+            )
+    return "<div>" + " · ".join(parts) + "</div>"
+
+
+def render_html(
+    summary: EvaluationSummary, results: Sequence[ItemResult], extra: dict[str, Any]
+) -> str:
+    gate_rows = "".join(
+        f'<tr><td>{_esc(g.name)}</td><td class="{g.verdict}">{g.verdict}</td>'
+        f"<td>{_num(g.value)}</td><td>{_esc(g.threshold or '')}</td><td>{_esc(g.reason)}</td></tr>"
+        for g in summary.gates
+    )
+    failed = set(summary.failed_items)
+    items = []
+    for r in results:
+        data = r.to_json()
+        stable, candidate = data["stable"], data["candidate"]
+        figures = "".join(
+            [
+                _figure("reference", r.images.get("reference"), None),
+                _figure("stable", r.images.get("stable"), stable.get("failureDetail")),
+                _figure("candidate", r.images.get("candidate"), candidate.get("failureDetail")),
+                _figure(
+                    "difference (candidate vs reference)",
+                    r.images.get("heatmap"),
+                    "no candidate image",
+                ),
+            ]
+        )
+        tags = ", ".join(r.item.spec.tags)
+        css = "item failed" if r.item.id in failed else "item"
+        items.append(
+            f'<section class="{css}" id="{_esc(r.item.id)}"><h3>{_esc(r.item.id)}</h3>'
+            f"<p>{_esc(r.item.spec.prompt)} — seed {r.item.spec.seed}, {_esc(r.item.spec.size)}"
+            f"{', alpha' if r.item.spec.alpha else ''}{f' — tags: {_esc(tags)}' if tags else ''}</p>"
+            f'<div class="row">{figures}</div><div class="scores">'
+            f"{_model_scores('stable', stable)}{_model_scores('candidate', candidate)}</div></section>"
+        )
+    meta = "".join(
+        f"<tr><td>{_esc(k)}</td><td>{_esc(json.dumps(v, default=str))}</td></tr>"
+        for k, v in extra.items()
+    )
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>pixelproof evaluation: {summary.verdict}</title><style>{_STYLE}</style></head><body>"
+        f'<h1>Evaluation verdict: <span class="{summary.verdict}">{summary.verdict}</span></h1>'
+        f"<p>{_esc(summary.reason)}</p>"
+        f"<p>{summary.items} items · LPIPS backbone {_esc(summary.backbone or '-')} · "
+        f"{_num(summary.duration_seconds, 3)} s</p>"
+        "<h2>Gates</h2><table class=gates><tr><th>gate</th><th>verdict</th><th>value</th>"
+        f"<th>threshold</th><th>reason</th></tr>{gate_rows}</table>"
+        f"<h2>Run</h2><table>{meta}</table>"
+        f"<h2>Items</h2>{''.join(items)}</body></html>"
+    )

@@ -1,0 +1,58 @@
+"""Images for the HTML report: reference, stable and candidate thumbnails, and a heatmap of
+where the candidate differs from the reference."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from .images import DecodedImage
+
+THUMBNAIL_SIDE = 256
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def _thumbnail(rgba: NDArray[np.uint8]) -> Image.Image:
+    image = Image.fromarray(rgba, "RGBA")
+    image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+    return image
+
+
+def difference_heatmap(output: DecodedImage, reference: DecodedImage) -> NDArray[np.uint8]:
+    """Per-pixel colour difference, black (same) through red to yellow (very different)."""
+    resized = output.resized(reference.width, reference.height)
+    diff = np.abs(resized.rgb_on_backdrop() - reference.rgb_on_backdrop()).mean(axis=-1)
+    level = np.clip(diff * 3.0, 0.0, 1.0)
+    red = np.clip(level * 2.0, 0.0, 1.0)
+    green = np.clip(level * 2.0 - 1.0, 0.0, 1.0)
+    rgb = np.stack([red, green, np.zeros_like(level)], axis=-1)
+    alpha = np.ones((*level.shape, 1))
+    return (np.concatenate([rgb, alpha], axis=-1) * 255.0 + 0.5).astype(np.uint8)
+
+
+def write_item_images(
+    folder: Path,
+    item_id: str,
+    reference: DecodedImage,
+    stable: DecodedImage | None,
+    candidate: DecodedImage | None,
+) -> dict[str, str]:
+    """Writes the item's thumbnails; returns their paths relative to the report folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = _UNSAFE.sub("_", item_id)
+    images: dict[str, NDArray[np.uint8]] = {"reference": reference.rgba}
+    if stable is not None:
+        images["stable"] = stable.rgba
+    if candidate is not None:
+        images["candidate"] = candidate.rgba
+        images["heatmap"] = difference_heatmap(candidate, reference)
+    written = {}
+    for role, rgba in images.items():
+        name = f"{stem}.{role}.png"
+        _thumbnail(rgba).save(folder / name, format="PNG")
+        written[role] = f"{folder.name}/{name}"
+    return written

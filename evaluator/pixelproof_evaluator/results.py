@@ -1,0 +1,132 @@
+"""Per-item results of one evaluation: what each model returned and how it scored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .checks.decode import FormatResult
+from .checks.size import SizeResult
+from .checks.typography import TypographyResult
+from .client import GenerationResult
+from .golden import GoldenItem
+
+
+@dataclass
+class ModelResult:
+    """One model's outputs and scores for one golden item."""
+
+    generation: GenerationResult
+    replay: GenerationResult | None = None
+    format: FormatResult | None = None
+    replay_format: FormatResult | None = None
+    size: SizeResult | None = None
+    lpips: float | None = None
+    replay_distance: float | None = None
+    delta_e: float | None = None
+    sharpness: float | None = None
+    typography: TypographyResult | None = None
+
+    @property
+    def failure(self) -> str | None:
+        """Why the first generation gave no usable image: a client failure kind or decode."""
+        if self.generation.failure is not None:
+            return self.generation.failure
+        if self.format is not None and not self.format.decoded:
+            return "decode"
+        return None
+
+    @property
+    def replay_failure(self) -> str | None:
+        if self.replay is None:
+            return None
+        if self.replay.failure is not None:
+            return self.replay.failure
+        if self.replay_format is not None and not self.replay_format.decoded:
+            return "decode"
+        return None
+
+    @property
+    def usable(self) -> bool:
+        return self.failure is None
+
+    def failure_detail(self) -> str | None:
+        if self.generation.failure is not None:
+            return f"{self.generation.failure}: {self.generation.detail}"
+        if self.format is not None and self.format.error is not None:
+            return f"decode: {self.format.error}"
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "failure": self.failure,
+            "failureDetail": self.failure_detail(),
+            "latencyMs": self.generation.latency_ms,
+            "attempts": self.generation.attempts,
+            "httpStatus": self.generation.status,
+        }
+        if self.replay is not None:
+            doc["replayFailure"] = self.replay_failure
+        if self.format is not None:
+            doc["format"] = {
+                "decoded": self.format.decoded,
+                "mode": self.format.mode,
+                "hasAlpha": self.format.has_alpha,
+                "alphaUsed": self.format.alpha_used,
+                "alphaExpected": self.format.alpha_expected,
+                "problem": self.format.alpha_problem,
+            }
+        if self.size is not None:
+            doc["size"] = {
+                "width": self.size.width,
+                "height": self.size.height,
+                "ok": self.size.size_ok,
+                "aspectOk": self.size.aspect_ok,
+                "problem": self.size.problem,
+            }
+        for key, value in (
+            ("lpips", self.lpips),
+            ("replayDistance", self.replay_distance),
+            ("deltaE", self.delta_e),
+            ("sharpnessRatio", self.sharpness),
+        ):
+            doc[key] = value
+        if self.typography is not None:
+            doc["typography"] = {
+                "passed": self.typography.passed,
+                "recognised": self.typography.recognised,
+                "texts": [
+                    {
+                        "expected": t.expected,
+                        "fontSize": t.font_size,
+                        "matched": t.matched,
+                        "cer": round(t.cer, 4),
+                        "passed": t.passed,
+                    }
+                    for t in self.typography.texts
+                ],
+            }
+        return doc
+
+
+@dataclass
+class ItemResult:
+    item: GoldenItem
+    stable: ModelResult
+    candidate: ModelResult
+    images: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        spec = self.item.spec
+        return {
+            "id": spec.id,
+            "prompt": spec.prompt,
+            "seed": spec.seed,
+            "size": spec.size,
+            "tags": spec.tags,
+            "alpha": spec.alpha,
+            "text": [t.model_dump(by_alias=True, exclude_none=True) for t in spec.text],
+            "stable": self.stable.to_json(),
+            "candidate": self.candidate.to_json(),
+            "images": self.images,
+        }

@@ -1,0 +1,78 @@
+"""LPIPS offline: torchvision imports beside a CPU torch, the random backbone is seeded so
+scores repeat, real AlexNet weights are pinned by sha256, and batching changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pixelproof_evaluator import perceptual
+from pixelproof_evaluator.evaluate import Models
+from pixelproof_evaluator.perceptual import LpipsWeightsError, build_scorer
+
+
+def _pairs(count: int, side: int = 64) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(0)
+    pairs = []
+    for _ in range(count):
+        a = rng.random((side, side, 3), dtype=np.float32)
+        b = np.clip(a + rng.normal(0, 0.1, a.shape).astype(np.float32), 0, 1)
+        pairs.append((a, b))
+    return pairs
+
+
+def test_batched_scores_equal_one_pair_per_call(models: Models) -> None:
+    scorer = models.scorer
+    pairs = [*_pairs(5), (np.zeros((32, 48, 3), np.float32), np.ones((32, 48, 3), np.float32))]
+    batched = scorer.distances(pairs)
+    single = [scorer.distances([pair])[0] for pair in pairs]
+    np.testing.assert_allclose(batched, single, rtol=1e-4, atol=1e-6)
+    assert scorer.distances([(pairs[0][0], pairs[0][0])]) == [0.0]
+    assert all(score > 0 for score in batched)
+
+
+def test_random_backbone_is_labelled_and_repeatable(
+    models: Models, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(perceptual.WEIGHTS_ENV, raising=False)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    again = build_scorer()
+    assert again.backbone == models.scorer.backbone == "alex-random"
+    pairs = _pairs(2)
+    assert again.distances(pairs) == pytest.approx(models.scorer.distances(pairs))
+
+
+def test_weights_with_the_wrong_sha256_are_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake = tmp_path / "alexnet-owt-7be5be79.pth"
+    fake.write_bytes(b"not the weights")
+    monkeypatch.setenv(perceptual.WEIGHTS_ENV, str(fake))
+    with pytest.raises(LpipsWeightsError, match=f"expected {perceptual.ALEXNET_SHA256}"):
+        build_scorer()
+
+
+def test_missing_weights_file_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with pytest.raises(LpipsWeightsError, match="does not exist"):
+        build_scorer(str(tmp_path / "nope.pth"))
+
+
+def test_backbone_file_loads_into_the_lpips_network(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The real file cannot be downloaded here: a torchvision AlexNet state dict of the same
+    layout stands in, with the pin pointed at its digest for this test only."""
+    import torch
+    import torchvision
+
+    torch.manual_seed(3)
+    state = torchvision.models.alexnet(weights=None).state_dict()
+    path = tmp_path / "alexnet.pth"
+    torch.save(state, path)
+    monkeypatch.setattr(perceptual, "ALEXNET_SHA256", perceptual.file_sha256(path))
+    scorer = build_scorer(str(path))
+    assert scorer.backbone == "alex"
+    loaded = scorer.model.net.slice1[0].weight.detach().cpu()
+    assert torch.equal(loaded, state["features.0.weight"])
