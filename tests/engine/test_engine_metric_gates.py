@@ -110,7 +110,11 @@ def test_consecutive_error_limit_fails_the_gate() -> None:
 
 
 def test_relative_gate_shows_both_values() -> None:
-    relative = {"name": "p95", "query": "q", "relativeToStable": {"maxRatio": 1.1}}
+    relative = {
+        "name": "p95",
+        "query": 'p95{service="{{target.service}}"}',
+        "relativeToStable": {"maxRatio": 1.1},
+    }
     world = World(make_spec(STEPS, metrics=with_gates(relative)), metric_values={"p95": 1.05})
     world.run(ticks=3)
     status = gate_status(world, "p95")

@@ -275,3 +275,18 @@ def test_evaluation_waits_for_a_ready_candidate() -> None:
     world.candidate_ready = True
     world.run()
     assert world.phase == "Succeeded"
+
+
+def test_unknown_query_variable_is_reported_before_the_rollout_starts() -> None:
+    bad = {"name": "errors", "query": 'sum(rate(x{svc="{{candidate.servce}}"}[1m]))', "max": 0.1}
+    world = World(
+        make_spec(
+            [{"setWeight": 10}],
+            metrics={"prometheus": {"address": "http://p:9090"}, "gates": [bad]},
+        )
+    )
+    decision = world.tick()
+    assert world.condition("Stalled")["reason"] == "InvalidSpec"
+    assert "candidate.servce" in world.status["message"]
+    assert "errors" in world.status["message"]
+    assert not any(isinstance(a, (SetWeights, ScaleCandidate)) for a in decision.actions)

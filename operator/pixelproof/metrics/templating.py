@@ -1,0 +1,173 @@
+"""`{{variable}}` query templates for metric gates.
+
+Variables name the rollout's objects so one query serves both sides of a
+relativeToStable gate: `target.*` is the candidate's, or the stable's when the
+stable side is run. String values are escaped for PromQL double-quoted strings
+(label matcher values); `{{name|regex}}` also escapes regex metacharacters, for
+use inside `=~` matchers."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pixelproof.api.durations import parse_duration
+from pixelproof.api.metrics import MetricGate
+from pixelproof.api.rollout import ModelRolloutSpec
+
+from .catalog import apply_template
+
+Side = Literal["candidate", "stable"]
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([^{}|\s]+)\s*(?:\|\s*([^{}\s]*)\s*)?\}\}")
+_REGEX_META = re.compile(r"([\\.+*?()|\[\]{}^$])")
+_TARGET_VARIABLES = ("target.service", "target.deployment")
+MIN_RATE_WINDOW_SECONDS = 60.0
+"""Prometheus needs several scrapes inside a rate window; 60 s holds four at the
+common 15 s scrape interval. For slower scrapes, write the window in the query."""
+
+VARIABLES: dict[str, str] = {
+    "namespace": "the ModelRollout's namespace",
+    "stable.service": "spec.stable.service",
+    "stable.deployment": "spec.stable.deployment",
+    "candidate.service": "spec.candidate.service",
+    "candidate.deployment": "spec.candidate.deployment",
+    "target.service": "the candidate's Service, or the stable's on the stable side",
+    "target.deployment": "the candidate's Deployment, or the stable's on the stable side",
+    "interval": "rate window: twice the gate's interval, at least 60s, in whole seconds",
+    "pricePerGpuHour": "spec.metrics.pricePerGpuHour",
+}
+FILTERS = ("regex",)
+
+
+class TemplateError(ValueError):
+    """A query template that cannot be rendered; the message names the variable or filter."""
+
+
+def rate_window(gate_interval_seconds: float) -> str:
+    """The `{{interval}}` window for a gate queried every `gate_interval_seconds`.
+
+    At least the gate interval, so no request falls between two evaluations
+    unseen; twice it, because the newest seconds of any window are not scraped
+    yet; and never under MIN_RATE_WINDOW_SECONDS, below which rate() over a
+    typical scrape interval sees too few samples and returns nothing."""
+    seconds = max(2.0 * gate_interval_seconds, MIN_RATE_WINDOW_SECONDS)
+    return f"{math.ceil(seconds)}s"
+
+
+def escape_string(value: str) -> str:
+    """`value` as the inside of a PromQL double-quoted string."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def escape_regex(value: str) -> str:
+    """`value` matched literally by an RE2 regex, as the inside of a PromQL string."""
+    return escape_string(_REGEX_META.sub(r"\\\1", value))
+
+
+def placeholders(query: str) -> list[tuple[str, str | None]]:
+    """Every `{{variable|filter}}` in `query`, in order."""
+    return [(m.group(1), m.group(2)) for m in _PLACEHOLDER.finditer(query)]
+
+
+def render(query: str, variables: Mapping[str, str | None]) -> str:
+    """`query` with its placeholders filled. A variable missing from `variables` is
+    unknown; one present with value None is known but unset in the spec."""
+
+    def fill(match: re.Match[str]) -> str:
+        name, flt = match.group(1), match.group(2)
+        if name not in variables:
+            known = ", ".join(VARIABLES)
+            raise TemplateError(f"unknown variable {{{{{name}}}}} (known: {known})")
+        value = variables[name]
+        if value is None:
+            raise TemplateError(f"variable {{{{{name}}}}} is used but {VARIABLES[name]} is not set")
+        if flt is None:
+            return escape_string(value)
+        if flt == "regex":
+            return escape_regex(value)
+        raise TemplateError(
+            f"unknown filter {flt!r} on {{{{{name}}}}} (known: {', '.join(FILTERS)})"
+        )
+
+    rendered = _PLACEHOLDER.sub(fill, query)
+    if "{{" in rendered or "}}" in rendered:
+        raise TemplateError("malformed placeholder: every {{ needs a }} around one variable name")
+    return rendered
+
+
+def gate_interval_seconds(gate: MetricGate, spec: ModelRolloutSpec) -> float:
+    return parse_duration(gate.interval or spec.metrics.interval)
+
+
+def gate_variables(
+    gate: MetricGate, spec: ModelRolloutSpec, namespace: str, side: Side = "candidate"
+) -> dict[str, str | None]:
+    target = spec.candidate if side == "candidate" else spec.stable
+    price = spec.metrics.price_per_gpu_hour
+    return {
+        "namespace": namespace,
+        "stable.service": spec.stable.service,
+        "stable.deployment": spec.stable.deployment,
+        "candidate.service": spec.candidate.service,
+        "candidate.deployment": spec.candidate.deployment,
+        "target.service": target.service,
+        "target.deployment": target.deployment,
+        "interval": rate_window(gate_interval_seconds(gate, spec)),
+        "pricePerGpuHour": None if price is None else repr(float(price)),
+    }
+
+
+def render_gate(gate: MetricGate, spec: ModelRolloutSpec, namespace: str) -> tuple[str, str | None]:
+    """The candidate query and, for a relativeToStable gate, the stable query.
+    Raises TemplateError (a ValueError) naming the gate and what is wrong."""
+    try:
+        full = apply_template(gate)
+    except ValueError as exc:
+        raise TemplateError(str(exc)) from exc
+    assert full.query is not None  # apply_template fills it or the model required it
+    try:
+        query = render(full.query, gate_variables(full, spec, namespace, "candidate"))
+        stable_query = None
+        if full.relative_to_stable is not None:
+            stable_query = render(full.query, gate_variables(full, spec, namespace, "stable"))
+    except TemplateError as exc:
+        raise TemplateError(f"metric gate {gate.name!r}: {exc}") from exc
+    return query, stable_query
+
+
+def validate_gate_queries(spec: ModelRolloutSpec | Mapping[str, Any]) -> list[str]:
+    """Every problem with the metric gates' queries, one message each naming the gate.
+    Empty when all render. Pure: nothing is sent to Prometheus."""
+    model = spec if isinstance(spec, ModelRolloutSpec) else ModelRolloutSpec.model_validate(spec)
+    problems: list[str] = []
+    for gate in model.metrics.gates:
+        try:
+            full = apply_template(gate)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        assert full.query is not None
+        used = {name for name, _ in placeholders(full.query)}
+        unknown = [name for name, _ in placeholders(full.query) if name not in VARIABLES]
+        problems.extend(
+            f"metric gate {gate.name!r}: unknown variable {{{{{name}}}}} "
+            f"(known: {', '.join(VARIABLES)})"
+            for name in unknown
+        )
+        if unknown:
+            continue
+        try:
+            render_gate(gate, model, "namespace")
+        except TemplateError as exc:
+            problems.append(str(exc))
+            continue
+        if full.relative_to_stable is not None and not used.intersection(_TARGET_VARIABLES):
+            problems.append(
+                f"metric gate {gate.name!r}: relativeToStable needs the query to select the model "
+                "with {{target.service}} or {{target.deployment}}, or the stable query would be "
+                "the candidate's"
+            )
+    return problems

@@ -1,0 +1,77 @@
+"""Fixtures for metric gates against a real Prometheus.
+
+One Prometheus (the Debian binary) runs for the whole session on 127.0.0.1,
+scraping every second the targets in a file_sd JSON file that tests rewrite. Each
+test starts its own reference generator processes and registers them under Service
+names of its own, so tests never read each other's series."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from metrics_harness import PROMETHEUS_BINARY, Generator, PrometheusServer
+
+from pixelproof.metrics.sampler import Sampler
+
+
+@pytest.fixture(scope="session")
+def prometheus() -> Iterator[PrometheusServer]:
+    if not os.access(PROMETHEUS_BINARY, os.X_OK):
+        pytest.fail(f"{PROMETHEUS_BINARY} is missing: apt-get install -y prometheus")
+    workdir = Path(tempfile.mkdtemp(prefix="pixelproof-prometheus-"))
+    server = PrometheusServer(workdir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def live_prometheus(prometheus: PrometheusServer) -> Iterator[PrometheusServer]:
+    """The session Prometheus, started again after a test that stopped it."""
+    yield prometheus
+    if not prometheus.running:
+        prometheus.start()
+
+
+@pytest.fixture
+def generators(prometheus: PrometheusServer, tmp_path: Path) -> Iterator[Callable[..., Generator]]:
+    """Start a generator scraped as `service` in `namespace`: `generators("svc", faults={...})`."""
+    started: list[Generator] = []
+
+    def start(
+        service: str, namespace: str = "imagegen", faults: dict[str, Any] | None = None
+    ) -> Generator:
+        generator = Generator(tmp_path, faults)
+        started.append(generator)
+        prometheus.add_target(generator.address, {"namespace": namespace, "service": service})
+        return generator
+
+    yield start
+    for generator in started:
+        prometheus.remove_target(generator.address)
+        generator.terminate()  # all at once: each takes a moment to exit
+    for generator in started:
+        generator.stop()
+
+
+@pytest.fixture
+def unique(request: pytest.FixtureRequest) -> str:
+    """A DNS-label prefix unique to this test, for Service names no other test uses."""
+    name = request.node.name.lower().replace("_", "-").replace("[", "-").replace("]", "")
+    return f"{name[:40].strip('-')}-{os.getpid() % 1000}-{int(time.time() * 1000) % 100000}"
+
+
+@pytest.fixture
+def sampler() -> Iterator[Sampler]:
+    with Sampler() as running:
+        yield running

@@ -1,0 +1,383 @@
+"""Pieces for running metric gates for real: a Prometheus server (the Debian binary)
+scraping reference generator processes, a load driver, and a loop that feeds the real
+engine with samples from the real Prometheus provider.
+
+Shared by tests/metrics and bench/bench_breach_to_rollback.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pixelproof import telemetry
+from pixelproof.api.commands import Command
+from pixelproof.api.status import TERMINAL_PHASES, Weights
+from pixelproof.engine import (
+    CandidateReading,
+    Decision,
+    MetricSample,
+    Observations,
+    RouterReading,
+    ScaleCandidate,
+    SetWeights,
+    decide,
+)
+from pixelproof.metrics.sampler import Sampler
+
+PROMETHEUS_BINARY = "/usr/bin/prometheus"
+REPO = Path(__file__).resolve().parents[2]
+READY_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> Any:
+    """Poll `condition` until it returns something truthy; fail naming `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(every)
+
+
+class PrometheusServer:
+    """Prometheus on a fixed port and tsdb directory, so it can be stopped and started
+    again mid-test with its data intact, as a restarted Prometheus pod would be."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.targets_file = workdir / "targets.json"
+        self._targets: dict[str, dict[str, str]] = {}
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._write_targets()
+        (workdir / "prometheus.yml").write_text(
+            "global:\n"
+            "  scrape_interval: 1s\n"
+            "  scrape_timeout: 900ms\n"
+            "  evaluation_interval: 1s\n"
+            "scrape_configs:\n"
+            "  - job_name: generators\n"
+            "    file_sd_configs:\n"
+            f"      - files: [{self.targets_file}]\n"
+            "        refresh_interval: 1s\n"
+        )
+
+    def start(self) -> None:
+        log = (self.workdir / "prometheus.log").open("ab")
+        self._process = subprocess.Popen(
+            [
+                PROMETHEUS_BINARY,
+                f"--config.file={self.workdir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={self.workdir / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--log.level=warn",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        wait_for(self._ready, READY_TIMEOUT, f"Prometheus readiness at {self.url}/-/ready")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None
+
+    def _ready(self) -> bool:
+        if self._process is not None and self._process.poll() is not None:
+            log = (self.workdir / "prometheus.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"Prometheus exited with {self._process.returncode}:\n{log}")
+        try:
+            return httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def add_target(self, address: str, labels: dict[str, str]) -> None:
+        with self._lock:
+            self._targets[address] = labels
+            self._write_targets()
+
+    def remove_target(self, address: str) -> None:
+        with self._lock:
+            self._targets.pop(address, None)
+            self._write_targets()
+
+    def _write_targets(self) -> None:
+        doc = [
+            {"targets": [address], "labels": labels} for address, labels in self._targets.items()
+        ]
+        partial = self.targets_file.with_suffix(".partial")
+        partial.write_text(json.dumps(doc))
+        partial.replace(self.targets_file)
+
+    def instant(self, query: str) -> list[dict[str, Any]]:
+        reply = httpx.get(f"{self.url}/api/v1/query", params={"query": query}, timeout=5)
+        reply.raise_for_status()
+        result: list[dict[str, Any]] = reply.json()["data"]["result"]
+        return result
+
+    def wait_for_series(self, query: str, timeout: float = 30.0) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = wait_for(
+            lambda: self.instant(query), timeout, f"series for {query}", every=0.2
+        )
+        return found
+
+
+class Generator:
+    """A reference generator process (`python -m pixelproof_refgen`) on a free port."""
+
+    def __init__(self, workdir: Path, faults: dict[str, Any] | None = None) -> None:
+        port_file = workdir / f"refgen-{id(self)}.port"
+        args = [
+            sys.executable,
+            "-m",
+            "pixelproof_refgen",
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+        ]
+        for knob, value in (faults or {}).items():
+            args += ["--fault", f"{knob}={value}"]
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(REPO / "evaluator"), str(REPO / "operator")]),
+        }
+        self.process = subprocess.Popen(
+            args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        wait_for(
+            lambda: port_file.exists() or self.process.poll() is not None, 30, "refgen to bind"
+        )
+        if self.process.poll() is not None:
+            raise RuntimeError(
+                f"refgen exited: {self.process.stderr.read().decode() if self.process.stderr else ''}"
+            )
+        self.port = int(port_file.read_text())
+        self.address = f"127.0.0.1:{self.port}"
+        self.url = f"http://{self.address}"
+
+    def set_faults(self, faults: dict[str, Any]) -> None:
+        httpx.put(f"{self.url}/faults", json=faults, timeout=5).raise_for_status()
+
+    def terminate(self) -> None:
+        self.process.terminate()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class WeightHolder:
+    """Stands in for the router's data plane (a Gateway API or Istio proxy), which cannot
+    run here: it holds the weights the engine sets, reports them back as the router
+    reading, and the load driver splits traffic by them."""
+
+    def __init__(self) -> None:
+        self._weights = Weights(stable=100, candidate=0)
+        self._lock = threading.Lock()
+        self.changes: list[tuple[float, Weights]] = []
+
+    def set(self, weights: Weights) -> None:
+        with self._lock:
+            self._weights = weights
+            self.changes.append((time.monotonic(), weights))
+
+    def get(self) -> Weights:
+        with self._lock:
+            return self._weights
+
+
+class Load:
+    """Generate requests at `rate` per second from a background thread, split between
+    stable and candidate by the held weights; stops by itself after `max_requests`."""
+
+    def __init__(
+        self,
+        stable: Generator,
+        candidate: Generator,
+        holder: WeightHolder,
+        rate: float = 20.0,
+        max_requests: int = 20_000,
+    ) -> None:
+        self.stable, self.candidate, self.holder = stable, candidate, holder
+        self.period = 1.0 / rate
+        self.max_requests = max_requests
+        self.sent = {"stable": 0, "candidate": 0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="load", daemon=True)
+
+    def __enter__(self) -> Load:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        credit = 0
+        body = {"prompt": "a poster that says HELLO", "size": "64x64"}
+        with httpx.Client(timeout=5) as client:
+            for number in range(self.max_requests):
+                # Weighted round robin: deterministic, so a 20 % step gets exactly 1 in 5.
+                credit += self.holder.get().candidate
+                side = "stable"
+                if credit >= 100:
+                    credit -= 100
+                    side = "candidate"
+                target = self.candidate if side == "candidate" else self.stable
+                try:
+                    client.post(f"{target.url}/generate", json={**body, "seed": number})
+                    self.sent[side] += 1
+                except httpx.HTTPError:
+                    pass
+                if self._stop.wait(self.period):
+                    return
+
+
+@dataclass
+class Tick:
+    started: float
+    sampled: float
+    """When the samples came back: the moment a value became visible to the engine."""
+    samples: tuple[MetricSample, ...]
+    decision: Decision
+    applied: float
+
+
+@dataclass
+class RolloutLoop:
+    """The engine in a loop with the real sampler, as the operator runs it, minus
+    Kubernetes: candidate readiness is given, weights go to a WeightHolder."""
+
+    spec: dict[str, Any]
+    sampler: Sampler
+    holder: WeightHolder
+    namespace: str = "imagegen"
+    name: str = "poster-gen"
+    status: dict[str, Any] = field(default_factory=dict)
+    ticks: list[Tick] = field(default_factory=list)
+    replicas: int = 1
+    commands: dict[Command, str] = field(default_factory=dict)
+    """Annotations an SRE set (kubectl pixelproof promote), as the operator reads them."""
+
+    def tick(self) -> Tick:
+        started = time.monotonic()
+        now = datetime.now(UTC)
+        samples = self.sampler.sample(self.spec, self.status, self.namespace, now)
+        sampled = time.monotonic()
+        observations = Observations(
+            router=RouterReading(weights=self.holder.get()),
+            candidate=CandidateReading(
+                ready=True, ready_replicas=self.replicas, replicas=self.replicas
+            ),
+            metrics=samples,
+            commands=dict(self.commands),
+        )
+        decision = decide(
+            self.spec, self.status, observations, now, name=self.name, namespace=self.namespace
+        )
+        for action in decision.actions:
+            if isinstance(action, SetWeights):
+                self.holder.set(action.weights)
+            elif isinstance(action, ScaleCandidate):
+                self.replicas = action.replicas
+        telemetry.observe_decision(
+            self.namespace, self.name, self.spec, self.status, decision.status, decision.actions
+        )
+        self.status = decision.status
+        tick = Tick(started, sampled, samples, decision, time.monotonic())
+        self.ticks.append(tick)
+        return tick
+
+    def run_until(self, condition: Any, timeout: float, what: str, every: float = 0.05) -> Tick:
+        """Tick until condition(loop) holds; fail with the rollout's last message."""
+        deadline = time.monotonic() + timeout
+        while True:
+            tick = self.tick()
+            if condition(self):
+                return tick
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"timed out after {timeout:g}s waiting for {what}; "
+                    f"status: {self.status.get('message')!r}, gates: {self.status.get('gates')}"
+                )
+            time.sleep(every)
+
+    @property
+    def phase(self) -> str:
+        return str(self.status.get("phase", ""))
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in TERMINAL_PHASES
+
+    def gate(self, name: str) -> dict[str, Any]:
+        return next((g for g in self.status.get("gates", []) if g["name"] == name), {})
+
+    def samples_of(self, gate: str) -> list[tuple[float, MetricSample]]:
+        return [(t.started, s) for t in self.ticks for s in t.samples if s.gate == gate]
+
+    def condition(self, kind: str) -> dict[str, Any]:
+        return next((c for c in self.status.get("conditions", []) if c["type"] == kind), {})
+
+
+def rollout_spec(
+    prometheus_url: str,
+    stable_service: str,
+    candidate_service: str,
+    gates: list[dict[str, Any]],
+    steps: list[dict[str, Any]] | None = None,
+    interval: str = "1s",
+    progress_deadline_seconds: int = 60,
+    timeout_seconds: float = 2.0,
+) -> dict[str, Any]:
+    return {
+        "stable": {"deployment": "poster-gen-v1", "service": stable_service},
+        "candidate": {"deployment": "poster-gen-v2", "service": candidate_service, "replicas": 1},
+        "traffic": {"gatewayAPI": {"httpRoute": "poster-gen"}},
+        "steps": steps or [{"setWeight": 20}, {"pause": {"duration": "2s"}}, {"setWeight": 100}],
+        "metrics": {
+            "prometheus": {"address": prometheus_url, "timeoutSeconds": timeout_seconds},
+            "interval": interval,
+            "gates": gates,
+        },
+        "progressDeadlineSeconds": progress_deadline_seconds,
+    }

@@ -1,0 +1,177 @@
+"""Which gates are due, and sampling them concurrently against real servers."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from metrics_harness import Generator, PrometheusServer, rollout_spec
+
+from pixelproof.metrics.sampler import Sampler, due_gates, next_due_in, seconds_until_due
+
+NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def stamp(seconds_ago: float) -> str:
+    return (NOW - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def spec(gates: list[dict[str, Any]], address: str = "http://127.0.0.1:9") -> dict[str, Any]:
+    return rollout_spec(address, "gen-stable", "gen-candidate", gates, interval="30s")
+
+
+GATES: list[dict[str, Any]] = [
+    {"name": "errors", "template": "error-rate"},
+    {"name": "fast", "template": "latency-p50", "interval": "5s"},
+    {"name": "new", "query": "vector(1)", "max": 2},
+]
+
+
+def test_nothing_is_due_before_traffic_shifts_or_after_the_rollout_ends() -> None:
+    assert due_gates(spec(GATES), {}, NOW) == []
+    assert due_gates(spec(GATES), {"phase": "Pending", "trafficShifted": False}, NOW) == []
+    for phase in ("Succeeded", "RolledBack", "Failed"):
+        assert due_gates(spec(GATES), {"phase": phase, "trafficShifted": True}, NOW) == []
+    assert next_due_in(spec(GATES), {"phase": "Failed", "trafficShifted": True}, NOW) is None
+
+
+def test_each_gate_is_due_after_its_own_interval() -> None:
+    gates = [
+        {"name": "errors", "lastTime": stamp(29.5)},
+        {"name": "fast", "lastTime": stamp(5)},
+    ]
+    status = {"phase": "Paused", "trafficShifted": True, "gates": gates}
+    waits = seconds_until_due(spec(GATES), status, NOW)
+    assert waits == pytest.approx({"errors": 0.5, "fast": 0.0, "new": 0.0})
+    assert due_gates(spec(GATES), status, NOW) == ["fast", "new"]
+    gates.append({"name": "new", "lastTime": stamp(1)})
+    gates[1]["lastTime"] = stamp(1)
+    assert next_due_in(spec(GATES), status, NOW) == pytest.approx(0.5)
+    assert due_gates(spec(GATES), status, NOW + timedelta(seconds=0.5)) == ["errors"]
+
+
+def test_last_time_without_fraction_or_zone_is_read_as_utc() -> None:
+    status = {
+        "phase": "Progressing",
+        "trafficShifted": True,
+        "gates": [{"name": "errors", "lastTime": "2025-03-01T11:59:40"}],
+    }
+    assert seconds_until_due(spec(GATES[:1]), status, NOW) == {"errors": pytest.approx(10.0)}
+
+
+@pytest.fixture
+def hung_prometheus() -> Iterator[str]:
+    """Accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(32)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+def test_queries_run_concurrently_within_the_timeout(hung_prometheus: str) -> None:
+    gates: list[dict[str, Any]] = [
+        {"name": "p50", "template": "latency-p50"},
+        {"name": "p95", "template": "latency-p95"},
+        {"name": "errors", "template": "error-rate"},
+    ]
+    body = rollout_spec(hung_prometheus, "gen-stable", "gen-candidate", gates, timeout_seconds=1.0)
+    status = {"phase": "Progressing", "trafficShifted": True}
+    with Sampler() as sampler:
+        started = time.monotonic()
+        samples = sampler.sample(body, status, "imagegen", NOW)
+        elapsed = time.monotonic() - started
+    # Five queries (two gates run for both models) of 1 s each: run one after another
+    # they would take 5 s.
+    assert elapsed < 2.5
+    assert [s.gate for s in samples] == ["p50", "p95", "errors"]
+    for sample in samples:
+        assert sample.value is None and not sample.rejected
+        assert sample.error == f"Prometheus at {hung_prometheus} did not answer within 1s"
+
+
+def test_relative_gate_samples_both_models(
+    prometheus: PrometheusServer,
+    generators: Callable[..., Generator],
+    unique: str,
+) -> None:
+    stable = generators(f"{unique}-stable")
+    candidate = generators(f"{unique}-candidate")
+    gates: list[dict[str, Any]] = [
+        {
+            "name": "images",
+            "query": 'sum(generate_images_total{service="{{target.service}}"})',
+            "relativeToStable": {"maxRatio": 2},
+        },
+        {"name": "absolute", "query": 'count(up{service="{{candidate.service}}"})', "max": 1},
+    ]
+    body = rollout_spec(prometheus.url, f"{unique}-stable", f"{unique}-candidate", gates)
+    for url, count in ((stable.url, 3), (candidate.url, 1)):
+        for seed in range(count):
+            httpx.post(
+                f"{url}/generate", json={"prompt": "p", "seed": seed, "size": "32x32"}, timeout=5
+            )
+    prometheus.wait_for_series(f'generate_images_total{{service="{unique}-stable"}} == 3')
+    prometheus.wait_for_series(f'generate_images_total{{service="{unique}-candidate"}} == 1')
+    status = {"phase": "Progressing", "trafficShifted": True}
+    with Sampler() as sampler:
+        images, absolute = sampler.sample(body, status, "imagegen", datetime.now(UTC))
+    assert images.value == 1.0 and images.stable_value == 3.0 and images.error is None
+    assert images.query == f'sum(generate_images_total{{service="{unique}-candidate"}})'
+    assert images.stable_query == f'sum(generate_images_total{{service="{unique}-stable"}})'
+    assert absolute.value == 1.0 and absolute.stable_query is None and absolute.stable_value is None
+
+
+def test_stable_side_errors_are_reported_as_such(prometheus: PrometheusServer) -> None:
+    # One series for the candidate; for the stable, its own and the candidate's.
+    query = (
+        'label_replace(vector(1), "s", "{{target.service}}", "", "")'
+        ' or label_replace(vector(2), "s", "{{candidate.service}}", "", "")'
+    )
+    gates: list[dict[str, Any]] = [
+        {"name": "odd", "query": query, "relativeToStable": {"maxRatio": 2}}
+    ]
+    body = rollout_spec(prometheus.url, "gen-stable", "gen-candidate", gates)
+    status = {"phase": "Progressing", "trafficShifted": True}
+    with Sampler() as sampler:
+        (sample,) = sampler.sample(body, status, "ns", NOW)
+    assert sample.value == 1.0 and sample.stable_value is None and not sample.rejected
+    assert sample.error is not None
+    assert sample.error.startswith("stable side: the query returns 2 series")
+
+
+def test_template_errors_are_rejections_that_never_reach_prometheus() -> None:
+    body = rollout_spec(
+        "http://127.0.0.1:9",
+        "gen-stable",
+        "gen-candidate",
+        [{"name": "bad", "query": "x{{{nope}}}", "max": 1}],
+    )
+    status = {"phase": "Progressing", "trafficShifted": True}
+    with Sampler() as sampler:
+        (sample,) = sampler.sample(body, status, "ns", NOW)
+    assert sample.rejected and sample.value is None
+    assert sample.error is not None and "'bad'" in sample.error and "{{nope}}" in sample.error
