@@ -63,6 +63,12 @@ ROLLOUT_WEIGHT = Gauge(
     [*_ROLLOUT, "backend", "kind"],
     registry=REGISTRY,
 )
+ROLLOUT_CONDITION = Gauge(
+    "pixelproof_rollout_condition",
+    "1 for each kstatus condition's current status (Ready, Reconciling, Stalled).",
+    [*_ROLLOUT, "type", "status"],
+    registry=REGISTRY,
+)
 GATE_VALUE = Gauge(
     "pixelproof_gate_value",
     "A metric gate's last value for the candidate; NaN when the query returned no data.",
@@ -151,6 +157,11 @@ def observe_status(namespace: str, name: str, status: Mapping[str, Any]) -> None
         if weights:
             for backend in ("stable", "candidate"):
                 _child(ROLLOUT_WEIGHT, namespace, name, backend, kind).set(weights.get(backend, 0))
+    for condition in status.get("conditions") or []:
+        for value in ("True", "False", "Unknown"):
+            _child(ROLLOUT_CONDITION, namespace, name, condition["type"], value).set(
+                1 if condition.get("status") == value else 0
+            )
     for gate in status.get("gates") or []:
         _set_gate_gauges(namespace, name, GateStatus.model_validate(gate))
 

@@ -1,0 +1,268 @@
+"""Operator throughput: N concurrent rollouts on one operator process.
+
+Runs the real operator (kopf and all) against the local API server with N ModelRollouts
+at once, each with its own Deployments, Services and HTTPRoute, and an evaluate step
+whose Job a stand-in runner passes (the evaluator needs a GPU). Reports, for reconciles
+that moved a rollout to another step, latency p50/p95; the operator's own API requests
+per step; resident memory. The baseline is the same rollout alone, in the same run.
+
+The local API server runs in a child process so that it does not share the operator's
+GIL; it is still a Python server on the same two cores, so latencies under load are an
+upper bound of what the operator would show against a real API server.
+
+    python bench/bench_operator.py --rollouts 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "operator"), str(REPO / "evaluator")]
+
+from pixelproof.api.evaluation import EvaluationSummary  # noqa: E402
+from pixelproof.controller.credentials import load_connection  # noqa: E402
+from pixelproof.controller.main import Operator, OperatorConfig  # noqa: E402
+from pixelproof.controller.reconcile import Reconciler, ReconcileRecord  # noqa: E402
+from pixelproof.localcluster import LocalCluster, PodOutcome, Terminated  # noqa: E402
+
+NS = "bench"
+STEPS = [{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 50}, {"setWeight": 100}]
+
+
+async def passing_evaluator(pod: dict[str, Any], started: Callable[[], None]) -> PodOutcome:
+    started()
+    await asyncio.sleep(0.5)
+    return Terminated(
+        0, message=EvaluationSummary(verdict="pass", reason="ok").to_termination_message()
+    )
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def seed(http: httpx.Client, count: int, prefix: str) -> None:
+    for i in range(count):
+        name = f"{prefix}{i}"
+        for deployment, replicas in ((f"{name}-v1", 2), (f"{name}-v2", 0)):
+            labels = {"app": deployment}
+            http.post(
+                f"/apis/apps/v1/namespaces/{NS}/deployments",
+                json={
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "metadata": {"name": deployment, "namespace": NS},
+                    "spec": {
+                        "replicas": replicas,
+                        "selector": {"matchLabels": labels},
+                        "template": {
+                            "metadata": {"labels": labels},
+                            "spec": {"containers": [{"name": "g", "image": "g"}]},
+                        },
+                    },
+                },
+            ).raise_for_status()
+        for svc in (f"{name}-stable", f"{name}-candidate"):
+            http.post(
+                f"/api/v1/namespaces/{NS}/services",
+                json={
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": {"name": svc, "namespace": NS},
+                    "spec": {"ports": [{"port": 80}]},
+                },
+            ).raise_for_status()
+        http.post(
+            f"/apis/gateway.networking.k8s.io/v1/namespaces/{NS}/httproutes",
+            json={
+                "apiVersion": "gateway.networking.k8s.io/v1",
+                "kind": "HTTPRoute",
+                "metadata": {"name": name, "namespace": NS},
+                "spec": {
+                    "rules": [
+                        {
+                            "backendRefs": [
+                                {"name": f"{name}-stable", "port": 80, "weight": 100},
+                                {"name": f"{name}-candidate", "port": 80, "weight": 0},
+                            ]
+                        }
+                    ]
+                },
+            },
+        ).raise_for_status()
+    http.post(
+        f"/api/v1/namespaces/{NS}/configmaps",
+        json={
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": f"{prefix}golden", "namespace": NS},
+            "data": {"golden.yaml": "items: []\n"},
+        },
+    ).raise_for_status()
+
+
+def create_rollouts(http: httpx.Client, count: int, prefix: str) -> None:
+    for i in range(count):
+        name = f"{prefix}{i}"
+        http.post(
+            f"/apis/pixelproof.dev/v1alpha1/namespaces/{NS}/modelrollouts",
+            json={
+                "apiVersion": "pixelproof.dev/v1alpha1",
+                "kind": "ModelRollout",
+                "metadata": {"name": name, "namespace": NS},
+                "spec": {
+                    "stable": {"deployment": f"{name}-v1", "service": f"{name}-stable"},
+                    "candidate": {"deployment": f"{name}-v2", "service": f"{name}-candidate"},
+                    "traffic": {"gatewayAPI": {"httpRoute": name}},
+                    "steps": STEPS,
+                    "goldenSet": {"configMap": {"name": f"{prefix}golden"}},
+                    "evaluator": {"image": "evaluator:bench"},
+                },
+            },
+        ).raise_for_status()
+
+
+def phases(http: httpx.Client, prefix: str) -> Counter[str]:
+    items = http.get(f"/apis/pixelproof.dev/v1alpha1/namespaces/{NS}/modelrollouts").json()["items"]
+    return Counter(
+        (i.get("status") or {}).get("phase", "None")
+        for i in items
+        if i["metadata"]["name"].startswith(prefix)
+    )
+
+
+def serve_cluster() -> None:
+    """Child process: the local API server with the stand-in evaluator, until stdin closes."""
+    with LocalCluster(crd_paths=[REPO / "crds"], job_runner=passing_evaluator) as cluster:
+        print(cluster.url, cluster.kubeconfig_path, flush=True)
+        sys.stdin.read()
+
+
+def run_wave(
+    kubeconfig: str, http: httpx.Client, count: int, prefix: str, interval: float, timeout: float
+) -> dict[str, float]:
+    records: list[ReconcileRecord] = []
+    requests: Counter[str] = Counter()
+    ready: list[Reconciler] = []
+
+    def observe(method: str, path: str, params: Mapping[str, str]) -> None:
+        requests[method] += 1
+
+    def on_ready(reconciler: Reconciler) -> None:
+        reconciler.listeners.append(records.append)
+        ready.append(reconciler)
+
+    seed(http, count, prefix)
+    rss_before = rss_mib()
+    config = OperatorConfig(
+        namespaces=[NS], timer_interval=interval, request_observer=observe, on_ready=on_ready
+    )
+    operator = Operator(config, connection=load_connection(kubeconfig))
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=lambda: asyncio.run(operator.run_async(stop_flag=stop)), daemon=True
+    )
+    thread.start()
+    while not ready:
+        time.sleep(0.05)
+    started = time.perf_counter()
+    create_rollouts(http, count, prefix)
+    deadline = time.monotonic() + timeout
+    peak = rss_mib()
+    while phases(http, prefix)["Succeeded"] < count and time.monotonic() < deadline:
+        time.sleep(0.5)
+        peak = max(peak, rss_mib())
+    elapsed = time.perf_counter() - started
+    done = phases(http, prefix)["Succeeded"]
+    stop.set()
+    thread.join(30)
+    steps = [r for r in records if r.written and r.step_after != r.step_before]
+    latencies = sorted(r.seconds for r in steps)
+    step_count = sum(max(0, (r.step_after or 0) - (r.step_before or 0)) for r in steps) or 1
+    quantiles = statistics.quantiles(latencies, n=20) if len(latencies) >= 2 else latencies * 19
+    return {
+        "rollouts": count,
+        "succeeded": done,
+        "seconds": elapsed,
+        "reconciles": len(records),
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p95_ms": 1000 * quantiles[18],
+        "requests_per_step": sum(requests.values()) / step_count,
+        "requests_per_reconcile": sum(requests.values()) / max(1, len(records)),
+        "rss_before_mib": rss_before,
+        "rss_peak_mib": peak,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rollouts", type=int, default=100)
+    parser.add_argument("--interval", type=float, default=1.0, help="operator timer interval (s)")
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--serve-cluster", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_cluster:
+        serve_cluster()
+        return 0
+    print(
+        f"machine: {platform.platform()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}"
+    )
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve-cluster"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    url, kubeconfig = child.stdout.readline().split()
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            http.post(
+                "/api/v1/namespaces",
+                json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}},
+            ).raise_for_status()
+            baseline = run_wave(kubeconfig, http, 1, "solo", args.interval, args.timeout)
+            loaded = run_wave(kubeconfig, http, args.rollouts, "load", args.interval, args.timeout)
+    finally:
+        child.stdin.close()
+        child.wait(30)
+    for label, result in (
+        ("baseline (1 rollout)", baseline),
+        (f"{args.rollouts} rollouts", loaded),
+    ):
+        print(
+            f"{label}: {result['succeeded']}/{result['rollouts']} succeeded in "
+            f"{result['seconds']:.1f}s; step reconcile p50 {result['p50_ms']:.1f} ms, "
+            f"p95 {result['p95_ms']:.1f} ms; {result['requests_per_step']:.1f} API requests per "
+            f"step ({result['requests_per_reconcile']:.1f} per reconcile); RSS "
+            f"{result['rss_before_mib']:.0f} -> {result['rss_peak_mib']:.0f} MiB"
+        )
+    print(
+        f"ratio {args.rollouts} rollouts / baseline: step p50 x{loaded['p50_ms'] / baseline['p50_ms']:.2f}, "
+        f"p95 x{loaded['p95_ms'] / baseline['p95_ms']:.2f}, requests per step "
+        f"x{loaded['requests_per_step'] / baseline['requests_per_step']:.2f}"
+    )
+    return 0 if loaded["succeeded"] == loaded["rollouts"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

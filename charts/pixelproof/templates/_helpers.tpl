@@ -1,0 +1,62 @@
+{{- define "pixelproof.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "pixelproof.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "pixelproof.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "pixelproof.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: pixelproof
+{{- end -}}
+
+{{- define "pixelproof.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "pixelproof.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{- define "pixelproof.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "pixelproof.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "pixelproof.peeringName" -}}
+{{- default (include "pixelproof.fullname" .) .Values.peering.name -}}
+{{- end -}}
+
+{{- define "pixelproof.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Namespaces that hold evaluator ServiceAccounts. */}}
+{{- define "pixelproof.evaluatorNamespaces" -}}
+{{- $ns := .Values.evaluator.serviceAccount.namespaces | default .Values.watchNamespaces | default (list .Release.Namespace) -}}
+{{- toJson $ns -}}
+{{- end -}}
+
+{{- define "pixelproof.validate" -}}
+{{- if and .Values.rbac.namespaced (not .Values.watchNamespaces) -}}
+{{- fail "rbac.namespaced: true needs watchNamespaces: list the namespaces whose ModelRollouts the operator handles" -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,50 @@
+{{/*
+Rules on namespaced resources: a ClusterRole when watching all namespaces, a Role in
+each watched namespace in namespaced mode. They are the operator's declared
+permissions (pixelproof.controller.permissions), no more; a test keeps them equal.
+*/}}
+{{- define "pixelproof.namespacedRules" -}}
+- apiGroups: ["pixelproof.dev"]
+  resources: ["modelrollouts"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["pixelproof.dev"]
+  resources: ["modelrollouts/status"]
+  verbs: ["patch"]
+- apiGroups: ["pixelproof.dev"]
+  resources: ["modelrollouts/finalizers"]
+  verbs: ["update"]
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["get", "patch"]
+- apiGroups: ["apps"]
+  resources: ["deployments/scale"]
+  verbs: ["patch"]
+- apiGroups: [""]
+  resources: ["services", "configmaps"]
+  verbs: ["get"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list"]
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["get", "list", "create", "delete"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create"]
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["httproutes"]
+  verbs: ["get", "patch"]
+- apiGroups: ["networking.istio.io"]
+  resources: ["virtualservices"]
+  verbs: ["get", "patch"]
+{{- if .Values.rbac.readSecrets }}
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
+{{- end }}
+{{- if .Values.rbac.namespaced }}
+- apiGroups: ["kopf.dev"]
+  resources: ["kopfpeerings"]
+  verbs: ["get", "list", "watch", "patch"]
+{{- end }}
+{{- end -}}

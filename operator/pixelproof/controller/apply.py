@@ -1,0 +1,123 @@
+"""Applying the engine's actions to the cluster. Every action is idempotent to apply."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pixelproof.api.rollout import ModelRolloutSpec
+from pixelproof.engine.actions import (
+    Action,
+    EmitEvent,
+    Notify,
+    RecordGate,
+    ScaleCandidate,
+    SetWeights,
+    StartEvaluation,
+    StopEvaluation,
+)
+from pixelproof.evaluation.job import RolloutRef, evaluator_job
+from pixelproof.routers import Router, RouterError
+
+from .kube import DEPLOYMENTS, JOBS, ApiError, KubeApi
+
+logger = logging.getLogger(__name__)
+
+Notifier = Callable[[dict[str, Any], Notify], Awaitable[None]]
+EventPoster = Callable[[dict[str, Any], str, str, str], None]
+
+
+@dataclass
+class Applied:
+    """What applying changed, and what failed (each failure already logged and reported)."""
+
+    started_jobs: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+async def apply_changes(
+    api: KubeApi,
+    rollout: dict[str, Any],
+    spec: ModelRolloutSpec | None,
+    router: Router | None,
+    actions: list[Action],
+) -> Applied:
+    """Actions that change the cluster, before the status that records them is written."""
+    meta = rollout["metadata"]
+    namespace = meta["namespace"]
+    applied = Applied()
+    for action in actions:
+        try:
+            if isinstance(action, SetWeights) and router is not None:
+                await router.set_weights(action.weights)
+            elif isinstance(action, ScaleCandidate) and spec is not None:
+                if router is None or not router.owns_candidate_replicas:
+                    await api.patch(
+                        DEPLOYMENTS,
+                        namespace,
+                        spec.candidate.deployment,
+                        {"spec": {"replicas": action.replicas}},
+                        sub="scale",
+                    )
+            elif isinstance(action, StartEvaluation) and spec is not None:
+                ref = RolloutRef(meta["name"], namespace, meta["uid"])
+                job = evaluator_job(
+                    ref,
+                    spec,
+                    job_name=action.job,
+                    step=action.step,
+                    attempt=action.attempt,
+                    tags=action.tags,
+                )
+                try:
+                    await api.create(JOBS, namespace, job)
+                except ApiError as exc:
+                    if exc.code != 409:
+                        raise
+                applied.started_jobs.append(action.job)
+            elif isinstance(action, StopEvaluation):
+                await api.delete(JOBS, namespace, action.job)
+        except (RouterError, ApiError, ValueError) as exc:
+            message = f"{type(action).__name__} failed: {exc}"
+            logger.warning("%s/%s: %s", namespace, meta["name"], message)
+            applied.failures.append(message)
+    return applied
+
+
+async def announce(
+    rollout: dict[str, Any],
+    actions: list[Action],
+    applied: Applied,
+    post_event: EventPoster,
+    notifier: Notifier | None,
+) -> None:
+    """Events, gate records and notifications, once the status they describe is stored."""
+    for failure in applied.failures:
+        post_event(rollout, "Warning", "ActionFailed", failure)
+    for action in actions:
+        if isinstance(action, EmitEvent):
+            post_event(rollout, action.type, action.reason, action.message)
+        elif isinstance(action, RecordGate):
+            gate = action.gate
+            value = "no data" if gate.value is None else f"{gate.value:g}"
+            post_event(
+                rollout,
+                "Normal" if gate.verdict == "Pass" else "Warning",
+                "GateJudged",
+                f"gate {gate.name}: value {value}, threshold {gate.threshold}, verdict "
+                f"{gate.verdict}; query: {gate.query}",
+            )
+        elif isinstance(action, Notify) and notifier is not None:
+            try:
+                await notifier(rollout, action)
+            except Exception as exc:
+                # A webhook that is down must not stop the rollout; the Event says so.
+                logger.warning("notification failed for %s: %s", rollout["metadata"]["name"], exc)
+                post_event(
+                    rollout,
+                    "Warning",
+                    "NotificationFailed",
+                    f"could not send the {action.phase} notification: {exc}",
+                )

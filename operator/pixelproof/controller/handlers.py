@@ -1,0 +1,61 @@
+"""kopf handlers: every one of them runs the same reconcile (or, on deletion, the finalizer)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import kopf
+
+from pixelproof.api.base import GROUP, PLURAL, VERSION
+
+from .kube import ApiError
+from .reconcile import Reconciler
+
+ReconcilerSource = Callable[[], Reconciler]
+_TRANSIENT = (ApiError, httpx.HTTPError, OSError)
+
+
+def register_handlers(
+    registry: kopf.OperatorRegistry, reconciler: ReconcilerSource, timer_interval: float
+) -> None:
+    """Register on `registry`; `reconciler` gives the Reconciler built at operator startup."""
+    retry = max(timer_interval, 1.0)
+
+    async def reconcile(namespace: str | None, name: str) -> None:
+        assert namespace is not None, "ModelRollouts are namespaced"
+        try:
+            await reconciler().reconcile(namespace, name)
+        except _TRANSIENT as exc:
+            # The API server (or a router object) is having a moment: retry soon, keep no state.
+            raise kopf.TemporaryError(f"reconcile failed, retrying: {exc}", delay=retry) from exc
+
+    @kopf.on.resume(GROUP, VERSION, PLURAL, registry=registry, id="reconcile")
+    @kopf.on.create(GROUP, VERSION, PLURAL, registry=registry, id="reconcile")
+    @kopf.on.update(GROUP, VERSION, PLURAL, registry=registry, id="reconcile")
+    async def on_change(namespace: str | None, name: str, **_: Any) -> None:
+        await reconcile(namespace, name)
+
+    @kopf.timer(GROUP, VERSION, PLURAL, registry=registry, id="tick", interval=timer_interval)
+    async def on_timer(namespace: str | None, name: str, **_: Any) -> None:
+        await reconcile(namespace, name)
+
+    @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry, id="finalize")
+    async def on_delete(body: kopf.Body, **_: Any) -> None:
+        try:
+            await reconciler().finalize(_plain(body))
+        except _TRANSIENT as exc:
+            raise kopf.TemporaryError(
+                f"clean-up on deletion failed, retrying: {exc}", delay=retry
+            ) from exc
+
+
+def _plain(body: kopf.Body) -> dict[str, Any]:
+    return {
+        "apiVersion": body.get("apiVersion"),
+        "kind": body.get("kind"),
+        "metadata": dict(body.metadata),
+        "spec": dict(body.spec),
+        "status": dict(body.status),
+    }

@@ -1,0 +1,153 @@
+"""Reading the world a rollout depends on into the engine's Observations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from pixelproof.api.commands import commands_from_annotations
+from pixelproof.api.rollout import ModelRolloutSpec
+from pixelproof.engine.observations import (
+    CandidateReading,
+    EvaluationReading,
+    MetricSample,
+    Observations,
+)
+from pixelproof.evaluation.outcome import read_outcome
+from pixelproof.routers import Router, router_for
+
+from .kube import CONFIGMAPS, DEPLOYMENTS, JOBS, PODS, SERVICES, KubeApi
+
+logger = logging.getLogger(__name__)
+
+MetricSampler = Callable[
+    [ModelRolloutSpec, Mapping[str, Any], str, datetime], Awaitable[tuple[MetricSample, ...]]
+]
+
+
+@dataclass(frozen=True)
+class World:
+    observations: Observations
+    spec: ModelRolloutSpec | None
+    router: Router | None
+
+
+def candidate_reading(
+    deployment: dict[str, Any] | None, name: str, namespace: str, router_owns_replicas: bool
+) -> CandidateReading:
+    if deployment is None:
+        return CandidateReading(error=f"candidate Deployment {namespace}/{name} not found")
+    spec_replicas = int((deployment.get("spec") or {}).get("replicas", 1))
+    status = deployment.get("status") or {}
+    ready = int(status.get("readyReplicas") or 0)
+    updated = int(status.get("updatedReplicas", ready) or 0)
+    rolled_out = int(status.get("observedGeneration", 0)) >= int(
+        deployment["metadata"].get("generation", 0)
+    )
+    # With the replicas router the weight sets the pod count, so "all planned pods ready"
+    # (zero of zero included) is what readiness means; otherwise at least one pod must serve.
+    wanted = spec_replicas if router_owns_replicas else max(spec_replicas, 1)
+    return CandidateReading(
+        ready=rolled_out and ready >= wanted and updated >= wanted,
+        ready_replicas=ready,
+        replicas=spec_replicas,
+    )
+
+
+async def _problems(api: KubeApi, spec: ModelRolloutSpec, namespace: str) -> tuple[str, ...]:
+    checks: list[tuple[str, Any, str]] = [
+        (
+            f"stable Deployment {namespace}/{spec.stable.deployment} not found",
+            DEPLOYMENTS,
+            spec.stable.deployment,
+        ),
+        (
+            f"stable Service {namespace}/{spec.stable.service} not found",
+            SERVICES,
+            spec.stable.service,
+        ),
+        (
+            f"candidate Service {namespace}/{spec.candidate.service} not found",
+            SERVICES,
+            spec.candidate.service,
+        ),
+    ]
+    golden = spec.golden_set
+    if (
+        golden is not None
+        and golden.config_map is not None
+        and any(s.evaluate is not None for s in spec.steps)
+    ):
+        checks.append(
+            (
+                f"golden set ConfigMap {namespace}/{golden.config_map.name} not found",
+                CONFIGMAPS,
+                golden.config_map.name,
+            )
+        )
+    found = await asyncio.gather(*(api.find(res, namespace, name) for _, res, name in checks))
+    return tuple(message for (message, _, _), obj in zip(checks, found, strict=True) if obj is None)
+
+
+async def evaluation_reading(
+    api: KubeApi, namespace: str, status: Mapping[str, Any], spec: ModelRolloutSpec, now: datetime
+) -> EvaluationReading | None:
+    current = status.get("lastEvaluation") or {}
+    if current.get("state") != "Running" or not current.get("job"):
+        return None
+    job = await api.find(JOBS, namespace, current["job"])
+    if job is None:
+        return None
+    pods = await api.list(PODS, namespace, label_selector=f"job-name={current['job']}")
+    deadline = spec.evaluator.pending_deadline_seconds if spec.evaluator else 600
+    return read_outcome(job, pods, pending_deadline_seconds=deadline, now=now)
+
+
+async def observe(
+    api: KubeApi,
+    rollout: dict[str, Any],
+    now: datetime,
+    sampler: MetricSampler | None,
+) -> World:
+    meta = rollout["metadata"]
+    namespace, generation = meta["namespace"], int(meta.get("generation") or 1)
+    commands = commands_from_annotations(meta.get("annotations") or {})
+    status: Mapping[str, Any] = rollout.get("status") or {}
+    try:
+        spec = ModelRolloutSpec.model_validate(rollout.get("spec") or {})
+    except ValidationError:
+        # The engine names the fault (Stalled, InvalidSpec); there is nothing to observe.
+        return World(Observations(generation=generation, commands=commands), None, None)
+    router = router_for(spec, api, namespace)
+    router_reading, deployment, problems, evaluation = await asyncio.gather(
+        router.read_weights(),
+        api.find(DEPLOYMENTS, namespace, spec.candidate.deployment),
+        _problems(api, spec, namespace),
+        evaluation_reading(api, namespace, status, spec, now),
+    )
+    metrics: tuple[MetricSample, ...] = ()
+    if sampler is not None and spec.metrics.gates:
+        try:
+            metrics = await sampler(spec, status, namespace, now)
+        except Exception:
+            # A broken provider must not stop the rollout's reconcile: gates stay unsampled
+            # (never promoting) and the engine's deadlines decide.
+            logger.exception("metric sampling failed for %s/%s", namespace, meta["name"])
+    observations = Observations(
+        generation=generation,
+        router=router_reading,
+        candidate=candidate_reading(
+            deployment, spec.candidate.deployment, namespace, router.owns_candidate_replicas
+        ),
+        evaluation=evaluation,
+        metrics=metrics,
+        commands=commands,
+        problems=problems,
+    )
+    return World(observations, spec, router)

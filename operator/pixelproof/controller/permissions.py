@@ -1,0 +1,95 @@
+"""Every Kubernetes permission the operator needs, as data. The Helm chart's RBAC is
+checked against this list, and a test checks that every request the operator (kopf
+included) makes is covered by it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Permission:
+    api_group: str
+    resource: str
+    verbs: tuple[str, ...]
+    why: str
+
+
+PERMISSIONS: tuple[Permission, ...] = (
+    Permission(
+        "pixelproof.dev",
+        "modelrollouts",
+        ("get", "list", "watch", "patch"),
+        "watch rollouts; kopf keeps its finalizer and bookkeeping annotations",
+    ),
+    Permission("pixelproof.dev", "modelrollouts/status", ("patch",), "the engine's status"),
+    Permission(
+        "pixelproof.dev",
+        "modelrollouts/finalizers",
+        ("update",),
+        "evaluator Jobs name their rollout as owner with blockOwnerDeletion",
+    ),
+    Permission(
+        "apps",
+        "deployments",
+        ("get", "patch"),
+        "candidate readiness; the replicas router sets the candidate's replicas",
+    ),
+    Permission(
+        "apps",
+        "deployments/scale",
+        ("patch",),
+        "candidate capacity; the replicas router scales stable",
+    ),
+    Permission("", "services", ("get",), "the stable and candidate Services must exist"),
+    Permission("", "configmaps", ("get",), "the golden set ConfigMap must exist"),
+    Permission("", "secrets", ("get",), "a webhook URL from notifications.webhook.secretKeyRef"),
+    Permission("", "pods", ("list",), "evaluator pods: termination message, pending reason"),
+    Permission("batch", "jobs", ("get", "list", "create", "delete"), "evaluator Jobs"),
+    Permission("", "events", ("create",), "Events for every transition and gate verdict"),
+    Permission(
+        "gateway.networking.k8s.io",
+        "httproutes",
+        ("get", "patch"),
+        "gatewayAPI router: backendRef weights",
+    ),
+    Permission(
+        "networking.istio.io",
+        "virtualservices",
+        ("get", "patch"),
+        "istio router: destination weights",
+    ),
+    Permission(
+        "kopf.dev",
+        "kopfpeerings",
+        ("get", "list", "watch", "patch"),
+        "peering between operator replicas watching namespaces",
+    ),
+    Permission(
+        "kopf.dev",
+        "clusterkopfpeerings",
+        ("get", "list", "watch", "patch"),
+        "peering between operator replicas watching all namespaces",
+    ),
+    Permission(
+        "",
+        "namespaces",
+        ("list", "watch"),
+        "kopf follows namespaces matching the --namespace patterns",
+    ),
+    Permission(
+        "apiextensions.k8s.io",
+        "customresourcedefinitions",
+        ("list", "watch"),
+        "kopf discovers the ModelRollout and peering resources",
+    ),
+)
+
+CLUSTER_SCOPED = frozenset({"clusterkopfpeerings", "namespaces", "customresourcedefinitions"})
+"""Resources that need a ClusterRole whatever namespaces the operator watches."""
+
+
+def allows(api_group: str, resource: str, verb: str) -> bool:
+    return any(
+        p.api_group == api_group and p.resource == resource and verb in p.verbs for p in PERMISSIONS
+    )

@@ -1,0 +1,202 @@
+"""One level-triggered, idempotent reconcile: observe -> decide -> apply -> write status.
+
+Every handler calls it. It may run twice or die at any line without harm: all state is
+in the rollout's status, every action is idempotent to apply, and the status write is
+conditional on the resourceVersion that was observed, so a stale decision is never stored."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from pixelproof import telemetry
+from pixelproof.api.rollout import ModelRolloutSpec
+from pixelproof.engine import decide
+from pixelproof.evaluation.retention import rollout_jobs, sweep_jobs
+from pixelproof.routers import RouterError, router_for
+
+from .apply import EventPoster, Notifier, announce, apply_changes
+from .kube import JOBS, MODELROLLOUTS, ApiError, KubeApi
+from .observe import MetricSampler, observe
+from .statuspatch import merge_patch
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ReconcileRecord:
+    namespace: str
+    name: str
+    seconds: float
+    step_before: int | None
+    step_after: int | None
+    phase: str | None
+    written: bool
+
+
+Listener = Callable[[ReconcileRecord], None]
+
+
+class Reconciler:
+    def __init__(
+        self,
+        api: KubeApi,
+        post_event: EventPoster,
+        *,
+        sampler: MetricSampler | None = None,
+        notifier: Notifier | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.api = api
+        self.post_event = post_event
+        self.sampler = sampler
+        self.notifier = notifier
+        self.clock = clock
+        self.listeners: list[Listener] = []
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.closed = False
+
+    async def close(self) -> None:
+        """Stop reconciling (kopf may still fire a timer while it shuts down) and disconnect."""
+        self.closed = True
+        await self.api.close()
+
+    def _lock(self, namespace: str, name: str) -> asyncio.Lock:
+        # kopf runs a timer beside the change handlers of the same object: one at a time here.
+        return self._locks.setdefault((namespace, name), asyncio.Lock())
+
+    async def reconcile(self, namespace: str, name: str) -> ReconcileRecord | None:
+        if self.closed:
+            return None
+        async with self._lock(namespace, name):
+            started = time.perf_counter()
+            rollout = await self.api.find(MODELROLLOUTS, namespace, name)
+            if rollout is None or rollout["metadata"].get("deletionTimestamp"):
+                return None
+            try:
+                record = await self._reconcile(rollout, started)
+            except Exception as exc:
+                telemetry.observe_reconcile_error(namespace, name, exc)
+                raise
+            for listener in self.listeners:
+                listener(record)
+            return record
+
+    async def _reconcile(self, rollout: dict[str, Any], started: float) -> ReconcileRecord:
+        meta = rollout["metadata"]
+        namespace, name = meta["namespace"], meta["name"]
+        now = self.clock()
+        prior: dict[str, Any] = rollout.get("status") or {}
+        world = await observe(self.api, rollout, now, self.sampler)
+        decision = decide(
+            rollout.get("spec") or {},
+            prior,
+            world.observations,
+            now,
+            name=name,
+            namespace=namespace,
+        )
+        applied = await apply_changes(self.api, rollout, world.spec, world.router, decision.actions)
+        written = await self._write_status(rollout, prior, decision.status)
+        if written:
+            announced = {**rollout, "status": decision.status}
+            await announce(announced, decision.actions, applied, self.post_event, self.notifier)
+            # Gate definitions come from the parsed spec only: a bad spec must not break metrics.
+            spec_doc = rollout.get("spec") if world.spec is not None else {}
+            telemetry.observe_decision(
+                namespace, name, spec_doc or {}, prior, decision.status, decision.actions
+            )
+            if world.spec is not None and _evaluation_changed(prior, decision.status):
+                await self._sweep(namespace, name, world.spec, decision.status)
+        seconds = time.perf_counter() - started
+        telemetry.observe_reconcile(seconds)
+        return ReconcileRecord(
+            namespace,
+            name,
+            seconds,
+            prior.get("currentStep"),
+            decision.status.get("currentStep"),
+            decision.status.get("phase"),
+            written,
+        )
+
+    async def _write_status(
+        self, rollout: dict[str, Any], prior: dict[str, Any], status: dict[str, Any]
+    ) -> bool:
+        """Store the engine's complete status unless the rollout changed since it was read."""
+        meta = rollout["metadata"]
+        patch = merge_patch(prior, status)
+        if not patch:
+            return True
+        body = {"metadata": {"resourceVersion": meta.get("resourceVersion")}, "status": patch}
+        try:
+            await self.api.patch(MODELROLLOUTS, meta["namespace"], meta["name"], body, sub="status")
+        except ApiError as exc:
+            if exc.conflict:
+                logger.info(
+                    "%s/%s changed while reconciling; deciding again on the next pass",
+                    meta["namespace"],
+                    meta["name"],
+                )
+                return False
+            raise
+        return True
+
+    async def _sweep(
+        self, namespace: str, name: str, spec: ModelRolloutSpec, status: dict[str, Any]
+    ) -> None:
+        current = status.get("lastEvaluation") or {}
+        running = current.get("job") if current.get("state") == "Running" else None
+        keep = spec.evaluator.keep_jobs if spec.evaluator else 3
+        try:
+            deleted = await sweep_jobs(self.api, namespace, name, running=running, keep=keep)
+        except ApiError as exc:
+            logger.warning("%s/%s: could not clean up evaluator Jobs: %s", namespace, name, exc)
+            return
+        if deleted:
+            logger.info("%s/%s: deleted evaluator Jobs %s", namespace, name, ", ".join(deleted))
+
+    async def finalize(self, rollout: dict[str, Any]) -> None:
+        """The rollout is being deleted: traffic back to stable unless spec.rollback.onDelete
+        says keep, and its evaluator Jobs removed. A router object that is already gone does
+        not block deletion."""
+        meta = rollout["metadata"]
+        namespace, name = meta["namespace"], meta["name"]
+        async with self._lock(namespace, name):
+            try:
+                spec: ModelRolloutSpec | None = ModelRolloutSpec.model_validate(
+                    rollout.get("spec") or {}
+                )
+            except ValidationError:
+                spec = None
+            if spec is not None:
+                router = router_for(spec, self.api, namespace)
+                try:
+                    await router.clean_up(return_to_stable=spec.rollback.on_delete == "stable")
+                except RouterError as exc:
+                    logger.warning(
+                        "%s/%s: traffic not restored on deletion: %s", namespace, name, exc
+                    )
+            for job in await rollout_jobs(self.api, namespace, name):
+                await self.api.delete(JOBS, namespace, job["metadata"]["name"])
+        self._locks.pop((namespace, name), None)
+        telemetry.forget(namespace, name)
+
+
+def _evaluation_changed(prior: dict[str, Any], status: dict[str, Any]) -> bool:
+    before = prior.get("lastEvaluation") or {}
+    after = status.get("lastEvaluation") or {}
+    return (before.get("job"), before.get("state")) != (after.get("job"), after.get("state"))

@@ -1,0 +1,1 @@
+"""Evaluator Jobs: building them from a rollout, and reading their outcome."""

@@ -1,0 +1,174 @@
+"""The evaluator Job for one evaluate step and attempt of a rollout."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pixelproof.api.base import API_VERSION, KIND
+from pixelproof.api.rollout import ModelRolloutSpec
+
+ROLLOUT_LABEL = "pixelproof.dev/rollout"
+STEP_LABEL = "pixelproof.dev/step"
+ATTEMPT_LABEL = "pixelproof.dev/attempt"
+GOLDEN_MOUNT = "/golden"
+REPORTS_MOUNT = "/reports"
+TERMINATION_LOG = "/dev/termination-log"
+CONTAINER = "evaluator"
+
+
+@dataclass(frozen=True)
+class RolloutRef:
+    name: str
+    namespace: str
+    uid: str
+
+
+def rollout_label(name: str) -> str:
+    """A label value for a rollout name (label values stop at 63 characters)."""
+    if len(name) <= 63:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[:54].rstrip('-._')}-{digest}"
+
+
+def service_url(service: str, namespace: str, port: int) -> str:
+    return f"http://{service}.{namespace}.svc:{port}"
+
+
+def evaluator_command(spec: ModelRolloutSpec, namespace: str, tags: tuple[str, ...]) -> list[str]:
+    assert spec.golden_set is not None and spec.evaluator is not None
+    port = spec.generator.port
+    golden = spec.golden_set
+    if golden.url is not None:
+        source = ["--golden-url", golden.url.href, "--golden-sha256", golden.url.sha256]
+    elif golden.manifest == "golden.yaml":
+        source = ["--golden", GOLDEN_MOUNT]
+    else:
+        source = ["--golden", f"{GOLDEN_MOUNT}/{golden.manifest}"]
+    command = [
+        "python",
+        "-m",
+        "pixelproof_evaluator",
+        "evaluate",
+        *source,
+        "--stable",
+        service_url(spec.stable.service, namespace, port),
+        "--candidate",
+        service_url(spec.candidate.service, namespace, port),
+        "--generator",
+        json.dumps(spec.generator.to_wire(), separators=(",", ":")),
+        "--gates",
+        json.dumps(spec.quality_gates.to_wire(), separators=(",", ":")),
+        "--out",
+        REPORTS_MOUNT,
+    ]
+    if tags:
+        command += ["--tags", ",".join(tags)]
+    return [*command, "--concurrency", str(spec.evaluator.concurrency)]
+
+
+def _volumes(spec: ModelRolloutSpec) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    assert spec.golden_set is not None and spec.evaluator is not None
+    golden = spec.golden_set
+    volumes: list[dict[str, Any]] = []
+    mounts: list[dict[str, Any]] = []
+    if golden.config_map is not None:
+        volumes.append({"name": "golden", "configMap": {"name": golden.config_map.name}})
+        mounts.append({"name": "golden", "mountPath": GOLDEN_MOUNT, "readOnly": True})
+    elif golden.pvc is not None:
+        volumes.append(
+            {
+                "name": "golden",
+                "persistentVolumeClaim": {"claimName": golden.pvc.claim_name, "readOnly": True},
+            }
+        )
+        mount: dict[str, Any] = {"name": "golden", "mountPath": GOLDEN_MOUNT, "readOnly": True}
+        sub_path = golden.pvc.path.strip("/")
+        if sub_path:
+            mount["subPath"] = sub_path
+        mounts.append(mount)
+    claim = spec.evaluator.reports_claim_name
+    volumes.append(
+        {"name": "reports", "persistentVolumeClaim": {"claimName": claim}}
+        if claim
+        else {"name": "reports", "emptyDir": {}}
+    )
+    mounts.append({"name": "reports", "mountPath": REPORTS_MOUNT})
+    return volumes, mounts
+
+
+def evaluator_job(
+    rollout: RolloutRef,
+    spec: ModelRolloutSpec,
+    *,
+    job_name: str,
+    step: int,
+    attempt: int,
+    tags: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The Job manifest. backoffLimit 0: a crashed evaluation is judged, never silently rerun."""
+    evaluator = spec.evaluator
+    if evaluator is None or spec.golden_set is None:
+        raise ValueError("an evaluate step needs spec.goldenSet and spec.evaluator")
+    labels = {
+        ROLLOUT_LABEL: rollout_label(rollout.name),
+        STEP_LABEL: str(step),
+        ATTEMPT_LABEL: str(attempt),
+        "app.kubernetes.io/name": "pixelproof-evaluator",
+        "app.kubernetes.io/managed-by": "pixelproof",
+    }
+    volumes, mounts = _volumes(spec)
+    env = [{"name": "PIXELPROOF_TERMINATION_LOG", "value": TERMINATION_LOG}]
+    env += [e.to_wire() for e in evaluator.env if e.name != "PIXELPROOF_TERMINATION_LOG"]
+    container: dict[str, Any] = {
+        "name": CONTAINER,
+        "image": evaluator.image,
+        "command": evaluator_command(spec, rollout.namespace, tags),
+        "env": env,
+        "resources": evaluator.resources,
+        "volumeMounts": mounts,
+        "terminationMessagePath": TERMINATION_LOG,
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+    if evaluator.image_pull_policy:
+        container["imagePullPolicy"] = evaluator.image_pull_policy
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        # The evaluator talks to the generators over HTTP and never to the Kubernetes API.
+        "automountServiceAccountToken": False,
+        "containers": [container],
+        "volumes": volumes,
+    }
+    if evaluator.node_selector:
+        pod_spec["nodeSelector"] = evaluator.node_selector
+    if evaluator.tolerations:
+        pod_spec["tolerations"] = evaluator.tolerations
+    if evaluator.service_account_name:
+        pod_spec["serviceAccountName"] = evaluator.service_account_name
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": job_name,
+            "namespace": rollout.namespace,
+            "labels": labels,
+            "ownerReferences": [
+                {
+                    "apiVersion": API_VERSION,
+                    "kind": KIND,
+                    "name": rollout.name,
+                    "uid": rollout.uid,
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": {
+            "backoffLimit": 0,
+            "activeDeadlineSeconds": evaluator.active_deadline_seconds,
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        },
+    }

@@ -1,0 +1,212 @@
+"""Text views of ModelRollouts: the `get` table and the `status` detail."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+
+def age(timestamp: str | None, now: datetime) -> str:
+    """kubectl's age format: 42s, 7m, 3h, 5d."""
+    if not timestamp:
+        return "<unknown>"
+    then = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    seconds = max(0, int((now - then).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    lines = [
+        "   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [headers, *rows]
+    ]
+    return "\n".join(lines)
+
+
+def _weights(weights: Mapping[str, Any] | None) -> str:
+    if not weights:
+        return "-"
+    return f"{weights.get('stable', 0)}/{weights.get('candidate', 0)}"
+
+
+def _step(obj: Mapping[str, Any]) -> str:
+    status = obj.get("status") or {}
+    total = len((obj.get("spec") or {}).get("steps") or [])
+    current = status.get("currentStep", 0)
+    return f"{min(current + 1, total)}/{total}" if total else str(current)
+
+
+def _verdict(status: Mapping[str, Any]) -> str:
+    evaluation = status.get("lastEvaluation") or {}
+    return str(evaluation.get("state") or "-")
+
+
+def rollout_table(items: Sequence[Mapping[str, Any]], now: datetime, with_namespace: bool) -> str:
+    headers = ["NAME", "PHASE", "STEP", "WEIGHTS(S/C)", "LAST VERDICT", "AGE"]
+    rows = []
+    for obj in items:
+        status = obj.get("status") or {}
+        meta = obj["metadata"]
+        row = [
+            meta["name"],
+            str(status.get("phase") or "Pending"),
+            _step(obj),
+            _weights(status.get("weights")),
+            _verdict(status),
+            age(meta.get("creationTimestamp"), now),
+        ]
+        rows.append([meta.get("namespace", ""), *row] if with_namespace else row)
+    return table(["NAMESPACE", *headers] if with_namespace else headers, rows)
+
+
+def _describe_step(step: Mapping[str, Any]) -> str:
+    if "setWeight" in step:
+        return f"setWeight {step['setWeight']}"
+    if "pause" in step:
+        duration = (step.get("pause") or {}).get("duration")
+        return f"pause {duration}" if duration else "pause until promoted"
+    if "evaluate" in step:
+        tags = (step.get("evaluate") or {}).get("tags") or []
+        return "evaluate" + (f" (tags: {', '.join(tags)})" if tags else "")
+    return "?"
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "no data"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def status_view(obj: Mapping[str, Any], now: datetime) -> str:
+    meta = obj["metadata"]
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    steps = spec.get("steps") or []
+    current = status.get("currentStep", 0)
+    phase = status.get("phase") or "Pending"
+    out = [
+        f"Name:        {meta['name']}",
+        f"Namespace:   {meta.get('namespace', '')}",
+        f"Phase:       {phase}"
+        + (f" (waiting on {status['waitingOn']})" if status.get("waitingOn") else ""),
+    ]
+    if status.get("message"):
+        out.append(f"Message:     {status['message']}")
+    if status.get("rollbackReason"):
+        out.append(f"Rolled back: {status['rollbackReason']}")
+    step_text = f"{min(current + 1, len(steps))}/{len(steps)}"
+    if current < len(steps):
+        step_text += f" {_describe_step(steps[current])}"
+    else:
+        step_text += " (all steps done)"
+    out.append(f"Step:        {step_text}")
+    declared = status.get("weights") or {"stable": 100, "candidate": 0}
+    verified = status.get("verifiedWeights")
+    out.append(
+        f"Weights:     declared stable {declared.get('stable', 0)} / candidate {declared.get('candidate', 0)}"
+    )
+    if verified:
+        match = "" if verified == declared else "  (differs from declared)"
+        out.append(
+            f"             verified stable {verified.get('stable', 0)} / candidate {verified.get('candidate', 0)}{match}"
+        )
+    else:
+        out.append("             verified: not read back from the router yet")
+    out.append("Steps:")
+    for index, step in enumerate(steps):
+        marker = "->" if index == current else ("ok" if index < current else "  ")
+        out.append(f"  {marker} {index + 1}. {_describe_step(step)}")
+    gates = status.get("gates") or []
+    out.append("Gates:" if gates else "Gates:       none judged yet")
+    if gates:
+        rows = [
+            [
+                g.get("name", ""),
+                g.get("verdict", "Pending"),
+                _number(g.get("value")),
+                g.get("threshold", ""),
+                str(g.get("consecutiveBreaches", 0)),
+                age(g.get("lastTime"), now) if g.get("lastTime") else "-",
+            ]
+            for g in gates
+        ]
+        out += [
+            "  " + line
+            for line in table(
+                ["GATE", "VERDICT", "VALUE", "THRESHOLD", "BREACHES", "LAST"], rows
+            ).splitlines()
+        ]
+        for g in gates:
+            out.append(f"  {g.get('name', '')} query: {g.get('query', '')}")
+            if g.get("stableQuery"):
+                out.append(
+                    f"  {g.get('name', '')} stable query: {g['stableQuery']} = {_number(g.get('stableValue'))}"
+                )
+            if g.get("message"):
+                out.append(f"  {g.get('name', '')}: {g['message']}")
+    evaluation = status.get("lastEvaluation")
+    if evaluation:
+        out.append("Last evaluation:")
+        out.append(
+            f"  Job:       {evaluation.get('job', '')} (step {evaluation.get('step', 0) + 1}, attempt {evaluation.get('attempt', 1)})"
+        )
+        out.append(
+            f"  State:     {evaluation.get('state', 'Running')}"
+            + (f": {evaluation['message']}" if evaluation.get("message") else "")
+        )
+        out.append(
+            f"  Started:   {evaluation.get('startedAt', '-')} ({age(evaluation.get('startedAt'), now)} ago)"
+        )
+        if evaluation.get("finishedAt"):
+            out.append(f"  Finished:  {evaluation['finishedAt']}")
+        if evaluation.get("report"):
+            out.append(f"  Report:    {evaluation['report']}")
+        verdicts = evaluation.get("gates") or []
+        if verdicts:
+            rows = [
+                [
+                    v.get("name", ""),
+                    v.get("verdict", ""),
+                    _number(v.get("value")),
+                    v.get("threshold") or "",
+                    v.get("reason", ""),
+                ]
+                for v in verdicts
+            ]
+            out += [
+                "  " + line
+                for line in table(
+                    ["CHECK", "VERDICT", "VALUE", "THRESHOLD", "REASON"], rows
+                ).splitlines()
+            ]
+    else:
+        out.append("Last evaluation: none yet")
+    conditions = status.get("conditions") or []
+    if conditions:
+        out.append("Conditions:")
+        rows = [
+            [
+                c.get("type", ""),
+                c.get("status", ""),
+                c.get("reason", ""),
+                age(c.get("lastTransitionTime"), now),
+                c.get("message", ""),
+            ]
+            for c in conditions
+        ]
+        out += [
+            "  " + line
+            for line in table(["TYPE", "STATUS", "REASON", "AGE", "MESSAGE"], rows).splitlines()
+        ]
+    return "\n".join(out)

@@ -1,0 +1,40 @@
+"""Traffic routers: one module per router, all honouring routers.base.Router."""
+
+from __future__ import annotations
+
+from pixelproof.api.rollout import ModelRolloutSpec
+from pixelproof.controller.kube import KubeApi
+
+from .base import Router, RouterError
+from .gatewayapi import GatewayApiRouter
+from .istio import IstioRouter
+from .replicas import ReplicasRouter
+
+
+def router_for(spec: ModelRolloutSpec, api: KubeApi, namespace: str) -> Router:
+    traffic = spec.traffic
+    stable, candidate = spec.stable.service, spec.candidate.service
+    if traffic.gateway_api is not None:
+        return GatewayApiRouter(api, namespace, traffic.gateway_api.http_route, stable, candidate)
+    if traffic.istio is not None:
+        return IstioRouter(
+            api, namespace, traffic.istio.virtual_service, traffic.istio.route, stable, candidate
+        )
+    assert traffic.replicas is not None
+    return ReplicasRouter(
+        api,
+        namespace,
+        traffic.replicas.total_replicas,
+        spec.stable.deployment,
+        spec.candidate.deployment,
+    )
+
+
+__all__ = [
+    "GatewayApiRouter",
+    "IstioRouter",
+    "ReplicasRouter",
+    "Router",
+    "RouterError",
+    "router_for",
+]

@@ -1,0 +1,125 @@
+"""Gateway API: weights of an HTTPRoute's backendRefs to the stable and candidate Services.
+
+Only the `weight` fields of the two backendRefs are written, with a JSON-patch that tests
+the resourceVersion first, so a concurrent edit (a GitOps sync) is never overwritten."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pixelproof.api.status import Weights
+from pixelproof.controller.kube import HTTPROUTES, ApiError, KubeApi
+from pixelproof.engine.observations import RouterReading
+
+from .base import CONFLICT_RETRIES, STABLE_ONLY, RouterError, shares
+
+_DEFAULT_WEIGHT = 1  # Gateway API: a backendRef without a weight has weight 1
+
+
+def _is_service(ref: dict[str, Any], service: str, namespace: str) -> bool:
+    return (
+        ref.get("name") == service
+        and ref.get("group", "") in ("", "core")
+        and ref.get("kind", "Service") == "Service"
+        and ref.get("namespace", namespace) == namespace
+    )
+
+
+class GatewayApiRouter:
+    owns_candidate_replicas = False
+
+    def __init__(
+        self, api: KubeApi, namespace: str, route: str, stable_service: str, candidate_service: str
+    ) -> None:
+        self.api = api
+        self.namespace = namespace
+        self.route = route
+        self.stable = stable_service
+        self.candidate = candidate_service
+
+    @property
+    def _what(self) -> str:
+        return f"HTTPRoute {self.namespace}/{self.route}"
+
+    async def _get(self) -> dict[str, Any]:
+        route = await self.api.find(HTTPROUTES, self.namespace, self.route)
+        if route is None:
+            raise RouterError(f"{self._what} not found")
+        return route
+
+    def _pairs(self, route: dict[str, Any]) -> list[tuple[int, int, int]]:
+        """(rule, stable ref, candidate ref) indexes of every rule that routes to both Services."""
+        pairs = []
+        stable_anywhere = False
+        for r, rule in enumerate((route.get("spec") or {}).get("rules") or []):
+            refs = rule.get("backendRefs") or []
+            s = next(
+                (i for i, ref in enumerate(refs) if _is_service(ref, self.stable, self.namespace)),
+                None,
+            )
+            c = next(
+                (
+                    i
+                    for i, ref in enumerate(refs)
+                    if _is_service(ref, self.candidate, self.namespace)
+                ),
+                None,
+            )
+            stable_anywhere = stable_anywhere or s is not None
+            if s is not None and c is not None:
+                pairs.append((r, s, c))
+        if not pairs:
+            missing = self.candidate if stable_anywhere else self.stable
+            raise RouterError(
+                f"{self._what} has no rule with backendRefs to both Service {self.stable} and "
+                f"Service {self.candidate} (no backendRef to Service {missing})"
+            )
+        return pairs
+
+    async def read_weights(self) -> RouterReading:
+        try:
+            route = await self._get()
+            pairs = self._pairs(route)
+        except RouterError as exc:
+            return RouterReading(error=str(exc))
+        rules = route["spec"]["rules"]
+        readings = []
+        for r, s, c in pairs:
+            weights = [ref.get("weight", _DEFAULT_WEIGHT) for ref in rules[r]["backendRefs"]]
+            others = sum(w for i, w in enumerate(weights) if i not in (s, c))
+            readings.append(shares(weights[s], weights[c], others))
+        # Rules that disagree: report the one giving the candidate most, the safe side to judge.
+        return RouterReading(weights=max(readings, key=lambda w: (w.candidate, -w.stable)))
+
+    async def set_weights(self, weights: Weights) -> None:
+        for attempt in range(CONFLICT_RETRIES + 1):
+            route = await self._get()
+            ops: list[dict[str, Any]] = [
+                {
+                    "op": "test",
+                    "path": "/metadata/resourceVersion",
+                    "value": route["metadata"].get("resourceVersion"),
+                }
+            ]
+            for r, s, c in self._pairs(route):
+                refs = route["spec"]["rules"][r]["backendRefs"]
+                for i, ref in enumerate(refs):
+                    wanted = weights.stable if i == s else weights.candidate if i == c else 0
+                    if i in (s, c) or ref.get("weight", _DEFAULT_WEIGHT) != 0:
+                        ops.append(
+                            {
+                                "op": "add",
+                                "path": f"/spec/rules/{r}/backendRefs/{i}/weight",
+                                "value": wanted,
+                            }
+                        )
+            try:
+                await self.api.patch(HTTPROUTES, self.namespace, self.route, ops, kind="json")
+                return
+            except ApiError as exc:
+                if not exc.conflict or attempt == CONFLICT_RETRIES:
+                    raise
+
+    async def clean_up(self, return_to_stable: bool) -> None:
+        if return_to_stable:
+            await self.set_weights(STABLE_ONLY)

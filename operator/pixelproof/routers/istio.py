@@ -1,0 +1,132 @@
+"""Istio: destination weights of a VirtualService HTTP route to the stable and candidate hosts.
+
+Only the `weight` fields of the two destinations are written, with a JSON-patch that tests
+the resourceVersion first, so a concurrent edit (a GitOps sync) is never overwritten."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pixelproof.api.status import Weights
+from pixelproof.controller.kube import VIRTUALSERVICES, ApiError, KubeApi
+from pixelproof.engine.observations import RouterReading
+
+from .base import CONFLICT_RETRIES, STABLE_ONLY, RouterError, shares
+
+
+def _is_host(destination: dict[str, Any], service: str, namespace: str) -> bool:
+    host = str(destination.get("host", ""))
+    return host in (service, f"{service}.{namespace}", f"{service}.{namespace}.svc") or (
+        host.startswith(f"{service}.{namespace}.svc.")
+    )
+
+
+class IstioRouter:
+    owns_candidate_replicas = False
+
+    def __init__(
+        self,
+        api: KubeApi,
+        namespace: str,
+        virtual_service: str,
+        route: str | None,
+        stable_service: str,
+        candidate_service: str,
+    ) -> None:
+        self.api = api
+        self.namespace = namespace
+        self.virtual_service = virtual_service
+        self.route = route
+        self.stable = stable_service
+        self.candidate = candidate_service
+
+    @property
+    def _what(self) -> str:
+        return f"VirtualService {self.namespace}/{self.virtual_service}"
+
+    async def _get(self) -> dict[str, Any]:
+        found = await self.api.find(VIRTUALSERVICES, self.namespace, self.virtual_service)
+        if found is None:
+            raise RouterError(f"{self._what} not found")
+        return found
+
+    def _locate(self, vs: dict[str, Any]) -> tuple[int, int, int]:
+        """(http route, stable destination, candidate destination) indexes."""
+        http = (vs.get("spec") or {}).get("http") or []
+        if self.route is not None:
+            named = [i for i, h in enumerate(http) if h.get("name") == self.route]
+            if not named:
+                raise RouterError(f"{self._what} has no HTTP route named {self.route!r}")
+            candidates = named
+        else:
+            candidates = list(range(len(http)))
+        for i in candidates:
+            routes = http[i].get("route") or []
+            s = next(
+                (
+                    j
+                    for j, d in enumerate(routes)
+                    if _is_host(d.get("destination") or {}, self.stable, self.namespace)
+                ),
+                None,
+            )
+            c = next(
+                (
+                    j
+                    for j, d in enumerate(routes)
+                    if _is_host(d.get("destination") or {}, self.candidate, self.namespace)
+                ),
+                None,
+            )
+            if s is not None and c is not None:
+                return i, s, c
+        if self.route is None:
+            raise RouterError(
+                f"{self._what} has no HTTP route with destinations for both host {self.stable} "
+                f"and host {self.candidate}"
+            )
+        raise RouterError(
+            f"{self._what}: HTTP route {self.route!r} needs destinations for both host "
+            f"{self.stable} and host {self.candidate}"
+        )
+
+    async def read_weights(self) -> RouterReading:
+        try:
+            vs = await self._get()
+            i, s, c = self._locate(vs)
+        except RouterError as exc:
+            return RouterReading(error=str(exc))
+        # Istio: with several destinations an unset weight counts as 0.
+        weights = [d.get("weight", 0) for d in vs["spec"]["http"][i]["route"]]
+        others = sum(w for j, w in enumerate(weights) if j not in (s, c))
+        return RouterReading(weights=shares(weights[s], weights[c], others))
+
+    async def set_weights(self, weights: Weights) -> None:
+        for attempt in range(CONFLICT_RETRIES + 1):
+            vs = await self._get()
+            i, s, c = self._locate(vs)
+            base = f"/spec/http/{i}/route"
+            ops: list[dict[str, Any]] = [
+                {
+                    "op": "test",
+                    "path": "/metadata/resourceVersion",
+                    "value": vs["metadata"].get("resourceVersion"),
+                },
+                {"op": "add", "path": f"{base}/{s}/weight", "value": weights.stable},
+                {"op": "add", "path": f"{base}/{c}/weight", "value": weights.candidate},
+            ]
+            for j, destination in enumerate(vs["spec"]["http"][i]["route"]):
+                if j not in (s, c) and destination.get("weight", 0) != 0:
+                    ops.append({"op": "add", "path": f"{base}/{j}/weight", "value": 0})
+            try:
+                await self.api.patch(
+                    VIRTUALSERVICES, self.namespace, self.virtual_service, ops, kind="json"
+                )
+                return
+            except ApiError as exc:
+                if not exc.conflict or attempt == CONFLICT_RETRIES:
+                    raise
+
+    async def clean_up(self, return_to_stable: bool) -> None:
+        if return_to_stable:
+            await self.set_weights(STABLE_ONLY)

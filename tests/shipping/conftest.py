@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from shipping_tools import ToolsUnavailable, tool_paths
+
+
+@pytest.fixture(scope="session")
+def tools() -> dict[str, Path]:
+    try:
+        paths: dict[str, Path] = tool_paths()
+    except ToolsUnavailable as exc:
+        # The chart is only tested by the real binaries: missing them is a failure, not a skip.
+        pytest.fail(f"helm and kubectl are unavailable: {exc}")
+    return paths
+
+
+@pytest.fixture(scope="session")
+def helm(tools: dict[str, Path]) -> Path:
+    return tools["helm"]
+
+
+@pytest.fixture(scope="session")
+def kubectl(tools: dict[str, Path]) -> Path:
+    return tools["kubectl"]
