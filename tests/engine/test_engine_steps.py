@@ -290,3 +290,24 @@ def test_unknown_query_variable_is_reported_before_the_rollout_starts() -> None:
     assert "candidate.servce" in world.status["message"]
     assert "errors" in world.status["message"]
     assert not any(isinstance(a, (SetWeights, ScaleCandidate)) for a in decision.actions)
+
+
+def test_first_step_traffic_left_by_a_killed_operator_is_kept() -> None:
+    world = World(
+        make_spec([{"setWeight": 10}, {"setWeight": 100}]),
+        weights=Weights(stable=90, candidate=10),
+        candidate_replicas=1,
+    )
+    decision = world.tick()
+    assert SetWeights(Weights(stable=100, candidate=0)) not in decision.actions
+    assert world.status["currentStep"] == 1
+
+
+def test_unknown_traffic_above_the_first_step_returns_to_stable() -> None:
+    world = World(
+        make_spec([{"setWeight": 10}, {"setWeight": 100}]),
+        weights=Weights(stable=50, candidate=50),
+        candidate_replicas=1,
+    )
+    decision = world.tick()
+    assert decision.actions[0] == SetWeights(Weights(stable=100, candidate=0))

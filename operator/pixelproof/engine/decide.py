@@ -196,7 +196,10 @@ class _Run:
         revision = revision_of(self.spec)
         st = self.status
         if not st.revision:
-            self._restart(revision, attempt=1)
+            # An operator that died between its first weight write and its first status write
+            # left the first step's traffic in place: keep it rather than dip to zero and back.
+            first = self.spec.steps[0].set_weight or 0
+            self._restart(revision, attempt=1, tolerate_weight=first)
             self._event(
                 "Normal",
                 "RolloutStarted",
@@ -221,7 +224,9 @@ class _Run:
             )
         return False
 
-    def _restart(self, revision: str, attempt: int) -> None:
+    def _restart(self, revision: str, attempt: int, tolerate_weight: int = 0) -> None:
+        """A fresh status for a new rollout. Traffic the router already gives the candidate is
+        returned to stable unless it is within `tolerate_weight` and the candidate is ready."""
         acknowledged = dict(self.status.acknowledged_commands)
         self.status = RolloutStatus(
             phase="Pending",
@@ -233,7 +238,10 @@ class _Run:
             conditions=self.status.conditions,
             weights=STABLE_ONLY,
         )
-        if self.obs.router.weights is not None and self.obs.router.weights != STABLE_ONLY:
+        reading = self.obs.router.weights
+        if reading is None or reading == STABLE_ONLY:
+            return
+        if reading.candidate > tolerate_weight or not self.obs.candidate.ready:
             self.actions.append(SetWeights(STABLE_ONLY))
 
     def _apply_commands(self) -> None:
