@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from pixelproof.api.status import Weights
-from pixelproof.controller.kube import HTTPROUTES, ApiError, KubeApi
+from pixelproof.controller.kube import HTTPROUTES
 from pixelproof.engine.observations import RouterReading
 
-from .base import CONFLICT_RETRIES, STABLE_ONLY, RouterError, shares
+from .base import RouterError, shares
+from .weighted_object import JsonPatch, WeightedObjectRouter
 
 _DEFAULT_WEIGHT = 1  # Gateway API: a backendRef without a weight has weight 1
 
@@ -25,27 +26,9 @@ def _is_service(ref: dict[str, Any], service: str, namespace: str) -> bool:
     )
 
 
-class GatewayApiRouter:
-    owns_candidate_replicas = False
-
-    def __init__(
-        self, api: KubeApi, namespace: str, route: str, stable_service: str, candidate_service: str
-    ) -> None:
-        self.api = api
-        self.namespace = namespace
-        self.route = route
-        self.stable = stable_service
-        self.candidate = candidate_service
-
-    @property
-    def _what(self) -> str:
-        return f"HTTPRoute {self.namespace}/{self.route}"
-
-    async def _get(self) -> dict[str, Any]:
-        route = await self.api.find(HTTPROUTES, self.namespace, self.route)
-        if route is None:
-            raise RouterError(f"{self._what} not found")
-        return route
+class GatewayApiRouter(WeightedObjectRouter):
+    resource = HTTPROUTES
+    kind = "HTTPRoute"
 
     def _pairs(self, route: dict[str, Any]) -> list[tuple[int, int, int]]:
         """(rule, stable ref, candidate ref) indexes of every rule that routes to both Services."""
@@ -92,34 +75,15 @@ class GatewayApiRouter:
         return RouterReading(weights=max(readings, key=lambda w: (w.candidate, -w.stable)))
 
     async def set_weights(self, weights: Weights) -> None:
-        for attempt in range(CONFLICT_RETRIES + 1):
-            route = await self._get()
-            ops: list[dict[str, Any]] = [
-                {
-                    "op": "test",
-                    "path": "/metadata/resourceVersion",
-                    "value": route["metadata"].get("resourceVersion"),
-                }
-            ]
+        def weight_ops(route: dict[str, Any]) -> JsonPatch:
+            ops: JsonPatch = []
             for r, s, c in self._pairs(route):
                 refs = route["spec"]["rules"][r]["backendRefs"]
                 for i, ref in enumerate(refs):
                     wanted = weights.stable if i == s else weights.candidate if i == c else 0
                     if i in (s, c) or ref.get("weight", _DEFAULT_WEIGHT) != 0:
-                        ops.append(
-                            {
-                                "op": "add",
-                                "path": f"/spec/rules/{r}/backendRefs/{i}/weight",
-                                "value": wanted,
-                            }
-                        )
-            try:
-                await self.api.patch(HTTPROUTES, self.namespace, self.route, ops, kind="json")
-                return
-            except ApiError as exc:
-                if not exc.conflict or attempt == CONFLICT_RETRIES:
-                    raise
+                        path = f"/spec/rules/{r}/backendRefs/{i}/weight"
+                        ops.append({"op": "add", "path": path, "value": wanted})
+            return ops
 
-    async def clean_up(self, return_to_stable: bool) -> None:
-        if return_to_stable:
-            await self.set_weights(STABLE_ONLY)
+        await self._write(weight_ops)

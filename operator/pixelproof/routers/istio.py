@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from pixelproof.api.status import Weights
-from pixelproof.controller.kube import VIRTUALSERVICES, ApiError, KubeApi
+from pixelproof.controller.kube import VIRTUALSERVICES, KubeApi
 from pixelproof.engine.observations import RouterReading
 
-from .base import CONFLICT_RETRIES, STABLE_ONLY, RouterError, shares
+from .base import RouterError, shares
+from .weighted_object import JsonPatch, WeightedObjectRouter
 
 
 def _is_host(destination: dict[str, Any], service: str, namespace: str) -> bool:
@@ -21,8 +22,9 @@ def _is_host(destination: dict[str, Any], service: str, namespace: str) -> bool:
     )
 
 
-class IstioRouter:
-    owns_candidate_replicas = False
+class IstioRouter(WeightedObjectRouter):
+    resource = VIRTUALSERVICES
+    kind = "VirtualService"
 
     def __init__(
         self,
@@ -33,22 +35,8 @@ class IstioRouter:
         stable_service: str,
         candidate_service: str,
     ) -> None:
-        self.api = api
-        self.namespace = namespace
-        self.virtual_service = virtual_service
+        super().__init__(api, namespace, virtual_service, stable_service, candidate_service)
         self.route = route
-        self.stable = stable_service
-        self.candidate = candidate_service
-
-    @property
-    def _what(self) -> str:
-        return f"VirtualService {self.namespace}/{self.virtual_service}"
-
-    async def _get(self) -> dict[str, Any]:
-        found = await self.api.find(VIRTUALSERVICES, self.namespace, self.virtual_service)
-        if found is None:
-            raise RouterError(f"{self._what} not found")
-        return found
 
     def _locate(self, vs: dict[str, Any]) -> tuple[int, int, int]:
         """(http route, stable destination, candidate destination) indexes."""
@@ -102,31 +90,16 @@ class IstioRouter:
         return RouterReading(weights=shares(weights[s], weights[c], others))
 
     async def set_weights(self, weights: Weights) -> None:
-        for attempt in range(CONFLICT_RETRIES + 1):
-            vs = await self._get()
+        def weight_ops(vs: dict[str, Any]) -> JsonPatch:
             i, s, c = self._locate(vs)
             base = f"/spec/http/{i}/route"
-            ops: list[dict[str, Any]] = [
-                {
-                    "op": "test",
-                    "path": "/metadata/resourceVersion",
-                    "value": vs["metadata"].get("resourceVersion"),
-                },
+            ops: JsonPatch = [
                 {"op": "add", "path": f"{base}/{s}/weight", "value": weights.stable},
                 {"op": "add", "path": f"{base}/{c}/weight", "value": weights.candidate},
             ]
             for j, destination in enumerate(vs["spec"]["http"][i]["route"]):
                 if j not in (s, c) and destination.get("weight", 0) != 0:
                     ops.append({"op": "add", "path": f"{base}/{j}/weight", "value": 0})
-            try:
-                await self.api.patch(
-                    VIRTUALSERVICES, self.namespace, self.virtual_service, ops, kind="json"
-                )
-                return
-            except ApiError as exc:
-                if not exc.conflict or attempt == CONFLICT_RETRIES:
-                    raise
+            return ops
 
-    async def clean_up(self, return_to_stable: bool) -> None:
-        if return_to_stable:
-            await self.set_weights(STABLE_ONLY)
+        await self._write(weight_ops)

@@ -1,0 +1,63 @@
+"""What the Gateway API and Istio routers share: the weights live in one object (an
+HTTPRoute, a VirtualService), and every write tests the resourceVersion it read, so a
+concurrent edit (a GitOps sync) is re-read rather than overwritten."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from pixelproof.api.status import Weights
+from pixelproof.controller.kube import ApiError, KubeApi, Resource
+
+from .base import CONFLICT_RETRIES, STABLE_ONLY, RouterError
+
+JsonPatch = list[dict[str, Any]]
+
+
+class WeightedObjectRouter(ABC):
+    owns_candidate_replicas = False
+    resource: ClassVar[Resource]
+    kind: ClassVar[str]
+
+    def __init__(
+        self, api: KubeApi, namespace: str, name: str, stable_service: str, candidate_service: str
+    ) -> None:
+        self.api = api
+        self.namespace = namespace
+        self.name = name
+        self.stable = stable_service
+        self.candidate = candidate_service
+
+    @property
+    def _what(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+    async def _get(self) -> dict[str, Any]:
+        found = await self.api.find(self.resource, self.namespace, self.name)
+        if found is None:
+            raise RouterError(f"{self._what} not found")
+        return found
+
+    async def _write(self, weight_ops: Callable[[dict[str, Any]], JsonPatch]) -> None:
+        """Patch the ops `weight_ops` builds from a fresh read, retrying lost races."""
+        for attempt in range(CONFLICT_RETRIES + 1):
+            found = await self._get()
+            version = found["metadata"].get("resourceVersion")
+            ops = [{"op": "test", "path": "/metadata/resourceVersion", "value": version}]
+            ops += weight_ops(found)
+            try:
+                await self.api.patch(self.resource, self.namespace, self.name, ops, kind="json")
+                return
+            except ApiError as exc:
+                if not exc.conflict or attempt == CONFLICT_RETRIES:
+                    raise
+
+    @abstractmethod
+    async def set_weights(self, weights: Weights) -> None:
+        """Route `weights` percent of traffic; raises RouterError naming what is missing."""
+
+    async def clean_up(self, return_to_stable: bool) -> None:
+        if return_to_stable:
+            await self.set_weights(STABLE_ONLY)
