@@ -95,13 +95,8 @@ def test_error_spike_rolls_back_within_failure_limit_times_interval(
     gates: list[dict[str, Any]] = [
         {"name": "errors", "template": "error-rate", "failureLimit": failure_limit}
     ]
-    steps: list[dict[str, Any]] = [
-        {"setWeight": 20},
-        {"pause": {"duration": "5m"}},
-        {"setWeight": 100},
-    ]
     spec = rollout_spec(
-        prometheus.url, f"{unique}-stable", f"{unique}-candidate", gates, steps=steps
+        prometheus.url, f"{unique}-stable", f"{unique}-candidate", gates, steps=HELD_AT_20
     )
     holder = WeightHolder()
     loop = RolloutLoop(spec, sampler, holder, name=unique)
@@ -157,6 +152,16 @@ def hold_on_outage(loop: RolloutLoop, prometheus: PrometheusServer) -> None:
     )
 
 
+HELD_AT_20: list[dict[str, Any]] = [
+    {"setWeight": 20},
+    {"pause": {"duration": "5m"}},
+    {"setWeight": 100},
+]
+SHORT_PAUSE: list[dict[str, Any]] = [
+    {"setWeight": 20},
+    {"pause": {"duration": "1s"}},
+    {"setWeight": 100},
+]
 UNTIL_PROMOTED: list[dict[str, Any]] = [{"setWeight": 20}, {"pause": {}}, {"setWeight": 100}]
 
 
@@ -240,13 +245,8 @@ def test_empty_result_follows_on_no_data(
             "failureLimit": 2,
         }
     ]
-    steps: list[dict[str, Any]] = [
-        {"setWeight": 20},
-        {"pause": {"duration": "1s"}},
-        {"setWeight": 100},
-    ]
     spec = rollout_spec(
-        prometheus.url, f"{unique}-stable", f"{unique}-candidate", gates, steps=steps
+        prometheus.url, f"{unique}-stable", f"{unique}-candidate", gates, steps=SHORT_PAUSE
     )
     holder = WeightHolder()
     loop = RolloutLoop(spec, sampler, holder, name=unique)
@@ -277,13 +277,8 @@ def test_rejected_query_stalls_with_prometheus_own_message(
             "max": 1,
         }
     ]
-    steps: list[dict[str, Any]] = [
-        {"setWeight": 20},
-        {"pause": {"duration": "1s"}},
-        {"setWeight": 100},
-    ]
     spec = rollout_spec(
-        prometheus.url, f"{unique}-stable", f"{unique}-candidate", gates, steps=steps
+        prometheus.url, f"{unique}-stable", f"{unique}-candidate", gates, steps=SHORT_PAUSE
     )
     loop = RolloutLoop(spec, sampler, WeightHolder(), name=unique)
     loop.run_until(
@@ -311,13 +306,8 @@ def test_relative_to_stable_shows_both_values(
     gates: list[dict[str, Any]] = [
         {"name": "latency", "template": "latency-p50", "failureLimit": 2}
     ]
-    steps: list[dict[str, Any]] = [
-        {"setWeight": 20},
-        {"pause": {"duration": "5m"}},
-        {"setWeight": 100},
-    ]
     spec = rollout_spec(
-        prometheus.url, f"{unique}-stable", f"{unique}-candidate", gates, steps=steps
+        prometheus.url, f"{unique}-stable", f"{unique}-candidate", gates, steps=HELD_AT_20
     )
     holder = WeightHolder()
     loop = RolloutLoop(spec, sampler, holder, name=unique)
