@@ -6,6 +6,7 @@ goes through one place that can be observed and checked against its permissions.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Callable, Mapping
@@ -86,10 +87,13 @@ class KubeApi:
         *,
         observer: RequestObserver | None = None,
         timeout: float = 30.0,
-        max_connections: int = 50,
+        max_connections: int = 16,
     ) -> None:
         self._connection = connection
         self._observer = observer
+        # Requests wait here rather than in httpx's pool: its queue is rescanned for every
+        # connection state change, which costs quadratic CPU with hundreds of requests queued.
+        self._slots = asyncio.Semaphore(max_connections)
         self._client = httpx.AsyncClient(
             base_url=connection.server,
             verify=connection.ssl_context(),
@@ -118,9 +122,10 @@ class KubeApi:
         if body is not None:
             headers["Content-Type"] = content_type
             content = json.dumps(body).encode()
-        response = await self._client.request(
-            method, path, params=params, content=content, headers=headers
-        )
+        async with self._slots:
+            response = await self._client.request(
+                method, path, params=params, content=content, headers=headers
+            )
         if response.status_code >= 400:
             raise _api_error(response)
         return response.json() if response.content else None
