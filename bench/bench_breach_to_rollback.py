@@ -38,16 +38,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "operator"), str(REPO / "evaluator"), str(REPO / "tests" / "metrics")]
 
 from metrics_harness import (  # noqa: E402
-    PROMETHEUS_BINARY,
     Generator,
     Load,
-    PrometheusServer,
     RolloutLoop,
     WeightHolder,
     rollout_spec,
 )
 
 from pixelproof.api.status import Weights  # noqa: E402
+from pixelproof.demo.prometheus import PrometheusServer, find_prometheus  # noqa: E402
 from pixelproof.metrics.sampler import Sampler  # noqa: E402
 
 STABLE_ONLY = Weights(stable=100, candidate=0)
@@ -126,7 +125,7 @@ def summary(label: str, values: list[float]) -> str:
 
 def machine() -> str:
     version = subprocess.run(
-        [PROMETHEUS_BINARY, "--version"], capture_output=True, text=True, check=False
+        [find_prometheus(), "--version"], capture_output=True, text=True, check=False
     ).stdout.splitlines()
     return (
         f"{platform.platform()} | {platform.processor() or platform.machine()} | "

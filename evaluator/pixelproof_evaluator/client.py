@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import httpx
 
-from pixelproof.api.workloads import GeneratorContract
+from pixelproof.api.workloads import EVALUATION_HEADER, GeneratorContract
 
 FailureKind = Literal["timeout", "connection", "http-status", "too-large", "decode"]
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -103,6 +103,7 @@ class GeneratorClient:
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            headers={EVALUATION_HEADER: "true"},
         )
 
     async def __aenter__(self) -> GeneratorClient:

@@ -2,6 +2,9 @@
 
 GPU time is simulated: this generator renders on the CPU, so ``generate_gpu_seconds_total``
 counts render time plus injected latency, which is what a GPU-bound model would spend.
+
+Requests marked with the evaluation header are not serving traffic: they are counted only in
+``generate_evaluation_requests_total``, so metric gates judge what users get.
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ class GeneratorMetrics:
         self.gpu_seconds = Counter(
             "generate_gpu_seconds",
             "Simulated GPU time: render time plus injected latency of rendered images.",
+            registry=self.registry,
+        )
+        self.evaluation_requests = Counter(
+            "generate_evaluation_requests",
+            "Generate requests from the evaluator answered, by HTTP status code.",
+            ["code"],
             registry=self.registry,
         )
         self.images = Counter(

@@ -18,6 +18,8 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from pixelproof.api.workloads import EVALUATION_HEADER
+
 from . import distort
 from .faults import HANG_SECONDS, Decisions, FaultDice, Faults
 from .metrics import GeneratorMetrics
@@ -124,6 +126,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    evaluation = False  # set per request from the evaluation header
     protocol_version = "HTTP/1.1"
     # Headers and body go out in separate writes; with Nagle on, a keep-alive client's
     # delayed ACK would add about 40 ms to every answer.
@@ -169,6 +172,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._not_found()
             return
         started = time.perf_counter()
+        self.evaluation = self.headers.get(EVALUATION_HEADER) is not None
         try:
             request = parse_request(self._read_json())
         except BadRequest as error:
@@ -199,14 +203,18 @@ class _Handler(BaseHTTPRequestHandler):
             body = _json({"error": f"rendering failed: {error}"})
             self._answer(started, HTTPStatus.INTERNAL_SERVER_ERROR, "application/json", body)
             return
-        self.app.metrics.gpu_seconds.inc(time.perf_counter() - render_started + latency)
+        if not self.evaluation:
+            self.app.metrics.gpu_seconds.inc(time.perf_counter() - render_started + latency)
+            self.app.metrics.images.inc()
         if decisions.corrupt_png:
             png = distort.break_signature(png)
-        self.app.metrics.images.inc()
         self._answer(started, HTTPStatus.OK, "image/png", png)
 
     def _answer(self, started: float, status: int, content_type: str, body: bytes) -> None:
         self._send(status, content_type, body)
+        if self.evaluation:
+            self.app.metrics.evaluation_requests.labels(code=str(int(status))).inc()
+            return
         self.app.metrics.requests.labels(code=str(int(status))).inc()
         self.app.metrics.duration.observe(time.perf_counter() - started)
 

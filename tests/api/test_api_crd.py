@@ -11,9 +11,9 @@ from pixelproof.api.crd import DEFAULT_PATH, build_crd, main, render
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_committed_crd_matches_models() -> None:
-    committed = (REPO / "crds" / "modelrollouts.pixelproof.dev.yaml").read_text()
-    assert committed == render(), "crds/ is stale: run `python -m pixelproof.api.crd`"
+def test_committed_crds_match_models() -> None:
+    assert main(["--check"]) == 0, "run `python -m pixelproof.api.crd`"
+    assert (REPO / "crds" / "modelrollouts.pixelproof.dev.yaml").read_text() == render()
 
 
 def test_check_mode_detects_drift(tmp_path: Path) -> None:

@@ -20,7 +20,9 @@ SCENARIO_PARAM = "scenario_id"
 TRAFFIC_RATE = 2.0
 
 
-@pytest.fixture(scope="session")
+# Module scope: the stack (an operator, Prometheus, some twenty generators) must not keep
+# running through the rest of the suite.
+@pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
     problems = missing_prerequisites()
     if problems:
@@ -29,7 +31,7 @@ def stack() -> Iterator[LocalStack]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def rollouts(stack: LocalStack, request: pytest.FixtureRequest) -> dict[str, RolloutHandle]:
     """The rollouts of every scenario a selected test names, started together."""
     wanted = sorted(

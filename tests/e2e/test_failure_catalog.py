@@ -109,7 +109,7 @@ def test_evaluator_bounds_its_retries_when_the_candidate_fails(
     assert status["phase"] == "RolledBack", status.get("message")
     assert _gate(status["lastEvaluation"]["gates"], "failureRate")["verdict"] == "fail"
     assert _max_candidate_weight(stack, handle) == 0
-    attempts = handle.candidate.metric("generate_requests_total", {"code": "502"})
+    attempts = handle.candidate.metric("generate_evaluation_requests_total", {"code": "502"})
     items = sum(1 for prompt in PROMPTS if set(prompt.tags) & set(SCENES))
     assert items < attempts <= 3 * items
 

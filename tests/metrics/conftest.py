@@ -18,15 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from metrics_harness import PROMETHEUS_BINARY, Generator, PrometheusServer
+from metrics_harness import Generator
 
+from pixelproof.demo.prometheus import PrometheusMissing, PrometheusServer, find_prometheus
 from pixelproof.metrics.sampler import Sampler
 
 
 @pytest.fixture(scope="session")
 def prometheus() -> Iterator[PrometheusServer]:
-    if not os.access(PROMETHEUS_BINARY, os.X_OK):
-        pytest.fail(f"{PROMETHEUS_BINARY} is missing: apt-get install -y prometheus")
+    try:
+        find_prometheus()
+    except PrometheusMissing as exc:
+        pytest.fail(str(exc))
     workdir = Path(tempfile.mkdtemp(prefix="pixelproof-prometheus-"))
     server = PrometheusServer(workdir)
     server.start()

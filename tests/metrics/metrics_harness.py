@@ -6,9 +6,7 @@ Shared by tests/metrics and bench/bench_breach_to_rollback.py."""
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +22,7 @@ import httpx
 from pixelproof import telemetry
 from pixelproof.api.commands import Command
 from pixelproof.api.status import TERMINAL_PHASES, Weights
+from pixelproof.demo.prometheus import PrometheusServer
 from pixelproof.engine import (
     CandidateReading,
     Decision,
@@ -36,15 +35,7 @@ from pixelproof.engine import (
 )
 from pixelproof.metrics.sampler import Sampler
 
-PROMETHEUS_BINARY = "/usr/bin/prometheus"
 REPO = Path(__file__).resolve().parents[2]
-READY_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> Any:
@@ -59,100 +50,13 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: flo
         time.sleep(every)
 
 
-class PrometheusServer:
-    """Prometheus on a fixed port and tsdb directory, so it can be stopped and started
-    again mid-test with its data intact, as a restarted Prometheus pod would be."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.targets_file = workdir / "targets.json"
-        self._targets: dict[str, dict[str, str]] = {}
-        self._lock = threading.Lock()
-        self._process: subprocess.Popen[bytes] | None = None
-        self._write_targets()
-        (workdir / "prometheus.yml").write_text(
-            "global:\n"
-            "  scrape_interval: 1s\n"
-            "  scrape_timeout: 900ms\n"
-            "  evaluation_interval: 1s\n"
-            "scrape_configs:\n"
-            "  - job_name: generators\n"
-            "    file_sd_configs:\n"
-            f"      - files: [{self.targets_file}]\n"
-            "        refresh_interval: 1s\n"
-        )
-
-    def start(self) -> None:
-        log = (self.workdir / "prometheus.log").open("ab")
-        self._process = subprocess.Popen(
-            [
-                PROMETHEUS_BINARY,
-                f"--config.file={self.workdir / 'prometheus.yml'}",
-                f"--storage.tsdb.path={self.workdir / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-                "--log.level=warn",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-        wait_for(self._ready, READY_TIMEOUT, f"Prometheus readiness at {self.url}/-/ready")
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None
-
-    def _ready(self) -> bool:
-        if self._process is not None and self._process.poll() is not None:
-            log = (self.workdir / "prometheus.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"Prometheus exited with {self._process.returncode}:\n{log}")
-        try:
-            return httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def add_target(self, address: str, labels: dict[str, str]) -> None:
-        with self._lock:
-            self._targets[address] = labels
-            self._write_targets()
-
-    def remove_target(self, address: str) -> None:
-        with self._lock:
-            self._targets.pop(address, None)
-            self._write_targets()
-
-    def _write_targets(self) -> None:
-        doc = [
-            {"targets": [address], "labels": labels} for address, labels in self._targets.items()
-        ]
-        partial = self.targets_file.with_suffix(".partial")
-        partial.write_text(json.dumps(doc))
-        partial.replace(self.targets_file)
-
-    def instant(self, query: str) -> list[dict[str, Any]]:
-        reply = httpx.get(f"{self.url}/api/v1/query", params={"query": query}, timeout=5)
-        reply.raise_for_status()
-        result: list[dict[str, Any]] = reply.json()["data"]["result"]
-        return result
-
-    def wait_for_series(self, query: str, timeout: float = 30.0) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = wait_for(
-            lambda: self.instant(query), timeout, f"series for {query}", every=0.2
-        )
-        return found
+def wait_for_series(
+    prometheus: PrometheusServer, query: str, timeout: float = 30.0
+) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = wait_for(
+        lambda: prometheus.query(query), timeout, f"series for {query}", every=0.2
+    )
+    return found
 
 
 class Generator:

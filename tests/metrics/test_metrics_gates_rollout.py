@@ -15,7 +15,6 @@ import pytest
 from metrics_harness import (
     Generator,
     Load,
-    PrometheusServer,
     RolloutLoop,
     WeightHolder,
     rollout_spec,
@@ -23,6 +22,7 @@ from metrics_harness import (
 
 from pixelproof import telemetry
 from pixelproof.api.status import Weights
+from pixelproof.demo.prometheus import PrometheusServer
 from pixelproof.metrics.sampler import Sampler
 
 STABLE_ONLY = Weights(stable=100, candidate=0)

@@ -7,9 +7,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from metrics_harness import Generator, PrometheusServer, free_port
+from metrics_harness import Generator, wait_for_series
 
 from pixelproof.api.rollout import ModelRolloutSpec
+from pixelproof.demo.ports import free_port
+from pixelproof.demo.prometheus import PrometheusServer
 from pixelproof.metrics.catalog import TEMPLATES
 from pixelproof.metrics.prometheus import PrometheusMetrics
 from pixelproof.metrics.templating import render, render_gate
@@ -61,7 +63,7 @@ def test_range_vector_is_rejected(
 ) -> None:
     generators(f"{unique}-svc")
     selector = f'generate_images_total{{service="{unique}-svc"}}'
-    prometheus.wait_for_series(selector)
+    wait_for_series(prometheus, selector)
     result = provider.query(f"{selector}[1m]")
     assert result.rejected and result.error is not None and "range vector" in result.error
 
@@ -108,11 +110,11 @@ def test_escaped_values_match_exactly_in_real_label_matchers(
         "target.deployment": "poster-gen.v2",
     }
     by_service = render('count(up{service="{{target.service}}"})', variables)
-    assert prometheus.wait_for_series(by_service)
+    assert wait_for_series(prometheus, by_service)
     assert provider.query(by_service).value == 1.0
     by_pod = render('count(up{pod=~"{{target.deployment|regex}}-[a-z0-9]+-[a-z0-9]+"})', variables)
     unescaped = 'count(up{pod=~"poster-gen.v2-[a-z0-9]+-[a-z0-9]+"})'
-    prometheus.wait_for_series(f"{unescaped} == 2")  # both relabelled targets scraped
+    wait_for_series(prometheus, f"{unescaped} == 2")  # both relabelled targets scraped
     assert provider.query(by_pod).value == 1.0
     assert provider.query(unescaped).value == 2.0  # what escaping prevents
 

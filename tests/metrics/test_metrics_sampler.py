@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from metrics_harness import Generator, PrometheusServer, rollout_spec
+from metrics_harness import Generator, rollout_spec, wait_for_series
 
+from pixelproof.demo.prometheus import PrometheusServer
 from pixelproof.metrics.sampler import Sampler, due_gates, next_due_in, seconds_until_due
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -105,8 +106,8 @@ def test_relative_gate_samples_both_models(
             httpx.post(
                 f"{url}/generate", json={"prompt": "p", "seed": seed, "size": "32x32"}, timeout=5
             )
-    prometheus.wait_for_series(f'generate_images_total{{service="{unique}-stable"}} == 3')
-    prometheus.wait_for_series(f'generate_images_total{{service="{unique}-candidate"}} == 1')
+    wait_for_series(prometheus, f'generate_images_total{{service="{unique}-stable"}} == 3')
+    wait_for_series(prometheus, f'generate_images_total{{service="{unique}-candidate"}} == 1')
     status = {"phase": "Progressing", "trafficShifted": True}
     with Sampler() as sampler:
         images, absolute = sampler.sample(body, status, "imagegen", datetime.now(UTC))

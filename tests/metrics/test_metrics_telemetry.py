@@ -7,12 +7,14 @@ from typing import Any
 
 import httpx
 import pytest
-from metrics_harness import PrometheusServer, free_port
+from metrics_harness import wait_for_series
 from prometheus_client.parser import text_string_to_metric_families
 
 from pixelproof import telemetry
 from pixelproof.api.metrics import MetricGate
 from pixelproof.api.status import GateStatus
+from pixelproof.demo.ports import free_port
+from pixelproof.demo.prometheus import PrometheusServer
 from pixelproof.engine.actions import Action, EmitEvent, RecordGate
 from pixelproof.metrics.prometheus import PrometheusMetrics
 
@@ -120,7 +122,9 @@ def test_a_decision_shows_up_on_the_metrics_endpoint(metrics_url: str, unique: s
     assert value(got, "pixelproof_evaluation_duration_seconds_sum", **rollout) == 250.5
     assert value(got, "pixelproof_evaluation_duration_seconds_bucket", **rollout, le="300.0") == 1
     assert value(got, "pixelproof_reconcile_errors_total", **rollout, error="TimeoutError") == 1
-    assert value(got, "pixelproof_reconcile_seconds_count") == (reconciles_before or 0) + 1
+    # The registry is the process's own: an operator running in the same test session may add
+    # reconciles of its own meanwhile.
+    assert value(got, "pixelproof_reconcile_seconds_count") >= (reconciles_before or 0) + 1
 
     telemetry.forget("imagegen", unique)
     assert not [key for key in scrape(metrics_url) if ("name", unique) in key[1]]
@@ -135,7 +139,7 @@ def test_prometheus_scrapes_the_operator_metrics(
     prometheus.add_target(metrics_url, {"job_role": "operator"})
     try:
         query = f'pixelproof_gate_value{{name="{unique}",gate="errors"}}'
-        prometheus.wait_for_series(query)
+        wait_for_series(prometheus, query)
         assert PrometheusMetrics(prometheus.url).query(query).value == 0.125
         bound = f'pixelproof_gate_threshold{{name="{unique}",bound="upper"}}'
         assert PrometheusMetrics(prometheus.url).query(bound).value == 0.02

@@ -13,6 +13,7 @@ from PIL import UnidentifiedImageError
 from prometheus_client.parser import text_string_to_metric_families
 from refgen_helpers import POSTER, decode, pixels
 
+from pixelproof.api.workloads import EVALUATION_HEADER
 from pixelproof_refgen import Faults, RefGenServer
 from pixelproof_refgen.fonts import FONT_DIR_ENV, load_font
 
@@ -257,3 +258,17 @@ def test_missing_fonts_give_a_500_naming_the_font_file(
     assert response.status_code == 500
     assert str(tmp_path / "DejaVuSans-Bold.ttf") in response.json()["error"]
     assert metric(server, client, "generate_requests_total", code="500") == 1
+
+
+def test_evaluation_requests_stay_out_of_serving_metrics(
+    start_server: StartServer, client: httpx.Client
+) -> None:
+    server = start_server()
+    body = {"prompt": 'poster "SALE"', "seed": 1, "size": "64x64"}
+    client.post(server.generate_url, json=body)
+    client.post(server.generate_url, json=body, headers={EVALUATION_HEADER: "true"})
+    client.post(server.generate_url, json=body, headers={EVALUATION_HEADER: "true"})
+    assert metric(server, client, "generate_requests_total", code="200") == 1
+    assert metric(server, client, "generate_request_duration_seconds_count") == 1
+    assert metric(server, client, "generate_images_total") == 1
+    assert metric(server, client, "generate_evaluation_requests_total", code="200") == 2

@@ -22,7 +22,10 @@ from .steps import STEP_RULES
 from .traffic import TRAFFIC_RULES
 
 CRD_FILE = f"{PLURAL}.{GROUP}.yaml"
-DEFAULT_PATH = Path(__file__).resolve().parents[3] / "crds" / CRD_FILE
+REPO = Path(__file__).resolve().parents[3]
+DEFAULT_PATH = REPO / "crds" / CRD_FILE
+# Helm installs only CRDs inside the chart, so the chart carries the same file.
+CHART_PATH = REPO / "charts" / "pixelproof" / "crds" / CRD_FILE
 
 # CEL rules by the path of the schema node they sit on ("[]" is an array's items).
 RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
@@ -196,24 +199,29 @@ def render() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pixelproof crd", description=__doc__)
-    parser.add_argument("--output", type=Path, default=DEFAULT_PATH)
     parser.add_argument(
-        "--check", action="store_true", help="fail if the file differs from the models"
+        "--output",
+        type=Path,
+        action="append",
+        help=f"file to write (repeatable; default: {DEFAULT_PATH} and {CHART_PATH})",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="fail if a file differs from the models"
     )
     args = parser.parse_args(argv)
+    outputs: list[Path] = args.output or [DEFAULT_PATH, CHART_PATH]
     text = render()
     if args.check:
-        current = args.output.read_text() if args.output.exists() else ""
-        if current != text:
-            print(
-                f"{args.output} is out of date: run `python -m pixelproof.api.crd`", file=sys.stderr
-            )
-            return 1
-        print(f"{args.output} is up to date")
-        return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
-    print(f"wrote {args.output}")
+        stale = [p for p in outputs if not p.exists() or p.read_text() != text]
+        for path in stale:
+            print(f"{path} is out of date: run `python -m pixelproof.api.crd`", file=sys.stderr)
+        if not stale:
+            print("CRD files are up to date")
+        return 1 if stale else 0
+    for path in outputs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path}")
     return 0
 
 

@@ -8,6 +8,11 @@ from pydantic import Field
 
 from .base import ApiModel
 
+EVALUATION_HEADER = "X-Pixelproof-Evaluation"
+"""Set on every request the evaluator sends. Generators keep these requests out of their
+serving metrics: the evaluator's bursts on a one-replica candidate would otherwise read as
+a latency regression to the metric gates and roll a good model back."""
+
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 
@@ -30,7 +35,8 @@ class CandidateRef(ApiModel):
 
 class GeneratorContract(ApiModel):
     """How to ask either model for an image: POST {path} with the fixed request fields
-    plus prompt, seed and size from each golden item; the reply body is the image."""
+    plus prompt, seed and size from each golden item; the reply body is the image.
+    Evaluator requests carry the X-Pixelproof-Evaluation header."""
 
     path: str = Field(default="/generate", pattern=r"^/.*")
     port: int = Field(default=80, ge=1, le=65535)

@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -39,9 +40,10 @@ def find_prometheus() -> str:
 
 
 class PrometheusServer:
-    """Prometheus with a temporary tsdb; a context manager. ``add_target`` registers a
-    generator's address under a namespace and Service; Prometheus reads the file within a
-    second."""
+    """Prometheus with a tsdb in its work folder; a context manager. ``add_target``
+    registers an address with its labels (a generator's namespace and Service); Prometheus
+    reads the file within a second. Stopped and started again, it keeps its port and data,
+    as a restarted Prometheus pod would."""
 
     def __init__(self, workdir: Path | None = None, *, scrape_interval: str = "1s") -> None:
         self.binary = find_prometheus()
@@ -54,7 +56,7 @@ class PrometheusServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.targets_file = self.workdir / "targets.json"
         self.log_file = self.workdir / "prometheus.log"
-        self._targets: dict[tuple[str, str, str], dict[str, str]] = {}
+        self._targets: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._write_targets()
@@ -126,23 +128,23 @@ class PrometheusServer:
         except httpx.HTTPError:
             return False
 
-    def add_target(self, address: str, namespace: str, service: str) -> None:
+    @property
+    def running(self) -> bool:
+        return self._process is not None
+
+    def add_target(self, address: str, labels: Mapping[str, str]) -> None:
         with self._lock:
-            self._targets[(address, namespace, service)] = {
-                "namespace": namespace,
-                "service": service,
-            }
+            self._targets[address] = dict(labels)
             self._write_targets()
 
-    def remove_target(self, address: str, namespace: str, service: str) -> None:
+    def remove_target(self, address: str) -> None:
         with self._lock:
-            self._targets.pop((address, namespace, service), None)
+            self._targets.pop(address, None)
             self._write_targets()
 
     def _write_targets(self) -> None:
         doc = [
-            {"targets": [address], "labels": labels}
-            for (address, _, _), labels in self._targets.items()
+            {"targets": [address], "labels": labels} for address, labels in self._targets.items()
         ]
         partial = self.targets_file.with_name(self.targets_file.name + ".partial")
         partial.write_text(json.dumps(doc))

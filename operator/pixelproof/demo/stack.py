@@ -207,7 +207,9 @@ class LocalStack:
     def _serve(self, namespace: str, service: str, generator: GeneratorProcess) -> None:
         with self._lock:
             self._services[(namespace, service)] = generator.url
-        self._prometheus().add_target(generator.address, namespace, service)
+        self._prometheus().add_target(
+            generator.address, {"namespace": namespace, "service": service}
+        )
 
     # -- apps and rollouts -------------------------------------------------------------------
 
