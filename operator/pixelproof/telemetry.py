@@ -188,10 +188,11 @@ def effective_bounds(gate: MetricGate, stable_value: float | None) -> list[tuple
     upper = [] if gate.max is None else [gate.max]
     rel = gate.relative_to_stable
     if rel is not None and stable_value is not None:
+        slack = rel.min_difference or 0.0
         if rel.min_ratio is not None:
-            lower.append(rel.min_ratio * stable_value)
+            lower.append(min(rel.min_ratio * stable_value, stable_value - slack))
         if rel.max_ratio is not None:
-            upper.append(rel.max_ratio * stable_value)
+            upper.append(max(rel.max_ratio * stable_value, stable_value + slack))
     bounds = []
     if lower:
         bounds.append(("lower", max(lower)))

@@ -162,3 +162,20 @@ def test_gates_stop_after_completion() -> None:
     world.metric_values["errors"] = 0.9
     world.tick()
     assert world.phase == "Succeeded"
+
+
+def test_relative_gate_ignores_differences_under_its_floor() -> None:
+    relative = {
+        "name": "p50",
+        "query": 'p50{service="{{target.service}}"}',
+        "relativeToStable": {"maxRatio": 1.2, "minDifference": 0.5},
+        "failureLimit": 1,
+    }
+    # 1.45 is above 1.2 x stable (1.0) but within 0.5 of it: not a breach.
+    world = World(make_spec(STEPS, metrics=with_gates(relative)), metric_values={"p50": 1.45})
+    world.run(ticks=3)
+    assert gate_status(world, "p50")["verdict"] == "Pass"
+    assert gate_status(world, "p50")["threshold"] == "<= 1.2 x stable (or within 0.5 of stable)"
+    world.metric_values["p50"] = 1.6
+    world.tick()
+    assert world.phase == "RolledBack"

@@ -22,6 +22,14 @@ class RelativeToStable(ApiModel):
 
     max_ratio: float | None = Field(default=None, gt=0)
     min_ratio: float | None = Field(default=None, gt=0)
+    min_difference: float | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "A breach must also differ from stable by more than this, in the metric's unit: "
+            "doubling a 20 ms baseline is noise for a model that takes seconds."
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_bound(self) -> RelativeToStable:

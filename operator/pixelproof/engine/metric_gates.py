@@ -34,6 +34,8 @@ def threshold_text(gate: MetricGate) -> str:
             parts.append(f">= {rel.min_ratio:g} x stable")
         if rel.max_ratio is not None:
             parts.append(f"<= {rel.max_ratio:g} x stable")
+        if rel.min_difference is not None:
+            parts[-1] += f" (or within {rel.min_difference:g} of stable)"
     return " and ".join(parts)
 
 
@@ -44,11 +46,14 @@ def _breach(gate: MetricGate, value: float, stable_value: float | None) -> str |
     if gate.max is not None and value > gate.max:
         return f"{value:g} > max {gate.max:g}"
     rel = gate.relative_to_stable
-    if rel is not None and stable_value is not None:
-        if rel.max_ratio is not None and value > rel.max_ratio * stable_value:
-            return f"{value:g} > {rel.max_ratio:g} x stable {stable_value:g}"
-        if rel.min_ratio is not None and value < rel.min_ratio * stable_value:
-            return f"{value:g} < {rel.min_ratio:g} x stable {stable_value:g}"
+    if rel is None or stable_value is None:
+        return None
+    if rel.min_difference is not None and abs(value - stable_value) <= rel.min_difference:
+        return None
+    if rel.max_ratio is not None and value > rel.max_ratio * stable_value:
+        return f"{value:g} > {rel.max_ratio:g} x stable {stable_value:g}"
+    if rel.min_ratio is not None and value < rel.min_ratio * stable_value:
+        return f"{value:g} < {rel.min_ratio:g} x stable {stable_value:g}"
     return None
 
 
