@@ -13,12 +13,12 @@ import threading
 import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pixelproof.api.workloads import EVALUATION_HEADER
+from pixelproof.running import Running
 
 from . import distort
 from .faults import HANG_SECONDS, Decisions, FaultDice, Faults
@@ -31,7 +31,7 @@ log = logging.getLogger("pixelproof_refgen")
 MAX_BODY_BYTES = 1 << 20
 
 
-class RefGenServer:
+class RefGenServer(Running):
     """A reference generator on ``host:port`` (port 0 picks a free one), serving from a
     background thread between ``start()`` and ``stop()``."""
 
@@ -103,17 +103,6 @@ class RefGenServer:
             self._thread.join()
         self._httpd = None
         self._thread = None
-
-    def __enter__(self) -> RefGenServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class _HTTPServer(ThreadingHTTPServer):

@@ -4,7 +4,6 @@ golden set, the HTML report renders offline, and the command line honours its ex
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -15,12 +14,11 @@ from evaluator_support import GATES
 
 from pixelproof.api.evaluation import TERMINATION_MESSAGE_LIMIT, EvaluationSummary
 from pixelproof.api.quality import QualityGates
+from pixelproof.demo.environment import child_environment
 from pixelproof_evaluator.client import GenerationResult
 from pixelproof_evaluator.golden import GoldenItem, GoldenItemSpec
 from pixelproof_evaluator.judge import Judge
 from pixelproof_evaluator.results import ItemResult, ModelResult
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_termination_message_fits_for_a_large_golden_set() -> None:
@@ -103,9 +101,7 @@ def test_html_report_renders_with_every_image(
 
 
 def _cli(args: list[str], termination: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "operator"), str(REPO / "evaluator")])
-    env["PIXELPROOF_TERMINATION_LOG"] = str(termination)
+    env = child_environment({"PIXELPROOF_TERMINATION_LOG": str(termination)})
     return subprocess.run(
         [sys.executable, "-m", "pixelproof_evaluator", *args],
         env=env,

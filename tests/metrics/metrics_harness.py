@@ -6,7 +6,6 @@ Shared by tests/metrics and bench/bench_breach_to_rollback.py."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ import httpx
 from pixelproof import telemetry
 from pixelproof.api.commands import Command
 from pixelproof.api.status import TERMINAL_PHASES, Weights
+from pixelproof.demo.environment import child_environment
 from pixelproof.demo.prometheus import PrometheusServer
 from pixelproof.engine import (
     CandidateReading,
@@ -34,8 +34,6 @@ from pixelproof.engine import (
     decide,
 )
 from pixelproof.metrics.sampler import Sampler
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> Any:
@@ -75,10 +73,7 @@ class Generator:
         ]
         for knob, value in (faults or {}).items():
             args += ["--fault", f"{knob}={value}"]
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(REPO / "evaluator"), str(REPO / "operator")]),
-        }
+        env = child_environment()
         self.process = subprocess.Popen(
             args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import httpx
 from pixelproof.api.evaluation import EvaluationSummary, GateVerdict
 from pixelproof.controller.main import Operator, OperatorConfig
 from pixelproof.controller.reconcile import Reconciler
+from pixelproof.demo.environment import child_environment
 from pixelproof.localcluster import LocalCluster, PodOutcome, Terminated
 
 REPO = Path(__file__).resolve().parents[2]
@@ -390,10 +390,7 @@ class OperatorProcess:
         self.log = b""
 
     def start(self) -> OperatorProcess:
-        env = dict(
-            os.environ,
-            PYTHONPATH=os.pathsep.join([str(REPO / "operator"), str(REPO / "evaluator")]),
-        )
+        env = child_environment()
         self.proc = subprocess.Popen(
             self.args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-EVALUATOR = Path(__file__).resolve().parents[2] / "evaluator"
+from pixelproof.demo.environment import child_environment
 
 
 def spawn(*args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(EVALUATOR)}
+    env = child_environment()
     return subprocess.Popen(
         [sys.executable, "-m", "pixelproof_refgen", *args],
         env=env,

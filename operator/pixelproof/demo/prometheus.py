@@ -13,10 +13,11 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
+
+from pixelproof.running import Running
 
 from .ports import free_port
 
@@ -39,7 +40,7 @@ def find_prometheus() -> str:
     return found
 
 
-class PrometheusServer:
+class PrometheusServer(Running):
     """Prometheus with a tsdb in its work folder; a context manager. ``add_target``
     registers an address with its labels (a generator's namespace and Service); Prometheus
     reads the file within a second. Stopped and started again, it keeps its port and data,
@@ -71,18 +72,6 @@ class PrometheusServer:
             f"      - files: [{json.dumps(str(self.targets_file))}]\n"
             "        refresh_interval: 1s\n"
         )
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         with self.log_file.open("ab") as log:

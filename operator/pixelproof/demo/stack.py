@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 from pixelproof.api.crd import build_crd
 from pixelproof.api.status import TERMINAL_PHASES
 from pixelproof.localcluster import LocalCluster
+from pixelproof.running import Running
 
 from . import manifests
 from .evaluator_runner import EvaluatorJobRunner
@@ -66,7 +66,7 @@ class RolloutHandle:
 Condition = Callable[[dict[str, Any]], Any]
 
 
-class LocalStack:
+class LocalStack(Running):
     def __init__(
         self,
         workdir: Path | None = None,
@@ -105,18 +105,6 @@ class LocalStack:
         self.runner: EvaluatorJobRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> Self:
         check_prerequisites()

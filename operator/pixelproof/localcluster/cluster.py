@@ -9,8 +9,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import yaml
 
@@ -18,6 +17,7 @@ from pixelproof.localcluster import admission, kubeconfig
 from pixelproof.localcluster.apiserver import LocalApiServer
 from pixelproof.localcluster.kubelet import DeploymentController, JobController, JobRunner
 from pixelproof.localcluster.resources import CRD_GROUP, CRD_PLURAL
+from pixelproof.running import Running
 
 T = TypeVar("T")
 
@@ -25,7 +25,7 @@ BUNDLED_CRDS = Path(__file__).parent / "crds"
 _START_TIMEOUT = 30.0
 
 
-class LocalCluster:
+class LocalCluster(Running):
     """A Kubernetes API on 127.0.0.1 for tests and demos, with minimal controllers.
 
     Use as a context manager. Built-in kinds, kopf's peering CRDs and the traffic-routing
@@ -61,18 +61,6 @@ class LocalCluster:
         self._url: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         if self._thread is not None:
