@@ -10,6 +10,7 @@ image and its seed replay) at latency_ms each, concurrency at a time, both model
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import sys
@@ -30,6 +31,8 @@ from pixelproof_evaluator.golden import ExpectedText, GoldenItemSpec, write_mani
 from pixelproof_refgen import Faults, RefGenServer, render  # noqa: E402
 from pixelproof_refgen.request import GenerateRequest  # noqa: E402
 
+BATCH = 8
+
 
 def machine(device: str) -> str:
     text = f"{platform.platform()} | {platform.processor() or platform.machine()} | {os.cpu_count()} CPUs | device {device}"
@@ -49,7 +52,7 @@ def images(count: int, width: int, height: int) -> list[np.ndarray]:
 
 
 def bench_lpips(models: Models, width: int, height: int, pairs: int) -> None:
-    scorer = models.scorer
+    scorer = dataclasses.replace(models.scorer, batch_size=BATCH)
     imgs = images(pairs + 1, width, height)
     data = [(imgs[i], imgs[i + 1]) for i in range(pairs)]
     scorer.distances(data[:2])
@@ -65,7 +68,8 @@ def bench_lpips(models: Models, width: int, height: int, pairs: int) -> None:
         scorer.distances([pair])
     single = pairs / (time.perf_counter() - started)
     print(
-        f"LPIPS {width}x{height} ({scorer.backbone}, {scorer.device}, batch {scorer.batch_size}): "
+        f"LPIPS {width}x{height} ({scorer.backbone}, {scorer.device}, batch {BATCH}; "
+        f"the evaluator uses {models.scorer.batch_size} here): "
         f"batched {batched:.1f} pairs/s, one per call {single:.1f} pairs/s, ratio {batched / single:.2f}x"
     )
 
