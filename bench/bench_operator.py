@@ -38,6 +38,7 @@ from pixelproof.api.evaluation import EvaluationSummary  # noqa: E402
 from pixelproof.controller.credentials import load_connection  # noqa: E402
 from pixelproof.controller.main import Operator, OperatorConfig  # noqa: E402
 from pixelproof.controller.reconcile import Reconciler, ReconcileRecord  # noqa: E402
+from pixelproof.demo.manifests import deployment, httproute, service  # noqa: E402
 from pixelproof.localcluster import LocalCluster, PodOutcome, Terminated  # noqa: E402
 
 NS = "bench"
@@ -62,52 +63,19 @@ def rss_mib() -> float:
 def seed(http: httpx.Client, count: int, prefix: str) -> None:
     for i in range(count):
         name = f"{prefix}{i}"
-        for deployment, replicas in ((f"{name}-v1", 2), (f"{name}-v2", 0)):
-            labels = {"app": deployment}
-            http.post(
-                f"/apis/apps/v1/namespaces/{NS}/deployments",
-                json={
-                    "apiVersion": "apps/v1",
-                    "kind": "Deployment",
-                    "metadata": {"name": deployment, "namespace": NS},
-                    "spec": {
-                        "replicas": replicas,
-                        "selector": {"matchLabels": labels},
-                        "template": {
-                            "metadata": {"labels": labels},
-                            "spec": {"containers": [{"name": "g", "image": "g"}]},
-                        },
-                    },
-                },
-            ).raise_for_status()
-        for svc in (f"{name}-stable", f"{name}-candidate"):
-            http.post(
-                f"/api/v1/namespaces/{NS}/services",
-                json={
-                    "apiVersion": "v1",
-                    "kind": "Service",
-                    "metadata": {"name": svc, "namespace": NS},
-                    "spec": {"ports": [{"port": 80}]},
-                },
-            ).raise_for_status()
-        http.post(
-            f"/apis/gateway.networking.k8s.io/v1/namespaces/{NS}/httproutes",
-            json={
-                "apiVersion": "gateway.networking.k8s.io/v1",
-                "kind": "HTTPRoute",
-                "metadata": {"name": name, "namespace": NS},
-                "spec": {
-                    "rules": [
-                        {
-                            "backendRefs": [
-                                {"name": f"{name}-stable", "port": 80, "weight": 100},
-                                {"name": f"{name}-candidate", "port": 80, "weight": 0},
-                            ]
-                        }
-                    ]
-                },
-            },
-        ).raise_for_status()
+        objects = [
+            ("/apis/apps/v1", "deployments", deployment(f"{name}-v1", NS, 2, "v1")),
+            ("/apis/apps/v1", "deployments", deployment(f"{name}-v2", NS, 0, "v2")),
+            ("/api/v1", "services", service(f"{name}-stable", NS, f"{name}-v1")),
+            ("/api/v1", "services", service(f"{name}-candidate", NS, f"{name}-v2")),
+            (
+                "/apis/gateway.networking.k8s.io/v1",
+                "httproutes",
+                httproute(name, NS, f"{name}-stable", f"{name}-candidate"),
+            ),
+        ]
+        for prefix_path, plural, body in objects:
+            http.post(f"{prefix_path}/namespaces/{NS}/{plural}", json=body).raise_for_status()
     http.post(
         f"/api/v1/namespaces/{NS}/configmaps",
         json={

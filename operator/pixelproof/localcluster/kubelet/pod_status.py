@@ -36,6 +36,16 @@ def _with_conditions(
     return {**status, "conditions": carry_times(previous, conditions)}
 
 
+def _scheduled(ready: bool, reason: str) -> list[dict[str, Any]]:
+    """Conditions of a pod placed on the node, ready or not for `reason`."""
+    return [
+        condition("PodScheduled", True, ""),
+        condition("Initialized", True, ""),
+        condition("ContainersReady", ready, reason),
+        condition("Ready", ready, reason),
+    ]
+
+
 def running(pod: dict[str, Any], started_at: str) -> dict[str, Any]:
     status = {
         "phase": "Running",
@@ -49,12 +59,7 @@ def running(pod: dict[str, Any], started_at: str) -> dict[str, Any]:
     return _with_conditions(
         pod,
         status,
-        [
-            condition("PodScheduled", True, ""),
-            condition("Initialized", True, ""),
-            condition("ContainersReady", True, ""),
-            condition("Ready", True, ""),
-        ],
+        _scheduled(True, ""),
     )
 
 
@@ -81,12 +86,7 @@ def terminated(pod: dict[str, Any], outcome: Terminated, started_at: str) -> dic
     return _with_conditions(
         pod,
         status,
-        [
-            condition("PodScheduled", True, ""),
-            condition("Initialized", True, ""),
-            condition("ContainersReady", False, "PodCompleted"),
-            condition("Ready", False, "PodCompleted"),
-        ],
+        _scheduled(False, "PodCompleted"),
     )
 
 
@@ -101,12 +101,7 @@ def waiting(pod: dict[str, Any], outcome: Waiting) -> dict[str, Any]:
     return _with_conditions(
         pod,
         status,
-        [
-            condition("PodScheduled", True, ""),
-            condition("Initialized", True, ""),
-            condition("ContainersReady", False, "ContainersNotReady"),
-            condition("Ready", False, "ContainersNotReady"),
-        ],
+        _scheduled(False, "ContainersNotReady"),
     )
 
 
