@@ -1,5 +1,5 @@
-"""The Argo CD health check and resource actions, run by a Lua 5.1 interpreter (the
-language version of the gopher-lua VM inside Argo CD) against status fixtures."""
+"""The Argo CD health check and resource actions, run against status fixtures in a Lua 5.1
+VM that offers only what Argo CD's own VM offers (argocd_lua_vm)."""
 
 from __future__ import annotations
 
@@ -8,35 +8,19 @@ import re
 from pathlib import Path
 from typing import Any
 
+import argocd_lua_vm as argocd
 import pytest
 import yaml
-from lupa import lua51
+from lupa.lua51 import LuaError
 
 ARGOCD = Path(__file__).resolve().parents[2] / "charts" / "pixelproof" / "argocd"
 COMMANDS = ("promote", "promote-full", "abort", "retry")
+HEALTH = (ARGOCD / "health.lua").read_text()
+DISCOVERY = (ARGOCD / "actions" / "discovery.lua").read_text()
 
 
-def to_lua(runtime: lua51.LuaRuntime, value: Any) -> Any:
-    if isinstance(value, dict):
-        return runtime.table_from({k: to_lua(runtime, v) for k, v in value.items()})
-    if isinstance(value, list):
-        return runtime.table_from([to_lua(runtime, v) for v in value])
-    return value
-
-
-def from_lua(value: Any) -> Any:
-    if lua51.lua_type(value) != "table":
-        return value
-    keys = list(value.keys())
-    if keys and all(isinstance(k, int) for k in keys):
-        return [from_lua(value[k]) for k in sorted(keys)]
-    return {k: from_lua(value[k]) for k in keys}
-
-
-def run_lua(script: Path, obj: dict[str, Any]) -> Any:
-    runtime = lua51.LuaRuntime(unpack_returned_tuples=True)
-    runtime.globals().obj = to_lua(runtime, obj)
-    return from_lua(runtime.execute(script.read_text()))
+def action(command: str) -> str:
+    return (ARGOCD / "actions" / f"{command}.lua").read_text()
 
 
 def rollout(status: dict[str, Any] | None, generation: int = 2) -> dict[str, Any]:
@@ -116,13 +100,13 @@ def conditions(
 def test_health_follows_phase_and_conditions(
     status: dict[str, Any], health: str, message_part: str
 ) -> None:
-    result = run_lua(ARGOCD / "health.lua", rollout(status))
+    result = argocd.health(HEALTH, rollout(status))
     assert result["status"] == health
     assert message_part in result["message"]
 
 
 def test_health_without_status_is_progressing() -> None:
-    result = run_lua(ARGOCD / "health.lua", rollout(None))
+    result = argocd.health(HEALTH, rollout(None))
     assert result == {
         "status": "Progressing",
         "message": "Waiting for the pixelproof operator to report status",
@@ -133,7 +117,7 @@ def test_a_spec_change_not_yet_observed_is_progressing_not_degraded() -> None:
     """After Git gets a new candidate, the old RolledBack status must not mark the app Degraded."""
     obj = rollout({"phase": "RolledBack", "rollbackReason": "old candidate failed"}, generation=3)
     obj["status"]["observedGeneration"] = 2
-    result = run_lua(ARGOCD / "health.lua", obj)
+    result = argocd.health(HEALTH, obj)
     assert result["status"] == "Progressing"
     assert "generation 3" in result["message"]
 
@@ -151,14 +135,14 @@ def test_a_spec_change_not_yet_observed_is_progressing_not_degraded() -> None:
 )
 def test_discovery_offers_the_commands_that_apply(phase: str | None, enabled: set[str]) -> None:
     status = {"phase": phase, "lastEvaluation": {"state": "Pass"}} if phase else None
-    actions = run_lua(ARGOCD / "actions" / "discovery.lua", rollout(status))
+    actions = argocd.discover(DISCOVERY, rollout(status))
     assert set(actions) == set(COMMANDS)
     assert {name for name, action in actions.items() if not action["disabled"]} == enabled
 
 
 def test_discovery_offers_retry_for_an_inconclusive_evaluation() -> None:
     status = {"phase": "Progressing", "lastEvaluation": {"state": "Inconclusive"}}
-    actions = run_lua(ARGOCD / "actions" / "discovery.lua", rollout(status))
+    actions = argocd.discover(DISCOVERY, rollout(status))
     assert actions["retry"]["disabled"] is False
 
 
@@ -166,18 +150,18 @@ def test_discovery_offers_retry_for_an_inconclusive_evaluation() -> None:
 def test_action_sets_a_fresh_token_and_leaves_spec_alone(command: str) -> None:
     obj = rollout({"phase": "Paused"})
     obj["metadata"]["annotations"] = {"team": "imagegen"}
-    result = run_lua(ARGOCD / "actions" / f"{command}.lua", copy.deepcopy(obj))
+    result = argocd.act(action(command), copy.deepcopy(obj))
     token = result["metadata"]["annotations"][f"pixelproof.dev/{command}"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", token)
     assert result["metadata"]["annotations"]["team"] == "imagegen"
     assert result["spec"] == obj["spec"]
     assert result["status"] == obj["status"]
-    again = run_lua(ARGOCD / "actions" / f"{command}.lua", result)
+    again = argocd.act(action(command), result)
     assert again["metadata"]["annotations"][f"pixelproof.dev/{command}"] != token
 
 
 def test_action_works_without_annotations() -> None:
-    result = run_lua(ARGOCD / "actions" / "abort.lua", rollout({"phase": "Progressing"}))
+    result = argocd.act(action("abort"), rollout({"phase": "Progressing"}))
     assert list(result["metadata"]["annotations"]) == ["pixelproof.dev/abort"]
 
 
@@ -195,3 +179,46 @@ def test_argocd_config_patch_carries_exactly_these_scripts() -> None:
             definition["action.lua"]
             == (ARGOCD / "actions" / f"{definition['name']}.lua").read_text()
         )
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        'return os.date("!%Y")',
+        'return string.format("%d", 1)',
+        'return ("abc"):upper()',
+        "return math.floor(1.5)",
+        'return require("io")',
+        "return coroutine.create(print)",
+    ],
+)
+def test_the_vm_lacks_what_argocd_does_not_open(script: str) -> None:
+    with pytest.raises(LuaError):
+        argocd.run_script(script, rollout(None))
+
+
+def test_the_vm_offers_a_safe_os_through_require_and_tables() -> None:
+    script = """
+      local os = require("os")
+      local parts = {}
+      table.insert(parts, os.date("!%Y-%m-%dT%H:%M:%SZ"))
+      table.insert(parts, tostring(os.time() > 0))
+      table.insert(parts, tostring(os.execute == nil and os.getenv == nil))
+      table.insert(parts, obj.metadata.name)
+      return parts
+    """
+    stamp, positive, safe, name = argocd.run_script(script, rollout(None))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", stamp)
+    assert (positive, safe, name) == ("true", "true", "poster-gen")
+
+
+def test_the_vm_stops_a_script_past_its_deadline() -> None:
+    with pytest.raises(LuaError, match="deadline"):
+        argocd.run_script("while true do end", rollout(None))
+
+
+def test_an_action_keeps_an_empty_object_of_its_input() -> None:
+    obj = rollout({"phase": "Paused"})
+    obj["spec"]["evaluator"] = {}
+    result = argocd.act(action("promote"), obj)
+    assert result["spec"]["evaluator"] == {}

@@ -1,5 +1,7 @@
 -- Ask the operator to abort: a fresh token in the pixelproof.dev/abort annotation.
 -- Commands never edit spec, so the Application stays in sync with Git.
+-- Argo CD offers os (time and date only) through require, never as a global.
+local os = require("os")
 local key = "pixelproof.dev/abort"
 if obj.metadata.annotations == nil then
   obj.metadata.annotations = {}
