@@ -90,6 +90,62 @@ _DURATION = {
     "type": "string",
     "pattern": r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$",
 }
+_LABEL_NAME = {"type": "string", "pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$"}
+# prometheus-operator accepts each action in Prometheus' spelling and in CamelCase.
+_RELABEL_ACTIONS = [
+    spelling
+    for pair in (
+        ("replace", "Replace"),
+        ("keep", "Keep"),
+        ("drop", "Drop"),
+        ("hashmod", "HashMod"),
+        ("labelmap", "LabelMap"),
+        ("labeldrop", "LabelDrop"),
+        ("labelkeep", "LabelKeep"),
+        ("lowercase", "Lowercase"),
+        ("uppercase", "Uppercase"),
+        ("keepequal", "KeepEqual"),
+        ("dropequal", "DropEqual"),
+    )
+    for spelling in pair
+]
+_RELABEL_CONFIGS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "sourceLabels": {"type": "array", "items": _LABEL_NAME},
+            "separator": {"type": "string"},
+            "targetLabel": {"type": "string"},
+            "regex": {"type": "string"},
+            "modulus": {"type": "integer", "minimum": 0},
+            "replacement": {"type": "string"},
+            "action": {"enum": _RELABEL_ACTIONS},
+        },
+    },
+}
+_SECRET_OR_CONFIGMAP = {
+    "type": "object",
+    "properties": {
+        "secret": {"type": "object", "required": ["key"]},
+        "configMap": {"type": "object", "required": ["key"]},
+    },
+}
+_TLS_CONFIG = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "ca": _SECRET_OR_CONFIGMAP,
+        "cert": _SECRET_OR_CONFIGMAP,
+        "keySecret": {"type": "object", "required": ["key"]},
+        "caFile": {"type": "string"},
+        "certFile": {"type": "string"},
+        "keyFile": {"type": "string"},
+        "serverName": {"type": "string"},
+        "insecureSkipVerify": {"type": "boolean"},
+    },
+}
 _METADATA = {
     "type": "object",
     "required": ["name"],
@@ -137,6 +193,11 @@ MONITORING_SCHEMAS: dict[str, dict[str, Any]] = {
                                 "path": {"type": "string", "pattern": "^/"},
                                 "interval": _DURATION,
                                 "scrapeTimeout": _DURATION,
+                                "honorLabels": {"type": "boolean"},
+                                "scheme": {"enum": ["http", "https", "HTTP", "HTTPS"]},
+                                "tlsConfig": _TLS_CONFIG,
+                                "relabelings": _RELABEL_CONFIGS,
+                                "metricRelabelings": _RELABEL_CONFIGS,
                             },
                         },
                     },

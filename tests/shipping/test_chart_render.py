@@ -36,7 +36,20 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "namespaced": {"rbac": {"namespaced": True}, "watchNamespaces": ["imagegen", "posters"]},
     "watch-some-cluster-rbac": {"watchNamespaces": ["imagegen"]},
     "everything-on": {
-        "serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
+        "serviceMonitor": {
+            "enabled": True,
+            "labels": {"release": "kube-prometheus-stack"},
+            "interval": "15s",
+            "scheme": "https",
+            "tlsConfig": {
+                "serverName": "pixelproof-metrics",
+                "ca": {"configMap": {"name": "ca", "key": "ca.crt"}},
+            },
+            "relabelings": [{"targetLabel": "cluster", "replacement": "east"}],
+            "metricRelabelings": [
+                {"sourceLabels": ["__name__"], "regex": "pixelproof_reconcile_.*", "action": "drop"}
+            ],
+        },
         "prometheusRule": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
         "grafana": {"dashboards": {"enabled": True, "namespace": "monitoring"}},
         "networkPolicy": {
