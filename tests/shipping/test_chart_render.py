@@ -73,10 +73,21 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "image": {"digest": "sha256:" + "a" * 64},
         "imagePullSecrets": [{"name": "registry"}],
         "extraEnv": [{"name": "HTTPS_PROXY", "value": "http://proxy:3128"}],
+        "extraArgs": ["--verbose"],
+        "extraVolumes": [{"name": "ca", "configMap": {"name": "prometheus-ca"}}],
+        "extraVolumeMounts": [{"name": "ca", "mountPath": "/etc/pixelproof/ca", "readOnly": True}],
+        "podDisruptionBudget": {"maxUnavailable": 1},
+        "crds": {"annotations": {"argocd.argoproj.io/sync-options": "ServerSideApply=true"}},
         "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}],
         "logLevel": "debug",
     },
     "single-replica": {"replicaCount": 1, "networkPolicy": {"enabled": False}},
+    # OpenShift's restricted SCC assigns the UID and GID from the namespace's range.
+    "openshift": {
+        "podSecurityContext": {"runAsUser": None, "runAsGroup": None, "fsGroup": None},
+        "crds": {"install": False},
+        "rbac": {"aggregateToDefaultRoles": False},
+    },
 }
 
 
@@ -247,7 +258,7 @@ def test_dashboard_config_map_carries_the_dashboard_file(helm: Path) -> None:
 
 def test_chart_crd_is_the_generated_crd() -> None:
     generated = REPO / "crds" / "modelrollouts.pixelproof.dev.yaml"
-    copy = CHART / "crds" / "modelrollouts.pixelproof.dev.yaml"
+    copy = CHART / "files" / "crds" / "modelrollouts.pixelproof.dev.yaml"
     assert generated.is_file(), (
         f"{generated} is missing: generate it with python -m pixelproof.api.crd"
     )

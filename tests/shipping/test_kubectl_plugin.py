@@ -21,7 +21,7 @@ from pixelproof.kubectl_plugin.cli import fresh_token, main
 from pixelproof.localcluster import LocalCluster
 
 REPO = Path(__file__).resolve().parents[2]
-CHART_CRD = REPO / "charts" / "pixelproof" / "crds" / "modelrollouts.pixelproof.dev.yaml"
+CHART_CRD = REPO / "charts" / "pixelproof" / "files" / "crds" / "modelrollouts.pixelproof.dev.yaml"
 GROUP, VERSION, PLURAL = "pixelproof.dev", "v1alpha1", "modelrollouts"
 NAMESPACE = "imagegen"
 

@@ -59,4 +59,22 @@ app.kubernetes.io/component: operator
 {{- if and .Values.rbac.namespaced (not .Values.watchNamespaces) -}}
 {{- fail "rbac.namespaced: true needs watchNamespaces: list the namespaces whose ModelRollouts the operator handles" -}}
 {{- end -}}
+{{- include "pixelproof.validateDisruptionBudget" . -}}
+{{- end -}}
+
+{{/* The schema checks each PDB value alone; whether one lets any pod go depends on replicaCount. */}}
+{{- define "pixelproof.validateDisruptionBudget" -}}
+{{- $pdb := .Values.podDisruptionBudget -}}
+{{- $replicas := int .Values.replicaCount -}}
+{{- if and $pdb.enabled (gt $replicas 1) (eq (toString $pdb.maxUnavailable) "") -}}
+{{- $min := toString $pdb.minAvailable -}}
+{{- $needed := int $min -}}
+{{- if hasSuffix "%" $min -}}
+{{- /* Kubernetes rounds a minAvailable percentage up. */ -}}
+{{- $needed = div (add (mul (int (trimSuffix "%" $min)) $replicas) 99) 100 -}}
+{{- end -}}
+{{- if ge (int $needed) $replicas -}}
+{{- fail (printf "podDisruptionBudget.minAvailable %s keeps all %d replicas, so no node could ever be drained: lower it below replicaCount or set maxUnavailable" $min $replicas) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}

@@ -24,8 +24,9 @@ from .traffic import TRAFFIC_RULES
 CRD_FILE = f"{PLURAL}.{GROUP}.yaml"
 REPO = Path(__file__).resolve().parents[3]
 DEFAULT_PATH = REPO / "crds" / CRD_FILE
-# Helm installs only CRDs inside the chart, so the chart carries the same file.
-CHART_PATH = REPO / "charts" / "pixelproof" / "crds" / CRD_FILE
+# The chart renders the CRD from its own copy (templates/crds.yaml) so that helm upgrade
+# updates it; Helm never upgrades CRDs from a chart's crds/ folder.
+CHART_PATH = REPO / "charts" / "pixelproof" / "files" / "crds" / CRD_FILE
 
 # CEL rules by the path of the schema node they sit on ("[]" is an array's items).
 RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
