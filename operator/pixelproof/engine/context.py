@@ -41,6 +41,8 @@ class Context:
         self.actions.append(EmitEvent(kind, reason, message))
 
     def hold_on(self, wait: Wait) -> None:
+        # A hold that changes its reason keeps its start: the deadline measures how long
+        # the rollout has made no progress, whatever it waited on meanwhile.
         self.hold = wait.reason
         if not wait.counts_toward_deadline:
             self.status.holding_since = None

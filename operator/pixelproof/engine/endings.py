@@ -12,31 +12,41 @@ from .outcome import Stop
 
 
 def end(ctx: Context, stop: Stop) -> None:
-    st = ctx.status
     if stop.phase == "Succeeded":
-        st.phase = "Succeeded"
-        st.finished_at = ctx.stamp
-        st.waiting_on = None
-        st.holding_since = None
-        st.message = stop.message
-        ctx.event("Normal", "Succeeded", stop.message)
+        _succeed(ctx, stop.message)
     else:
-        stop_running_evaluation(ctx)
-        st.weights = STABLE_ONLY
-        ctx.actions.append(SetWeights(STABLE_ONLY))
-        if ctx.spec.rollback.scale_down_candidate:
-            ctx.actions.append(ScaleCandidate(0))
-        st.phase = stop.phase
-        st.rollback_reason = stop.message
-        st.rollback_cause = stop.cause
-        st.message = stop.message
-        st.waiting_on = None
-        st.holding_since = None
-        st.finished_at = ctx.stamp
-        ctx.event("Warning", stop.cause or stop.phase, stop.message)
+        _roll_back(ctx, stop)
     hook = ctx.spec.notifications.webhook
     if hook is not None and stop.phase in hook.events:
         ctx.actions.append(Notify(stop.phase, stop.message))
+
+
+def _succeed(ctx: Context, message: str) -> None:
+    st = ctx.status
+    st.phase = "Succeeded"
+    st.finished_at = ctx.stamp
+    st.waiting_on = None
+    st.holding_since = None
+    st.message = message
+    ctx.event("Normal", "Succeeded", message)
+
+
+def _roll_back(ctx: Context, stop: Stop) -> None:
+    assert stop.phase != "Succeeded" and stop.cause is not None
+    st = ctx.status
+    stop_running_evaluation(ctx)
+    st.weights = STABLE_ONLY
+    ctx.actions.append(SetWeights(STABLE_ONLY))
+    if ctx.spec.rollback.scale_down_candidate:
+        ctx.actions.append(ScaleCandidate(0))
+    st.phase = stop.phase
+    st.rollback_reason = stop.message
+    st.rollback_cause = stop.cause
+    st.message = stop.message
+    st.waiting_on = None
+    st.holding_since = None
+    st.finished_at = ctx.stamp
+    ctx.event("Warning", stop.cause, stop.message)
 
 
 def keep_terminal_state(ctx: Context) -> None:

@@ -11,8 +11,7 @@ from pydantic import ValidationError
 from pixelproof.api.metrics import MetricGate
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.metrics.catalog import apply_template
-
-from .spec_checks import check_spec
+from pixelproof.metrics.templating import validate_gate_queries
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,8 @@ def parse_spec(raw: Mapping[str, Any]) -> ParsedSpec:
         model = ModelRolloutSpec.model_validate(dict(raw))
     except ValidationError as exc:
         return ParsedSpec(None, f"invalid spec: {_validation_text(exc)}")
-    problems = check_spec(model)
+    # Checks a schema cannot make, each naming the field at fault.
+    problems = [f"spec.metrics.gates: {problem}" for problem in validate_gate_queries(model)]
     if problems:
         return ParsedSpec(None, "invalid spec: " + "; ".join(problems))
     return ParsedSpec(model, gates={g.name: apply_template(g) for g in model.metrics.gates})
