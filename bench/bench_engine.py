@@ -11,13 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "operator"))
 
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.api.status import RolloutStatus
@@ -64,13 +60,14 @@ def main() -> None:
             spec=TEN_STEPS,
             name=f"r{index}",
             tick_seconds=20.0,
+            auto_promote=True,
             now=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=index),
         )
         for _ in range(200):
             world.tick()
             decisions += 1
             statuses.append(world.status)
-            if world.status["phase"] in ("Succeeded", "RolledBack", "Failed"):
+            if world.finished:
                 break
         assert world.status["phase"] == "Succeeded", world.status["message"]
     elapsed = time.perf_counter() - start

@@ -23,7 +23,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 
 from pixelproof.api.metrics import MetricGate
 from pixelproof.api.status import EvaluationStatus, GateStatus, Phase
-from pixelproof.engine.actions import Action, EmitEvent, RecordGate
+from pixelproof.engine.actions import Action, RecordGate
+from pixelproof.engine.gate_bounds import bounds_of
 from pixelproof.metrics.catalog import apply_template
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -37,10 +38,6 @@ PHASES: tuple[Phase, ...] = (
     "Failed",
 )
 VERDICTS = ("Pass", "Fail", "Inconclusive", "Pending")
-ROLLBACK_REASONS = frozenset(
-    {"GateFailed", "EvaluationFailed", "Aborted", "ProgressDeadlineExceeded"}
-)
-"""Reasons of the Warning Event the engine emits when it returns traffic to stable."""
 
 _ROLLOUT = ("namespace", "name")
 _GATE = (*_ROLLOUT, "gate")
@@ -178,27 +175,9 @@ def observe_gate(
     _child(GATE_EVALUATIONS, namespace, name, judged.name, judged.verdict).inc()
     _set_gate_gauges(namespace, name, judged)
     if definition is not None:
-        for bound, value in effective_bounds(apply_template(definition), judged.stable_value):
+        bounds = bounds_of(apply_template(definition))
+        for bound, value in bounds.effective(judged.stable_value):
             _child(GATE_THRESHOLD, namespace, name, judged.name, bound).set(value)
-
-
-def effective_bounds(gate: MetricGate, stable_value: float | None) -> list[tuple[str, float]]:
-    """("lower"|"upper", value) pairs the candidate value must stay within."""
-    lower = [] if gate.min is None else [gate.min]
-    upper = [] if gate.max is None else [gate.max]
-    rel = gate.relative_to_stable
-    if rel is not None and stable_value is not None:
-        slack = rel.min_difference or 0.0
-        if rel.min_ratio is not None:
-            lower.append(min(rel.min_ratio * stable_value, stable_value - slack))
-        if rel.max_ratio is not None:
-            upper.append(max(rel.max_ratio * stable_value, stable_value + slack))
-    bounds = []
-    if lower:
-        bounds.append(("lower", max(lower)))
-    if upper:
-        bounds.append(("upper", min(upper)))
-    return bounds
 
 
 def observe_evaluation(
@@ -239,22 +218,17 @@ def observe_reconcile_error(namespace: str, name: str, error: BaseException | st
 def observe_decision(
     namespace: str,
     name: str,
-    spec: Mapping[str, Any],
+    gates: Mapping[str, MetricGate],
     previous: Mapping[str, Any] | None,
     status: Mapping[str, Any],
     actions: Iterable[Action],
 ) -> None:
     """Everything one engine decision changed: status gauges, each gate judged (from its
-    RecordGate action), a finished evaluation, and a rollback when the phase turned
-    RolledBack or Failed (reason from the Warning Event the engine emitted with it)."""
-    definitions = {
-        gate.get("name"): MetricGate.model_validate(gate)
-        for gate in (spec.get("metrics") or {}).get("gates") or []
-    }
-    actions = list(actions)
+    RecordGate action, with its definition from `gates` by name), a finished evaluation,
+    and a rollback when the phase turned RolledBack or Failed, by status.rollbackCause."""
     for action in actions:
         if isinstance(action, RecordGate):
-            observe_gate(namespace, name, action.gate, definitions.get(action.gate.name))
+            observe_gate(namespace, name, action.gate, gates.get(action.gate.name))
     observe_status(namespace, name, status)
     evaluation = status.get("lastEvaluation")
     if evaluation:
@@ -262,12 +236,7 @@ def observe_decision(
     before = (previous or {}).get("phase")
     after = status.get("phase")
     if after in ("RolledBack", "Failed") and before != after:
-        reasons = [
-            a.reason
-            for a in actions
-            if isinstance(a, EmitEvent) and a.type == "Warning" and a.reason in ROLLBACK_REASONS
-        ]
-        observe_rollback(namespace, name, reasons[0] if reasons else str(after))
+        observe_rollback(namespace, name, str(status.get("rollbackCause") or after))
 
 
 def forget(namespace: str, name: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine_support import World, make_spec
+from engine_support import make_spec, simulated
 
 from pixelproof.api.status import Weights
 from pixelproof.engine import SetWeights
@@ -17,7 +17,7 @@ PAUSED_ROLLOUT = [
 
 
 def test_promote_ends_only_the_current_pause() -> None:
-    world = World(make_spec(PAUSED_ROLLOUT))
+    world = simulated(make_spec(PAUSED_ROLLOUT))
     world.run(ticks=5)
     world.commands["promote"] = "t1"
     world.run(ticks=5)
@@ -27,7 +27,7 @@ def test_promote_ends_only_the_current_pause() -> None:
 
 
 def test_same_token_twice_acts_once() -> None:
-    world = World(make_spec(PAUSED_ROLLOUT))
+    world = simulated(make_spec(PAUSED_ROLLOUT))
     world.run(ticks=5)
     world.commands["promote"] = "t1"
     for _ in range(10):
@@ -39,22 +39,22 @@ def test_same_token_twice_acts_once() -> None:
 
 
 def test_promote_when_not_paused_is_ignored_with_an_event() -> None:
-    world = World(
+    world = simulated(
         make_spec([{"setWeight": 10}, {"evaluate": {}}, {"pause": {}}, {"setWeight": 100}]),
-        evaluation_outcome=None,
+        evaluation_verdict=None,
     )
     world.run(ticks=3)
     world.commands["promote"] = "t1"
     world.tick()
     assert "CommandIgnored" in world.events()
-    world.evaluation_outcome = "Pass"
+    world.evaluation_verdict = "Pass"
     world.evaluation = None
     world.run(ticks=5)
     assert world.phase == "Paused"
 
 
 def test_promote_full_skips_remaining_steps() -> None:
-    world = World(make_spec(PAUSED_ROLLOUT))
+    world = simulated(make_spec(PAUSED_ROLLOUT))
     world.run(ticks=5)
     world.commands["promote-full"] = "t1"
     world.run()
@@ -66,9 +66,9 @@ def test_promote_full_skips_remaining_steps() -> None:
 
 
 def test_promote_full_never_skips_a_running_evaluation() -> None:
-    world = World(
+    world = simulated(
         make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]),
-        evaluation_outcome=None,
+        evaluation_verdict=None,
     )
     world.run(ticks=4)
     world.commands["promote-full"] = "t1"
@@ -78,9 +78,9 @@ def test_promote_full_never_skips_a_running_evaluation() -> None:
 
 
 def test_promote_full_never_skips_a_failed_evaluation() -> None:
-    world = World(
+    world = simulated(
         make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]),
-        evaluation_outcome=None,
+        evaluation_verdict=None,
     )
     world.run(ticks=4)
     world.commands["promote-full"] = "t1"
@@ -94,7 +94,7 @@ def test_promote_full_never_skips_a_failed_evaluation() -> None:
 
 
 def test_abort_rolls_back_in_one_action() -> None:
-    world = World(make_spec(PAUSED_ROLLOUT))
+    world = simulated(make_spec(PAUSED_ROLLOUT))
     world.run(ticks=5)
     world.commands["abort"] = "t1"
     decision = world.tick()
@@ -106,7 +106,7 @@ def test_abort_rolls_back_in_one_action() -> None:
 
 
 def test_retry_after_rollback_restarts_without_spec_change() -> None:
-    world = World(make_spec(PAUSED_ROLLOUT))
+    world = simulated(make_spec(PAUSED_ROLLOUT))
     world.run(ticks=5)
     world.commands["abort"] = "t1"
     world.run(ticks=3)
@@ -122,12 +122,12 @@ def test_retry_after_rollback_restarts_without_spec_change() -> None:
 
 
 def test_retry_reruns_an_inconclusive_evaluation_under_a_new_name() -> None:
-    world = World(
-        make_spec([{"evaluate": {}}, {"setWeight": 100}]), evaluation_outcome="Inconclusive"
+    world = simulated(
+        make_spec([{"evaluate": {}}, {"setWeight": 100}]), evaluation_verdict="Inconclusive"
     )
     world.run(ticks=5)
     assert len(world.started_jobs) == 1
-    world.evaluation_outcome = "Pass"
+    world.evaluation_verdict = "Pass"
     world.commands["retry"] = "t1"
     world.run()
     assert world.phase == "Succeeded"
@@ -135,7 +135,7 @@ def test_retry_reruns_an_inconclusive_evaluation_under_a_new_name() -> None:
 
 
 def test_abort_after_success_is_ignored() -> None:
-    world = World(make_spec([{"setWeight": 100}]))
+    world = simulated(make_spec([{"setWeight": 100}]))
     world.run()
     world.commands["abort"] = "t1"
     world.tick()

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from engine_support import World, gate, make_spec, with_gates
+from engine_support import gate, make_spec, simulated, with_gates
 
 from pixelproof.api.status import Weights
 from pixelproof.engine import RecordGate
+from pixelproof.simulation.world import SimulatedWorld
 
 STEPS = [{"setWeight": 10}, {"pause": {"duration": "1m"}}, {"setWeight": 100}]
 
 
-def gate_status(world: World, name: str) -> dict:  # type: ignore[type-arg]
+def gate_status(world: SimulatedWorld, name: str) -> dict:  # type: ignore[type-arg]
     return next(g for g in world.status["gates"] if g["name"] == name)
 
 
 def test_gates_start_only_after_traffic_shift_and_block_promotion_until_pass() -> None:
-    world = World(make_spec(STEPS, metrics=with_gates(gate())))
+    world = simulated(make_spec(STEPS, metrics=with_gates(gate())))
     world.run(ticks=30, seconds=5)
     assert world.status["currentStep"] == 1
     assert world.phase == "Progressing"
@@ -28,7 +29,7 @@ def test_gates_start_only_after_traffic_shift_and_block_promotion_until_pass() -
 
 
 def test_failure_limit_counts_consecutive_breaches() -> None:
-    world = World(
+    world = simulated(
         make_spec(STEPS, metrics=with_gates(gate(failureLimit=3))), metric_values={"errors": 0.01}
     )
     world.run(ticks=3)
@@ -50,7 +51,7 @@ def test_failure_limit_counts_consecutive_breaches() -> None:
 
 
 def test_critical_gate_rolls_back_on_first_breach() -> None:
-    world = World(
+    world = simulated(
         make_spec(STEPS, metrics=with_gates(gate(failureLimit=5, critical=True))),
         metric_values={"errors": 0.01},
     )
@@ -61,7 +62,7 @@ def test_critical_gate_rolls_back_on_first_breach() -> None:
 
 
 def test_no_data_hold_never_promotes_and_fails_at_deadline() -> None:
-    world = World(
+    world = simulated(
         make_spec(STEPS, metrics=with_gates(gate()), progressDeadlineSeconds=120),
         metric_values={"errors": None},
     )
@@ -77,7 +78,7 @@ def test_no_data_hold_never_promotes_and_fails_at_deadline() -> None:
 
 
 def test_no_data_fail_policy_counts_as_breach() -> None:
-    world = World(
+    world = simulated(
         make_spec(STEPS, metrics=with_gates(gate(onNoData="fail"))), metric_values={"errors": None}
     )
     world.run(ticks=5)
@@ -86,7 +87,7 @@ def test_no_data_fail_policy_counts_as_breach() -> None:
 
 
 def test_provider_errors_hold_until_data_returns() -> None:
-    world = World(
+    world = simulated(
         make_spec(STEPS, metrics=with_gates(gate())), metric_errors={"errors": "connection refused"}
     )
     world.run(ticks=20, seconds=5)
@@ -100,7 +101,7 @@ def test_provider_errors_hold_until_data_returns() -> None:
 
 
 def test_consecutive_error_limit_fails_the_gate() -> None:
-    world = World(
+    world = simulated(
         make_spec(STEPS, metrics=with_gates(gate(maxConsecutiveErrors=3))),
         metric_errors={"errors": "connection refused"},
     )
@@ -115,7 +116,7 @@ def test_relative_gate_shows_both_values() -> None:
         "query": 'p95{service="{{target.service}}"}',
         "relativeToStable": {"maxRatio": 1.1},
     }
-    world = World(make_spec(STEPS, metrics=with_gates(relative)), metric_values={"p95": 1.05})
+    world = simulated(make_spec(STEPS, metrics=with_gates(relative)), metric_values={"p95": 1.05})
     world.run(ticks=3)
     status = gate_status(world, "p95")
     assert status["verdict"] == "Pass"
@@ -130,9 +131,9 @@ def test_relative_gate_shows_both_values() -> None:
 def test_rejected_query_is_stalled_with_provider_message() -> None:
     from pixelproof.engine import MetricSample, Observations
 
-    world = World(make_spec(STEPS, metrics=with_gates(gate())), metric_values={"errors": 0.0})
+    world = simulated(make_spec(STEPS, metrics=with_gates(gate())), metric_values={"errors": 0.0})
     world.run(ticks=2)
-    original = world.observations
+    original = world.observe
 
     def rejected() -> Observations:
         obs = original()
@@ -146,7 +147,7 @@ def test_rejected_query_is_stalled_with_provider_message() -> None:
             generation=obs.generation, router=obs.router, candidate=obs.candidate, metrics=(sample,)
         )
 
-    world.observations = rejected  # type: ignore[method-assign]
+    world.observe = rejected  # type: ignore[method-assign]
     world.tick()
     stalled = world.condition("Stalled")
     assert stalled["status"] == "True" and stalled["reason"] == "QueryRejected"
@@ -154,7 +155,7 @@ def test_rejected_query_is_stalled_with_provider_message() -> None:
 
 
 def test_gates_stop_after_completion() -> None:
-    world = World(
+    world = simulated(
         make_spec([{"setWeight": 100}], metrics=with_gates(gate())), metric_values={"errors": 0.0}
     )
     world.run()
@@ -172,7 +173,7 @@ def test_relative_gate_ignores_differences_under_its_floor() -> None:
         "failureLimit": 1,
     }
     # 1.45 is above 1.2 x stable (1.0) but within 0.5 of it: not a breach.
-    world = World(make_spec(STEPS, metrics=with_gates(relative)), metric_values={"p50": 1.45})
+    world = simulated(make_spec(STEPS, metrics=with_gates(relative)), metric_values={"p50": 1.45})
     world.run(ticks=3)
     assert gate_status(world, "p50")["verdict"] == "Pass"
     assert gate_status(world, "p50")["threshold"] == "<= 1.2 x stable (or within 0.5 of stable)"

@@ -23,6 +23,7 @@ from pixelproof.engine import (
     SetWeights,
     StartEvaluation,
     decide,
+    parse_spec,
 )
 
 TERMINAL = ("Succeeded", "RolledBack", "Failed")
@@ -139,9 +140,14 @@ def play(spec: dict[str, Any], sequence: list[dict[str, Any]]) -> None:
             commands={raw["command"]: f"t{index}"} if raw["command"] else {},
             problems=("Service ns/gen-candidate not found",) if raw["problem"] else (),
         )
-        decision = decide(spec, status, obs, now, name="gen", namespace="ns")
+        decision = decide(parse_spec(spec), status, obs, now, name="gen", namespace="ns")
         again = decide(
-            copy.deepcopy(spec), copy.deepcopy(status), obs, now, name="gen", namespace="ns"
+            parse_spec(copy.deepcopy(spec)),
+            copy.deepcopy(status),
+            obs,
+            now,
+            name="gen",
+            namespace="ns",
         )
         assert decision == again, "the engine must be deterministic"
         status = decision.status
@@ -207,7 +213,7 @@ def test_every_run_ends_in_a_cooperative_world(spec: dict[str, Any]) -> None:
             metrics=metrics,
             commands={"promote": f"t{index}"} if paused else {},
         )
-        decision = decide(spec, status, obs, now, name="gen")
+        decision = decide(parse_spec(spec), status, obs, now, name="gen")
         status = decision.status
         for action in decision.actions:
             if isinstance(action, SetWeights):
@@ -248,7 +254,7 @@ def test_every_run_ends_in_a_cooperative_world(spec: dict[str, Any]) -> None:
     ).filter(lambda v: isinstance(v, dict))
 )
 def test_garbage_spec_is_stalled_never_raises(spec: dict[str, Any]) -> None:
-    decision = decide(spec, {}, Observations(), T0, name="gen")
+    decision = decide(parse_spec(spec), {}, Observations(), T0, name="gen")
     stalled = next(c for c in decision.status["conditions"] if c["type"] == "Stalled")
     assert stalled["status"] == "True"
     assert not any(isinstance(a, SetWeights) for a in decision.actions)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from engine_support import World, make_spec
+from engine_support import make_spec, simulated
 
 from pixelproof.api.status import Weights
 from pixelproof.engine import ScaleCandidate, SetWeights, StartEvaluation
 
 
 def test_new_rollout_scales_candidate_before_any_traffic() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"setWeight": 100}]), candidate_ready=False)
+    world = simulated(make_spec([{"setWeight": 10}, {"setWeight": 100}]), candidate_ready=False)
     decision = world.tick()
     assert world.phase == "Pending"
     assert ScaleCandidate(1) in decision.actions
@@ -19,7 +19,7 @@ def test_new_rollout_scales_candidate_before_any_traffic() -> None:
 
 
 def test_set_weight_waits_for_router_to_verify() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"setWeight": 100}]), apply_weights=False)
+    world = simulated(make_spec([{"setWeight": 10}, {"setWeight": 100}]), apply_weights=False)
     world.tick()
     world.tick()
     assert world.status["currentStep"] == 0
@@ -32,7 +32,7 @@ def test_set_weight_waits_for_router_to_verify() -> None:
 
 
 def test_rollout_to_full_weight_succeeds_with_ready_condition() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"setWeight": 50}, {"setWeight": 100}]))
+    world = simulated(make_spec([{"setWeight": 10}, {"setWeight": 50}, {"setWeight": 100}]))
     world.run()
     assert world.phase == "Succeeded"
     assert world.status["weights"] == {"stable": 0, "candidate": 100}
@@ -43,14 +43,14 @@ def test_rollout_to_full_weight_succeeds_with_ready_condition() -> None:
 
 
 def test_steps_ending_below_100_promote_to_full_weight_at_the_end() -> None:
-    world = World(make_spec([{"setWeight": 20}]))
+    world = simulated(make_spec([{"setWeight": 20}]))
     world.run()
     assert world.phase == "Succeeded"
     assert world.weights == Weights(stable=0, candidate=100)
 
 
 def test_timed_pause_waits_for_its_duration() -> None:
-    world = World(
+    world = simulated(
         make_spec([{"setWeight": 10}, {"pause": {"duration": "30s"}}, {"setWeight": 100}])
     )
     for _ in range(5):
@@ -63,7 +63,7 @@ def test_timed_pause_waits_for_its_duration() -> None:
 
 
 def test_pause_without_duration_waits_for_promote_and_never_times_out() -> None:
-    world = World(
+    world = simulated(
         make_spec(
             [{"setWeight": 10}, {"pause": {}}, {"setWeight": 100}], progressDeadlineSeconds=60
         )
@@ -77,7 +77,7 @@ def test_pause_without_duration_waits_for_promote_and_never_times_out() -> None:
 
 
 def test_evaluate_step_runs_one_job_and_advances_on_pass() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]))
+    world = simulated(make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]))
     world.run()
     assert world.phase == "Succeeded"
     assert world.started_jobs == ["gen-" + world.status["revision"][:6] + "-r1-s1-a1"]
@@ -85,7 +85,7 @@ def test_evaluate_step_runs_one_job_and_advances_on_pass() -> None:
 
 
 def test_evaluate_step_keeps_waiting_while_job_runs() -> None:
-    world = World(make_spec([{"evaluate": {}}, {"setWeight": 100}]), evaluation_outcome=None)
+    world = simulated(make_spec([{"evaluate": {}}, {"setWeight": 100}]), evaluation_verdict=None)
     world.run(ticks=20, seconds=60)
     assert world.status["currentStep"] == 0
     assert world.phase == "Progressing"
@@ -94,9 +94,9 @@ def test_evaluate_step_keeps_waiting_while_job_runs() -> None:
 
 
 def test_missing_job_is_started_again_under_the_same_name() -> None:
-    world = World(
+    world = simulated(
         make_spec([{"evaluate": {}}, {"setWeight": 100}]),
-        evaluation_outcome=None,
+        evaluation_verdict=None,
         candidate_replicas=1,
     )
     world.tick()
@@ -107,9 +107,9 @@ def test_missing_job_is_started_again_under_the_same_name() -> None:
 
 
 def test_failed_evaluation_rolls_back_at_once() -> None:
-    world = World(
+    world = simulated(
         make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]),
-        evaluation_outcome="Fail",
+        evaluation_verdict="Fail",
     )
     world.run()
     assert world.phase == "RolledBack"
@@ -120,9 +120,9 @@ def test_failed_evaluation_rolls_back_at_once() -> None:
 
 
 def test_inconclusive_evaluation_retries_up_to_max_attempts_then_holds() -> None:
-    world = World(
+    world = simulated(
         make_spec([{"evaluate": {"maxAttempts": 2}}, {"setWeight": 100}]),
-        evaluation_outcome="Inconclusive",
+        evaluation_verdict="Inconclusive",
     )
     world.run(ticks=10)
     assert [j[-3:] for j in world.started_jobs] == ["-a1", "-a2"]
@@ -131,11 +131,11 @@ def test_inconclusive_evaluation_retries_up_to_max_attempts_then_holds() -> None
 
 
 def test_hold_past_progress_deadline_fails_and_returns_traffic() -> None:
-    world = World(
+    world = simulated(
         make_spec(
             [{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}], progressDeadlineSeconds=60
         ),
-        evaluation_outcome="Inconclusive",
+        evaluation_verdict="Inconclusive",
     )
     world.run(ticks=200, seconds=5)
     assert world.phase == "Failed"
@@ -144,7 +144,7 @@ def test_hold_past_progress_deadline_fails_and_returns_traffic() -> None:
 
 
 def test_missing_service_stalls_with_message_and_recovers() -> None:
-    world = World(
+    world = simulated(
         make_spec([{"setWeight": 10}, {"setWeight": 100}]),
         problems=("Service imagegen/gen-candidate not found",),
     )
@@ -159,7 +159,7 @@ def test_missing_service_stalls_with_message_and_recovers() -> None:
 
 
 def test_router_error_stalls() -> None:
-    world = World(
+    world = simulated(
         make_spec([{"setWeight": 10}]), router_error="HTTPRoute ns/gen not found", weights=None
     )
     world.tick()
@@ -189,7 +189,7 @@ def test_router_error_stalls() -> None:
     ],
 )
 def test_bad_spec_is_stalled_never_raises(bad_spec: dict) -> None:  # type: ignore[type-arg]
-    world = World(bad_spec if bad_spec else {"steps": []})
+    world = simulated(bad_spec if bad_spec else {"steps": []})
     world.spec = bad_spec
     decision = world.tick()
     assert world.condition("Stalled")["status"] == "True"
@@ -199,14 +199,14 @@ def test_bad_spec_is_stalled_never_raises(bad_spec: dict) -> None:  # type: igno
 
 
 def test_unreadable_status_is_reset_with_a_message() -> None:
-    world = World(make_spec([{"setWeight": 100}]))
+    world = simulated(make_spec([{"setWeight": 100}]))
     world.status = {"phase": "Bogus", "currentStep": "x"}
     world.tick()
     assert world.phase in ("Pending", "Progressing")
 
 
 def test_candidate_change_mid_rollout_starts_over_from_step_zero() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"pause": {}}, {"setWeight": 100}]))
+    world = simulated(make_spec([{"setWeight": 10}, {"pause": {}}, {"setWeight": 100}]))
     world.run(ticks=5)
     assert world.status["currentStep"] == 1
     first_revision = world.status["revision"]
@@ -220,7 +220,7 @@ def test_candidate_change_mid_rollout_starts_over_from_step_zero() -> None:
 
 
 def test_threshold_change_mid_rollout_keeps_position() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"pause": {}}, {"setWeight": 100}]))
+    world = simulated(make_spec([{"setWeight": 10}, {"pause": {}}, {"setWeight": 100}]))
     world.run(ticks=5)
     world.spec["progressDeadlineSeconds"] = 1200
     world.generation = 2
@@ -230,15 +230,15 @@ def test_threshold_change_mid_rollout_keeps_position() -> None:
 
 
 def test_spec_change_after_rollback_starts_new_rollout() -> None:
-    world = World(
+    world = simulated(
         make_spec([{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]),
-        evaluation_outcome="Fail",
+        evaluation_verdict="Fail",
     )
     world.run()
     assert world.phase == "RolledBack"
     world.run(ticks=5)
     assert world.phase == "RolledBack"
-    world.evaluation_outcome = "Pass"
+    world.evaluation_verdict = "Pass"
     world.spec["progressDeadlineSeconds"] = 900
     world.generation = 2
     world.run()
@@ -247,7 +247,7 @@ def test_spec_change_after_rollback_starts_new_rollout() -> None:
 
 
 def test_terminal_phase_restores_drifted_weights() -> None:
-    world = World(make_spec([{"setWeight": 100}]))
+    world = simulated(make_spec([{"setWeight": 100}]))
     world.run()
     world.weights = Weights(stable=50, candidate=50)
     decision = world.tick()
@@ -255,7 +255,7 @@ def test_terminal_phase_restores_drifted_weights() -> None:
 
 
 def test_candidate_scaled_back_when_someone_scales_it_down() -> None:
-    world = World(make_spec([{"setWeight": 10}, {"pause": {}}]))
+    world = simulated(make_spec([{"setWeight": 10}, {"pause": {}}]))
     world.run(ticks=5)
     world.candidate_replicas = 0
     decision = world.tick()
@@ -263,7 +263,7 @@ def test_candidate_scaled_back_when_someone_scales_it_down() -> None:
 
 
 def test_evaluation_waits_for_a_ready_candidate() -> None:
-    world = World(
+    world = simulated(
         make_spec([{"pause": {"duration": "10s"}}, {"evaluate": {}}, {"setWeight": 100}]),
         candidate_replicas=1,
     )
@@ -279,7 +279,7 @@ def test_evaluation_waits_for_a_ready_candidate() -> None:
 
 def test_unknown_query_variable_is_reported_before_the_rollout_starts() -> None:
     bad = {"name": "errors", "query": 'sum(rate(x{svc="{{candidate.servce}}"}[1m]))', "max": 0.1}
-    world = World(
+    world = simulated(
         make_spec(
             [{"setWeight": 10}],
             metrics={"prometheus": {"address": "http://p:9090"}, "gates": [bad]},
@@ -293,7 +293,7 @@ def test_unknown_query_variable_is_reported_before_the_rollout_starts() -> None:
 
 
 def test_first_step_traffic_left_by_a_killed_operator_is_kept() -> None:
-    world = World(
+    world = simulated(
         make_spec([{"setWeight": 10}, {"setWeight": 100}]),
         weights=Weights(stable=90, candidate=10),
         candidate_replicas=1,
@@ -304,7 +304,7 @@ def test_first_step_traffic_left_by_a_killed_operator_is_kept() -> None:
 
 
 def test_unknown_traffic_above_the_first_step_returns_to_stable() -> None:
-    world = World(
+    world = simulated(
         make_spec([{"setWeight": 10}, {"setWeight": 100}]),
         weights=Weights(stable=50, candidate=50),
         candidate_replicas=1,

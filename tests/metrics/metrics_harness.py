@@ -32,6 +32,7 @@ from pixelproof.engine import (
     ScaleCandidate,
     SetWeights,
     decide,
+    parse_spec,
 )
 from pixelproof.metrics.sampler import Sampler
 
@@ -210,8 +211,9 @@ class RolloutLoop:
             metrics=samples,
             commands=dict(self.commands),
         )
+        parsed = parse_spec(self.spec)
         decision = decide(
-            self.spec, self.status, observations, now, name=self.name, namespace=self.namespace
+            parsed, self.status, observations, now, name=self.name, namespace=self.namespace
         )
         for action in decision.actions:
             if isinstance(action, SetWeights):
@@ -219,7 +221,7 @@ class RolloutLoop:
             elif isinstance(action, ScaleCandidate):
                 self.replicas = action.replicas
         telemetry.observe_decision(
-            self.namespace, self.name, self.spec, self.status, decision.status, decision.actions
+            self.namespace, self.name, parsed.gates, self.status, decision.status, decision.actions
         )
         self.status = decision.status
         tick = Tick(started, sampled, samples, decision, time.monotonic())

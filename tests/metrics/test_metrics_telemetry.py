@@ -41,13 +41,9 @@ def value(samples: dict[Any, float], metric: str, /, **labels: str) -> float | N
 
 
 def test_a_decision_shows_up_on_the_metrics_endpoint(metrics_url: str, unique: str) -> None:
-    spec = {
-        "metrics": {
-            "gates": [
-                {"name": "latency", "template": "latency-p50"},
-                {"name": "errors", "template": "error-rate", "min": 0, "max": 0.02},
-            ]
-        }
+    gates = {
+        "latency": MetricGate(name="latency", template="latency-p50"),
+        "errors": MetricGate(name="errors", template="error-rate", min=0, max=0.02),
     }
     latency = GateStatus(
         name="latency",
@@ -61,6 +57,7 @@ def test_a_decision_shows_up_on_the_metrics_endpoint(metrics_url: str, unique: s
     previous = {"phase": "Paused", "currentStep": 1}
     status = {
         "phase": "RolledBack",
+        "rollbackCause": "GateFailed",
         "currentStep": 1,
         "weights": {"stable": 100, "candidate": 0},
         "verifiedWeights": {"stable": 90, "candidate": 10},
@@ -78,8 +75,8 @@ def test_a_decision_shows_up_on_the_metrics_endpoint(metrics_url: str, unique: s
         RecordGate(errors),
         EmitEvent("Warning", "GateFailed", "metric gate latency failed"),
     ]
-    telemetry.observe_decision("imagegen", unique, spec, previous, status, actions)
-    telemetry.observe_decision("imagegen", unique, spec, status, status, [])  # no double counting
+    telemetry.observe_decision("imagegen", unique, gates, previous, status, actions)
+    telemetry.observe_decision("imagegen", unique, gates, status, status, [])  # no double counting
     telemetry.observe_reconcile_error("imagegen", unique, TimeoutError("apiserver"))
     reconciles_before = telemetry.REGISTRY.get_sample_value("pixelproof_reconcile_seconds_count")
     telemetry.observe_reconcile(0.03)

@@ -13,11 +13,16 @@ from .verdicts import EvaluationState, Verdict
 Phase = Literal["Pending", "Progressing", "Paused", "Succeeded", "RolledBack", "Failed"]
 TERMINAL_PHASES: frozenset[str] = frozenset({"Succeeded", "RolledBack", "Failed"})
 ConditionStatus = Literal["True", "False", "Unknown"]
+RollbackCause = Literal["GateFailed", "EvaluationFailed", "Aborted", "ProgressDeadlineExceeded"]
 
 
 class Weights(StatusModel):
     stable: int = 100
     candidate: int = 0
+
+
+STABLE_ONLY = Weights(stable=100, candidate=0)
+CANDIDATE_ONLY = Weights(stable=0, candidate=100)
 
 
 class Condition(StatusModel):
@@ -77,4 +82,8 @@ class RolloutStatus(StatusModel):
     acknowledged_commands: dict[str, str] = Field(default_factory=dict)
     promoted_step: int | None = None
     rollback_reason: str | None = None
+    rollback_cause: RollbackCause | None = Field(
+        default=None,
+        description="Why traffic returned to stable, for machines; rollbackReason says it for people.",
+    )
     finished_at: str | None = None

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from .base import ApiModel
 from .durations import Duration, parse_duration
+
+StepKind = Literal["setWeight", "pause", "evaluate", "complete"]
+"""What the current step does; "complete" once every declared step is done."""
 
 
 class PauseStep(ApiModel):
@@ -45,12 +50,22 @@ class Step(ApiModel):
             raise ValueError("a step must have exactly one of setWeight, pause, evaluate")
         return self
 
+    @property
+    def kind(self) -> StepKind:
+        if self.set_weight is not None:
+            return "setWeight"
+        return "pause" if self.pause is not None else "evaluate"
+
     def describe(self) -> str:
         if self.set_weight is not None:
             return f"setWeight {self.set_weight}"
         if self.pause is not None:
             return f"pause {self.pause.duration}" if self.pause.duration else "pause until promoted"
         return "evaluate"
+
+
+def kind_at(steps: list[Step], index: int) -> StepKind:
+    return steps[index].kind if index < len(steps) else "complete"
 
 
 STEP_RULES = [

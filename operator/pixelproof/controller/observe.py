@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from pixelproof.api.commands import commands_from_annotations
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.engine.observations import (
@@ -19,6 +17,7 @@ from pixelproof.engine.observations import (
     MetricSample,
     Observations,
 )
+from pixelproof.engine.spec import ParsedSpec
 from pixelproof.evaluation.outcome import read_outcome
 from pixelproof.routers import Router, router_for
 
@@ -112,6 +111,7 @@ async def evaluation_reading(
 async def observe(
     api: KubeApi,
     rollout: dict[str, Any],
+    parsed: ParsedSpec,
     now: datetime,
     sampler: MetricSampler | None,
 ) -> World:
@@ -119,9 +119,8 @@ async def observe(
     namespace, generation = meta["namespace"], int(meta.get("generation") or 1)
     commands = commands_from_annotations(meta.get("annotations") or {})
     status: Mapping[str, Any] = rollout.get("status") or {}
-    try:
-        spec = ModelRolloutSpec.model_validate(rollout.get("spec") or {})
-    except ValidationError:
+    spec = parsed.model
+    if spec is None:
         # The engine names the fault (Stalled, InvalidSpec); there is nothing to observe.
         return World(Observations(generation=generation, commands=commands), None, None)
     router = router_for(spec, api, namespace)

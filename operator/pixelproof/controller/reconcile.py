@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from pixelproof import telemetry
 from pixelproof.api.rollout import ModelRolloutSpec
-from pixelproof.engine import decide
+from pixelproof.engine import decide, parse_spec
 from pixelproof.evaluation.retention import rollout_jobs, sweep_jobs
 from pixelproof.routers import RouterError, router_for
 
@@ -100,9 +100,10 @@ class Reconciler:
         namespace, name = meta["namespace"], meta["name"]
         now = self.clock()
         prior: dict[str, Any] = rollout.get("status") or {}
-        world = await observe(self.api, rollout, now, self.sampler)
+        parsed = parse_spec(rollout.get("spec") or {})
+        world = await observe(self.api, rollout, parsed, now, self.sampler)
         decision = decide(
-            rollout.get("spec") or {},
+            parsed,
             prior,
             world.observations,
             now,
@@ -114,10 +115,8 @@ class Reconciler:
         if written:
             announced = {**rollout, "status": decision.status}
             await announce(announced, decision.actions, applied, self.post_event, self.notifier)
-            # Gate definitions come from the parsed spec only: a bad spec must not break metrics.
-            spec_doc = rollout.get("spec") if world.spec is not None else {}
             telemetry.observe_decision(
-                namespace, name, spec_doc or {}, prior, decision.status, decision.actions
+                namespace, name, parsed.gates, prior, decision.status, decision.actions
             )
             if world.spec is not None and _evaluation_changed(prior, decision.status):
                 await self._sweep(namespace, name, world.spec, decision.status)

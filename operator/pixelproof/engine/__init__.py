@@ -18,6 +18,7 @@ from .observations import (
     Observations,
     RouterReading,
 )
+from .spec import ParsedSpec, parse_spec
 
 __all__ = [
     "Action",
@@ -28,6 +29,7 @@ __all__ = [
     "MetricSample",
     "Notify",
     "Observations",
+    "ParsedSpec",
     "RecordGate",
     "RouterReading",
     "ScaleCandidate",
@@ -35,4 +37,5 @@ __all__ = [
     "StartEvaluation",
     "StopEvaluation",
     "decide",
+    "parse_spec",
 ]

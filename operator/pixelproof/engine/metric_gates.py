@@ -12,6 +12,7 @@ from pixelproof.api.metrics import MetricGate
 from pixelproof.api.status import GateStatus
 from pixelproof.api.verdicts import Verdict
 
+from .gate_bounds import bounds_of
 from .observations import MetricSample
 
 
@@ -20,41 +21,6 @@ class Judgement:
     gate: GateStatus
     rollback: bool
     rejected: bool = False
-
-
-def threshold_text(gate: MetricGate) -> str:
-    parts: list[str] = []
-    if gate.min is not None:
-        parts.append(f">= {gate.min:g}")
-    if gate.max is not None:
-        parts.append(f"<= {gate.max:g}")
-    rel = gate.relative_to_stable
-    if rel is not None:
-        if rel.min_ratio is not None:
-            parts.append(f">= {rel.min_ratio:g} x stable")
-        if rel.max_ratio is not None:
-            parts.append(f"<= {rel.max_ratio:g} x stable")
-        if rel.min_difference is not None:
-            parts[-1] += f" (or within {rel.min_difference:g} of stable)"
-    return " and ".join(parts)
-
-
-def _breach(gate: MetricGate, value: float, stable_value: float | None) -> str | None:
-    """The broken bound in words, or None when the value is within bounds."""
-    if gate.min is not None and value < gate.min:
-        return f"{value:g} < min {gate.min:g}"
-    if gate.max is not None and value > gate.max:
-        return f"{value:g} > max {gate.max:g}"
-    rel = gate.relative_to_stable
-    if rel is None or stable_value is None:
-        return None
-    if rel.min_difference is not None and abs(value - stable_value) <= rel.min_difference:
-        return None
-    if rel.max_ratio is not None and value > rel.max_ratio * stable_value:
-        return f"{value:g} > {rel.max_ratio:g} x stable {stable_value:g}"
-    if rel.min_ratio is not None and value < rel.min_ratio * stable_value:
-        return f"{value:g} < {rel.min_ratio:g} x stable {stable_value:g}"
-    return None
 
 
 def _no_data(value: float | None) -> bool:
@@ -66,28 +32,43 @@ def judge(
 ) -> Judgement:
     breaches = previous.consecutive_breaches if previous else 0
     errors = previous.consecutive_errors if previous else 0
+    bounds = bounds_of(gate)
     base = GateStatus(
         name=gate.name,
         query=sample.query,
         stable_query=sample.stable_query,
         value=None if _no_data(sample.value) else sample.value,
         stable_value=None if _no_data(sample.stable_value) else sample.stable_value,
-        threshold=threshold_text(gate),
+        threshold=bounds.threshold_text(),
         last_time=now,
     )
+
+    def judged(
+        verdict: Verdict,
+        message: str,
+        *,
+        breaches: int = 0,
+        errors: int = 0,
+        rollback: bool = False,
+        rejected: bool = False,
+    ) -> Judgement:
+        """The counters not passed start again from zero: a verdict of the other kind broke the run."""
+        update = {
+            "verdict": verdict,
+            "message": message,
+            "consecutive_breaches": breaches,
+            "consecutive_errors": errors,
+        }
+        return Judgement(base.model_copy(update=update), rollback=rollback, rejected=rejected)
+
     if sample.error is not None:
         errors += 1
         if sample.rejected:
-            return Judgement(
-                base.model_copy(
-                    update={
-                        "verdict": "Inconclusive",
-                        "consecutive_errors": errors,
-                        "consecutive_breaches": breaches,
-                        "message": f"query rejected: {sample.error}",
-                    }
-                ),
-                rollback=False,
+            return judged(
+                "Inconclusive",
+                f"query rejected: {sample.error}",
+                breaches=breaches,
+                errors=errors,
                 rejected=True,
             )
         limit = gate.max_consecutive_errors
@@ -96,60 +77,30 @@ def judge(
         if failed:
             message += f"; limit {limit} reached"
         verdict: Verdict = "Fail" if failed else "Inconclusive"
-        return Judgement(
-            base.model_copy(
-                update={
-                    "verdict": verdict,
-                    "consecutive_errors": errors,
-                    "consecutive_breaches": breaches,
-                    "message": message,
-                }
-            ),
-            rollback=failed,
-        )
+        return judged(verdict, message, breaches=breaches, errors=errors, rollback=failed)
     needs_stable = gate.relative_to_stable is not None
     if _no_data(sample.value) or (needs_stable and _no_data(sample.stable_value)):
         side = "candidate" if _no_data(sample.value) else "stable"
         if gate.on_no_data == "hold":
-            return Judgement(
-                base.model_copy(
-                    update={
-                        "verdict": "Inconclusive",
-                        "consecutive_breaches": breaches,
-                        "message": f"no data for the {side} (onNoData: hold)",
-                    }
-                ),
-                rollback=False,
+            return judged(
+                "Inconclusive", f"no data for the {side} (onNoData: hold)", breaches=breaches
             )
         breaches += 1
-        failed = gate.critical or breaches >= gate.failure_limit
-        return Judgement(
-            base.model_copy(
-                update={
-                    "verdict": "Fail",
-                    "consecutive_breaches": breaches,
-                    "message": f"no data for the {side} (onNoData: fail), breach {breaches} of {gate.failure_limit}",
-                }
-            ),
-            rollback=failed,
+        return judged(
+            "Fail",
+            f"no data for the {side} (onNoData: fail), breach {breaches} of {gate.failure_limit}",
+            breaches=breaches,
+            rollback=gate.critical or breaches >= gate.failure_limit,
         )
     assert sample.value is not None
-    broken = _breach(gate, sample.value, sample.stable_value)
+    broken = bounds.breach(sample.value, sample.stable_value)
     if broken is None:
-        return Judgement(
-            base.model_copy(update={"verdict": "Pass", "message": "within threshold"}),
-            rollback=False,
-        )
+        return judged("Pass", "within threshold")
     breaches += 1
-    failed = gate.critical or breaches >= gate.failure_limit
     limit_text = "critical" if gate.critical else f"breach {breaches} of {gate.failure_limit}"
-    return Judgement(
-        base.model_copy(
-            update={
-                "verdict": "Fail",
-                "consecutive_breaches": breaches,
-                "message": f"{broken} ({limit_text})",
-            }
-        ),
-        rollback=failed,
+    return judged(
+        "Fail",
+        f"{broken} ({limit_text})",
+        breaches=breaches,
+        rollback=gate.critical or breaches >= gate.failure_limit,
     )

@@ -5,40 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from pixelproof.api.commands import Command, annotation_for
+from pixelproof.api.commands import Command, annotation_for, command_applies_to
 from pixelproof.api.durations import parse_duration
 from pixelproof.api.status import TERMINAL_PHASES
 
 from .kube import PluginError, Target, connect
 from .render import rollout_table, status_view
-
-# Phases in which a command means something; anything else is refused with the reason,
-# rather than leaving an annotation the operator will never act on.
-RUNNING_PHASES = frozenset({"Pending", "Progressing", "Paused"})
-ENDED_BADLY = frozenset({"RolledBack", "Failed"})
-
-
-def applies(command: Command, status: Mapping[str, Any]) -> bool:
-    """Whether the operator would act on the command in this status. retry also reruns an
-    evaluation that ended inconclusive (no GPU free, image pull error) and now holds."""
-    phase = status.get("phase") or "Pending"
-    if command == "retry":
-        inconclusive = (status.get("lastEvaluation") or {}).get("state") == "Inconclusive"
-        return phase in ENDED_BADLY or (phase in RUNNING_PHASES and inconclusive)
-    return phase in RUNNING_PHASES
-
-
-def refusal(command: Command, obj: Mapping[str, Any]) -> str:
-    phase = (obj.get("status") or {}).get("phase") or "Pending"
-    if command == "retry":
-        return f"is {phase}: retry applies to a RolledBack or Failed rollout, or to an inconclusive evaluation"
-    return f"is {phase}: {command} applies only while it is Pending, Progressing or Paused"
-
 
 EXIT_FAILED_ROLLOUT = 1
 EXIT_TIMEOUT = 2
@@ -100,10 +77,10 @@ def _command(command: Command) -> Callable[[Target, argparse.Namespace, TextIO],
     def run(target: Target, args: argparse.Namespace, out: TextIO) -> int:
         effective: Command = "promote-full" if command == "promote" and args.full else command
         obj = target.get(args.name)
-        if not applies(effective, obj.get("status") or {}):
-            raise PluginError(
-                f"modelrollout {target.namespace}/{args.name} {refusal(effective, obj)}"
-            )
+        # Refused with the operator's own reason, rather than leaving an annotation it ignores.
+        verdict = command_applies_to(obj, effective)
+        if not verdict.applies:
+            raise PluginError(f"modelrollout {target.namespace}/{args.name}: {verdict.reason}")
         key = annotation_for(effective)
         token = fresh_token((obj["metadata"].get("annotations") or {}).get(key), _now())
         target.annotate(args.name, {key: token})

@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         evaluation_verdict=args.evaluation,
         spike_at_step=args.error_spike_at_step,
         error_rate_after_spike=0.3,
+        auto_promote=True,
         tick_seconds=30.0,
     )
     for _ in range(args.max_ticks):
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         for action in decision.actions:
             if isinstance(action, EmitEvent):
                 print(f"{world.now:%H:%M:%S} {action.type:7} {action.reason:24} {action.message}")
-        if world.status.get("phase") in ("Succeeded", "RolledBack", "Failed"):
+        if world.finished:
             break
     print(
         f"\nphase: {world.status.get('phase')}  weights: {world.status.get('weights')}\n{world.status.get('message')}"

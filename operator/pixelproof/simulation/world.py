@@ -1,6 +1,7 @@
 """A simulated world for the engine: a router that applies weights at once, a candidate
-that becomes ready, evaluations with a chosen verdict, and one metric with an optional
-error spike. It exists to show and measure the engine without a cluster."""
+that becomes ready, evaluations with a chosen verdict, and metrics that are healthy
+unless told otherwise. It exists to show, test and measure the engine without a cluster;
+every reading can be set by hand between ticks."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pixelproof.api.commands import Command
 from pixelproof.api.evaluation import EvaluationSummary, GateVerdict
 from pixelproof.api.metrics import MetricGate
-from pixelproof.api.status import Weights
+from pixelproof.api.status import TERMINAL_PHASES, Weights
 from pixelproof.api.verdicts import EvaluationState
 from pixelproof.engine import (
+    Action,
     CandidateReading,
     Decision,
+    EmitEvent,
     EvaluationReading,
     MetricSample,
     Observations,
@@ -23,6 +27,7 @@ from pixelproof.engine import (
     SetWeights,
     StartEvaluation,
     decide,
+    parse_spec,
 )
 from pixelproof.metrics.catalog import apply_template
 
@@ -31,84 +36,150 @@ from pixelproof.metrics.catalog import apply_template
 class SimulatedWorld:
     spec: dict[str, Any]
     name: str = "simulated"
-    evaluation_verdict: EvaluationState = "Pass"
+    namespace: str = "default"
+    evaluation_verdict: EvaluationState | None = "Pass"
+    """What every evaluation started from now on reports; None: it keeps running."""
     error_rate_after_spike: float | None = None
     spike_at_step: int | None = None
+    healthy_metrics: bool = True
+    """Gates without a value or error set below report a value within their bounds;
+    otherwise they report nothing."""
+    metric_values: dict[str, float | None] = field(default_factory=dict)
+    metric_errors: dict[str, str] = field(default_factory=dict)
+    auto_promote: bool = False
+    """Promote every pause that waits for a person, as a patient SRE would."""
     tick_seconds: float = 5.0
     now: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
     status: dict[str, Any] = field(default_factory=dict)
-    weights: Weights = field(default_factory=Weights)
+    weights: Weights | None = field(default_factory=Weights)
+    apply_weights: bool = True
+    router_error: str | None = None
     candidate_replicas: int = 0
+    candidate_ready: bool | None = None
+    """Readiness regardless of replicas, when set."""
     evaluation: EvaluationReading | None = None
-    commands: dict[str, str] = field(default_factory=dict)
+    commands: dict[Command, str] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+    generation: int = 1
+    history: list[Decision] = field(default_factory=list)
+    started_jobs: list[str] = field(default_factory=list)
 
     def _metric_samples(self) -> tuple[MetricSample, ...]:
         """Healthy values sit inside each gate's bounds; a spike pushes gates with a max over it."""
-        step = int(self.status.get("currentStep", 0))
-        spiking = self.spike_at_step is not None and step >= self.spike_at_step
         samples = []
         for raw in self.spec.get("metrics", {}).get("gates", []):
-            gate = apply_template(MetricGate.model_validate(raw))
-            value = gate.max / 2 if gate.max else (gate.min * 2 if gate.min else 0.0)
-            if spiking and gate.max is not None:
-                value = gate.max + (self.error_rate_after_spike or 0.3)
-            samples.append(
-                MetricSample(
-                    gate=gate.name, query=f"<simulated {gate.name}>", value=value, stable_value=1.0
-                )
-            )
+            name = raw["name"]
+            query = f"<simulated {name}>"
+            if name in self.metric_errors:
+                samples.append(MetricSample(gate=name, query=query, error=self.metric_errors[name]))
+                continue
+            if name in self.metric_values:
+                value = self.metric_values[name]
+            elif self.healthy_metrics:
+                gate = apply_template(MetricGate.model_validate(raw))
+                value = gate.max / 2 if gate.max else (gate.min * 2 if gate.min else 0.0)
+                if self._spiking() and gate.max is not None:
+                    value = gate.max + (self.error_rate_after_spike or 0.3)
+            else:
+                continue
+            samples.append(MetricSample(gate=name, query=query, value=value, stable_value=1.0))
         return tuple(samples)
 
+    def _spiking(self) -> bool:
+        step = self.spike_at_step
+        return step is not None and int(self.status.get("currentStep", 0)) >= step
+
     def observe(self) -> Observations:
-        ready = self.candidate_replicas > 0
+        ready = (
+            self.candidate_replicas > 0 if self.candidate_ready is None else self.candidate_ready
+        )
         return Observations(
-            router=RouterReading(weights=self.weights),
+            generation=self.generation,
+            router=RouterReading(weights=self.weights, error=self.router_error),
             candidate=CandidateReading(
                 ready=ready,
-                ready_replicas=self.candidate_replicas,
+                ready_replicas=self.candidate_replicas if ready else 0,
                 replicas=self.candidate_replicas,
             ),
             evaluation=self.evaluation,
             metrics=self._metric_samples(),
-            commands=dict(self.commands),  # type: ignore[arg-type]
+            commands=dict(self.commands),
+            problems=self.problems,
         )
 
     def apply(self, decision: Decision) -> None:
         self.status = decision.status
+        self.history.append(decision)
         for action in decision.actions:
-            if isinstance(action, SetWeights):
-                self.weights = action.weights
-            elif isinstance(action, ScaleCandidate):
-                self.candidate_replicas = action.replicas
-            elif isinstance(action, StartEvaluation):
-                verdict = self.evaluation_verdict.lower()
-                summary = EvaluationSummary(
-                    verdict=verdict,
-                    reason=f"simulated {verdict}",
-                    gates=[
-                        GateVerdict(
-                            name="lpips",
-                            verdict=verdict,
-                            value=0.12 if verdict == "pass" else 0.41,
-                            threshold="<= 0.25",
-                        )
-                    ],
-                )
-                self.evaluation = EvaluationReading(
-                    job=action.job,
-                    state=self.evaluation_verdict,
-                    summary=summary,
-                    message=summary.reason,
-                )
+            self._apply(action)
 
-    def tick(self) -> Decision:
+    def _apply(self, action: Action) -> None:
+        if isinstance(action, SetWeights) and self.apply_weights:
+            self.weights = action.weights
+        elif isinstance(action, ScaleCandidate):
+            self.candidate_replicas = action.replicas
+        elif isinstance(action, StartEvaluation):
+            self.started_jobs.append(action.job)
+            self.evaluation = self._evaluation(action.job)
+
+    def _evaluation(self, job: str) -> EvaluationReading:
+        if self.evaluation_verdict is None:
+            return EvaluationReading(job=job, state="Running")
+        verdict = self.evaluation_verdict.lower()
+        summary = EvaluationSummary(
+            verdict=verdict,
+            reason=f"simulated {verdict}",
+            gates=[
+                GateVerdict(
+                    name="lpips",
+                    verdict=verdict,
+                    value=0.12 if verdict == "pass" else 0.41,
+                    threshold="<= 0.25",
+                )
+            ],
+        )
+        return EvaluationReading(
+            job=job, state=self.evaluation_verdict, summary=summary, message=summary.reason
+        )
+
+    def tick(self, seconds: float | None = None) -> Decision:
         decision = decide(
-            self.spec, self.status, self.observe(), self.now, name=self.name, namespace="default"
+            parse_spec(self.spec),
+            self.status,
+            self.observe(),
+            self.now,
+            name=self.name,
+            namespace=self.namespace,
         )
         self.apply(decision)
-        self.now += timedelta(seconds=self.tick_seconds)
-        if self.status.get("phase") == "Paused" and "promotion" in str(
-            self.status.get("waitingOn", "")
-        ):
+        self.now += timedelta(seconds=self.tick_seconds if seconds is None else seconds)
+        if self.auto_promote and self.phase == "Paused" and "promotion" in self.waiting_on:
             self.commands["promote"] = self.now.isoformat()
         return decision
+
+    def run(self, ticks: int = 100, seconds: float | None = None) -> dict[str, Any]:
+        """Tick until the rollout ends, at most `ticks` times."""
+        for _ in range(ticks):
+            self.tick(seconds)
+            if self.finished:
+                break
+        return self.status
+
+    @property
+    def phase(self) -> str:
+        return str(self.status.get("phase"))
+
+    @property
+    def waiting_on(self) -> str:
+        return str(self.status.get("waitingOn") or "")
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in TERMINAL_PHASES
+
+    def condition(self, kind: str) -> dict[str, Any]:
+        return next(c for c in self.status["conditions"] if c["type"] == kind)
+
+    def events(self) -> list[str]:
+        """Reasons of every Event emitted so far, oldest first."""
+        return [a.reason for d in self.history for a in d.actions if isinstance(a, EmitEvent)]

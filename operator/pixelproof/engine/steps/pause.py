@@ -1,0 +1,33 @@
+"""pause: wait for its duration, or without one for a person to promote."""
+
+from __future__ import annotations
+
+from pixelproof.api.steps import Step
+
+from ..context import Context
+from ..gating import promotion_blocked
+from ..outcome import Advance, Outcome, Wait
+from ..timefmt import seconds_since
+
+
+def pause(ctx: Context, step: Step) -> Outcome:
+    """Waiting here is the plan, not a hold: it never counts toward the deadline."""
+    assert step.pause is not None
+    st = ctx.status
+    if st.promoted_step != st.current_step:
+        seconds = step.pause.seconds
+        if seconds is None:
+            st.phase = "Paused"
+            return Wait(
+                "promotion: kubectl pixelproof promote " + ctx.name, counts_toward_deadline=False
+            )
+        elapsed = seconds_since(st.step_started_at, ctx.now) or 0.0
+        if elapsed < seconds:
+            st.phase = "Paused"
+            return Wait(f"pause: {int(seconds - elapsed)}s left", counts_toward_deadline=False)
+    st.phase = "Progressing"
+    blocked = promotion_blocked(ctx)
+    if blocked is not None:
+        return blocked
+    st.promoted_step = None
+    return Advance()

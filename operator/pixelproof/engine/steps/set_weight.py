@@ -1,0 +1,47 @@
+"""setWeight: give the candidate its share of traffic, once the router confirms it."""
+
+from __future__ import annotations
+
+from pixelproof.api.status import Weights
+from pixelproof.api.steps import Step
+
+from ..actions import SetWeights
+from ..context import Context
+from ..gating import promotion_blocked
+from ..outcome import Advance, Outcome, Wait
+
+
+def set_weight(ctx: Context, step: Step) -> Outcome:
+    assert step.set_weight is not None
+    ctx.status.phase = "Progressing"
+    return shift(ctx, step.set_weight)
+
+
+def shift(ctx: Context, candidate_weight: int) -> Outcome:
+    """Advance once the router reports the weights; more traffic waits for a ready
+    candidate and for every gate to pass."""
+    st = ctx.status
+    desired = Weights(stable=100 - candidate_weight, candidate=candidate_weight)
+    if candidate_weight > 0 and not ctx.obs.candidate.ready:
+        return Wait(
+            f"candidate {ctx.spec.candidate.deployment} not ready", counts_toward_deadline=True
+        )
+    if st.weights != desired:
+        blocked = promotion_blocked(ctx)
+        if blocked is not None:
+            return blocked
+        ctx.event(
+            "Normal",
+            "WeightsSet",
+            f"traffic: stable {desired.stable}%, candidate {desired.candidate}%",
+        )
+        st.weights = desired
+        st.traffic_shifted = st.traffic_shifted or candidate_weight > 0
+    if ctx.obs.router.weights != desired:
+        ctx.actions.append(SetWeights(desired))
+        return Wait(
+            f"router to report stable {desired.stable}/candidate {desired.candidate}",
+            counts_toward_deadline=True,
+        )
+    st.verified_weights = ctx.obs.router.weights
+    return Advance()
