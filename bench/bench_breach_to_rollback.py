@@ -46,8 +46,8 @@ from metrics_harness import (  # noqa: E402
 )
 
 from pixelproof.api.status import Weights  # noqa: E402
-from pixelproof.demo.prometheus import PrometheusServer, find_prometheus  # noqa: E402
 from pixelproof.metrics.sampler import Sampler  # noqa: E402
+from pixelproof_demo.prometheus import PrometheusServer, find_prometheus  # noqa: E402
 
 STABLE_ONLY = Weights(stable=100, candidate=0)
 INTERVAL_SECONDS = 1.0

@@ -38,8 +38,8 @@ from pixelproof.api.evaluation import EvaluationSummary  # noqa: E402
 from pixelproof.controller.credentials import load_connection  # noqa: E402
 from pixelproof.controller.main import Operator, OperatorConfig  # noqa: E402
 from pixelproof.controller.reconcile import Reconciler, ReconcileRecord  # noqa: E402
-from pixelproof.demo.manifests import deployment, httproute, service  # noqa: E402
-from pixelproof.localcluster import LocalCluster, PodOutcome, Terminated  # noqa: E402
+from pixelproof_demo.manifests import deployment, httproute, service  # noqa: E402
+from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated  # noqa: E402
 
 NS = "bench"
 STEPS = [{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 50}, {"setWeight": 100}]

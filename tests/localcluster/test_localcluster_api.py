@@ -12,7 +12,7 @@ import pytest
 from kubernetes.client import ApiException
 from localcluster_helpers import GROUP, wait_for
 
-from pixelproof.localcluster import LocalCluster
+from pixelproof_localcluster import LocalCluster
 
 
 def _widget(name: str, **spec: Any) -> dict[str, Any]:

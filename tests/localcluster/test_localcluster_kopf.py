@@ -11,7 +11,7 @@ import pytest
 from kopf.testing import KopfRunner
 from localcluster_helpers import GROUP, wait_for
 
-from pixelproof.localcluster import LocalCluster
+from pixelproof_localcluster import LocalCluster
 
 
 def _registry() -> kopf.OperatorRegistry:

@@ -15,7 +15,7 @@ import kubernetes
 import pytest
 from localcluster_helpers import wait_for
 
-from pixelproof.localcluster import (
+from pixelproof_localcluster import (
     HOLD_UNREADY_ANNOTATION,
     TERMINATION_LOG_ENV,
     JobRunner,

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from metrics_harness import Generator
 
-from pixelproof.demo.prometheus import PrometheusMissing, PrometheusServer, find_prometheus
 from pixelproof.metrics.sampler import Sampler
+from pixelproof_demo.prometheus import PrometheusMissing, PrometheusServer, find_prometheus
 
 
 @pytest.fixture(scope="session")

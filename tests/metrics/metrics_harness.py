@@ -21,8 +21,6 @@ import httpx
 from pixelproof import telemetry
 from pixelproof.api.commands import Command
 from pixelproof.api.status import TERMINAL_PHASES, Weights
-from pixelproof.demo.environment import child_environment
-from pixelproof.demo.prometheus import PrometheusServer
 from pixelproof.engine import (
     CandidateReading,
     Decision,
@@ -34,6 +32,8 @@ from pixelproof.engine import (
     decide,
 )
 from pixelproof.metrics.sampler import Sampler
+from pixelproof_demo.environment import child_environment
+from pixelproof_demo.prometheus import PrometheusServer
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> Any:

@@ -22,8 +22,8 @@ from metrics_harness import (
 
 from pixelproof import telemetry
 from pixelproof.api.status import Weights
-from pixelproof.demo.prometheus import PrometheusServer
 from pixelproof.metrics.sampler import Sampler
+from pixelproof_demo.prometheus import PrometheusServer
 
 STABLE_ONLY = Weights(stable=100, candidate=0)
 

@@ -20,8 +20,8 @@ import httpx
 from pixelproof.api.evaluation import EvaluationSummary, GateVerdict
 from pixelproof.controller.main import Operator, OperatorConfig
 from pixelproof.controller.reconcile import Reconciler
-from pixelproof.demo.environment import child_environment
-from pixelproof.localcluster import LocalCluster, PodOutcome, Terminated
+from pixelproof_demo.environment import child_environment
+from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated
 
 REPO = Path(__file__).resolve().parents[2]
 CRD_FILE = REPO / "crds" / "modelrollouts.pixelproof.dev.yaml"

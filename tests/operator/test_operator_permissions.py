@@ -21,8 +21,8 @@ from operator_world import (
 )
 
 from pixelproof.controller.permissions import allows
-from pixelproof.localcluster import LocalCluster, Terminated
-from pixelproof.localcluster.routing import parse_api_path
+from pixelproof_localcluster import LocalCluster, Terminated
+from pixelproof_localcluster.routing import parse_api_path
 
 TEST_CLIENT = "python-httpx"
 

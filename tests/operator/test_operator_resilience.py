@@ -22,7 +22,7 @@ from operator_world import (
     wait_for,
 )
 
-from pixelproof.localcluster import LocalCluster
+from pixelproof_localcluster import LocalCluster
 
 STEPS = [
     {"setWeight": 10},

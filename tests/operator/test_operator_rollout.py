@@ -20,7 +20,7 @@ from operator_world import (
     wait_for,
 )
 
-from pixelproof.localcluster import LocalCluster, Terminated
+from pixelproof_localcluster import LocalCluster, Terminated
 
 
 def _phase(kube: Kube, name: str = "poster-gen") -> str | None:

@@ -20,7 +20,7 @@ from operator_world import (
     wait_for,
 )
 
-from pixelproof.localcluster import LocalCluster
+from pixelproof_localcluster import LocalCluster
 
 MANUAL = [{"setWeight": 10}, {"pause": {}}, {"setWeight": 50}, {"pause": {}}, {"setWeight": 80}]
 

@@ -7,14 +7,14 @@ run their pod through a pluggable ``JobRunner`` (a local subprocess, or a test's
 function) whose outcome becomes the Pod's container state and the Job's conditions.
 """
 
-from pixelproof.localcluster.kubelet.deployments import (
+from pixelproof_localcluster.kubelet.deployments import (
     HOLD_UNREADY_ANNOTATION,
     READY_AFTER_ANNOTATION,
     DeploymentController,
 )
-from pixelproof.localcluster.kubelet.jobs import JobController
-from pixelproof.localcluster.kubelet.local_process import LocalProcessJobRunner
-from pixelproof.localcluster.kubelet.outcomes import (
+from pixelproof_localcluster.kubelet.jobs import JobController
+from pixelproof_localcluster.kubelet.local_process import LocalProcessJobRunner
+from pixelproof_localcluster.kubelet.outcomes import (
     JobRunner,
     PodOutcome,
     Terminated,

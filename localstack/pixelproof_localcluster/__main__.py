@@ -1,4 +1,4 @@
-"""Serve a LocalCluster until interrupted: ``python -m pixelproof.localcluster --help``."""
+"""Serve a LocalCluster until interrupted: ``python -m pixelproof_localcluster --help``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from pixelproof.localcluster.cluster import LocalCluster
-from pixelproof.localcluster.kubelet import LocalProcessJobRunner
+from pixelproof_localcluster.cluster import LocalCluster
+from pixelproof_localcluster.kubelet import LocalProcessJobRunner
 
 
 def _image_mapping(values: Sequence[str]) -> dict[str, list[str]]:
@@ -26,7 +26,7 @@ def _image_mapping(values: Sequence[str]) -> dict[str, list[str]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m pixelproof.localcluster",
+        prog="python -m pixelproof_localcluster",
         description="A local Kubernetes API server (no auth, plain HTTP on 127.0.0.1) with a "
         "stand-in kubelet for Deployments and Jobs.",
     )

@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 
 import yaml
 
-from pixelproof.localcluster import admission, kubeconfig
-from pixelproof.localcluster.apiserver import LocalApiServer
-from pixelproof.localcluster.kubelet import DeploymentController, JobController, JobRunner
-from pixelproof.localcluster.resources import CRD_GROUP, CRD_PLURAL
 from pixelproof.running import Running
+from pixelproof_localcluster import admission, kubeconfig
+from pixelproof_localcluster.apiserver import LocalApiServer
+from pixelproof_localcluster.kubelet import DeploymentController, JobController, JobRunner
+from pixelproof_localcluster.resources import CRD_GROUP, CRD_PLURAL
 
 T = TypeVar("T")
 
@@ -100,7 +100,7 @@ class LocalCluster(Running):
             self._started.set()
 
     async def _main(self) -> None:
-        from pixelproof.localcluster.servers import LoopbackServer
+        from pixelproof_localcluster.servers import LoopbackServer
 
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()

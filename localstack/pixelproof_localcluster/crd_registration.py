@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pixelproof.localcluster.resources import CRD_GROUP, CRD_PLURAL, ResourceSpec
-from pixelproof.localcluster.store import ObjectStore, WatchEvent
+from pixelproof_localcluster.resources import CRD_GROUP, CRD_PLURAL, ResourceSpec
+from pixelproof_localcluster.store import ObjectStore, WatchEvent
 
 
 def attach(store: ObjectStore) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pixelproof.evaluation.job import GOLDEN_MOUNT, REPORTS_MOUNT
-from pixelproof.localcluster import LocalProcessJobRunner, PodOutcome, Waiting
+from pixelproof_localcluster import LocalProcessJobRunner, PodOutcome, Waiting
 
 from .environment import PYTHON, child_environment
 

@@ -12,7 +12,7 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
-from pixelproof.localcluster import errors
+from pixelproof_localcluster import errors
 
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"

@@ -13,12 +13,12 @@ import copy
 import logging
 from typing import Any
 
-from pixelproof.localcluster import errors, patching
-from pixelproof.localcluster.kubelet import pod_status
-from pixelproof.localcluster.kubelet.conditions import carry_times, condition
-from pixelproof.localcluster.kubelet.outcomes import JobRunner, PodOutcome, Terminated, Waiting
-from pixelproof.localcluster.resources import ResourceSpec
-from pixelproof.localcluster.store import ObjectStore, WatchEvent, utc_now
+from pixelproof_localcluster import errors, patching
+from pixelproof_localcluster.kubelet import pod_status
+from pixelproof_localcluster.kubelet.conditions import carry_times, condition
+from pixelproof_localcluster.kubelet.outcomes import JobRunner, PodOutcome, Terminated, Waiting
+from pixelproof_localcluster.resources import ResourceSpec
+from pixelproof_localcluster.store import ObjectStore, WatchEvent, utc_now
 
 logger = logging.getLogger(__name__)
 

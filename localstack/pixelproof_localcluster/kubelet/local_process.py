@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pixelproof.localcluster.kubelet.outcomes import PodOutcome, Terminated, Unschedulable, Waiting
+from pixelproof_localcluster.kubelet.outcomes import PodOutcome, Terminated, Unschedulable, Waiting
 
 TERMINATION_LOG_ENV = "PIXELPROOF_TERMINATION_LOG"
 DEFAULT_TERMINATION_PATH = "/dev/termination-log"

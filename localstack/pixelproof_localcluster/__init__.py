@@ -6,10 +6,10 @@ selectors, resumable watches), so kopf operators and the ``kubernetes`` client r
 against it unmodified. See ``LocalCluster`` for the entry point.
 """
 
-from pixelproof.localcluster.admission import Validator, Validators
-from pixelproof.localcluster.apiserver import LocalApiServer
-from pixelproof.localcluster.cluster import BUNDLED_CRDS, LocalCluster
-from pixelproof.localcluster.kubelet import (
+from pixelproof_localcluster.admission import Validator, Validators
+from pixelproof_localcluster.apiserver import LocalApiServer
+from pixelproof_localcluster.cluster import BUNDLED_CRDS, LocalCluster
+from pixelproof_localcluster.kubelet import (
     HOLD_UNREADY_ANNOTATION,
     READY_AFTER_ANNOTATION,
     JobRunner,
@@ -19,7 +19,7 @@ from pixelproof.localcluster.kubelet import (
     Unschedulable,
     Waiting,
 )
-from pixelproof.localcluster.kubelet.local_process import TERMINATION_LOG_ENV
+from pixelproof_localcluster.kubelet.local_process import TERMINATION_LOG_ENV
 
 __all__ = [
     "BUNDLED_CRDS",

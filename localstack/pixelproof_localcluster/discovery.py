@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pixelproof.localcluster import errors
-from pixelproof.localcluster.resources import ALL_VERBS, ResourceRegistry, ResourceSpec
+from pixelproof_localcluster import errors
+from pixelproof_localcluster.resources import ALL_VERBS, ResourceRegistry, ResourceSpec
 
 SERVER_VERSION = {
     "major": "1",

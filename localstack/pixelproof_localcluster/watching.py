@@ -10,10 +10,10 @@ from typing import Any
 
 import aiohttp.web
 
-from pixelproof.localcluster import errors
-from pixelproof.localcluster.resources import ResourceSpec
-from pixelproof.localcluster.selectors import Selector
-from pixelproof.localcluster.store import ObjectStore, WatchEvent
+from pixelproof_localcluster import errors
+from pixelproof_localcluster.resources import ResourceSpec
+from pixelproof_localcluster.selectors import Selector
+from pixelproof_localcluster.store import ObjectStore, WatchEvent
 
 # A stream whose client went away is noticed within this many seconds even when idle.
 _DISCONNECT_POLL_SECONDS = 1.0

@@ -20,9 +20,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from pixelproof.localcluster import admission, errors, patching
-from pixelproof.localcluster.resources import ResourceRegistry, ResourceSpec
-from pixelproof.localcluster.selectors import Selector
+from pixelproof_localcluster import admission, errors, patching
+from pixelproof_localcluster.resources import ResourceRegistry, ResourceSpec
+from pixelproof_localcluster.selectors import Selector
 
 logger = logging.getLogger(__name__)
 

@@ -15,12 +15,12 @@ import aiohttp.web
 import attrs
 import kmock
 
-from pixelproof.localcluster import admission, crd_registration, discovery, errors, patching, scale
-from pixelproof.localcluster.resources import ResourceRegistry, ResourceSpec
-from pixelproof.localcluster.routing import ApiPath, parse_api_path
-from pixelproof.localcluster.selectors import Selector
-from pixelproof.localcluster.store import ObjectStore
-from pixelproof.localcluster.watching import serve_watch
+from pixelproof_localcluster import admission, crd_registration, discovery, errors, patching, scale
+from pixelproof_localcluster.resources import ResourceRegistry, ResourceSpec
+from pixelproof_localcluster.routing import ApiPath, parse_api_path
+from pixelproof_localcluster.selectors import Selector
+from pixelproof_localcluster.store import ObjectStore
+from pixelproof_localcluster.watching import serve_watch
 
 logger = logging.getLogger(__name__)
 

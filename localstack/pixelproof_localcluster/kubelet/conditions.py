@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pixelproof.localcluster.store import utc_now
+from pixelproof_localcluster.store import utc_now
 
 
 def condition(kind: str, status: bool, reason: str, message: str = "") -> dict[str, Any]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pixelproof.localcluster.kubelet.conditions import carry_times, condition
-from pixelproof.localcluster.kubelet.outcomes import Terminated, Unschedulable, Waiting
-from pixelproof.localcluster.store import utc_now
+from pixelproof_localcluster.kubelet.conditions import carry_times, condition
+from pixelproof_localcluster.kubelet.outcomes import Terminated, Unschedulable, Waiting
+from pixelproof_localcluster.store import utc_now
 
 _NODE_IP = "127.0.0.1"
 

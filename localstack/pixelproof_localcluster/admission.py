@@ -10,7 +10,7 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pixelproof.localcluster import resources
+from pixelproof_localcluster import resources
 
 Validator = Callable[[dict[str, Any]], list[str]]
 Validators = Mapping[tuple[str, str], Validator]

@@ -13,9 +13,9 @@ import dataclasses
 import logging
 from typing import Any
 
-from pixelproof.localcluster.kubelet.conditions import carry_times, condition
-from pixelproof.localcluster.resources import ResourceSpec
-from pixelproof.localcluster.store import ObjectStore, WatchEvent
+from pixelproof_localcluster.kubelet.conditions import carry_times, condition
+from pixelproof_localcluster.resources import ResourceSpec
+from pixelproof_localcluster.store import ObjectStore, WatchEvent
 
 logger = logging.getLogger(__name__)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 
+from pixelproof.cli import LOCALSTACK_INSTALL
+
 from .prometheus import PrometheusMissing, find_prometheus
 
 _PYTHON_PACKAGES: tuple[tuple[str, str], ...] = (
@@ -12,8 +14,8 @@ _PYTHON_PACKAGES: tuple[tuple[str, str], ...] = (
     ("lpips", "pip install 'pixelproof[evaluator]'"),
     ("rapidocr_onnxruntime", "pip install 'pixelproof[evaluator]'"),
     ("kopf", "pip install 'pixelproof[operator]'"),
-    ("kmock", "pip install 'pixelproof[demo]'"),
-    ("rich", "pip install 'pixelproof[demo]'"),
+    ("kmock", LOCALSTACK_INSTALL),
+    ("rich", LOCALSTACK_INSTALL),
 )
 
 

@@ -20,8 +20,8 @@ from typing import Any, Self
 
 from pixelproof.api.crd import build_crd
 from pixelproof.api.status import TERMINAL_PHASES
-from pixelproof.localcluster import LocalCluster
 from pixelproof.running import Running
+from pixelproof_localcluster import LocalCluster
 
 from . import manifests
 from .evaluator_runner import EvaluatorJobRunner

@@ -10,7 +10,13 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-_PACKAGES = ("pixelproof", "pixelproof_evaluator", "pixelproof_refgen")
+_PACKAGES = (
+    "pixelproof",
+    "pixelproof_evaluator",
+    "pixelproof_refgen",
+    "pixelproof_localcluster",
+    "pixelproof_demo",
+)
 
 
 def package_roots() -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pixelproof.localcluster import errors
+from pixelproof_localcluster import errors
 
 
 def _selector_string(obj: dict[str, Any]) -> str:
