@@ -8,9 +8,9 @@ import threading
 import time
 from pathlib import Path
 
-from pixelproof.controller.credentials import load_connection
 from pixelproof.controller.main import Operator, OperatorConfig
 from pixelproof.controller.reconcile import Reconciler
+from pixelproof.kube import load_connection
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 
 from pixelproof.cli import LOCALSTACK_INSTALL
+from pixelproof.errors import PixelproofError
 
 from .prometheus import PrometheusMissing, find_prometheus
 
@@ -34,7 +35,7 @@ def missing_prerequisites() -> list[str]:
     return problems
 
 
-class PrerequisitesMissing(RuntimeError):
+class PrerequisitesMissing(PixelproofError, RuntimeError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from pixelproof.errors import PixelproofError
 from pixelproof.running import Running
 
 from .ports import free_port
@@ -26,7 +27,7 @@ INSTALL_HINT = "install it with: sudo apt-get install prometheus"
 READY_TIMEOUT = 60.0
 
 
-class PrometheusMissing(RuntimeError):
+class PrometheusMissing(PixelproofError, RuntimeError):
     """The prometheus binary is not installed."""
 
 

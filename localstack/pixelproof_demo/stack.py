@@ -20,6 +20,7 @@ from typing import Any, Self
 
 from pixelproof.api.crd import build_crd
 from pixelproof.api.status import TERMINAL_PHASES
+from pixelproof.kube import EVENTS, MODELROLLOUTS, KubeClient
 from pixelproof.running import Running
 from pixelproof_localcluster import LocalCluster
 
@@ -27,7 +28,6 @@ from . import manifests
 from .evaluator_runner import EvaluatorJobRunner
 from .generators import GeneratorProcess
 from .golden import CLAIM, write_golden_set
-from .kube import Kube
 from .operator_thread import OperatorThread
 from .prerequisites import check_prerequisites
 from .prometheus import PrometheusServer
@@ -101,7 +101,7 @@ class LocalStack(Running):
         self.prometheus: PrometheusServer | None = None
         self.cluster: LocalCluster | None = None
         self.operator: OperatorThread | None = None
-        self.kube: Kube | None = None
+        self.kube: KubeClient | None = None
         self.runner: EvaluatorJobRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -122,7 +122,7 @@ class LocalStack(Running):
             )
             self.cluster.start()
             self.cluster.register_crd(build_crd())
-            self.kube = Kube(self.cluster.url)
+            self.kube = KubeClient(self.cluster.url)
             self.operator = OperatorThread(
                 self.cluster.kubeconfig_path, timer_interval=self.timer_interval
             ).start()
@@ -159,7 +159,7 @@ class LocalStack(Running):
             raise RuntimeError("the stack has not started")
         return self.cluster
 
-    def _kube(self) -> Kube:
+    def _kube(self) -> KubeClient:
         if self.kube is None:
             raise RuntimeError("the stack has not started")
         return self.kube
@@ -209,9 +209,9 @@ class LocalStack(Running):
         if not self._golden_ready:
             write_golden_set(self.golden_dir, stable.url)
             self._golden_ready = True
-        kube.create(manifests.namespace(namespace))
-        kube.create(manifests.deployment(app.deployment, namespace, 2, "v1"))
-        kube.create(manifests.service(app.service, namespace, app.deployment))
+        kube.create_object(manifests.namespace(namespace))
+        kube.create_object(manifests.deployment(app.deployment, namespace, 2, "v1"))
+        kube.create_object(manifests.service(app.service, namespace, app.deployment))
         self._serve(namespace, app.service, stable)
         return app
 
@@ -234,9 +234,9 @@ class LocalStack(Running):
         deployment = deployment or f"{name}-candidate"
         service, route = deployment, name
         candidate = GeneratorProcess(f"{namespace}-{deployment}", faults)
-        kube.create(manifests.deployment(deployment, namespace, 0, deployment))
-        kube.create(manifests.service(service, namespace, deployment))
-        kube.create(manifests.httproute(route, namespace, app.service, service))
+        kube.create_object(manifests.deployment(deployment, namespace, 0, deployment))
+        kube.create_object(manifests.service(service, namespace, deployment))
+        kube.create_object(manifests.httproute(route, namespace, app.service, service))
         self._serve(namespace, service, candidate)
         traffic = RouteTraffic(
             self._cluster().url,
@@ -250,7 +250,7 @@ class LocalStack(Running):
             name, namespace, deployment, service, route, candidate, traffic, dict(faults or {})
         )
         self.rollouts.append(handle)
-        kube.create(
+        kube.create_object(
             manifests.modelrollout(
                 name,
                 namespace,
@@ -269,7 +269,9 @@ class LocalStack(Running):
     # -- observing ---------------------------------------------------------------------------
 
     def rollout(self, handle: RolloutHandle) -> dict[str, Any]:
-        found = self._kube().get("ModelRollout", handle.namespace, handle.name)
+        found: dict[str, Any] | None = self._kube().get(
+            MODELROLLOUTS.path(handle.namespace, handle.name)
+        )
         if found is None:
             raise LookupError(f"ModelRollout {handle.namespace}/{handle.name} is gone")
         return found
@@ -305,7 +307,7 @@ class LocalStack(Running):
     def events(self, handle: RolloutHandle) -> list[dict[str, Any]]:
         return [
             e
-            for e in self._kube().list("Event", handle.namespace)
+            for e in self._kube().list(EVENTS.path(handle.namespace))
             if (e.get("involvedObject") or {}).get("name") == handle.name
         ]
 
@@ -313,7 +315,7 @@ class LocalStack(Running):
         """Keep the latest rollouts for displays, and stop the traffic of finished ones."""
         while not self._stopping.wait(POLL_SECONDS):
             try:
-                items = self._kube().list("ModelRollout")
+                items = self._kube().list(MODELROLLOUTS.path())
             except Exception:
                 logger.debug("listing rollouts failed", exc_info=True)
                 continue

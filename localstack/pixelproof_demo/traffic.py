@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
+from pixelproof.kube.resources import HTTPROUTES
 from pixelproof_refgen.traffic import TrafficDriver, TrafficReport
 
 from .golden import SIZE
-from .kube import collection
 
 _GATEWAY_DEFAULT_WEIGHT = 1
 
@@ -51,7 +51,7 @@ class RouteTraffic:
     ) -> None:
         """`stable` and `candidate` are (Service name, local URL) pairs."""
         self._http = httpx.Client(base_url=api_url, timeout=5)
-        self._path = f"{collection('HTTPRoute', namespace)}/{route}"
+        self._path = HTTPROUTES.path(namespace, route)
         self._services = (stable[0], candidate[0])
         self.driver = TrafficDriver(
             stable[1] + "/generate",

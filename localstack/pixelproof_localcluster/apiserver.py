@@ -98,7 +98,7 @@ class LocalApiServer(kmock.KubernetesEmulator):
             if api is None:
                 return await kmock.RawHandler._handle(self, request)
             return await self._serve_resource_api(request, api)
-        except errors.ApiError as exc:
+        except errors.StatusFailure as exc:
             return _json(exc.to_status(), exc.status)
 
     async def _serve_resource_api(

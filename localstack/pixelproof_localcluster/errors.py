@@ -7,8 +7,8 @@ from typing import Any
 import kmock
 
 
-class ApiError(kmock.KubernetesError):
-    """An API error rendered as a Kubernetes ``Status`` object."""
+class StatusFailure(kmock.KubernetesError):
+    """A refusal the emulator answers as a Kubernetes ``Status`` object (what a client sees as an API error)."""
 
     def __str__(self) -> str:
         return f"{self.status} {self.reason}: {self.message}"
@@ -37,22 +37,22 @@ def _details(kind: str | None, group: str | None, name: str | None) -> dict[str,
     return details
 
 
-def not_found(plural: str, group: str, name: str | None) -> ApiError:
+def not_found(plural: str, group: str, name: str | None) -> StatusFailure:
     what = f"{plural}.{group}" if group else plural
     message = f'{what} "{name}" not found' if name else f"the server could not find {what}"
-    return ApiError(404, "NotFound", message, _details(plural, group, name))
+    return StatusFailure(404, "NotFound", message, _details(plural, group, name))
 
 
-def already_exists(plural: str, group: str, name: str) -> ApiError:
+def already_exists(plural: str, group: str, name: str) -> StatusFailure:
     what = f"{plural}.{group}" if group else plural
-    return ApiError(
+    return StatusFailure(
         409, "AlreadyExists", f'{what} "{name}" already exists', _details(plural, group, name)
     )
 
 
-def conflict(plural: str, group: str, name: str, message: str) -> ApiError:
+def conflict(plural: str, group: str, name: str, message: str) -> StatusFailure:
     what = f"{plural}.{group}" if group else plural
-    return ApiError(
+    return StatusFailure(
         409,
         "Conflict",
         f'Operation cannot be fulfilled on {what} "{name}": {message}',
@@ -60,31 +60,31 @@ def conflict(plural: str, group: str, name: str, message: str) -> ApiError:
     )
 
 
-def invalid(kind: str, group: str, name: str, errors: list[str]) -> ApiError:
+def invalid(kind: str, group: str, name: str, errors: list[str]) -> StatusFailure:
     causes = [{"reason": "FieldValueInvalid", "message": error} for error in errors]
     details = _details(kind, group, name) | {"causes": causes}
     message = f'{kind}.{group} "{name}" is invalid: ' if group else f'{kind} "{name}" is invalid: '
-    return ApiError(422, "Invalid", message + "; ".join(errors), details)
+    return StatusFailure(422, "Invalid", message + "; ".join(errors), details)
 
 
-def unprocessable(message: str) -> ApiError:
-    return ApiError(422, "Invalid", message, {})
+def unprocessable(message: str) -> StatusFailure:
+    return StatusFailure(422, "Invalid", message, {})
 
 
-def bad_request(message: str) -> ApiError:
-    return ApiError(400, "BadRequest", message, {})
+def bad_request(message: str) -> StatusFailure:
+    return StatusFailure(400, "BadRequest", message, {})
 
 
-def method_not_allowed(message: str) -> ApiError:
-    return ApiError(405, "MethodNotAllowed", message, {})
+def method_not_allowed(message: str) -> StatusFailure:
+    return StatusFailure(405, "MethodNotAllowed", message, {})
 
 
-def gone(message: str) -> ApiError:
-    return ApiError(410, "Expired", message, {})
+def gone(message: str) -> StatusFailure:
+    return StatusFailure(410, "Expired", message, {})
 
 
-def unsupported_media_type(content_type: str) -> ApiError:
-    return ApiError(
+def unsupported_media_type(content_type: str) -> StatusFailure:
+    return StatusFailure(
         415,
         "UnsupportedMediaType",
         "the body of the request was in an unknown format - accepted media types include: "

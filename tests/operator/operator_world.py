@@ -4,7 +4,6 @@ real against it (kopf in a thread, or a separate process), and waits on conditio
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import subprocess
 import sys
@@ -15,11 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from pixelproof.api.evaluation import EvaluationSummary, GateVerdict
 from pixelproof.controller.main import Operator, OperatorConfig
 from pixelproof.controller.reconcile import Reconciler
+from pixelproof.kube import KubeClient
 from pixelproof_demo.environment import child_environment
 from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated
 
@@ -48,44 +46,8 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "c
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
 
 
-class Kube:
-    """A plain JSON client for the test's own reads and writes."""
-
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=10)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def _check(self, response: httpx.Response) -> Any:
-        if response.status_code >= 400:
-            raise AssertionError(
-                f"{response.request.method} {response.request.url}: "
-                f"{response.status_code} {response.text}"
-            )
-        return response.json()
-
-    def get(self, path: str) -> Any:
-        response = self.http.get(path)
-        return None if response.status_code == 404 else self._check(response)
-
-    def list(self, path: str, selector: str | None = None) -> list[dict[str, Any]]:
-        params = {"labelSelector": selector} if selector else {}
-        items: list[dict[str, Any]] = self._check(self.http.get(path, params=params))["items"]
-        return items
-
-    def create(self, path: str, body: dict[str, Any]) -> Any:
-        return self._check(self.http.post(path, json=body))
-
-    def patch(
-        self, path: str, body: Any, content_type: str = "application/merge-patch+json"
-    ) -> Any:
-        return self._check(
-            self.http.patch(path, content=json.dumps(body), headers={"Content-Type": content_type})
-        )
-
-    def delete(self, path: str) -> Any:
-        return self._check(self.http.delete(path))
+class Kube(KubeClient):
+    """The shared blocking client, with the reads and writes these tests repeat."""
 
     def rollout(self, name: str) -> dict[str, Any]:
         found: dict[str, Any] = self.get(f"{ROLLOUTS}/{name}")
@@ -341,7 +303,7 @@ def operator_in_thread(
     cluster: LocalCluster, *, interval: float = 0.5, **config: Any
 ) -> Iterator[Operator]:
     """The operator, kopf included, on its own event loop in a thread of the test process."""
-    from pixelproof.controller.credentials import load_connection
+    from pixelproof.kube import load_connection
 
     ready: list[Reconciler] = []
     settings = OperatorConfig(

@@ -158,7 +158,7 @@ class JobController:
                 reason="DeadlineExceeded",
                 message="Job was active longer than specified deadline",
             )
-        except errors.ApiError as exc:
+        except errors.StatusFailure as exc:
             if exc.status != 404:
                 raise
 

@@ -20,6 +20,10 @@ class Weights(StatusModel):
     candidate: int = 0
 
 
+STABLE_ONLY = Weights(stable=100, candidate=0)
+CANDIDATE_ONLY = Weights(stable=0, candidate=100)
+
+
 class Condition(StatusModel):
     type: str
     status: ConditionStatus

@@ -13,12 +13,13 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from pixelproof.api.base import GROUP, PLURAL, VERSION
+from pixelproof.errors import PixelproofError
 
 MERGE_PATCH = "application/merge-patch+json"
 WATCH_WINDOW = 300
 
 
-class PluginError(Exception):
+class PluginError(PixelproofError):
     """A failure the user can act on; the message names the object or setting at fault."""
 
 

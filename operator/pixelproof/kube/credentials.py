@@ -10,8 +10,10 @@ from pathlib import Path
 import kopf
 import kubernetes
 
+from pixelproof.errors import PixelproofError
 
-class CredentialsError(RuntimeError):
+
+class CredentialsError(PixelproofError, RuntimeError):
     """Neither in-cluster credentials nor a usable kubeconfig were found."""
 
 

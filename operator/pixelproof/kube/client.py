@@ -10,70 +10,16 @@ import asyncio
 import base64
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import quote
 
 import httpx
 
 from .credentials import Connection
+from .errors import JSON_PATCH, ApiError, NotFoundError, api_error
+from .resources import SECRETS, Resource
 
 PatchKind = Literal["merge", "json"]
-_CONTENT_TYPES = {"merge": "application/merge-patch+json", "json": "application/json-patch+json"}
-
-
-@dataclass(frozen=True)
-class Resource:
-    group: str
-    version: str
-    plural: str
-    namespaced: bool = True
-
-    @property
-    def api_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    def path(self, namespace: str | None, name: str | None = None, sub: str | None = None) -> str:
-        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        if self.namespaced and namespace is not None:
-            base += f"/namespaces/{quote(namespace)}"
-        base += f"/{self.plural}"
-        if name is not None:
-            base += f"/{quote(name)}"
-        if sub is not None:
-            base += f"/{sub}"
-        return base
-
-
-DEPLOYMENTS = Resource("apps", "v1", "deployments")
-SERVICES = Resource("", "v1", "services")
-CONFIGMAPS = Resource("", "v1", "configmaps")
-SECRETS = Resource("", "v1", "secrets")
-PODS = Resource("", "v1", "pods")
-EVENTS = Resource("", "v1", "events")
-JOBS = Resource("batch", "v1", "jobs")
-HTTPROUTES = Resource("gateway.networking.k8s.io", "v1", "httproutes")
-VIRTUALSERVICES = Resource("networking.istio.io", "v1beta1", "virtualservices")
-MODELROLLOUTS = Resource("pixelproof.dev", "v1alpha1", "modelrollouts")
-
-
-class ApiError(Exception):
-    """A request the API server refused, with its status code and Kubernetes reason."""
-
-    def __init__(self, code: int, reason: str, message: str) -> None:
-        super().__init__(f"{code} {reason}: {message}")
-        self.code = code
-        self.reason = reason
-        self.message = message
-
-    @property
-    def not_found(self) -> bool:
-        return self.code == 404
-
-    @property
-    def conflict(self) -> bool:
-        """Someone else wrote first: a stale resourceVersion (409) or a failed JSON-patch test (422)."""
-        return self.code == 409 or (self.code == 422 and "test" in self.message.lower())
+CONTENT_TYPES = {"merge": "application/merge-patch+json", "json": JSON_PATCH}
 
 
 RequestObserver = Callable[[str, str, Mapping[str, str]], None]
@@ -127,7 +73,7 @@ class KubeApi:
                 method, path, params=params, content=content, headers=headers
             )
         if response.status_code >= 400:
-            raise _api_error(response)
+            raise error_from(response, content_type=content_type, body=body)
         return response.json() if response.content else None
 
     async def get(self, res: Resource, namespace: str, name: str, sub: str | None = None) -> Any:
@@ -137,10 +83,8 @@ class KubeApi:
         """The object, or None when it does not exist."""
         try:
             found: dict[str, Any] = await self.get(res, namespace, name)
-        except ApiError as exc:
-            if exc.not_found:
-                return None
-            raise
+        except NotFoundError:
+            return None
         return found
 
     async def read_secret(self, namespace: str, name: str, key: str) -> str | None:
@@ -171,7 +115,7 @@ class KubeApi:
         sub: str | None = None,
     ) -> Any:
         return await self._request(
-            "PATCH", res.path(namespace, name, sub), body=body, content_type=_CONTENT_TYPES[kind]
+            "PATCH", res.path(namespace, name, sub), body=body, content_type=CONTENT_TYPES[kind]
         )
 
     async def delete(self, res: Resource, namespace: str, name: str) -> bool:
@@ -179,14 +123,13 @@ class KubeApi:
         body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
         try:
             await self._request("DELETE", res.path(namespace, name), body=body)
-        except ApiError as exc:
-            if exc.not_found:
-                return False
-            raise
+        except NotFoundError:
+            return False
         return True
 
 
-def _api_error(response: httpx.Response) -> ApiError:
+def error_from(response: httpx.Response, *, content_type: str, body: Any) -> ApiError:
+    """The refusal in `response` to a request that sent `body` as `content_type`."""
     try:
         doc = response.json()
     except ValueError:
@@ -194,4 +137,5 @@ def _api_error(response: httpx.Response) -> ApiError:
     if not isinstance(doc, dict):
         doc = {}
     message = str(doc.get("message") or response.text[:500] or response.reason_phrase)
-    return ApiError(response.status_code, str(doc.get("reason") or response.reason_phrase), message)
+    reason = str(doc.get("reason") or response.reason_phrase)
+    return api_error(response.status_code, reason, message, content_type=content_type, body=body)
