@@ -86,6 +86,13 @@ def load_connection(kubeconfig: str | None = None, context: str | None = None) -
             else f"kubeconfig {kubeconfig or '(default)'}"
         )
         raise CredentialsError(f"cannot load Kubernetes credentials from {where}: {exc}") from exc
+    return connection_from(config, token_path=_SA_TOKEN if in_cluster else None)
+
+
+def connection_from(
+    config: kubernetes.client.Configuration, *, token_path: str | None = None
+) -> Connection:
+    """The server and credentials a loaded kubernetes client configuration holds."""
     header = config.get_api_key_with_prefix("BearerToken") or config.get_api_key_with_prefix(
         "authorization"
     )
@@ -95,7 +102,7 @@ def load_connection(kubeconfig: str | None = None, context: str | None = None) -
         ca_path=config.ssl_ca_cert or None,
         insecure=not config.verify_ssl,
         token=token,
-        token_path=_SA_TOKEN if in_cluster else None,
+        token_path=token_path,
         certificate_path=config.cert_file or None,
         private_key_path=config.key_file or None,
     )

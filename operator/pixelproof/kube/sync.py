@@ -4,19 +4,25 @@ refused requests raising the same errors as the operator's client."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
 
 from .client import CONTENT_TYPES, error_from
+from .credentials import Connection
 from .errors import NotFoundError
 from .resources import BY_KIND
 
 
 class KubeClient:
-    def __init__(self, url: str, *, timeout: float = 10) -> None:
-        self.http = httpx.Client(base_url=url, timeout=timeout)
+    def __init__(self, server: str | Connection, *, timeout: float = 10) -> None:
+        self.connection = server if isinstance(server, Connection) else Connection(server=server)
+        self.http = httpx.Client(
+            base_url=self.connection.server,
+            verify=self.connection.ssl_context(),
+            timeout=timeout,
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -31,13 +37,32 @@ class KubeClient:
         content_type: str = "application/json",
     ) -> Any:
         content = None if body is None else json.dumps(body).encode()
-        headers = {} if body is None else {"Content-Type": content_type}
+        headers = self.connection.auth_headers()
+        if body is not None:
+            headers["Content-Type"] = content_type
         response = self.http.request(
             method, path, params=dict(params or {}), content=content, headers=headers
         )
         if response.status_code >= 400:
             raise error_from(response, content_type=content_type, body=body)
         return response.json() if response.content else None
+
+    def watch(
+        self, path: str, params: Mapping[str, str], *, read_timeout: float
+    ) -> Iterator[dict[str, Any]]:
+        """The watch events on the collection at `path`, one dict ({type, object}) a line,
+        until the server ends the watch; a read quiet for `read_timeout` raises httpx.ReadTimeout."""
+        timeout = httpx.Timeout(self.http.timeout.connect, read=read_timeout)
+        query = {**params, "watch": "true"}
+        headers = self.connection.auth_headers()
+        with self.http.stream("GET", path, params=query, headers=headers, timeout=timeout) as reply:
+            if reply.status_code >= 400:
+                reply.read()
+                raise error_from(reply, content_type="application/json", body=None)
+            for line in reply.iter_lines():
+                if line.strip():
+                    event: dict[str, Any] = json.loads(line)
+                    yield event
 
     def get(self, path: str) -> Any:
         """The object at `path`, or None when it does not exist."""
