@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "operator"), str(REPO / "evaluator")]
+sys.path[:0] = [str(REPO / "operator"), str(REPO / "evaluator"), str(REPO / "localstack")]
 
 from pixelproof.api.evaluation import EvaluationSummary  # noqa: E402
 from pixelproof.controller.main import Operator, OperatorConfig  # noqa: E402

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pixelproof.api.status import TERMINAL_PHASES
+from pixelproof.kubectl_plugin.render import number_text, step_text, weights_text
 
 
 @dataclass(frozen=True)
@@ -36,17 +37,7 @@ class RolloutView:
 
 
 def _number(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _weights(weights: dict[str, Any] | None) -> str:
-    if not weights:
-        return "-"
-    return f"{weights.get('stable', 0)}/{weights.get('candidate', 0)}"
+    return number_text(value, missing="-")
 
 
 def _step(spec: dict[str, Any], status: dict[str, Any]) -> str:
@@ -56,15 +47,7 @@ def _step(spec: dict[str, Any], status: dict[str, Any]) -> str:
         return "-"
     if index >= len(steps):
         return f"{len(steps)}/{len(steps)} done"
-    step = steps[index]
-    if "setWeight" in step:
-        what = f"setWeight {step['setWeight']}"
-    elif "pause" in step:
-        duration = (step.get("pause") or {}).get("duration")
-        what = f"pause {duration}" if duration else "pause until promoted"
-    else:
-        what = "evaluate"
-    return f"{index + 1}/{len(steps)} {what}"
+    return f"{index + 1}/{len(steps)} {step_text(steps[index])}"
 
 
 def _evaluation(evaluation: dict[str, Any] | None) -> str:
@@ -107,8 +90,8 @@ def describe(rollout: dict[str, Any]) -> RolloutView:
         name=f"{meta.get('namespace', '')}/{meta.get('name', '')}",
         phase=str(status.get("phase") or "Pending"),
         step=_step(spec, status),
-        weights=_weights(status.get("weights")),
-        verified=_weights(status.get("verifiedWeights")),
+        weights=weights_text(status.get("weights")),
+        verified=weights_text(status.get("verifiedWeights")),
         gates=gates,
         evaluation=_evaluation(evaluation),
         evaluation_gates=evaluation_gates,

@@ -13,7 +13,6 @@ from typing import Any
 
 import kubernetes
 import pytest
-from localcluster_helpers import wait_for
 
 from pixelproof_localcluster import (
     HOLD_UNREADY_ANNOTATION,
@@ -24,6 +23,7 @@ from pixelproof_localcluster import (
     PodOutcome,
     Terminated,
 )
+from pixelproof_localcluster.polling import wait_for
 
 IMAGE = "registry.example/toy-job:1.0"
 GPU = "nvidia.com/gpu"

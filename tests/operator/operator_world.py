@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,7 @@ from pixelproof.controller.reconcile import Reconciler
 from pixelproof.kube import KubeClient
 from pixelproof_demo.environment import child_environment
 from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated
+from pixelproof_localcluster.polling import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 CRD_FILE = REPO / "crds" / "modelrollouts.pixelproof.dev.yaml"
@@ -32,18 +32,6 @@ SERVICES = f"/api/v1/namespaces/{NS}/services"
 CONFIGMAPS = f"/api/v1/namespaces/{NS}/configmaps"
 JOBS = f"/apis/batch/v1/namespaces/{NS}/jobs"
 EVENTS = f"/api/v1/namespaces/{NS}/events"
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    """Poll until `condition()` is truthy; fail with `what` and the last value otherwise."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
 
 
 class Kube(KubeClient):

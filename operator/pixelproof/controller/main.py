@@ -212,6 +212,7 @@ def parser() -> argparse.ArgumentParser:
         del extra["flags"]
         # append collects into a fresh list; the field's tuple default stays untouched.
         default = [] if extra.get("action") == "append" else option.default
+        extra.setdefault("metavar", flags[0].lstrip("-").replace("-", "_").upper())
         p.add_argument(*flags, dest=option.name, default=default, **extra)
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
