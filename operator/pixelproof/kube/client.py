@@ -63,18 +63,12 @@ class KubeApi:
         params = dict(params or {})
         if self._observer is not None:
             self._observer(method, path, params)
-        headers = dict(self._connection.auth_headers())
-        content = None
-        if body is not None:
-            headers["Content-Type"] = content_type
-            content = json.dumps(body).encode()
+        content, headers = encode(self._connection, body, content_type)
         async with self._slots:
             response = await self._client.request(
                 method, path, params=params, content=content, headers=headers
             )
-        if response.status_code >= 400:
-            raise error_from(response, content_type=content_type, body=body)
-        return response.json() if response.content else None
+        return decode(response, content_type=content_type, body=body)
 
     async def get(self, res: Resource, namespace: str, name: str, sub: str | None = None) -> Any:
         return await self._request("GET", res.path(namespace, name, sub))
@@ -126,6 +120,24 @@ class KubeApi:
         except NotFoundError:
             return False
         return True
+
+
+def encode(
+    connection: Connection, body: Any, content_type: str
+) -> tuple[bytes | None, dict[str, str]]:
+    """The bytes and headers of a request that sends `body` (None: nothing) as `content_type`."""
+    headers = dict(connection.auth_headers())
+    if body is None:
+        return None, headers
+    headers["Content-Type"] = content_type
+    return json.dumps(body).encode(), headers
+
+
+def decode(response: httpx.Response, *, content_type: str, body: Any) -> Any:
+    """The JSON the server answered, or the error it refused the request with."""
+    if response.status_code >= 400:
+        raise error_from(response, content_type=content_type, body=body)
+    return response.json() if response.content else None
 
 
 def error_from(response: httpx.Response, *, content_type: str, body: Any) -> ApiError:

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from .client import CONTENT_TYPES, error_from
+from .client import CONTENT_TYPES, decode, encode, error_from
 from .credentials import Connection
 from .errors import NotFoundError
 from .resources import BY_KIND
@@ -36,16 +36,11 @@ class KubeClient:
         body: Any = None,
         content_type: str = "application/json",
     ) -> Any:
-        content = None if body is None else json.dumps(body).encode()
-        headers = self.connection.auth_headers()
-        if body is not None:
-            headers["Content-Type"] = content_type
+        content, headers = encode(self.connection, body, content_type)
         response = self.http.request(
             method, path, params=dict(params or {}), content=content, headers=headers
         )
-        if response.status_code >= 400:
-            raise error_from(response, content_type=content_type, body=body)
-        return response.json() if response.content else None
+        return decode(response, content_type=content_type, body=body)
 
     def watch(
         self, path: str, params: Mapping[str, str], *, read_timeout: float
