@@ -35,7 +35,12 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "operator"), str(REPO / "evaluator"), str(REPO / "tests" / "metrics")]
+sys.path[:0] = [
+    str(REPO / "operator"),
+    str(REPO / "evaluator"),
+    str(REPO / "localstack"),
+    str(REPO / "tests" / "metrics"),
+]
 
 from metrics_harness import (  # noqa: E402
     Generator,
@@ -45,11 +50,10 @@ from metrics_harness import (  # noqa: E402
     rollout_spec,
 )
 
-from pixelproof.api.status import Weights  # noqa: E402
-from pixelproof.demo.prometheus import PrometheusServer, find_prometheus  # noqa: E402
+from pixelproof.api.status import STABLE_ONLY  # noqa: E402
 from pixelproof.metrics.sampler import Sampler  # noqa: E402
+from pixelproof_demo.prometheus import PrometheusServer, find_prometheus  # noqa: E402
 
-STABLE_ONLY = Weights(stable=100, candidate=0)
 INTERVAL_SECONDS = 1.0
 THRESHOLD = 0.02
 
@@ -146,8 +150,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="pixelproof-bench-"))
     prometheus = PrometheusServer(workdir)
     prometheus.start()
-    stable = Generator(workdir)
-    candidate = Generator(workdir)
+    stable = Generator()
+    candidate = Generator()
     try:
         with Sampler() as sampler:
             for number in range(args.runs):

@@ -32,14 +32,14 @@ from typing import Any
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "operator"), str(REPO / "evaluator")]
+sys.path[:0] = [str(REPO / "operator"), str(REPO / "evaluator"), str(REPO / "localstack")]
 
 from pixelproof.api.evaluation import EvaluationSummary  # noqa: E402
-from pixelproof.controller.credentials import load_connection  # noqa: E402
 from pixelproof.controller.main import Operator, OperatorConfig  # noqa: E402
 from pixelproof.controller.reconcile import Reconciler, ReconcileRecord  # noqa: E402
-from pixelproof.demo.manifests import deployment, httproute, service  # noqa: E402
-from pixelproof.localcluster import LocalCluster, PodOutcome, Terminated  # noqa: E402
+from pixelproof.kube import load_connection  # noqa: E402
+from pixelproof_demo.manifests import deployment, httproute, service  # noqa: E402
+from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated  # noqa: E402
 
 NS = "bench"
 STEPS = [{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 50}, {"setWeight": 100}]

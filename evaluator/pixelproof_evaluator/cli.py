@@ -21,6 +21,7 @@ from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 
 from .capture import add_capture_arguments, run_capture
+from .errors import EvaluatorError
 from .golden import GoldenSetError
 from .perceptual import WEIGHTS_ENV, LpipsWeightsError
 from .termination import write_summary
@@ -29,7 +30,7 @@ EXIT_USAGE = 2
 EXIT_ERROR = 1
 
 
-class UsageError(Exception):
+class UsageError(EvaluatorError):
     pass
 
 

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
+from .errors import EvaluatorError
 from .images import ImageDecodeError, decode_png
 
 MANIFEST_NAMES = ("golden.yaml", "golden.yml", "golden.json")
@@ -26,7 +27,7 @@ _SIZE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
 _FLAT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-class GoldenSetError(Exception):
+class GoldenSetError(EvaluatorError):
     """The golden set cannot be used; the message names the file or item at fault."""
 
 

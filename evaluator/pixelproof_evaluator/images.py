@@ -12,12 +12,14 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from .errors import EvaluatorError
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # A neutral backdrop for comparing colour: a dropped alpha channel then shows up as a shift.
 BACKDROP = np.array([128.0, 128.0, 128.0], dtype=np.float32)
 
 
-class ImageDecodeError(Exception):
+class ImageDecodeError(EvaluatorError):
     """Bytes that are not a decodable PNG; the message says what they looked like instead."""
 
 

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .errors import EvaluatorError
+
 WEIGHTS_ENV = "PIXELPROOF_LPIPS_WEIGHTS"
 ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
 ALEXNET_SHA256 = "7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02"
@@ -35,7 +37,7 @@ _workaround_lock = threading.Lock()
 _torchvision_library: Any = None
 
 
-class LpipsWeightsError(Exception):
+class LpipsWeightsError(EvaluatorError):
     """The configured AlexNet weights file is missing, unreadable or not the pinned one."""
 
 

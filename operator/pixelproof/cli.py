@@ -7,9 +7,22 @@ import importlib
 import sys
 from collections.abc import Callable
 
+LOCALSTACK_INSTALL = (
+    "pip install -e ./localstack (in a pixelproof checkout; or run: bash .ci/install)"
+)
+"""The emulator and the demo ship apart from the operator, in the pixelproof-localstack distribution."""
+
+_INSTALLS = {
+    "pixelproof_demo": LOCALSTACK_INSTALL,
+    "pixelproof_localcluster": LOCALSTACK_INSTALL,
+    "kmock": LOCALSTACK_INSTALL,
+    "kopf": "pip install 'pixelproof[operator]'",
+    "torch": "pip install 'pixelproof[evaluator]'",
+}
+
 # name -> (module, function, arguments put before the user's, help)
 SUBCOMMANDS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
-    "demo": ("pixelproof.demo.cli", "main", (), "run the complete local rollout demo"),
+    "demo": ("pixelproof_demo.cli", "main", (), "run the complete local rollout demo"),
     "simulate": (
         "pixelproof.simulation.cli",
         "main",
@@ -37,7 +50,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
         "golden set tools: `pixelproof golden capture --help`",
     ),
     "localcluster": (
-        "pixelproof.localcluster.__main__",
+        "pixelproof_localcluster.__main__",
         "main",
         (),
         "serve a local Kubernetes API emulator",
@@ -66,10 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        print(
-            f"pixelproof {args[0]}: missing dependency {exc.name!r}; install the matching extra, e.g. pip install 'pixelproof[demo]'",
-            file=sys.stderr,
-        )
+        missing = (exc.name or "").split(".")[0]
+        install = _INSTALLS.get(missing, "install the pixelproof extra that provides it")
+        print(f"pixelproof {args[0]}: {missing!r} is not installed: {install}", file=sys.stderr)
         return 2
     func: Callable[[list[str]], int] = getattr(module, func_name)
     return int(func([*prefix, *args[1:]]) or 0)

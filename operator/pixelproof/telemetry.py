@@ -25,6 +25,7 @@ from pixelproof.api.metrics import MetricGate
 from pixelproof.api.status import EvaluationStatus, GateStatus, Phase
 from pixelproof.engine.actions import Action, RecordGate
 from pixelproof.engine.gate_bounds import bounds_of
+from pixelproof.kube.errors import ApiError
 from pixelproof.metrics.catalog import apply_template
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -211,7 +212,14 @@ def observe_reconcile(seconds: float) -> None:
 
 def observe_reconcile_error(namespace: str, name: str, error: BaseException | str) -> None:
     """A reconcile that raised; labelled by exception type to keep the series few."""
-    kind = error if isinstance(error, str) else type(error).__name__
+    # The API's refusals share one label whatever their meaning, as before they had classes.
+    kind = (
+        error
+        if isinstance(error, str)
+        else "ApiError"
+        if isinstance(error, ApiError)
+        else type(error).__name__
+    )
     _child(RECONCILE_ERRORS, namespace, name, kind).inc()
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pixelproof.demo.golden import ADVERSARIAL_MARKER
-from pixelproof.demo.manifests import DEFAULT_STEPS
+from pixelproof_demo.golden import ADVERSARIAL_MARKER
+from pixelproof_demo.manifests import DEFAULT_STEPS
 
 FIRST_EVALUATE_STEP = next(i for i, s in enumerate(DEFAULT_STEPS) if "evaluate" in s)
 FIRST_WEIGHT = DEFAULT_STEPS[0]["setWeight"]

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from catalog import BY_ID, DRIFT
 
-from pixelproof.demo.prerequisites import missing_prerequisites
-from pixelproof.demo.stack import LocalStack, RolloutHandle
+from pixelproof_demo.prerequisites import missing_prerequisites
+from pixelproof_demo.stack import LocalStack, RolloutHandle
 
 SCENARIO_PARAM = "scenario_id"
 # Requests per second through each route: enough for the metric gates, light enough for

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pixelproof.demo.environment import child_environment
+from pixelproof_demo.environment import child_environment
 
 pytestmark = pytest.mark.slow
 

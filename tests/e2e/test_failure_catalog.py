@@ -18,9 +18,9 @@ from catalog import (
 )
 from conftest import SCENARIO_PARAM
 
-from pixelproof.demo.golden import PROMPTS
-from pixelproof.demo.manifests import METRIC_GATES
-from pixelproof.demo.stack import LocalStack, RolloutHandle
+from pixelproof_demo.golden import PROMPTS
+from pixelproof_demo.manifests import METRIC_GATES
+from pixelproof_demo.stack import LocalStack, RolloutHandle
 
 pytestmark = pytest.mark.slow
 

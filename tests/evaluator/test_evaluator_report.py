@@ -14,7 +14,7 @@ from evaluator_support import GATES
 
 from pixelproof.api.evaluation import TERMINATION_MESSAGE_LIMIT, EvaluationSummary
 from pixelproof.api.quality import QualityGates
-from pixelproof.demo.environment import child_environment
+from pixelproof_demo.environment import child_environment
 from pixelproof_evaluator.client import GenerationResult
 from pixelproof_evaluator.golden import GoldenItem, GoldenItemSpec
 from pixelproof_evaluator.judge import Judge

@@ -7,7 +7,7 @@ import kubernetes
 import pytest
 from localcluster_helpers import TEST_CRDS
 
-from pixelproof.localcluster import LocalCluster
+from pixelproof_localcluster import LocalCluster
 
 
 @pytest.fixture

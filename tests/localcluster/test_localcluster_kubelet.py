@@ -13,9 +13,8 @@ from typing import Any
 
 import kubernetes
 import pytest
-from localcluster_helpers import wait_for
 
-from pixelproof.localcluster import (
+from pixelproof_localcluster import (
     HOLD_UNREADY_ANNOTATION,
     TERMINATION_LOG_ENV,
     JobRunner,
@@ -24,6 +23,7 @@ from pixelproof.localcluster import (
     PodOutcome,
     Terminated,
 )
+from pixelproof_localcluster.polling import wait_for
 
 IMAGE = "registry.example/toy-job:1.0"
 GPU = "nvidia.com/gpu"

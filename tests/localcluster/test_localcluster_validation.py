@@ -11,7 +11,7 @@ import pytest
 from kubernetes.client import ApiException
 from localcluster_helpers import GROUP, TEST_CRDS
 
-from pixelproof.localcluster import LocalCluster
+from pixelproof_localcluster import LocalCluster
 
 
 def _validate_widget(obj: dict[str, Any]) -> list[str]:

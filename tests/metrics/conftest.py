@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from metrics_harness import Generator
 
-from pixelproof.demo.prometheus import PrometheusMissing, PrometheusServer, find_prometheus
 from pixelproof.metrics.sampler import Sampler
+from pixelproof_demo.prometheus import PrometheusMissing, PrometheusServer, find_prometheus
 
 
 @pytest.fixture(scope="session")
@@ -49,14 +49,14 @@ def live_prometheus(prometheus: PrometheusServer) -> Iterator[PrometheusServer]:
 
 
 @pytest.fixture
-def generators(prometheus: PrometheusServer, tmp_path: Path) -> Iterator[Callable[..., Generator]]:
+def generators(prometheus: PrometheusServer) -> Iterator[Callable[..., Generator]]:
     """Start a generator scraped as `service` in `namespace`: `generators("svc", faults={...})`."""
     started: list[Generator] = []
 
     def start(
         service: str, namespace: str = "imagegen", faults: dict[str, Any] | None = None
     ) -> Generator:
-        generator = Generator(tmp_path, faults)
+        generator = Generator(faults)
         started.append(generator)
         prometheus.add_target(generator.address, {"namespace": namespace, "service": service})
         return generator

@@ -6,14 +6,10 @@ Shared by tests/metrics and bench/bench_breach_to_rollback.py."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,8 +17,6 @@ import httpx
 from pixelproof import telemetry
 from pixelproof.api.commands import Command
 from pixelproof.api.status import TERMINAL_PHASES, Weights
-from pixelproof.demo.environment import child_environment
-from pixelproof.demo.prometheus import PrometheusServer
 from pixelproof.engine import (
     CandidateReading,
     Decision,
@@ -35,18 +29,9 @@ from pixelproof.engine import (
     parse_spec,
 )
 from pixelproof.metrics.sampler import Sampler
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> Any:
-    """Poll `condition` until it returns something truthy; fail naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(every)
+from pixelproof_demo.generators import GeneratorProcess
+from pixelproof_demo.prometheus import PrometheusServer
+from pixelproof_localcluster.polling import wait_for
 
 
 def wait_for_series(
@@ -58,50 +43,17 @@ def wait_for_series(
     return found
 
 
-class Generator:
-    """A reference generator process (`python -m pixelproof_refgen`) on a free port."""
+class Generator(GeneratorProcess):
+    """The demo's reference generator process, with its faults changeable while it runs."""
 
-    def __init__(self, workdir: Path, faults: dict[str, Any] | None = None) -> None:
-        port_file = workdir / f"refgen-{id(self)}.port"
-        args = [
-            sys.executable,
-            "-m",
-            "pixelproof_refgen",
-            "--port",
-            "0",
-            "--port-file",
-            str(port_file),
-        ]
-        for knob, value in (faults or {}).items():
-            args += ["--fault", f"{knob}={value}"]
-        env = child_environment()
-        self.process = subprocess.Popen(
-            args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        wait_for(
-            lambda: port_file.exists() or self.process.poll() is not None, 30, "refgen to bind"
-        )
-        if self.process.poll() is not None:
-            raise RuntimeError(
-                f"refgen exited: {self.process.stderr.read().decode() if self.process.stderr else ''}"
-            )
-        self.port = int(port_file.read_text())
-        self.address = f"127.0.0.1:{self.port}"
-        self.url = f"http://{self.address}"
+    def __init__(self, faults: dict[str, Any] | None = None) -> None:
+        super().__init__("refgen", faults)
 
     def set_faults(self, faults: dict[str, Any]) -> None:
         httpx.put(f"{self.url}/faults", json=faults, timeout=5).raise_for_status()
 
     def terminate(self) -> None:
         self.process.terminate()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 class WeightHolder:

@@ -21,11 +21,9 @@ from metrics_harness import (
 )
 
 from pixelproof import telemetry
-from pixelproof.api.status import Weights
-from pixelproof.demo.prometheus import PrometheusServer
+from pixelproof.api.status import STABLE_ONLY, Weights
 from pixelproof.metrics.sampler import Sampler
-
-STABLE_ONLY = Weights(stable=100, candidate=0)
+from pixelproof_demo.prometheus import PrometheusServer
 
 
 def max_candidate_weight(holder: WeightHolder) -> int:

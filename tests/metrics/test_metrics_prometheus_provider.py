@@ -10,11 +10,11 @@ import pytest
 from metrics_harness import Generator, wait_for_series
 
 from pixelproof.api.rollout import ModelRolloutSpec
-from pixelproof.demo.ports import free_port
-from pixelproof.demo.prometheus import PrometheusServer
 from pixelproof.metrics.catalog import TEMPLATES
 from pixelproof.metrics.prometheus import PrometheusMetrics
 from pixelproof.metrics.templating import render, render_gate
+from pixelproof_demo.ports import free_port
+from pixelproof_demo.prometheus import PrometheusServer
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from metrics_harness import Generator, rollout_spec, wait_for_series
 
-from pixelproof.demo.prometheus import PrometheusServer
 from pixelproof.metrics.sampler import Sampler, due_gates, next_due_in, seconds_until_due
+from pixelproof_demo.prometheus import PrometheusServer
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 

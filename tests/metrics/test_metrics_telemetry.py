@@ -13,10 +13,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from pixelproof import telemetry
 from pixelproof.api.metrics import MetricGate
 from pixelproof.api.status import GateStatus
-from pixelproof.demo.ports import free_port
-from pixelproof.demo.prometheus import PrometheusServer
 from pixelproof.engine.actions import Action, EmitEvent, RecordGate
 from pixelproof.metrics.prometheus import PrometheusMetrics
+from pixelproof_demo.ports import free_port
+from pixelproof_demo.prometheus import PrometheusServer
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from operator_world import Kube, ScriptedEvaluator, local_cluster
 
-from pixelproof.localcluster import LocalCluster
+from pixelproof_localcluster import LocalCluster
 
 
 @pytest.fixture

@@ -4,24 +4,22 @@ real against it (kopf in a thread, or a separate process), and waits on conditio
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from pixelproof.api.evaluation import EvaluationSummary, GateVerdict
 from pixelproof.controller.main import Operator, OperatorConfig
 from pixelproof.controller.reconcile import Reconciler
-from pixelproof.demo.environment import child_environment
-from pixelproof.localcluster import LocalCluster, PodOutcome, Terminated
+from pixelproof.kube import KubeClient
+from pixelproof_demo.environment import child_environment
+from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated
+from pixelproof_localcluster.polling import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 CRD_FILE = REPO / "crds" / "modelrollouts.pixelproof.dev.yaml"
@@ -36,56 +34,8 @@ JOBS = f"/apis/batch/v1/namespaces/{NS}/jobs"
 EVENTS = f"/api/v1/namespaces/{NS}/events"
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    """Poll until `condition()` is truthy; fail with `what` and the last value otherwise."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
-
-
-class Kube:
-    """A plain JSON client for the test's own reads and writes."""
-
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=10)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def _check(self, response: httpx.Response) -> Any:
-        if response.status_code >= 400:
-            raise AssertionError(
-                f"{response.request.method} {response.request.url}: "
-                f"{response.status_code} {response.text}"
-            )
-        return response.json()
-
-    def get(self, path: str) -> Any:
-        response = self.http.get(path)
-        return None if response.status_code == 404 else self._check(response)
-
-    def list(self, path: str, selector: str | None = None) -> list[dict[str, Any]]:
-        params = {"labelSelector": selector} if selector else {}
-        items: list[dict[str, Any]] = self._check(self.http.get(path, params=params))["items"]
-        return items
-
-    def create(self, path: str, body: dict[str, Any]) -> Any:
-        return self._check(self.http.post(path, json=body))
-
-    def patch(
-        self, path: str, body: Any, content_type: str = "application/merge-patch+json"
-    ) -> Any:
-        return self._check(
-            self.http.patch(path, content=json.dumps(body), headers={"Content-Type": content_type})
-        )
-
-    def delete(self, path: str) -> Any:
-        return self._check(self.http.delete(path))
+class Kube(KubeClient):
+    """The shared blocking client, with the reads and writes these tests repeat."""
 
     def rollout(self, name: str) -> dict[str, Any]:
         found: dict[str, Any] = self.get(f"{ROLLOUTS}/{name}")
@@ -341,7 +291,7 @@ def operator_in_thread(
     cluster: LocalCluster, *, interval: float = 0.5, **config: Any
 ) -> Iterator[Operator]:
     """The operator, kopf included, on its own event loop in a thread of the test process."""
-    from pixelproof.controller.credentials import load_connection
+    from pixelproof.kube import load_connection
 
     ready: list[Reconciler] = []
     settings = OperatorConfig(

@@ -23,13 +23,13 @@ from operator_world import (
     rollout,
     seed_namespace,
     summary,
-    wait_for,
 )
 
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.evaluation.job import RolloutRef, evaluator_job
 from pixelproof.evaluation.outcome import read_outcome
-from pixelproof.localcluster import LocalCluster, PodOutcome, Terminated, Unschedulable, Waiting
+from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated, Unschedulable, Waiting
+from pixelproof_localcluster.polling import wait_for
 
 REF = RolloutRef("poster-gen", NS, "0b7d2c1e-5a8f-4f7e-9d51-3c2f1a0e9b77")
 

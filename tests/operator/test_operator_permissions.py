@@ -17,12 +17,12 @@ from operator_world import (
     operator_in_thread,
     rollout,
     seed_namespace,
-    wait_for,
 )
 
 from pixelproof.controller.permissions import allows
-from pixelproof.localcluster import LocalCluster, Terminated
-from pixelproof.localcluster.routing import parse_api_path
+from pixelproof_localcluster import LocalCluster, Terminated
+from pixelproof_localcluster.polling import wait_for
+from pixelproof_localcluster.routing import parse_api_path
 
 TEST_CLIENT = "python-httpx"
 

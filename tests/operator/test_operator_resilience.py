@@ -19,10 +19,10 @@ from operator_world import (
     WeightLog,
     rollout,
     seed_namespace,
-    wait_for,
 )
 
-from pixelproof.localcluster import LocalCluster
+from pixelproof_localcluster import LocalCluster
+from pixelproof_localcluster.polling import wait_for
 
 STEPS = [
     {"setWeight": 10},

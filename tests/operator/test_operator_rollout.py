@@ -17,10 +17,10 @@ from operator_world import (
     rollout,
     seed_namespace,
     summary,
-    wait_for,
 )
 
-from pixelproof.localcluster import LocalCluster, Terminated
+from pixelproof_localcluster import LocalCluster, Terminated
+from pixelproof_localcluster.polling import wait_for
 
 
 def _phase(kube: Kube, name: str = "poster-gen") -> str | None:

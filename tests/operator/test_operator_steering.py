@@ -17,10 +17,10 @@ from operator_world import (
     rollout,
     seed_namespace,
     service,
-    wait_for,
 )
 
-from pixelproof.localcluster import LocalCluster
+from pixelproof_localcluster import LocalCluster
+from pixelproof_localcluster.polling import wait_for
 
 MANUAL = [{"setWeight": 10}, {"pause": {}}, {"setWeight": 50}, {"pause": {}}, {"setWeight": 80}]
 

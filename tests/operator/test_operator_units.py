@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 
 from pixelproof.api.status import Weights
 from pixelproof.controller.statuspatch import merge_patch
-from pixelproof.localcluster.patching import merge_patch as apply_merge_patch
 from pixelproof.routers.base import shares
 from pixelproof.routers.replicas import replica_plan
+from pixelproof_localcluster.patching import merge_patch as apply_merge_patch
 
 
 @given(st.integers(2, 1000), st.integers(0, 100))

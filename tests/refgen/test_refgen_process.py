@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pixelproof.demo.environment import child_environment
+from pixelproof_demo.environment import child_environment
 
 
 def spawn(*args: str) -> subprocess.Popen[str]:

@@ -19,8 +19,8 @@ import yaml
 from chart_rendering import NAMESPACE, one, render
 
 from pixelproof import telemetry
-from pixelproof.demo.ports import free_port
-from pixelproof.demo.prometheus import PrometheusMissing, PrometheusServer, find_prometheus
+from pixelproof_demo.ports import free_port
+from pixelproof_demo.prometheus import PrometheusMissing, PrometheusServer, find_prometheus
 
 PROMTOOL = shutil.which("promtool")
 try:

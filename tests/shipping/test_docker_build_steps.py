@@ -1,6 +1,7 @@
 """The container images' build steps, run without a Docker engine: the Dockerfile lints
 clean and wires the install script as intended, the weights download checks its sha256
-for real, and (with a package index) the install script builds a working environment."""
+for real, the emulator and the demo stay out of the images, and (with a package index) the
+install script builds a working environment."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from pixelproof.cli import LOCALSTACK_INSTALL
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "Dockerfile"
@@ -153,13 +157,28 @@ def test_install_script_refuses_bad_arguments(args: list[str], message: str) -> 
     assert message in done.stderr
 
 
+def test_the_local_stack_is_a_distribution_of_its_own() -> None:
+    root = tomllib.loads((REPO / "pyproject.toml").read_text())
+    localstack = tomllib.loads((REPO / "localstack" / "pyproject.toml").read_text())
+    extras = root["project"]["optional-dependencies"]
+    assert not [
+        (extra, dep) for extra, deps in extras.items() for dep in deps if dep.startswith("kmock")
+    ], "kmock belongs to the local stack, not to any pixelproof extra"
+    assert localstack["project"]["name"] == "pixelproof-localstack"
+    assert "kmock==0.8" in localstack["project"]["dependencies"]
+    assert not any("localstack" in line for line in stages()["source"]), (
+        "the images are built without the emulator and the demo"
+    )
+
+
 @pytest.mark.network
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_operator_install_builds_a_working_environment_without_torch(tmp_path: Path) -> None:
     prefix = tmp_path / "operator"
+    source = source_copy(tmp_path / "src")
     done = subprocess.run(
-        ["sh", str(INSTALL), "operator", str(prefix)],
+        ["sh", str(INSTALL), "operator", str(prefix), str(source)],
         capture_output=True,
         text=True,
         timeout=900,
@@ -167,11 +186,15 @@ def test_operator_install_builds_a_working_environment_without_torch(tmp_path: P
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     python = prefix / "bin" / "python"
-    probe = "import importlib.util as u; print(u.find_spec('torch') is None, u.find_spec('kopf') is not None)"
+    probe = (
+        "import importlib.util as u; print(*(u.find_spec(m) is None for m in "
+        "('torch', 'kmock', 'pixelproof_localcluster', 'pixelproof_demo')), "
+        "u.find_spec('kopf') is not None)"
+    )
     checked = subprocess.run(
         [str(python), "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
-    assert checked.stdout.split() == ["True", "True"]
+    assert checked.stdout.split() == ["True", "True", "True", "True", "True"]
     imported = subprocess.run(
         [str(python), "-c", "import pixelproof.controller.main, pixelproof.kubectl_plugin.cli"],
         capture_output=True,
@@ -180,6 +203,22 @@ def test_operator_install_builds_a_working_environment_without_torch(tmp_path: P
         check=False,
     )
     assert imported.returncode == 0, imported.stderr
+    pixelproof = prefix / "bin" / "pixelproof"
+    helped = subprocess.run(
+        [str(pixelproof), "operator", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert helped.returncode == 0 and "--timer-interval" in helped.stdout, helped.stderr
+    for command, package in (
+        ("demo", "pixelproof_demo"),
+        ("localcluster", "pixelproof_localcluster"),
+    ):
+        refused = subprocess.run(
+            [str(pixelproof), command], capture_output=True, text=True, timeout=120
+        )
+        assert refused.returncode == 2
+        assert refused.stderr.splitlines() == [
+            f"pixelproof {command}: {package!r} is not installed: {LOCALSTACK_INSTALL}"
+        ], refused.stderr
 
 
 @pytest.mark.network

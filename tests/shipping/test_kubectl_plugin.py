@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from pixelproof.kubectl_plugin.cli import fresh_token, main
-from pixelproof.localcluster import LocalCluster
+from pixelproof_localcluster import LocalCluster
 
 REPO = Path(__file__).resolve().parents[2]
 CHART_CRD = REPO / "charts" / "pixelproof" / "files" / "crds" / "modelrollouts.pixelproof.dev.yaml"

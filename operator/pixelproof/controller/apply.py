@@ -19,9 +19,8 @@ from pixelproof.engine.actions import (
     StopEvaluation,
 )
 from pixelproof.evaluation.job import RolloutRef, evaluator_job
+from pixelproof.kube import DEPLOYMENTS, JOBS, ApiError, KubeApi
 from pixelproof.routers import Router, RouterError
-
-from .kube import DEPLOYMENTS, JOBS, ApiError, KubeApi
 
 logger = logging.getLogger(__name__)
 

@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import kopf
 
 from pixelproof.api.base import GROUP, PLURAL, VERSION
+from pixelproof.kube import ApiError
 
-from .kube import ApiError
 from .reconcile import Reconciler
 
-ReconcilerSource = Callable[[], Reconciler]
 _TRANSIENT = (ApiError, httpx.HTTPError, OSError)
 
 
-def register_handlers(
-    registry: kopf.OperatorRegistry, reconciler: ReconcilerSource, timer_interval: float
-) -> None:
-    """Register on `registry`; `reconciler` gives the Reconciler built at operator startup."""
+def register_handlers(registry: kopf.OperatorRegistry, timer_interval: float) -> None:
+    """Register on `registry`; each handler finds the Reconciler in kopf's memo, put there
+    by the operator's startup handler before kopf calls any of these."""
     retry = max(timer_interval, 1.0)
 
-    async def reconcile(namespace: str | None, name: str) -> None:
+    async def reconcile(reconciler: Reconciler, namespace: str | None, name: str) -> None:
         assert namespace is not None, "ModelRollouts are namespaced"
         try:
-            await reconciler().reconcile(namespace, name)
+            await reconciler.reconcile(namespace, name)
         except _TRANSIENT as exc:
             # The API server (or a router object) is having a moment: retry soon, keep no state.
             raise kopf.TemporaryError(f"reconcile failed, retrying: {exc}", delay=retry) from exc
@@ -34,17 +31,18 @@ def register_handlers(
     @kopf.on.resume(GROUP, VERSION, PLURAL, registry=registry, id="reconcile")
     @kopf.on.create(GROUP, VERSION, PLURAL, registry=registry, id="reconcile")
     @kopf.on.update(GROUP, VERSION, PLURAL, registry=registry, id="reconcile")
-    async def on_change(namespace: str | None, name: str, **_: Any) -> None:
-        await reconcile(namespace, name)
+    async def on_change(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
+        await reconcile(memo.reconciler, namespace, name)
 
     @kopf.timer(GROUP, VERSION, PLURAL, registry=registry, id="tick", interval=timer_interval)
-    async def on_timer(namespace: str | None, name: str, **_: Any) -> None:
-        await reconcile(namespace, name)
+    async def on_timer(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
+        await reconcile(memo.reconciler, namespace, name)
 
     @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry, id="finalize")
-    async def on_delete(body: kopf.Body, **_: Any) -> None:
+    async def on_delete(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+        reconciler: Reconciler = memo.reconciler
         try:
-            await reconciler().finalize(_plain(body))
+            await reconciler.finalize(_plain(body))
         except _TRANSIENT as exc:
             raise kopf.TemporaryError(
                 f"clean-up on deletion failed, retrying: {exc}", delay=retry

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import Field, dataclass, field, fields
 from datetime import datetime
 from typing import Any, cast
 
@@ -16,12 +16,11 @@ import kopf
 from pixelproof import telemetry
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.engine.observations import MetricSample
+from pixelproof.kube import Connection, KubeApi, RequestObserver, load_connection
 from pixelproof.metrics.sampler import Sampler
 from pixelproof.notifications import webhook_notifier
 
-from .credentials import Connection, load_connection
 from .handlers import register_handlers
-from .kube import KubeApi, RequestObserver
 from .reconcile import Reconciler
 
 logger = logging.getLogger(__name__)
@@ -31,21 +30,72 @@ KOPF_PREFIX = "kopf.pixelproof.dev"
 DEFAULT_TIMER_INTERVAL = 5.0
 
 
+def _option(*flags: str, help: str, **argparse_options: Any) -> dict[str, Any]:
+    """A config field's command-line option, as dataclass field metadata."""
+    return {"flags": flags, "help": help, **argparse_options}
+
+
 @dataclass
 class OperatorConfig:
-    namespaces: Sequence[str] = ()
-    """Namespaces to watch (glob patterns allowed); empty means all namespaces."""
-    peering: str | None = None
-    """kopf peering name: operators sharing it elect one to act. None runs standalone."""
-    priority: int = 0
-    timer_interval: float = DEFAULT_TIMER_INTERVAL
-    metrics_port: int | None = None
-    liveness_endpoint: str | None = None
-    kubeconfig: str | None = None
-    context: str | None = None
-    peering_lifetime: int = 60
+    """Everything an operator is configured with. A field with an option is on the command
+    line too: the parser, its help and the defaults all come from here."""
+
+    namespaces: Sequence[str] = field(
+        default=(),
+        metadata=_option(
+            "--namespace",
+            "-n",
+            action="append",
+            help="namespace to watch (repeatable, globs allowed); all namespaces if unset",
+        ),
+    )
+    peering: str | None = field(
+        default=None,
+        metadata=_option(
+            "--peering", help="kopf peering name: replicas sharing it elect one to act (HA)"
+        ),
+    )
+    priority: int = field(
+        default=0,
+        metadata=_option(
+            "--priority", type=int, help="peering priority; the highest-priority live operator acts"
+        ),
+    )
+    peering_lifetime: int = field(
+        default=60,
+        metadata=_option(
+            "--peering-lifetime", type=int, help="seconds a silent peer counts as alive"
+        ),
+    )
+    kubeconfig: str | None = field(
+        default=None,
+        metadata=_option(
+            "--kubeconfig", help="kubeconfig file; in-cluster credentials or $KUBECONFIG when unset"
+        ),
+    )
+    context: str | None = field(
+        default=None, metadata=_option("--context", help="kubeconfig context")
+    )
+    timer_interval: float = field(
+        default=DEFAULT_TIMER_INTERVAL,
+        metadata=_option(
+            "--timer-interval", type=float, help="seconds between reconciles of each rollout"
+        ),
+    )
+    metrics_port: int | None = field(
+        default=None,
+        metadata=_option(
+            "--metrics-port", type=int, help="serve the operator's Prometheus metrics on this port"
+        ),
+    )
+    liveness_endpoint: str | None = field(
+        default=None,
+        metadata=_option(
+            "--liveness", metavar="URL", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz"
+        ),
+    )
     request_observer: RequestObserver | None = None
-    on_ready: Callable[[Reconciler], None] | None = field(default=None)
+    on_ready: Callable[[Reconciler], None] | None = None
 
 
 def _event_poster(rollout: dict[str, Any], kind: str, reason: str, message: str) -> None:
@@ -70,40 +120,35 @@ class Operator:
         self.config = config
         self.connection = connection or load_connection(config.kubeconfig, config.context)
         self.registry = kopf.OperatorRegistry()
-        self._reconciler: Reconciler | None = None
-        self._sampler: Sampler | None = None
-        register_handlers(self.registry, self.reconciler, config.timer_interval)
+        register_handlers(self.registry, config.timer_interval)
         self._register_lifecycle()
-
-    def reconciler(self) -> Reconciler:
-        if self._reconciler is None:
-            raise RuntimeError("the operator has not started")
-        return self._reconciler
 
     def _register_lifecycle(self) -> None:
         @kopf.on.login(registry=self.registry)
         def login(**_: Any) -> kopf.ConnectionInfo:
             return self.connection.for_kopf()
 
+        # kopf runs startup handlers before any resource handler and copies this memo into
+        # every resource's: the handlers find the Reconciler there, built once it can log in.
         @kopf.on.startup(registry=self.registry)
-        async def startup(**_: Any) -> None:
-            self._sampler = Sampler()
+        async def startup(memo: kopf.Memo, **_: Any) -> None:
+            memo.sampler = Sampler()
             api = KubeApi(self.connection, observer=self.config.request_observer)
-            self._reconciler = Reconciler(
+            memo.reconciler = Reconciler(
                 api,
                 _event_poster,
-                sampler=_sampler_in_thread(self._sampler),
+                sampler=_sampler_in_thread(memo.sampler),
                 notifier=webhook_notifier(api.read_secret),
             )
             if self.config.on_ready is not None:
-                self.config.on_ready(self._reconciler)
+                self.config.on_ready(memo.reconciler)
 
         @kopf.on.cleanup(registry=self.registry)
-        async def cleanup(**_: Any) -> None:
-            if self._reconciler is not None:
-                await self._reconciler.close()
-            if self._sampler is not None:
-                self._sampler.close()
+        async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+            if "reconciler" in memo:
+                await memo.reconciler.close()
+            if "sampler" in memo:
+                memo.sampler.close()
 
     def settings(self) -> kopf.OperatorSettings:
         settings = kopf.OperatorSettings()
@@ -137,38 +182,24 @@ class Operator:
             peering_name=config.peering,
             priority=config.priority,
             liveness_endpoint=config.liveness_endpoint,
+            memo=kopf.Memo(),
             stop_flag=stop_flag,
             ready_flag=ready_flag,
         )
 
 
 def run(
-    namespaces: Sequence[str] = (),
-    peering: str | None = None,
-    priority: int = 0,
-    timer_interval: float = DEFAULT_TIMER_INTERVAL,
-    metrics_port: int | None = None,
+    config: OperatorConfig,
     *,
-    liveness_endpoint: str | None = None,
-    kubeconfig: str | None = None,
-    context: str | None = None,
-    peering_lifetime: int = 60,
     stop_flag: threading.Event | None = None,
     ready_flag: threading.Event | None = None,
 ) -> None:
     """Run the operator until stopped (a signal, or `stop_flag` set from another thread)."""
-    config = OperatorConfig(
-        namespaces=namespaces,
-        peering=peering,
-        priority=priority,
-        timer_interval=timer_interval,
-        metrics_port=metrics_port,
-        liveness_endpoint=liveness_endpoint,
-        kubeconfig=kubeconfig,
-        context=context,
-        peering_lifetime=peering_lifetime,
-    )
     asyncio.run(Operator(config).run_async(stop_flag=stop_flag, ready_flag=ready_flag))
+
+
+def _options() -> list[Field[Any]]:
+    return [f for f in fields(OperatorConfig) if "flags" in f.metadata]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -176,51 +207,13 @@ def parser() -> argparse.ArgumentParser:
         prog="pixelproof operator",
         description="Run the ModelRollout operator.",
     )
-    p.add_argument(
-        "--namespace",
-        "-n",
-        action="append",
-        default=[],
-        help="namespace to watch (repeatable, globs allowed); all namespaces if unset",
-    )
-    p.add_argument(
-        "--peering",
-        default=None,
-        help="kopf peering name: replicas sharing it elect one to act (HA)",
-    )
-    p.add_argument(
-        "--priority",
-        type=int,
-        default=0,
-        help="peering priority; the highest-priority live operator acts",
-    )
-    p.add_argument(
-        "--peering-lifetime", type=int, default=60, help="seconds a silent peer counts as alive"
-    )
-    p.add_argument(
-        "--kubeconfig",
-        default=None,
-        help="kubeconfig file; in-cluster credentials or $KUBECONFIG when unset",
-    )
-    p.add_argument("--context", default=None, help="kubeconfig context")
-    p.add_argument(
-        "--timer-interval",
-        type=float,
-        default=DEFAULT_TIMER_INTERVAL,
-        help="seconds between reconciles of each rollout",
-    )
-    p.add_argument(
-        "--metrics-port",
-        type=int,
-        default=None,
-        help="serve the operator's Prometheus metrics on this port",
-    )
-    p.add_argument(
-        "--liveness",
-        default=None,
-        metavar="URL",
-        help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz",
-    )
+    for option in _options():
+        flags, extra = option.metadata["flags"], dict(option.metadata)
+        del extra["flags"]
+        # append collects into a fresh list; the field's tuple default stays untouched.
+        default = [] if extra.get("action") == "append" else option.default
+        extra.setdefault("metavar", flags[0].lstrip("-").replace("-", "_").upper())
+        p.add_argument(*flags, dest=option.name, default=default, **extra)
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
 
@@ -231,17 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=getattr(logging, args.log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    run(
-        namespaces=args.namespace,
-        peering=args.peering,
-        priority=args.priority,
-        timer_interval=args.timer_interval,
-        metrics_port=args.metrics_port,
-        liveness_endpoint=args.liveness,
-        kubeconfig=args.kubeconfig,
-        context=args.context,
-        peering_lifetime=args.peering_lifetime,
-    )
+    run(OperatorConfig(**{option.name: getattr(args, option.name) for option in _options()}))
     return 0
 
 

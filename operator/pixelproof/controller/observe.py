@@ -19,9 +19,8 @@ from pixelproof.engine.observations import (
 )
 from pixelproof.engine.spec import ParsedSpec
 from pixelproof.evaluation.outcome import read_outcome
+from pixelproof.kube import CONFIGMAPS, DEPLOYMENTS, JOBS, PODS, SERVICES, KubeApi
 from pixelproof.routers import Router, router_for
-
-from .kube import CONFIGMAPS, DEPLOYMENTS, JOBS, PODS, SERVICES, KubeApi
 
 logger = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from pixelproof import telemetry
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.engine import decide, parse_spec
 from pixelproof.evaluation.retention import rollout_jobs, sweep_jobs
+from pixelproof.kube import JOBS, MODELROLLOUTS, ApiError, ConflictError, KubeApi
 from pixelproof.routers import RouterError, router_for
 
 from .apply import EventPoster, Notifier, announce, apply_changes
-from .kube import JOBS, MODELROLLOUTS, ApiError, KubeApi
 from .observe import MetricSampler, observe
 from .statuspatch import merge_patch
 
@@ -143,15 +143,13 @@ class Reconciler:
         body = {"metadata": {"resourceVersion": meta.get("resourceVersion")}, "status": patch}
         try:
             await self.api.patch(MODELROLLOUTS, meta["namespace"], meta["name"], body, sub="status")
-        except ApiError as exc:
-            if exc.conflict:
-                logger.info(
-                    "%s/%s changed while reconciling; deciding again on the next pass",
-                    meta["namespace"],
-                    meta["name"],
-                )
-                return False
-            raise
+        except ConflictError:
+            logger.info(
+                "%s/%s changed while reconciling; deciding again on the next pass",
+                meta["namespace"],
+                meta["name"],
+            )
+            return False
         return True
 
     async def _sweep(

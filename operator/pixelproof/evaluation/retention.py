@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pixelproof.controller.kube import JOBS, KubeApi
+from pixelproof.kube import JOBS, KubeApi
 
 from .job import ROLLOUT_LABEL, rollout_label
 from .outcome import is_finished

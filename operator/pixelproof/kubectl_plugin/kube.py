@@ -1,4 +1,5 @@
-"""The plugin's connection to the cluster: kubeconfig, context and namespace as kubectl picks them."""
+"""The plugin's connection to the cluster: kubeconfig, context and namespace as kubectl picks
+them, and the ModelRollout reads and writes it makes through the shared blocking client."""
 
 from __future__ import annotations
 
@@ -6,53 +7,36 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
+import httpx
 import kubernetes
-import urllib3
-from kubernetes.client.exceptions import ApiException
 
-from pixelproof.api.base import GROUP, PLURAL, VERSION
+from pixelproof.api.base import GROUP, PLURAL
+from pixelproof.errors import PixelproofError
+from pixelproof.kube import MODELROLLOUTS, ApiError, ForbiddenError, KubeClient, NotFoundError
+from pixelproof.kube.credentials import connection_from
 
-MERGE_PATCH = "application/merge-patch+json"
 WATCH_WINDOW = 300
 
 
-class PluginError(Exception):
+class PluginError(PixelproofError):
     """A failure the user can act on; the message names the object or setting at fault."""
 
 
 @dataclass
 class Target:
-    api: kubernetes.client.CustomObjectsApi
+    client: KubeClient
     namespace: str
     server: str
 
     def get(self, name: str) -> dict[str, Any]:
-        try:
-            found = cast(
-                dict[str, Any],
-                self.api.get_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL, name),
-            )
-        except ApiException as exc:
-            raise self._explain(exc, name) from exc
-        except urllib3.exceptions.HTTPError as exc:
-            raise PluginError(f"cannot reach the API server at {self.server}: {exc}") from exc
+        found: dict[str, Any] = self._call(name, "GET", MODELROLLOUTS.path(self.namespace, name))
         return found
 
     def list(self, all_namespaces: bool) -> list[dict[str, Any]]:
-        try:
-            if all_namespaces:
-                listed: Any = self.api.list_cluster_custom_object(GROUP, VERSION, PLURAL)
-            else:
-                listed = self.api.list_namespaced_custom_object(
-                    GROUP, VERSION, self.namespace, PLURAL
-                )
-        except ApiException as exc:
-            raise self._explain(exc, None) from exc
-        except urllib3.exceptions.HTTPError as exc:
-            raise PluginError(f"cannot reach the API server at {self.server}: {exc}") from exc
-        items: list[dict[str, Any]] = listed.get("items", [])
+        path = MODELROLLOUTS.path(None if all_namespaces else self.namespace)
+        items: list[dict[str, Any]] = self._call(None, "GET", path).get("items", [])
         return sorted(
             items, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"])
         )
@@ -60,17 +44,10 @@ class Target:
     def annotate(self, name: str, annotations: dict[str, str]) -> dict[str, Any]:
         """Merge-patch annotations only: nothing else of the object changes."""
         body = {"metadata": {"annotations": annotations}}
-        try:
-            patched = cast(
-                dict[str, Any],
-                self.api.patch_namespaced_custom_object(
-                    GROUP, VERSION, self.namespace, PLURAL, name, body, _content_type=MERGE_PATCH
-                ),
-            )
-        except ApiException as exc:
-            raise self._explain(exc, name) from exc
-        except urllib3.exceptions.HTTPError as exc:
-            raise PluginError(f"cannot reach the API server at {self.server}: {exc}") from exc
+        path = MODELROLLOUTS.path(self.namespace, name)
+        patched: dict[str, Any] = self._call(
+            name, "PATCH", path, body=body, content_type="application/merge-patch+json"
+        )
         return patched
 
     def watch(self, name: str, deadline: float | None) -> Iterator[dict[str, Any]]:
@@ -84,54 +61,60 @@ class Target:
                 if deadline is None
                 else max(1, min(WATCH_WINDOW, int(deadline - time.monotonic())))
             )
-            watcher = kubernetes.watch.Watch()  # type: ignore[no-untyped-call]
+            params = {
+                "fieldSelector": f"metadata.name={name}",
+                "resourceVersion": version or "",
+                "timeoutSeconds": str(window),
+            }
             try:
-                for event in watcher.stream(  # type: ignore[no-untyped-call]
-                    self.api.list_namespaced_custom_object,
-                    GROUP,
-                    VERSION,
-                    self.namespace,
-                    PLURAL,
-                    field_selector=f"metadata.name={name}",
-                    resource_version=version,
-                    timeout_seconds=window,
-                    # The server may hold a quiet watch past timeoutSeconds: bound the read too.
-                    _request_timeout=window + 5,
+                # The server may hold a quiet watch past timeoutSeconds: bound the read too.
+                for event in self.client.watch(
+                    MODELROLLOUTS.path(self.namespace), params, read_timeout=window + 5
                 ):
-                    obj = event["object"]
-                    if event["type"] == "DELETED":
+                    obj = event.get("object") or {}
+                    if event.get("type") == "ERROR" and obj.get("code") == 410:
+                        raise ApiError(410, "Expired", str(obj.get("message") or ""))
+                    if event.get("type") == "DELETED":
                         raise PluginError(f"modelrollout {self.namespace}/{name} was deleted")
-                    if isinstance(obj, dict) and obj.get("metadata", {}).get("name") == name:
+                    if obj.get("metadata", {}).get("name") == name:
                         version = obj["metadata"].get("resourceVersion", version)
                         yield obj
-            except ApiException as exc:
-                if exc.status != 410:
+            except ApiError as exc:
+                if exc.code != 410:
                     raise self._explain(exc, name) from exc
                 current = self.get(name)
                 version = current["metadata"].get("resourceVersion")
                 yield current
-            except urllib3.exceptions.ReadTimeoutError:
+            except httpx.ReadTimeout:
                 continue
-            except urllib3.exceptions.HTTPError as exc:
+            except httpx.TransportError as exc:
                 raise PluginError(f"lost the API server at {self.server}: {exc}") from exc
-            finally:
-                watcher.stop()  # type: ignore[no-untyped-call]
 
-    def _explain(self, exc: ApiException, name: str | None) -> PluginError:
+    def _call(self, name: str | None, method: str, path: str, **request: Any) -> Any:
+        try:
+            return self.client.request(method, path, **request)
+        except ApiError as exc:
+            raise self._explain(exc, name) from exc
+        except httpx.TransportError as exc:
+            raise PluginError(f"cannot reach the API server at {self.server}: {exc}") from exc
+
+    def _explain(self, exc: ApiError, name: str | None) -> PluginError:
         what = (
             f"modelrollout {self.namespace}/{name}"
             if name
             else f"modelrollouts in {self.namespace}"
         )
-        if exc.status == 404 and name:
+        if isinstance(exc, NotFoundError) and name:
             return PluginError(f"{what} not found")
-        if exc.status == 404:
+        if isinstance(exc, NotFoundError):
             return PluginError(
                 f"the API server at {self.server} does not serve {PLURAL}.{GROUP}: is the pixelproof CRD installed?"
             )
-        if exc.status in (401, 403):
-            return PluginError(f"not allowed to access {what}: {exc.reason} ({exc.status})")
-        return PluginError(f"{what}: the API server answered {exc.status} {exc.reason}: {exc.body}")
+        if isinstance(exc, ForbiddenError):
+            return PluginError(f"not allowed to access {what}: {exc.reason} ({exc.code})")
+        return PluginError(
+            f"{what}: the API server answered {exc.code} {exc.reason}: {exc.message}"
+        )
 
 
 def connect(kubeconfig: str | None, context: str | None, namespace: str | None) -> Target:
@@ -165,8 +148,9 @@ def connect(kubeconfig: str | None, context: str | None, namespace: str | None) 
                 f"no Kubernetes credentials: cannot load kubeconfig {config_file or '~/.kube/config'} ({exc}) "
                 "and not running in a pod"
             ) from exc
-    configuration.retries = 1
-    api = kubernetes.client.CustomObjectsApi(kubernetes.client.ApiClient(configuration))
+    client = KubeClient(connection_from(configuration), timeout=30)
     return Target(
-        api=api, namespace=namespace or context_namespace or "default", server=configuration.host
+        client=client,
+        namespace=namespace or context_namespace or "default",
+        server=configuration.host,
     )

@@ -1,4 +1,5 @@
-"""Text views of ModelRollouts: the `get` table and the `status` detail."""
+"""Text views of ModelRollouts: the `get` table and the `status` detail, and the pieces the
+demo's live view shows the same way (weights, steps, numbers)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def _weights(weights: Mapping[str, Any] | None) -> str:
+def weights_text(weights: Mapping[str, Any] | None) -> str:
     if not weights:
         return "-"
     return f"{weights.get('stable', 0)}/{weights.get('candidate', 0)}"
@@ -60,7 +61,7 @@ def rollout_table(items: Sequence[Mapping[str, Any]], now: datetime, with_namesp
             meta["name"],
             str(status.get("phase") or "Pending"),
             _step(obj),
-            _weights(status.get("weights")),
+            weights_text(status.get("weights")),
             _verdict(status),
             age(meta.get("creationTimestamp"), now),
         ]
@@ -68,7 +69,7 @@ def rollout_table(items: Sequence[Mapping[str, Any]], now: datetime, with_namesp
     return table(["NAMESPACE", *headers] if with_namespace else headers, rows)
 
 
-def _describe_step(step: Mapping[str, Any]) -> str:
+def step_text(step: Mapping[str, Any]) -> str:
     if "setWeight" in step:
         return f"setWeight {step['setWeight']}"
     if "pause" in step:
@@ -80,9 +81,9 @@ def _describe_step(step: Mapping[str, Any]) -> str:
     return "?"
 
 
-def _number(value: Any) -> str:
+def number_text(value: Any, missing: str = "no data") -> str:
     if value is None:
-        return "no data"
+        return missing
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
@@ -105,12 +106,12 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
         out.append(f"Message:     {status['message']}")
     if status.get("rollbackReason"):
         out.append(f"Rolled back: {status['rollbackReason']}")
-    step_text = f"{min(current + 1, len(steps))}/{len(steps)}"
+    position = f"{min(current + 1, len(steps))}/{len(steps)}"
     if current < len(steps):
-        step_text += f" {_describe_step(steps[current])}"
+        position += f" {step_text(steps[current])}"
     else:
-        step_text += " (all steps done)"
-    out.append(f"Step:        {step_text}")
+        position += " (all steps done)"
+    out.append(f"Step:        {position}")
     declared = status.get("weights") or {"stable": 100, "candidate": 0}
     verified = status.get("verifiedWeights")
     out.append(
@@ -126,7 +127,7 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
     out.append("Steps:")
     for index, step in enumerate(steps):
         marker = "->" if index == current else ("ok" if index < current else "  ")
-        out.append(f"  {marker} {index + 1}. {_describe_step(step)}")
+        out.append(f"  {marker} {index + 1}. {step_text(step)}")
     gates = status.get("gates") or []
     out.append("Gates:" if gates else "Gates:       none judged yet")
     if gates:
@@ -134,7 +135,7 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
             [
                 g.get("name", ""),
                 g.get("verdict", "Pending"),
-                _number(g.get("value")),
+                number_text(g.get("value")),
                 g.get("threshold", ""),
                 str(g.get("consecutiveBreaches", 0)),
                 age(g.get("lastTime"), now) if g.get("lastTime") else "-",
@@ -151,7 +152,7 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
             out.append(f"  {g.get('name', '')} query: {g.get('query', '')}")
             if g.get("stableQuery"):
                 out.append(
-                    f"  {g.get('name', '')} stable query: {g['stableQuery']} = {_number(g.get('stableValue'))}"
+                    f"  {g.get('name', '')} stable query: {g['stableQuery']} = {number_text(g.get('stableValue'))}"
                 )
             if g.get("message"):
                 out.append(f"  {g.get('name', '')}: {g['message']}")
@@ -178,7 +179,7 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
                 [
                     v.get("name", ""),
                     v.get("verdict", ""),
-                    _number(v.get("value")),
+                    number_text(v.get("value")),
                     v.get("threshold") or "",
                     v.get("reason", ""),
                 ]

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pixelproof.api.durations import parse_duration
 from pixelproof.api.metrics import MetricGate
 from pixelproof.api.rollout import ModelRolloutSpec
+from pixelproof.errors import PixelproofError
 
 from .catalog import apply_template
 
@@ -42,7 +43,7 @@ VARIABLES: dict[str, str] = {
 FILTERS = ("regex",)
 
 
-class TemplateError(ValueError):
+class TemplateError(PixelproofError, ValueError):
     """A query template that cannot be rendered; the message names the variable or filter."""
 
 

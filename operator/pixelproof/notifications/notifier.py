@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from pixelproof.engine.actions import Notify
+from pixelproof.errors import PixelproofError
 
 from .webhook import RetryPolicy, send_notification, wants_notification
 
@@ -14,7 +15,7 @@ SecretReader = Callable[[str, str, str], Awaitable[str | None]]
 Notifier = Callable[[dict[str, Any], Notify], Coroutine[Any, Any, None]]
 
 
-class NotificationError(Exception):
+class NotificationError(PixelproofError):
     """The notification could not be delivered; the message names the rollout and why."""
 
 

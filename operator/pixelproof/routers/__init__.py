@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pixelproof.api.rollout import ModelRolloutSpec
-from pixelproof.controller.kube import KubeApi
+from pixelproof.kube import KubeApi
 
 from .base import Router, RouterError
 from .gatewayapi import GatewayApiRouter

@@ -10,13 +10,13 @@ from typing import Protocol
 
 from pixelproof.api.status import Weights
 from pixelproof.engine.observations import RouterReading
+from pixelproof.errors import PixelproofError
 
-STABLE_ONLY = Weights(stable=100, candidate=0)
 CONFLICT_RETRIES = 3
 """Writes that lose a race with another writer are re-read and retried this often."""
 
 
-class RouterError(RuntimeError):
+class RouterError(PixelproofError, RuntimeError):
     """The router's object is missing or does not route to both Services; the message says which."""
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from pixelproof.api.status import Weights
-from pixelproof.controller.kube import VIRTUALSERVICES, KubeApi
 from pixelproof.engine.observations import RouterReading
+from pixelproof.kube import VIRTUALSERVICES, KubeApi
 
 from .base import RouterError, shares
 from .weighted_object import JsonPatch, WeightedObjectRouter

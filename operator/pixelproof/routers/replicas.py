@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pixelproof.api.status import Weights
-from pixelproof.controller.kube import DEPLOYMENTS, KubeApi
+from pixelproof.api.status import STABLE_ONLY, Weights
 from pixelproof.engine.observations import RouterReading
+from pixelproof.kube import DEPLOYMENTS, KubeApi
 
-from .base import STABLE_ONLY, RouterError, shares
+from .base import RouterError, shares
 
 WEIGHT_ANNOTATION = "pixelproof.dev/weight"
 

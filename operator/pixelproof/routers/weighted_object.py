@@ -8,10 +8,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from pixelproof.api.status import Weights
-from pixelproof.controller.kube import ApiError, KubeApi, Resource
+from pixelproof.api.status import STABLE_ONLY, Weights
+from pixelproof.kube import ConflictError, KubeApi, Resource
 
-from .base import CONFLICT_RETRIES, STABLE_ONLY, RouterError
+from .base import CONFLICT_RETRIES, RouterError
 
 JsonPatch = list[dict[str, Any]]
 
@@ -50,8 +50,8 @@ class WeightedObjectRouter(ABC):
             try:
                 await self.api.patch(self.resource, self.namespace, self.name, ops, kind="json")
                 return
-            except ApiError as exc:
-                if not exc.conflict or attempt == CONFLICT_RETRIES:
+            except ConflictError:
+                if attempt == CONFLICT_RETRIES:
                     raise
 
     @abstractmethod

@@ -1,0 +1,198 @@
+"""The local Kubernetes API server: kmock's emulator with Kubernetes write semantics.
+
+``LocalApiServer`` keeps kmock's HTTP plumbing (request parsing, ``kmock.Server``,
+the DSL for non-API paths) and replaces its object handling with ``ObjectStore``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp.web
+import attrs
+import kmock
+
+from pixelproof_localcluster import admission, crd_registration, discovery, errors, patching, scale
+from pixelproof_localcluster.resources import ResourceRegistry, ResourceSpec
+from pixelproof_localcluster.routing import ApiPath, parse_api_path
+from pixelproof_localcluster.selectors import Selector
+from pixelproof_localcluster.store import ObjectStore
+from pixelproof_localcluster.watching import serve_watch
+
+logger = logging.getLogger(__name__)
+
+INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+# kmock remembers every request for assertions; a long-running server keeps only the latest.
+_REQUEST_HISTORY = 2000
+
+
+def _json(body: Any, status: int = 200) -> aiohttp.web.Response:
+    return aiohttp.web.json_response(body, status=status)
+
+
+@attrs.define(kw_only=True)
+class LocalApiServer(kmock.KubernetesEmulator):
+    validators: Mapping[tuple[str, str], admission.Validator] = attrs.field(factory=dict)
+    registry: ResourceRegistry = attrs.field(factory=ResourceRegistry)
+    store: ObjectStore = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        self.store = ObjectStore(self.registry, self.validators)
+        crd_registration.attach(self.store)
+        for namespace in INITIAL_NAMESPACES:
+            self.store.ensure_namespace(namespace)
+
+    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        # kmock's own request parser fails on valid paths such as /api/v1/namespaces,
+        # so requests are parsed here with this package's router.
+        request = await self._parse_request(raw_request)
+        self._requests.append(request)
+        try:
+            return await self._handle(request)
+        except Exception as exc:
+            logger.exception("The local API server failed on %s %s", request.method, request.url)
+            return await self._render_error(exc)
+
+    async def _parse_request(self, raw_request: aiohttp.web.BaseRequest) -> kmock.Request:
+        body = await raw_request.read()
+        text = body.decode("utf-8", errors="replace")
+        try:
+            data = json.loads(text) if text.strip() else None
+        except ValueError:
+            data = None
+        api = parse_api_path(raw_request.path)
+        resource = None
+        if api is not None and api.version is not None and api.plural is not None:
+            resource = kmock.resource(api.group, api.version, api.plural)
+        return kmock.Request(
+            id=len(self._requests),
+            raw_request=raw_request,
+            url=raw_request.url,
+            method=raw_request.method,
+            params=dict(raw_request.query),
+            headers=dict(raw_request.headers),
+            cookies=dict(raw_request.cookies),
+            body=body,
+            text=text,
+            data=data,
+            resource=resource,
+            namespace=api.namespace if api else None,
+            name=api.name if api else None,
+            subresource=api.subresource if api else None,
+        )
+
+    async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        if len(self._requests) > _REQUEST_HISTORY:
+            del self._requests[: _REQUEST_HISTORY // 2]
+        path = request.url.path.rstrip("/") or "/"
+        try:
+            if path == "/version":
+                return _json(discovery.SERVER_VERSION)
+            if path == "/apis":
+                return _json(discovery.api_group_list(self.registry))
+            api = parse_api_path(path)
+            if api is None:
+                return await kmock.RawHandler._handle(self, request)
+            return await self._serve_resource_api(request, api)
+        except errors.StatusFailure as exc:
+            return _json(exc.to_status(), exc.status)
+
+    async def _serve_resource_api(
+        self, request: kmock.Request, api: ApiPath
+    ) -> aiohttp.web.StreamResponse:
+        if api.version is None:
+            if not api.group:
+                return _json(discovery.api_versions())
+            return _json(discovery.api_group(self.registry, api.group))
+        if api.plural is None:
+            return _json(discovery.api_resource_list(self.registry, api.group, api.version))
+        spec = self.registry.get(api.group, api.version, api.plural)
+        if spec is None or (api.namespace is not None and not spec.namespaced):
+            raise errors.not_found(api.plural, api.group, api.name)
+        if api.subresource is not None and api.subresource not in spec.subresources:
+            raise errors.not_found(f"{api.plural}/{api.subresource}", api.group, api.name)
+        method = str(request.method.value).upper()
+        if method in ("POST", "PUT", "PATCH") and "protobuf" in self._content_type(request):
+            raise errors.unsupported_media_type(self._content_type(request))
+        if api.name is None:
+            return await self._serve_collection(request, method, spec, api)
+        return await self._serve_object(request, method, spec, api, api.name)
+
+    async def _serve_collection(
+        self, request: kmock.Request, method: str, spec: ResourceSpec, api: ApiPath
+    ) -> aiohttp.web.StreamResponse:
+        params = request.params
+        if method == "GET" and params.get("watch") in ("true", "1"):
+            assert request._raw_request is not None
+            return await serve_watch(
+                request._raw_request, self.store, spec, api.namespace, None, params
+            )
+        if method == "GET":
+            items = self.store.list_objects(spec, api.namespace, Selector.from_params(params))
+            return _json(self._list_body(spec, items))
+        if method == "POST":
+            return _json(self.store.create(spec, api.namespace, request.data), 201)
+        if method == "DELETE":
+            selector = Selector.from_params(params)
+            deleted = [
+                self.store.delete(spec, obj["metadata"].get("namespace"), obj["metadata"]["name"])
+                for obj in self.store.list_objects(spec, api.namespace, selector)
+            ]
+            return _json(self._list_body(spec, deleted))
+        raise errors.method_not_allowed(f"{method} is not supported on {spec.describe()}")
+
+    async def _serve_object(
+        self, request: kmock.Request, method: str, spec: ResourceSpec, api: ApiPath, name: str
+    ) -> aiohttp.web.StreamResponse:
+        store, namespace, sub = self.store, api.namespace, api.subresource
+        if method == "GET" and request.params.get("watch") in ("true", "1"):
+            assert request._raw_request is not None
+            return await serve_watch(
+                request._raw_request, store, spec, namespace, name, request.params
+            )
+        if method == "GET":
+            obj = store.get(spec, namespace, name)
+            return _json(scale.to_scale(obj) if sub == "scale" else obj)
+        if sub == "scale" and method in ("PUT", "PATCH"):
+            current = scale.to_scale(store.get(spec, namespace, name))
+            wanted = (
+                request.data
+                if method == "PUT"
+                else patching.apply_patch(self._content_type(request), current, request.data)
+            )
+            replicas = scale.replicas_of(wanted)
+            patch = {"spec": {"replicas": replicas}}
+            return _json(
+                scale.to_scale(store.patch(spec, namespace, name, patching.MERGE_PATCH, patch))
+            )
+        if method == "PUT":
+            return _json(store.replace(spec, namespace, name, request.data, sub))
+        if method == "PATCH":
+            content_type = self._content_type(request)
+            return _json(store.patch(spec, namespace, name, content_type, request.data, sub))
+        if method == "DELETE":
+            options = dict(request.data) if isinstance(request.data, dict) else {}
+            for key in ("propagationPolicy", "orphanDependents"):
+                if key in request.params:
+                    options.setdefault(key, request.params[key])
+            return _json(store.delete(spec, namespace, name, options))
+        raise errors.method_not_allowed(f"{method} is not supported on {spec.describe()}/{name}")
+
+    @staticmethod
+    def _content_type(request: kmock.Request) -> str:
+        for key, value in request.headers.items():
+            if key.lower() == "content-type":
+                return str(value)
+        return patching.MERGE_PATCH
+
+    def _list_body(self, spec: ResourceSpec, items: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "apiVersion": spec.api_version,
+            "kind": f"{spec.kind}List",
+            "metadata": {"resourceVersion": str(self.store.revision)},
+            "items": items,
+        }

@@ -1,0 +1,123 @@
+"""Watch streams: newline-delimited JSON events, resumable by resourceVersion."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp.web
+
+from pixelproof_localcluster import errors
+from pixelproof_localcluster.resources import ResourceSpec
+from pixelproof_localcluster.selectors import Selector
+from pixelproof_localcluster.store import ObjectStore, WatchEvent
+
+# A stream whose client went away is noticed within this many seconds even when idle.
+_DISCONNECT_POLL_SECONDS = 1.0
+
+
+def _timeout(params: Mapping[str, str]) -> float | None:
+    raw = params.get("timeoutSeconds")
+    if raw in (None, ""):
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError as exc:
+        raise errors.bad_request(f"timeoutSeconds must be a number, got {raw!r}") from exc
+
+
+def _initial_events(
+    store: ObjectStore, spec: ResourceSpec, namespace: str | None, params: Mapping[str, str]
+) -> list[WatchEvent] | None:
+    since = params.get("resourceVersion")
+    if since in (None, "", "0") or params.get("sendInitialEvents") == "true":
+        revision = store.revision
+        return [WatchEvent("ADDED", obj, revision) for obj in store.snapshot(spec, namespace)]
+    try:
+        revision = int(str(since))
+    except ValueError as exc:
+        raise errors.bad_request(f"resourceVersion must be an integer, got {since!r}") from exc
+    return store.events_after(spec, revision)
+
+
+def _line(spec: ResourceSpec, kind: str, obj: dict[str, Any]) -> bytes:
+    payload = {"type": kind, "object": ObjectStore.present(spec, obj)}
+    return json.dumps(payload).encode() + b"\n"
+
+
+async def serve_watch(
+    raw_request: aiohttp.web.BaseRequest,
+    store: ObjectStore,
+    spec: ResourceSpec,
+    namespace: str | None,
+    name: str | None,
+    params: Mapping[str, str],
+) -> aiohttp.web.StreamResponse:
+    selector = Selector.from_params(params)
+    if name is not None:
+        selector = Selector(selector.labels, (*selector.fields, ("metadata.name", "=", name)))
+    timeout = _timeout(params)
+    subscription = store.subscribe(spec, namespace)
+    try:
+        baseline = store.revision
+        initial = _initial_events(store, spec, namespace, params)
+        response = aiohttp.web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(raw_request)
+        if initial is None:
+            gone = errors.gone("too old resource version").to_status()
+            await response.write(json.dumps({"type": "ERROR", "object": gone}).encode() + b"\n")
+            await response.write_eof()
+            return response
+        for event in initial:
+            if selector.matches(event.object):
+                await response.write(_line(spec, event.type, event.object))
+        if params.get("sendInitialEvents") == "true":
+            bookmark = {
+                "metadata": {
+                    "resourceVersion": str(baseline),
+                    "annotations": {"k8s.io/initial-events-end": "true"},
+                }
+            }
+            await response.write(_line(spec, "BOOKMARK", bookmark))
+        await _stream_live(raw_request, response, subscription, spec, selector, baseline, timeout)
+        with contextlib.suppress(ConnectionError):
+            await response.write_eof()
+        return response
+    except ConnectionError:
+        return aiohttp.web.StreamResponse()
+    finally:
+        store.unsubscribe(subscription)
+
+
+async def _stream_live(
+    raw_request: aiohttp.web.BaseRequest,
+    response: aiohttp.web.StreamResponse,
+    subscription: Any,
+    spec: ResourceSpec,
+    selector: Selector,
+    baseline: int,
+    timeout: float | None,
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    while True:
+        wait = _DISCONNECT_POLL_SECONDS
+        if deadline is not None:
+            wait = min(wait, deadline - loop.time())
+            if wait <= 0:
+                return
+        transport = raw_request.transport
+        if transport is None or transport.is_closing():
+            return
+        try:
+            event = await asyncio.wait_for(subscription.queue.get(), wait)
+        except TimeoutError:
+            continue
+        if event is None:
+            return
+        if event.resource_version <= baseline or not selector.matches(event.object):
+            continue
+        await response.write(_line(spec, event.type, event.object))

@@ -1,0 +1,60 @@
+"""The Kubernetes client pixelproof shares between the operator, its routers, the kubectl
+plugin and the local stack: resources, connection, errors, an async and a blocking client.
+It imports nothing else of pixelproof but the error root, so everything may import it."""
+
+from .client import CONTENT_TYPES, KubeApi, PatchKind, RequestObserver
+from .credentials import Connection, CredentialsError, load_connection
+from .errors import (
+    ApiError,
+    ConflictError,
+    ForbiddenError,
+    InvalidError,
+    NotFoundError,
+    api_error,
+)
+from .resources import (
+    BY_KIND,
+    CONFIGMAPS,
+    DEPLOYMENTS,
+    EVENTS,
+    HTTPROUTES,
+    JOBS,
+    MODELROLLOUTS,
+    NAMESPACES,
+    PODS,
+    SECRETS,
+    SERVICES,
+    VIRTUALSERVICES,
+    Resource,
+)
+from .sync import KubeClient
+
+__all__ = [
+    "BY_KIND",
+    "CONFIGMAPS",
+    "CONTENT_TYPES",
+    "DEPLOYMENTS",
+    "EVENTS",
+    "HTTPROUTES",
+    "JOBS",
+    "MODELROLLOUTS",
+    "NAMESPACES",
+    "PODS",
+    "SECRETS",
+    "SERVICES",
+    "VIRTUALSERVICES",
+    "ApiError",
+    "ConflictError",
+    "Connection",
+    "CredentialsError",
+    "ForbiddenError",
+    "InvalidError",
+    "KubeApi",
+    "KubeClient",
+    "NotFoundError",
+    "PatchKind",
+    "RequestObserver",
+    "Resource",
+    "api_error",
+    "load_connection",
+]
