@@ -9,6 +9,7 @@ from typing import Any
 
 from pixelproof.api.evaluation import EvaluationSummary
 from pixelproof.api.status import Weights
+from pixelproof.api.verdicts import FinalVerdict
 from pixelproof.engine import (
     Action,
     CandidateReading,
@@ -65,7 +66,7 @@ class World:
     candidate_ready: bool | None = None
     apply_weights: bool = True
     evaluation: EvaluationReading | None = None
-    evaluation_outcome: str | None = "Pass"
+    evaluation_outcome: FinalVerdict | None = "Pass"
     metric_values: dict[str, float | None] = field(default_factory=dict)
     metric_errors: dict[str, str] = field(default_factory=dict)
     commands: dict[str, str] = field(default_factory=dict)
@@ -133,12 +134,12 @@ class World:
             if self.evaluation_outcome is None:
                 self.evaluation = EvaluationReading(job=action.job, state="Running")
             else:
-                verdict = self.evaluation_outcome.lower()
+                verdict = self.evaluation_outcome
                 self.evaluation = EvaluationReading(
                     job=action.job,
-                    state=self.evaluation_outcome,  # type: ignore[arg-type]
+                    state=verdict,
                     message=f"evaluation {verdict}",
-                    summary=EvaluationSummary(verdict=verdict, reason=f"evaluation {verdict}"),  # type: ignore[arg-type]
+                    summary=EvaluationSummary(verdict=verdict, reason=f"evaluation {verdict}"),
                 )
 
     def run(self, ticks: int = 100, seconds: float = 1.0) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 from pixelproof.api.evaluation import EvaluationSummary, GateVerdict
 from pixelproof.api.metrics import MetricGate
 from pixelproof.api.status import Weights
-from pixelproof.api.verdicts import EvaluationState
+from pixelproof.api.verdicts import FinalVerdict
 from pixelproof.engine import (
     CandidateReading,
     Decision,
@@ -31,7 +31,7 @@ from pixelproof.metrics.catalog import apply_template
 class SimulatedWorld:
     spec: dict[str, Any]
     name: str = "simulated"
-    evaluation_verdict: EvaluationState = "Pass"
+    evaluation_verdict: FinalVerdict = "Pass"
     error_rate_after_spike: float | None = None
     spike_at_step: int | None = None
     tick_seconds: float = 5.0
@@ -81,7 +81,7 @@ class SimulatedWorld:
             elif isinstance(action, ScaleCandidate):
                 self.candidate_replicas = action.replicas
             elif isinstance(action, StartEvaluation):
-                verdict = self.evaluation_verdict.lower()
+                verdict = self.evaluation_verdict
                 summary = EvaluationSummary(
                     verdict=verdict,
                     reason=f"simulated {verdict}",
@@ -89,7 +89,7 @@ class SimulatedWorld:
                         GateVerdict(
                             name="lpips",
                             verdict=verdict,
-                            value=0.12 if verdict == "pass" else 0.41,
+                            value=0.12 if verdict == "Pass" else 0.41,
                             threshold="<= 0.25",
                         )
                     ],
