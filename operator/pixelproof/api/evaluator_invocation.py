@@ -19,6 +19,8 @@ from .workloads import GeneratorContract
 EVALUATOR_MODULE = ("python", "-m", "pixelproof_evaluator")
 EVALUATE = "evaluate"
 WEIGHTS_ENV = "PIXELPROOF_LPIPS_WEIGHTS"
+TERMINATION_LOG_ENV = "PIXELPROOF_TERMINATION_LOG"
+"""Where the evaluator writes its summary; the Job points it at the termination message."""
 
 GOLDEN = "--golden"
 GOLDEN_URL = "--golden-url"

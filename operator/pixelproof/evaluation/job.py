@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pixelproof.api.base import API_VERSION, KIND
-from pixelproof.api.evaluator_invocation import EvaluatorInvocation
+from pixelproof.api.evaluator_invocation import TERMINATION_LOG_ENV, EvaluatorInvocation
 from pixelproof.api.rollout import ModelRolloutSpec
 
 ROLLOUT_LABEL = "pixelproof.dev/rollout"
@@ -113,8 +113,8 @@ def evaluator_job(
         "app.kubernetes.io/managed-by": "pixelproof",
     }
     volumes, mounts = _volumes(spec)
-    env = [{"name": "PIXELPROOF_TERMINATION_LOG", "value": TERMINATION_LOG}]
-    env += [e.to_wire() for e in evaluator.env if e.name != "PIXELPROOF_TERMINATION_LOG"]
+    env = [{"name": TERMINATION_LOG_ENV, "value": TERMINATION_LOG}]
+    env += [e.to_wire() for e in evaluator.env if e.name != TERMINATION_LOG_ENV]
     container: dict[str, Any] = {
         "name": CONTAINER,
         "image": evaluator.image,
