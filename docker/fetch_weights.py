@@ -6,15 +6,15 @@ file whose digest is not the pinned one never lands where the evaluator looks.""
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-ALEXNET_URL = "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"
-ALEXNET_SHA256 = "7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02"
+# install.sh runs this with the image's Python once the evaluator is installed there.
+from pixelproof_evaluator.lpips_weights import ALEXNET_SHA256, ALEXNET_URL, file_sha256
+
 ATTEMPTS = 3
 TIMEOUT_SECONDS = 60
 BACKOFF_SECONDS = 2.0
@@ -22,14 +22,6 @@ BACKOFF_SECONDS = 2.0
 
 class WeightsError(Exception):
     """The weights could not be fetched or are not the pinned file."""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _download(url: str, partial: Path) -> None:

@@ -18,8 +18,7 @@ from pydantic import ValidationError
 
 from pixelproof.api.workloads import GeneratorContract
 
-from .checks.decode import check_format
-from .checks.size import check_size
+from .checks.format import check_format, check_size
 from .client import GeneratorClient, RetryPolicy
 from .golden import (
     GoldenItemSpec,

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from pixelproof.api.evaluation import EvaluationSummary
+from pixelproof.api.evaluator_invocation import EvaluatorInvocation
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 
 from .client import RetryPolicy
 from .golden import GoldenSet, load_golden_dir
 from .golden_archive import Fetch, fetch_https, load_golden_url
-from .judge import Judge
+from .judge import judge
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer, build_scorer
 from .report import IMAGE_FOLDER, write_report
@@ -40,6 +41,22 @@ class EvaluateOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lpips_weights: str | None = None
     fetch: Fetch = fetch_https
+
+    @classmethod
+    def from_invocation(cls, invocation: EvaluatorInvocation) -> EvaluateOptions:
+        return cls(
+            stable_url=invocation.stable,
+            candidate_url=invocation.candidate,
+            contract=invocation.generator,
+            gates=invocation.gates,
+            out=Path(invocation.out),
+            golden=Path(invocation.golden) if invocation.golden is not None else None,
+            golden_url=invocation.golden_url,
+            golden_sha256=invocation.golden_sha256,
+            tags=list(invocation.tags),
+            concurrency=invocation.concurrency,
+            lpips_weights=invocation.lpips_weights,
+        )
 
 
 class Models:
@@ -101,7 +118,7 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
         results, stats = asyncio.run(
             run_evaluation(items, config, scorer, ocr, progress=bar.update)
         )
-    judgement = Judge(options.gates, results).judge()
+    judgement = judge(options.gates, results)
     summary = EvaluationSummary(
         verdict=judgement.verdict,
         reason=judgement.reason,

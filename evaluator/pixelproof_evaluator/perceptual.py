@@ -6,7 +6,6 @@ linear heads still ranks distortions consistently, and every score says which wa
 
 from __future__ import annotations
 
-import hashlib
 import importlib.machinery
 import importlib.util
 import os
@@ -20,11 +19,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import EvaluatorError
+from pixelproof.api.evaluator_invocation import WEIGHTS_ENV
 
-WEIGHTS_ENV = "PIXELPROOF_LPIPS_WEIGHTS"
-ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
-ALEXNET_SHA256 = "7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02"
+from .errors import EvaluatorError
+from .lpips_weights import ALEXNET_FILE, ALEXNET_SHA256, file_sha256
+
 RANDOM_BACKBONE_SEED = 20240611
 BACKBONE_REAL = "alex"
 BACKBONE_RANDOM = "alex-random"
@@ -81,14 +80,6 @@ def prepare_torchvision() -> None:
         for schema in _TORCHVISION_OPS:
             library.define(schema)  # type: ignore[no-untyped-call]
         _torchvision_library = library
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def resolve_weights(explicit: str | None) -> Path | None:

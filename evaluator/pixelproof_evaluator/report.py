@@ -19,7 +19,7 @@ IMAGE_FOLDER = "images"
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}
 h1{font-size:1.4rem} table{border-collapse:collapse} td,th{padding:.3rem .5rem;vertical-align:top}
-.pass{color:#116b2d}.fail{color:#b00020}.inconclusive{color:#8a6100}
+.Pass{color:#116b2d}.Fail{color:#b00020}.Inconclusive{color:#8a6100}
 .gates td{border-bottom:1px solid #ddd}
 .item{border:1px solid #ccc;border-radius:6px;margin:1rem 0;padding:.6rem}
 .item.failed{border-color:#b00020}
@@ -66,7 +66,7 @@ def _model_scores(name: str, data: dict[str, Any]) -> str:
     parts = [f"<b>{_esc(name)}</b>"]
     if data.get("failure"):
         parts.append(
-            f'<span class="fail">{_esc(data.get("failureDetail") or data["failure"])}</span>'
+            f'<span class="Fail">{_esc(data.get("failureDetail") or data["failure"])}</span>'
         )
     parts.append(f"LPIPS {_num(data.get('lpips'))}")
     parts.append(f"replay {_num(data.get('replayDistance'))}")
@@ -76,14 +76,14 @@ def _model_scores(name: str, data: dict[str, Any]) -> str:
     parts.append(f"{latency:.0f} ms" if latency is not None else "- ms")
     fmt = data.get("format") or {}
     if fmt.get("problem"):
-        parts.append(f'<span class="fail">{_esc(fmt["problem"])}</span>')
+        parts.append(f'<span class="Fail">{_esc(fmt["problem"])}</span>')
     size = data.get("size") or {}
     if size.get("problem"):
-        parts.append(f'<span class="fail">{_esc(size["problem"])}</span>')
+        parts.append(f'<span class="Fail">{_esc(size["problem"])}</span>')
     typo = data.get("typography")
     if typo:
         for text in typo["texts"]:
-            cls = "pass" if text["passed"] else "fail"
+            cls = "Pass" if text["passed"] else "Fail"
             size_note = f" @{text['fontSize']}px" if text.get("fontSize") else ""
             parts.append(
                 f'<span class="{cls}">text{_esc(size_note)} {_esc(text["expected"])!s} → '

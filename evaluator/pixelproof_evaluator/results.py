@@ -5,11 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .checks.decode import FormatResult
-from .checks.size import SizeResult
+from .checks.format import FormatResult, SizeResult
 from .checks.typography import TypographyResult
 from .client import GenerationResult
 from .golden import GoldenItem
+
+
+def _failure(generation: GenerationResult, decoded: FormatResult | None) -> str | None:
+    if generation.failure is not None:
+        return generation.failure
+    if decoded is not None and not decoded.decoded:
+        return "decode"
+    return None
 
 
 @dataclass
@@ -30,21 +37,13 @@ class ModelResult:
     @property
     def failure(self) -> str | None:
         """Why the first generation gave no usable image: a client failure kind or decode."""
-        if self.generation.failure is not None:
-            return self.generation.failure
-        if self.format is not None and not self.format.decoded:
-            return "decode"
-        return None
+        return _failure(self.generation, self.format)
 
     @property
     def replay_failure(self) -> str | None:
         if self.replay is None:
             return None
-        if self.replay.failure is not None:
-            return self.replay.failure
-        if self.replay_format is not None and not self.replay_format.decoded:
-            return "decode"
-        return None
+        return _failure(self.replay, self.replay_format)
 
     @property
     def usable(self) -> bool:

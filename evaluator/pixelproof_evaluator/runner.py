@@ -17,11 +17,10 @@ from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 
 from .checks.color import mean_delta_e
-from .checks.decode import check_format
+from .checks.determinism import replay_distances
+from .checks.format import check_format, check_size
 from .checks.lpips import reference_distances
-from .checks.replay import replay_distances
 from .checks.sharpness import sharpness_ratio
-from .checks.size import check_size
 from .checks.typography import ExpectedTextSpec, check_typography
 from .client import GenerationResult, GeneratorClient, RetryPolicy
 from .golden import GoldenItem

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from pixelproof.api.evaluation import EvaluationSummary
+from pixelproof.api.evaluator_invocation import TERMINATION_LOG_ENV
 
-TERMINATION_LOG_ENV = "PIXELPROOF_TERMINATION_LOG"
 DEFAULT_TERMINATION_LOG = Path("/dev/termination-log")
 
 

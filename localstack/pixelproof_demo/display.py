@@ -20,7 +20,7 @@ _PHASE_STYLE = {
     "Paused": "yellow",
     "Progressing": "cyan",
 }
-_VERDICT_STYLE = {"Pass": "green", "pass": "green", "Fail": "red", "fail": "red"}
+_VERDICT_STYLE = {"Pass": "green", "Fail": "red"}
 
 
 def _table(views: Sequence[RolloutView]) -> Table:
@@ -42,7 +42,7 @@ def _table(views: Sequence[RolloutView]) -> Table:
             gates.append(f"{gate.verdict}\n", style=_VERDICT_STYLE.get(gate.verdict, "dim"))
         evaluation = Text(view.evaluation + "\n")
         for gate in view.evaluation_gates:
-            if gate.verdict != "pass":
+            if gate.verdict != "Pass":
                 evaluation.append(
                     f"{gate.name} {gate.value} ({gate.threshold}) {gate.verdict}\n",
                     style=_VERDICT_STYLE.get(gate.verdict, "dim"),

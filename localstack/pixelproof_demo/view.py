@@ -103,7 +103,7 @@ def describe(rollout: dict[str, Any]) -> RolloutView:
 def failing_gates(view: RolloutView) -> list[GateView]:
     """The gates that failed, metric gates first: what a rollback names."""
     metric = [g for g in view.gates if g.verdict == "Fail"]
-    quality = [g for g in view.evaluation_gates if g.verdict == "fail"]
+    quality = [g for g in view.evaluation_gates if g.verdict == "Fail"]
     return metric + quality
 
 

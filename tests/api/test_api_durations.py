@@ -27,11 +27,11 @@ def test_format_round_trips() -> None:
 
 def test_termination_message_fits_whatever_the_summary() -> None:
     summary = EvaluationSummary(
-        verdict="fail",
+        verdict="Fail",
         reason="x" * 5000,
         gates=[
             GateVerdict(
-                name=f"gate-{i}", verdict="fail", value=0.5, threshold="<= 0.25", reason="y" * 300
+                name=f"gate-{i}", verdict="Fail", value=0.5, threshold="<= 0.25", reason="y" * 300
             )
             for i in range(40)
         ],
@@ -40,4 +40,4 @@ def test_termination_message_fits_whatever_the_summary() -> None:
     )
     text = summary.to_termination_message()
     assert len(text.encode()) <= TERMINATION_MESSAGE_LIMIT
-    assert EvaluationSummary.model_validate_json(text).verdict == "fail"
+    assert EvaluationSummary.model_validate_json(text).verdict == "Fail"

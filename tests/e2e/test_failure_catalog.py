@@ -65,7 +65,7 @@ def test_quality_fault_is_caught_by_its_evaluation_gate(
     evaluation = status["lastEvaluation"]
     assert evaluation["state"] == "Fail", evaluation
     gate = _gate(evaluation["gates"], scenario.evaluation_gate or "")
-    assert gate["verdict"] == "fail", gate
+    assert gate["verdict"] == "Fail", gate
     assert gate["reason"] in status["rollbackReason"]
     assert _max_candidate_weight(stack, handle) <= FIRST_WEIGHT
 
@@ -107,7 +107,7 @@ def test_evaluator_bounds_its_retries_when_the_candidate_fails(
     handle = rollouts[scenario_id]
     status = _finished(stack, handle)
     assert status["phase"] == "RolledBack", status.get("message")
-    assert _gate(status["lastEvaluation"]["gates"], "failureRate")["verdict"] == "fail"
+    assert _gate(status["lastEvaluation"]["gates"], "failureRate")["verdict"] == "Fail"
     assert _max_candidate_weight(stack, handle) == 0
     attempts = handle.candidate.metric("generate_evaluation_requests_total", {"code": "502"})
     items = sum(1 for prompt in PROMPTS if set(prompt.tags) & set(SCENES))

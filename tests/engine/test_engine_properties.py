@@ -116,9 +116,7 @@ def play(spec: dict[str, Any], sequence: list[dict[str, Any]]) -> None:
         if last_job is not None and raw["evaluation"] != "none":
             verdict = raw["evaluation"]
             summary = (
-                None
-                if verdict == "Running"
-                else EvaluationSummary(verdict=verdict.lower(), reason="r")
+                None if verdict == "Running" else EvaluationSummary(verdict=verdict, reason="r")
             )
             evaluation = EvaluationReading(job=last_job, state=verdict, summary=summary)
         metrics = []
@@ -203,7 +201,7 @@ def test_every_run_ends_in_a_cooperative_world(spec: dict[str, Any]) -> None:
         evaluation = (
             None
             if job is None
-            else EvaluationReading(job=job, state="Pass", summary=EvaluationSummary(verdict="pass"))
+            else EvaluationReading(job=job, state="Pass", summary=EvaluationSummary(verdict="Pass"))
         )
         paused = status.get("phase") == "Paused"
         obs = Observations(

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pixelproof_evaluator.checks.decode import check_format
+from pixelproof_evaluator.checks.format import check_format
 from pixelproof_evaluator.images import ImageDecodeError, decode_png, encode_png
 
 
@@ -97,7 +97,7 @@ def test_huge_images_fail_per_item(
     start_refgen: Any, huge_image_server: str, run_evaluation: Any, gate_of: Any, tmp_path: Path
 ) -> None:
     summary = run_evaluation(start_refgen().url, huge_image_server, tags=["alpha"])
-    assert gate_of(summary, "failureRate").verdict == "fail"
+    assert gate_of(summary, "failureRate").verdict == "Fail"
     assert "decode: 4" in summary.reason
     for item in _items(tmp_path):
         assert item["candidate"]["failure"] == "decode"
@@ -111,11 +111,11 @@ def test_html_error_pages_fail_per_item(
     summary = run_evaluation(
         start_refgen().url, start_refgen(html_error=1.0).url, tags=["template", "alpha"]
     )
-    assert gate_of(summary, "failureRate").verdict == "fail"
+    assert gate_of(summary, "failureRate").verdict == "Fail"
     for item in _items(tmp_path):
         assert item["candidate"]["failure"] == "decode"
         assert "an HTML page" in item["candidate"]["failureDetail"]
-    assert gate_of(summary, "lpips").verdict == "inconclusive"
+    assert gate_of(summary, "lpips").verdict == "Inconclusive"
 
 
 def test_some_corrupt_outputs_leave_the_rest_scored(

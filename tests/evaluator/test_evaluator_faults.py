@@ -30,9 +30,9 @@ def test_image_fault_is_caught_by_its_gate(
     stable = start_refgen()
     candidate = start_refgen(**fault)
     summary = run_evaluation(stable.url, candidate.url)
-    assert summary.verdict == "fail"
+    assert summary.verdict == "Fail"
     verdict = gate_of(summary, failed_gate)
-    assert verdict.verdict == "fail", verdict.reason
+    assert verdict.verdict == "Fail", verdict.reason
     assert failed_gate in summary.reason
 
 
@@ -42,8 +42,8 @@ def test_colour_shift_and_blur_also_move_lpips(
     stable = start_refgen()
     candidate = start_refgen(color_shift=0.3, blur=1.0)
     summary = run_evaluation(stable.url, candidate.url)
-    assert gate_of(summary, "lpips").verdict == "fail"
-    assert gate_of(summary, "versusStable").verdict == "fail"
+    assert gate_of(summary, "lpips").verdict == "Fail"
+    assert gate_of(summary, "versusStable").verdict == "Fail"
 
 
 @pytest.mark.parametrize(
@@ -60,8 +60,8 @@ def test_broken_text_fails_typography(
     candidate = start_refgen(**fault)
     summary = run_evaluation(stable.url, candidate.url, gates=TEXT_GATES, tags=tags)
     typography = gate_of(summary, "typography")
-    assert typography.verdict == "fail", typography.reason
-    assert summary.verdict == "fail"
+    assert typography.verdict == "Fail", typography.reason
+    assert summary.verdict == "Fail"
 
 
 def test_garbled_small_text_is_reported_per_font_size(
@@ -84,7 +84,7 @@ def test_adversarial_prompts_fail_paired_comparison(
     gates = {"versusStable": {"maxRegression": 0.005, "minItems": 6}}
     summary = run_evaluation(stable.url, candidate.url, gates=gates)
     versus = gate_of(summary, "versusStable")
-    assert versus.verdict == "fail", versus.reason
+    assert versus.verdict == "Fail", versus.reason
     assert "adversarial" in versus.reason
     assert summary.scores["lpipsMean.adversarial"] > summary.scores["lpipsMean.curated"]
 
@@ -97,7 +97,7 @@ def test_hanging_generator_times_out_per_item_without_retry_storm(
     candidate = start_refgen(hang=1.0)
     summary = run_evaluation(stable.url, candidate.url, tags=["alpha", "template"], timeout=1.0)
     failure = gate_of(summary, "failureRate")
-    assert failure.verdict == "fail"
+    assert failure.verdict == "Fail"
     assert "timeout: 3" in failure.reason
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     clients = report["clients"]["candidate"]
@@ -111,7 +111,7 @@ def test_good_candidate_passes(start_refgen: Any, run_evaluation: Any, fault_see
     stable = start_refgen(replay_noise=1.0, fault_seed=fault_seed + 100)
     candidate = start_refgen(replay_noise=1.0, fault_seed=fault_seed)
     summary = run_evaluation(stable.url, candidate.url)
-    assert summary.verdict == "pass", summary.reason
+    assert summary.verdict == "Pass", summary.reason
     assert summary.failed_items == []
 
 
@@ -119,7 +119,7 @@ def test_good_candidate_passes_typography(start_refgen: Any, run_evaluation: Any
     stable = start_refgen()
     candidate = start_refgen(replay_noise=1.0)
     summary = run_evaluation(stable.url, candidate.url, gates=TEXT_GATES, tags=["text"])
-    assert summary.verdict == "pass", summary.reason
+    assert summary.verdict == "Pass", summary.reason
 
 
 def test_stable_outage_is_inconclusive_not_a_candidate_failure(
@@ -129,6 +129,6 @@ def test_stable_outage_is_inconclusive_not_a_candidate_failure(
     candidate = start_refgen(error_rate=1.0)
     gates = {"failureRate": {"max": 0.02}, "versusStable": {"maxRegression": 0.005}}
     summary = run_evaluation(stable.url, candidate.url, gates=gates, tags=["alpha"])
-    assert summary.verdict == "inconclusive", summary.reason
-    assert gate_of(summary, "stable").verdict == "inconclusive"
-    assert gate_of(summary, "failureRate").verdict == "inconclusive"
+    assert summary.verdict == "Inconclusive", summary.reason
+    assert gate_of(summary, "stable").verdict == "Inconclusive"
+    assert gate_of(summary, "failureRate").verdict == "Inconclusive"

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
 from pixelproof.api.evaluation import GateVerdict
 from pixelproof.api.quality import QualityGates
+from pixelproof.api.verdicts import FinalVerdict
+from pixelproof_evaluator.checks.gate import compare
+from pixelproof_evaluator.checks.registry import CHECKS
 from pixelproof_evaluator.client import GenerationResult
 from pixelproof_evaluator.golden import GoldenItem, GoldenItemSpec
-from pixelproof_evaluator.judge import Judge, overall, paired_regression
+from pixelproof_evaluator.judge import judge, overall
 from pixelproof_evaluator.results import ItemResult, ModelResult
+from pixelproof_evaluator.stats.paired import compare_groups, paired_regression
 
 
 def _results(stable: list[float], candidate: list[float | None]) -> list[ItemResult]:
@@ -43,15 +49,15 @@ def test_noise_around_zero_is_not_a_regression() -> None:
 
 def test_versus_stable_needs_enough_items() -> None:
     gates = QualityGates.model_validate({"versusStable": {"maxRegression": 0.05, "minItems": 6}})
-    judgement = Judge(gates, _results([0.1] * 4, [0.9] * 4)).judge()
-    assert judgement.verdict == "inconclusive"
+    judgement = judge(gates, _results([0.1] * 4, [0.9] * 4))
+    assert judgement.verdict == "Inconclusive"
     assert "only 4 paired items, need minItems 6" in judgement.reason
 
 
 def test_missing_candidate_outputs_count_as_maximally_worse() -> None:
     gates = QualityGates.model_validate({"versusStable": {"maxRegression": 0.05}})
-    judgement = Judge(gates, _results([0.1] * 8, [None] * 8)).judge()
-    assert judgement.verdict == "fail"
+    judgement = judge(gates, _results([0.1] * 8, [None] * 8))
+    assert judgement.verdict == "Fail"
     assert judgement.gates[0].name == "versusStable"
 
 
@@ -59,15 +65,61 @@ def test_equal_models_pass() -> None:
     gates = QualityGates.model_validate(
         {"versusStable": {"maxRegression": 0.05}, "lpips": {"maxMean": 0.3}}
     )
-    judgement = Judge(gates, _results([0.1] * 8, [0.1] * 8)).judge()
-    assert judgement.verdict == "pass", judgement.reason
+    judgement = judge(gates, _results([0.1] * 8, [0.1] * 8))
+    assert judgement.verdict == "Pass", judgement.reason
 
 
 def test_overall_precedence() -> None:
-    def v(verdict: str) -> GateVerdict:
-        return GateVerdict(name=verdict, verdict=verdict, reason=f"{verdict} reason")  # type: ignore[arg-type]
+    def v(verdict: FinalVerdict) -> GateVerdict:
+        return GateVerdict(name=verdict, verdict=verdict, reason=f"{verdict} reason")
 
-    assert overall([v("pass"), v("inconclusive"), v("fail")]) == ("fail", "fail reason")
-    assert overall([v("pass"), v("inconclusive")]) == ("inconclusive", "inconclusive reason")
-    assert overall([v("pass")])[0] == "pass"
-    assert overall([])[0] == "inconclusive"
+    assert overall([v("Pass"), v("Inconclusive"), v("Fail")]) == ("Fail", "Fail reason")
+    assert overall([v("Pass"), v("Inconclusive")]) == ("Inconclusive", "Inconclusive reason")
+    assert overall([v("Pass")])[0] == "Pass"
+    assert overall([])[0] == "Inconclusive"
+
+
+def test_every_quality_gate_has_a_check_module_named_for_it() -> None:
+    fields = [check.field for check in CHECKS]
+    assert sorted(fields) == sorted(QualityGates.model_fields)
+    assert len(set(fields)) == len(fields)
+    for check in CHECKS:
+        module = importlib.import_module(f"pixelproof_evaluator.checks.{check.field}")
+        assert check.judge is module.judge, check.field
+
+
+def test_an_unconfigured_gate_gives_no_verdict_and_each_gate_its_own_scores() -> None:
+    results = _results([0.1] * 8, [0.1] * 8)
+    assert judge(QualityGates(), results).gates == []
+    gates = QualityGates.model_validate({"versusStable": {"maxRegression": 0.05}})
+    judgement = judge(gates, results)
+    assert [g.name for g in judgement.gates] == ["versusStable"]
+    assert {"versusStableMedianDelta", "versusStablePValue", "lpipsMean"} <= set(judgement.scores)
+    assert "deltaEMean" not in judgement.scores
+
+
+def test_bound_comparison_words_the_side_the_value_fell_on() -> None:
+    within = compare("g", 0.2, "<=", 0.25, threshold="<= 0.25", measured="g 0.2", bound="max 0.25")
+    assert (within.verdict, within.reason, within.value) == ("Pass", "g 0.2 <= max 0.25", 0.2)
+    over = compare("g", 0.3, "<=", 0.25, threshold="<= 0.25", measured="g 0.3", bound="max")
+    assert (over.verdict, over.reason) == ("Fail", "g 0.3 > max")
+    under = compare("g", 0.4, ">=", 0.5, threshold=">= 0.5", measured="g", bound="min")
+    assert (under.verdict, under.reason) == ("Fail", "g < min")
+    excused = compare(
+        "g", 0.4, ">=", 0.5, threshold=">= 0.5", measured="g", bound="min", breach="Inconclusive"
+    )
+    assert excused.verdict == "Inconclusive"
+    assert (
+        compare("g", 0.5, ">=", 0.5, threshold="", measured="g", bound="min").reason == "g >= min"
+    )
+
+
+def test_bonferroni_tests_each_group_at_a_share_of_the_significance() -> None:
+    worse = [0.2, 0.25, 0.3, 0.22, 0.28, 0.26, 0.21, 0.24]
+    same = [0.001, -0.002, 0.0, 0.003, -0.001, 0.002, -0.003, 0.001]
+    comparison = compare_groups({"all items": same, "tag a": worse}, 0.05, 0.05)
+    assert comparison.alpha == 0.025
+    assert [g.label for g in comparison.groups] == ["all items", "tag a"]
+    worst = comparison.worst(0.05)
+    assert worst is not None and worst.label == "tag a"
+    assert compare_groups({"all items": same}, 0.05, 0.05).worst(0.05) is None

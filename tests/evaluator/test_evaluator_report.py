@@ -17,7 +17,7 @@ from pixelproof.api.quality import QualityGates
 from pixelproof_demo.environment import child_environment
 from pixelproof_evaluator.client import GenerationResult
 from pixelproof_evaluator.golden import GoldenItem, GoldenItemSpec
-from pixelproof_evaluator.judge import Judge
+from pixelproof_evaluator.judge import judge
 from pixelproof_evaluator.results import ItemResult, ModelResult
 
 
@@ -37,7 +37,7 @@ def test_termination_message_fits_for_a_large_golden_set() -> None:
         stable = ModelResult(ok, lpips=0.1)
         candidate = ModelResult(broken if index % 3 else ok, lpips=None if index % 3 else 0.4)
         results.append(ItemResult(item, stable, candidate))
-    judgement = Judge(QualityGates.model_validate(GATES), results).judge()
+    judgement = judge(QualityGates.model_validate(GATES), results)
     summary = EvaluationSummary(
         verdict=judgement.verdict,
         reason=judgement.reason,
@@ -51,7 +51,7 @@ def test_termination_message_fits_for_a_large_golden_set() -> None:
     message = summary.to_termination_message()
     assert len(message.encode()) <= TERMINATION_MESSAGE_LIMIT
     doc = json.loads(message)
-    assert doc["verdict"] == "fail"
+    assert doc["verdict"] == "Fail"
     assert "failureRate" in doc["reason"]
 
 
@@ -141,7 +141,7 @@ def test_cli_evaluate_writes_verdict_and_exits_zero(
     )
     assert done.returncode == 0, done.stderr
     doc = json.loads(termination.read_text())
-    assert doc["verdict"] == "fail" and doc["backbone"] == "alex-random"
+    assert doc["verdict"] == "Fail" and doc["backbone"] == "alex-random"
     assert json.loads(done.stdout.strip().splitlines()[-1]) == doc
     assert (tmp_path / "out" / "report.html").is_file()
 
@@ -166,7 +166,7 @@ def test_cli_bad_arguments_write_a_reason_and_exit_nonzero(tmp_path: Path) -> No
     )
     assert done.returncode == 2
     doc = json.loads(termination.read_text())
-    assert doc["verdict"] == "inconclusive" and "--gates" in doc["reason"]
+    assert doc["verdict"] == "Inconclusive" and "--gates" in doc["reason"]
 
 
 def test_cli_unreadable_golden_set_writes_a_reason(tmp_path: Path) -> None:
@@ -189,4 +189,4 @@ def test_cli_unreadable_golden_set_writes_a_reason(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     doc = json.loads(termination.read_text())
-    assert doc["verdict"] == "inconclusive" and "golden set" in doc["reason"]
+    assert doc["verdict"] == "Inconclusive" and "golden set" in doc["reason"]

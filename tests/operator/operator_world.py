@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pixelproof.api.evaluation import EvaluationSummary, GateVerdict
+from pixelproof.api.verdicts import FinalVerdict
 from pixelproof.controller.main import Operator, OperatorConfig
 from pixelproof.controller.reconcile import Reconciler
 from pixelproof.kube import KubeClient
@@ -203,19 +204,19 @@ def rollout(
     }
 
 
-def summary(verdict: str, reason: str = "") -> str:
+def summary(verdict: FinalVerdict, reason: str = "") -> str:
     """What the real evaluator writes to its termination message."""
     gates = [
         GateVerdict(
             name="lpips",
             verdict=verdict,
-            value=0.08 if verdict == "pass" else 0.41,
+            value=0.08 if verdict == "Pass" else 0.41,
             threshold="<= 0.25",
         )
     ]
     return EvaluationSummary(
         verdict=verdict,
-        reason=reason or f"evaluation {verdict}",  # type: ignore[arg-type]
+        reason=reason or f"evaluation {verdict}",
         gates=gates,
         scores={"lpips.mean": 0.08},
         items=12,
@@ -243,7 +244,7 @@ class ScriptedEvaluator:
         with self.lock:
             self.pods.append(pod)
             queued = self.scripts.get(step) or []
-            outcome = queued.pop(0) if queued else Terminated(0, message=summary("pass"))
+            outcome = queued.pop(0) if queued else Terminated(0, message=summary("Pass"))
         if isinstance(outcome, Terminated):
             started()
             await asyncio.sleep(self.delay)

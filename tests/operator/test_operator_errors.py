@@ -9,6 +9,7 @@ from contextlib import redirect_stderr
 
 import pytest
 
+from pixelproof.api.evaluator_invocation import InvocationError
 from pixelproof.cli import LOCALSTACK_INSTALL, main
 from pixelproof.errors import PixelproofError
 from pixelproof.kube import (
@@ -25,7 +26,6 @@ from pixelproof.kubectl_plugin.kube import PluginError
 from pixelproof.metrics.templating import TemplateError
 from pixelproof.notifications.notifier import NotificationError
 from pixelproof.routers.base import RouterError
-from pixelproof_evaluator.cli import UsageError
 from pixelproof_evaluator.errors import EvaluatorError
 from pixelproof_evaluator.golden import GoldenSetError
 from pixelproof_evaluator.images import ImageDecodeError
@@ -72,12 +72,14 @@ def test_each_program_has_one_error_root() -> None:
         RouterError,
         TemplateError,
         NotificationError,
+        InvocationError,
     ):
         assert issubclass(operator_side, PixelproofError), operator_side
-    for evaluator_side in (GoldenSetError, ImageDecodeError, LpipsWeightsError, UsageError):
+    for evaluator_side in (GoldenSetError, ImageDecodeError, LpipsWeightsError):
         assert issubclass(evaluator_side, EvaluatorError), evaluator_side
     # Callers that caught the builtin bases still do.
     assert issubclass(TemplateError, ValueError)
+    assert issubclass(InvocationError, ValueError)
     assert issubclass(RouterError, RuntimeError)
     assert issubclass(CredentialsError, RuntimeError)
 

@@ -205,14 +205,14 @@ NOW = datetime.now(UTC)
 @pytest.mark.parametrize(
     ("outcome", "state", "words"),
     [
-        (Terminated(0, message=summary("pass")), "Pass", "evaluation pass"),
+        (Terminated(0, message=summary("Pass")), "Pass", "evaluation Pass"),
         (
-            Terminated(1, message=summary("fail", "typography pass rate 0.62 < 0.95")),
+            Terminated(1, message=summary("Fail", "typography pass rate 0.62 < 0.95")),
             "Fail",
             "typography pass rate 0.62 < 0.95",
         ),
         (
-            Terminated(3, message=summary("inconclusive", "stable answered 503 to 9 of 12 items")),
+            Terminated(3, message=summary("Inconclusive", "stable answered 503 to 9 of 12 items")),
             "Inconclusive",
             "stable answered 503",
         ),

@@ -90,7 +90,7 @@ def test_replicas_rollout_reaches_full_weight(cluster: LocalCluster, kube: Kube)
 def test_failed_evaluation_rolls_back(
     cluster: LocalCluster, kube: Kube, evaluator: ScriptedEvaluator
 ) -> None:
-    evaluator.script(1, Terminated(1, message=summary("fail", "lpips mean 0.41 > 0.25")))
+    evaluator.script(1, Terminated(1, message=summary("Fail", "lpips mean 0.41 > 0.25")))
     seed_namespace(kube, "gatewayAPI")
     with operator_in_thread(cluster):
         kube.create(ROLLOUTS, rollout())
@@ -112,7 +112,7 @@ def test_failed_evaluation_rolls_back(
 def test_stays_rolled_back_until_retry(
     cluster: LocalCluster, kube: Kube, evaluator: ScriptedEvaluator, router: str
 ) -> None:
-    evaluator.script(1, Terminated(1, message=summary("fail")))
+    evaluator.script(1, Terminated(1, message=summary("Fail")))
     seed_namespace(kube, router)
     with operator_in_thread(cluster):
         kube.create(ROLLOUTS, rollout(router=router))

@@ -91,7 +91,8 @@ def test_both_targets_install_through_the_script_and_run_as_non_root() -> None:
 
 
 def test_evaluator_image_points_at_the_baked_weights() -> None:
-    from pixelproof_evaluator.perceptual import ALEXNET_FILE, ALEXNET_SHA256, WEIGHTS_ENV
+    from pixelproof_evaluator.lpips_weights import ALEXNET_FILE, ALEXNET_SHA256
+    from pixelproof_evaluator.perceptual import WEIGHTS_ENV
 
     fetch = load_fetch_weights()
     assert fetch.ALEXNET_SHA256 == ALEXNET_SHA256

@@ -77,7 +77,7 @@ PROGRESSING: dict[str, Any] = {
         "finishedAt": "2026-01-05T09:52:00Z",
         "report": "pvc://pixelproof-reports/imagegen/poster-gen/poster-gen-eval-1-1/report.html",
         "gates": [
-            {"name": "lpips", "verdict": "pass", "value": 0.081, "threshold": "mean <= 0.25"}
+            {"name": "lpips", "verdict": "Pass", "value": 0.081, "threshold": "mean <= 0.25"}
         ],
     },
     "conditions": [

@@ -1,11 +1,20 @@
-"""Colour statistics shift (catalog F4): mean CIELAB delta E (CIE76) from the reference."""
+"""Colour statistics shift (catalog F4): mean CIELAB delta E (CIE76) from the reference,
+held to a maximum over the candidate's images."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
+from pixelproof.api.quality import ColorGate
+
 from ..images import DecodedImage
+from .gate import GateResult, compare, fmt, no_data
+
+if TYPE_CHECKING:
+    from .evidence import Evidence
 
 # sRGB (D65) to CIE XYZ.
 _RGB_TO_XYZ = np.array(
@@ -37,3 +46,23 @@ def mean_delta_e(output: DecodedImage, reference: DecodedImage) -> float:
     resized = output.resized(reference.width, reference.height)
     delta = rgb_to_lab(resized.rgb_on_backdrop()) - rgb_to_lab(reference.rgb_on_backdrop())
     return float(np.sqrt((delta**2).sum(axis=-1)).mean())
+
+
+def judge(gate: ColorGate, evidence: Evidence) -> GateResult:
+    threshold = f"deltaE <= {fmt(gate.max_delta_e)}"
+    values = [r.candidate.delta_e for r in evidence.results if r.candidate.delta_e is not None]
+    if not values:
+        return GateResult([no_data("color", threshold, "color: no candidate image decoded")])
+    mean = float(np.mean(values))
+    stable = [r.stable.delta_e for r in evidence.results if r.stable.delta_e is not None]
+    stable_note = f" (stable {fmt(float(np.mean(stable)))})" if stable else ""
+    verdict = compare(
+        "color",
+        mean,
+        "<=",
+        gate.max_delta_e,
+        threshold=threshold,
+        measured=f"color: mean delta E {fmt(mean)}{stable_note}",
+        bound=f"maxDeltaE {fmt(gate.max_delta_e)}",
+    )
+    return GateResult([verdict], {"deltaEMean": round(mean, 3)})

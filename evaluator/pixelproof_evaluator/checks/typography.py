@@ -2,17 +2,27 @@
 read, as a character error rate, per font size.
 
 OCR drops spaces between words and may split one line in two, so texts are compared with
-whitespace removed and case folded, against the best-matching stretch of the lines read."""
+whitespace removed and case folded, against the best-matching stretch of the lines read.
+The gate holds the share of items whose every text passes to a minimum."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pixelproof.api.quality import TypographyGate
+
 from ..images import DecodedImage
 from ..ocr import OcrEngine
+from .gate import GateResult, compare, fmt, no_data, within
+
+if TYPE_CHECKING:
+    from ..results import ItemResult
+    from .evidence import Evidence
 
 
 @dataclass(frozen=True)
@@ -132,3 +142,63 @@ def check_typography(
     rgb = np.clip(image.rgb_on_backdrop() * 255.0 + 0.5, 0, 255).astype(np.uint8)
     lines = [line.text for line in engine.read(rgb)]
     return TypographyResult(lines, _assign(expected, lines, max_char_error_rate))
+
+
+def _size_key(size: str) -> tuple[int, str]:
+    return (int(size), size) if size.isdigit() else (1 << 30, size)
+
+
+def _by_font_size(read: Sequence[ItemResult]) -> dict[str, list[bool]]:
+    by_size: dict[str, list[bool]] = defaultdict(list)
+    for r in read:
+        for text in r.candidate.typography.texts if r.candidate.typography else []:
+            by_size[str(text.font_size) if text.font_size else "any"].append(text.passed)
+    return by_size
+
+
+def _worst(read: Sequence[ItemResult]) -> str:
+    worst = max(
+        read, key=lambda r: r.candidate.typography.worst_cer if r.candidate.typography else 0.0
+    )
+    if not worst.candidate.typography:
+        return ""
+    text = max(worst.candidate.typography.texts, key=lambda t: t.cer)
+    return f"; worst {worst.item.id}: expected {text.expected!r}, read {text.matched!r}"
+
+
+def judge(gate: TypographyGate, evidence: Evidence) -> GateResult:
+    threshold = f"passRate >= {fmt(gate.min_pass_rate)}"
+    read = [r for r in evidence.usable() if r.item.spec.text and r.candidate.typography is not None]
+    if not read:
+        return GateResult(
+            [
+                no_data(
+                    "typography",
+                    threshold,
+                    "typography: no golden item with expected text was read",
+                )
+            ]
+        )
+    passed = sum(1 for r in read if r.candidate.typography and r.candidate.typography.passed)
+    rate = passed / len(read)
+    by_size = _by_font_size(read)
+    sizes = ", ".join(
+        f"{size}px {sum(v)}/{len(v)}"
+        for size, v in sorted(by_size.items(), key=lambda kv: _size_key(kv[0]))
+    )
+    scores = {
+        f"typographyPassRate.{size}px": round(sum(v) / len(v), 4) for size, v in by_size.items()
+    }
+    scores["typographyPassRate"] = round(rate, 4)
+    worst = "" if within(rate, ">=", gate.min_pass_rate) else _worst(read)
+    verdict = compare(
+        "typography",
+        rate,
+        ">=",
+        gate.min_pass_rate,
+        threshold=threshold,
+        measured=f"typography pass rate {fmt(rate)}",
+        bound=f"minPassRate {fmt(gate.min_pass_rate)} (maxCharErrorRate "
+        f"{fmt(gate.max_char_error_rate)}; by font size: {sizes}){worst}",
+    )
+    return GateResult([verdict], scores)

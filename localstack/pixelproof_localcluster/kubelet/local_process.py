@@ -17,9 +17,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pixelproof.api.evaluator_invocation import TERMINATION_LOG_ENV
 from pixelproof_localcluster.kubelet.outcomes import PodOutcome, Terminated, Unschedulable, Waiting
 
-TERMINATION_LOG_ENV = "PIXELPROOF_TERMINATION_LOG"
 DEFAULT_TERMINATION_PATH = "/dev/termination-log"
 # Kubernetes truncates termination messages to 4096 bytes, and log fallbacks to 2048.
 _MESSAGE_LIMIT = 4096

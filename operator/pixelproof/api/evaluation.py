@@ -6,26 +6,25 @@ compact by construction; per-item scores live in the full report it points to.""
 from __future__ import annotations
 
 import json
-from typing import Literal
 
 from pydantic import Field
 
 from .base import StatusModel
+from .verdicts import FinalVerdict
 
 TERMINATION_MESSAGE_LIMIT = 4096
-SummaryVerdict = Literal["pass", "fail", "inconclusive"]
 
 
 class GateVerdict(StatusModel):
     name: str
-    verdict: SummaryVerdict
+    verdict: FinalVerdict
     value: float | None = None
     threshold: str | None = None
     reason: str = ""
 
 
 class EvaluationSummary(StatusModel):
-    verdict: SummaryVerdict
+    verdict: FinalVerdict
     reason: str = ""
     gates: list[GateVerdict] = Field(default_factory=list)
     scores: dict[str, float] = Field(default_factory=dict)

@@ -4,5 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-Verdict = Literal["Pass", "Fail", "Inconclusive", "Pending"]
-EvaluationState = Literal["Running", "Pass", "Fail", "Inconclusive"]
+FinalVerdict = Literal["Pass", "Fail", "Inconclusive"]
+"""A finished judgement: of one quality gate, of a whole evaluation, as the evaluator writes it."""
+Verdict = Literal[FinalVerdict, "Pending"]
+EvaluationState = Literal["Running", FinalVerdict]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from pixelproof.api.base import API_VERSION, KIND
+from pixelproof.api.evaluator_invocation import TERMINATION_LOG_ENV, EvaluatorInvocation
 from pixelproof.api.rollout import ModelRolloutSpec
 
 ROLLOUT_LABEL = "pixelproof.dev/rollout"
@@ -38,36 +38,28 @@ def service_url(service: str, namespace: str, port: int) -> str:
     return f"http://{service}.{namespace}.svc:{port}"
 
 
-def evaluator_command(spec: ModelRolloutSpec, namespace: str, tags: tuple[str, ...]) -> list[str]:
+def evaluator_invocation(
+    spec: ModelRolloutSpec, namespace: str, tags: tuple[str, ...]
+) -> EvaluatorInvocation:
     assert spec.golden_set is not None and spec.evaluator is not None
     port = spec.generator.port
     golden = spec.golden_set
     if golden.url is not None:
-        source = ["--golden-url", golden.url.href, "--golden-sha256", golden.url.sha256]
+        source = {"golden_url": golden.url.href, "golden_sha256": golden.url.sha256}
     elif golden.manifest == "golden.yaml":
-        source = ["--golden", GOLDEN_MOUNT]
+        source = {"golden": GOLDEN_MOUNT}
     else:
-        source = ["--golden", f"{GOLDEN_MOUNT}/{golden.manifest}"]
-    command = [
-        "python",
-        "-m",
-        "pixelproof_evaluator",
-        "evaluate",
-        *source,
-        "--stable",
-        service_url(spec.stable.service, namespace, port),
-        "--candidate",
-        service_url(spec.candidate.service, namespace, port),
-        "--generator",
-        json.dumps(spec.generator.to_wire(), separators=(",", ":")),
-        "--gates",
-        json.dumps(spec.quality_gates.to_wire(), separators=(",", ":")),
-        "--out",
-        REPORTS_MOUNT,
-    ]
-    if tags:
-        command += ["--tags", ",".join(tags)]
-    return [*command, "--concurrency", str(spec.evaluator.concurrency)]
+        source = {"golden": f"{GOLDEN_MOUNT}/{golden.manifest}"}
+    return EvaluatorInvocation(
+        **source,
+        stable=service_url(spec.stable.service, namespace, port),
+        candidate=service_url(spec.candidate.service, namespace, port),
+        generator=spec.generator,
+        gates=spec.quality_gates,
+        out=REPORTS_MOUNT,
+        tags=tags,
+        concurrency=spec.evaluator.concurrency,
+    )
 
 
 def _volumes(spec: ModelRolloutSpec) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -121,12 +113,12 @@ def evaluator_job(
         "app.kubernetes.io/managed-by": "pixelproof",
     }
     volumes, mounts = _volumes(spec)
-    env = [{"name": "PIXELPROOF_TERMINATION_LOG", "value": TERMINATION_LOG}]
-    env += [e.to_wire() for e in evaluator.env if e.name != "PIXELPROOF_TERMINATION_LOG"]
+    env = [{"name": TERMINATION_LOG_ENV, "value": TERMINATION_LOG}]
+    env += [e.to_wire() for e in evaluator.env if e.name != TERMINATION_LOG_ENV]
     container: dict[str, Any] = {
         "name": CONTAINER,
         "image": evaluator.image,
-        "command": evaluator_command(spec, rollout.namespace, tags),
+        "command": evaluator_invocation(spec, rollout.namespace, tags).to_command(),
         "env": env,
         "resources": evaluator.resources,
         "volumeMounts": mounts,

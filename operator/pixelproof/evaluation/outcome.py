@@ -20,7 +20,6 @@ from pixelproof.engine.timefmt import seconds_since
 
 from .job import CONTAINER
 
-_VERDICT_STATE = {"pass": "Pass", "fail": "Fail", "inconclusive": "Inconclusive"}
 _PULL_ERRORS = frozenset(
     {
         "ImagePullBackOff",
@@ -74,9 +73,8 @@ def _terminated(job: str, terminated: dict[str, Any]) -> EvaluationReading:
     exit_code = terminated.get("exitCode")
     reason = terminated.get("reason") or ""
     if summary is not None:
-        state = _VERDICT_STATE[summary.verdict]
         text = summary.reason or f"verdict {summary.verdict}"
-        return EvaluationReading(job=job, state=state, message=text, summary=summary)  # type: ignore[arg-type]
+        return EvaluationReading(job=job, state=summary.verdict, message=text, summary=summary)
     if reason == "OOMKilled":
         return EvaluationReading(
             job=job,

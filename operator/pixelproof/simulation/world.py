@@ -13,7 +13,7 @@ from pixelproof.api.commands import Command
 from pixelproof.api.evaluation import EvaluationSummary, GateVerdict
 from pixelproof.api.metrics import MetricGate
 from pixelproof.api.status import TERMINAL_PHASES, Weights
-from pixelproof.api.verdicts import EvaluationState
+from pixelproof.api.verdicts import FinalVerdict
 from pixelproof.engine import (
     Action,
     CandidateReading,
@@ -37,7 +37,7 @@ class SimulatedWorld:
     spec: dict[str, Any]
     name: str = "simulated"
     namespace: str = "default"
-    evaluation_verdict: EvaluationState | None = "Pass"
+    evaluation_verdict: FinalVerdict | None = "Pass"
     """What every evaluation started from now on reports; None: it keeps running."""
     error_rate_after_spike: float | None = None
     spike_at_step: int | None = None
@@ -125,7 +125,7 @@ class SimulatedWorld:
     def _evaluation(self, job: str) -> EvaluationReading:
         if self.evaluation_verdict is None:
             return EvaluationReading(job=job, state="Running")
-        verdict = self.evaluation_verdict.lower()
+        verdict = self.evaluation_verdict
         summary = EvaluationSummary(
             verdict=verdict,
             reason=f"simulated {verdict}",
@@ -133,7 +133,7 @@ class SimulatedWorld:
                 GateVerdict(
                     name="lpips",
                     verdict=verdict,
-                    value=0.12 if verdict == "pass" else 0.41,
+                    value=0.12 if verdict == "Pass" else 0.41,
                     threshold="<= 0.25",
                 )
             ],

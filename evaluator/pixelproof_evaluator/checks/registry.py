@@ -1,0 +1,42 @@
+"""Every quality gate's check, in the order their verdicts are reported. Adding a gate is a
+field on QualityGates, a module here with a `judge(gate, evidence)`, and one line below."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import (
+    color,
+    determinism,
+    failure_rate,
+    format,
+    latency,
+    lpips,
+    sharpness,
+    typography,
+    versus_stable,
+)
+from .evidence import Evidence
+from .gate import GateResult
+
+
+@dataclass(frozen=True)
+class Check:
+    field: str
+    """The QualityGates field that configures the check; unset, the check does not run."""
+    judge: Callable[[Any, Evidence], GateResult]
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("failure_rate", failure_rate.judge),
+    Check("format", format.judge),
+    Check("lpips", lpips.judge),
+    Check("typography", typography.judge),
+    Check("determinism", determinism.judge),
+    Check("color", color.judge),
+    Check("sharpness", sharpness.judge),
+    Check("latency", latency.judge),
+    Check("versus_stable", versus_stable.judge),
+)

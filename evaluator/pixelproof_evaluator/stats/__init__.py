@@ -1,0 +1,1 @@
+"""Statistics the checks rely on."""

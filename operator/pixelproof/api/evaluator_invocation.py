@@ -1,0 +1,182 @@
+"""How the evaluator is invoked: the arguments of `python -m pixelproof_evaluator evaluate`.
+
+The operator writes them into the evaluator Job and the evaluator parses them back, both from
+this one model, so the two sides cannot drift apart."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pixelproof.errors import PixelproofError
+
+from .base import ApiModel
+from .quality import QualityGates
+from .workloads import GeneratorContract
+
+EVALUATOR_MODULE = ("python", "-m", "pixelproof_evaluator")
+EVALUATE = "evaluate"
+WEIGHTS_ENV = "PIXELPROOF_LPIPS_WEIGHTS"
+TERMINATION_LOG_ENV = "PIXELPROOF_TERMINATION_LOG"
+"""Where the evaluator writes its summary; the Job points it at the termination message."""
+
+GOLDEN = "--golden"
+GOLDEN_URL = "--golden-url"
+GOLDEN_SHA256 = "--golden-sha256"
+STABLE = "--stable"
+CANDIDATE = "--candidate"
+GENERATOR = "--generator"
+GATES = "--gates"
+TAGS = "--tags"
+CONCURRENCY = "--concurrency"
+OUT = "--out"
+LPIPS_WEIGHTS = "--lpips-weights"
+VERBOSE = "--verbose"
+
+
+class InvocationError(PixelproofError, ValueError):
+    """The arguments do not describe an evaluation the evaluator can run."""
+
+
+class InvocationParser(argparse.ArgumentParser):
+    """Raises instead of exiting, so a caller can still report why the arguments are wrong."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InvocationError(f"{self.prog}: {message}")
+
+
+def _tags(text: str) -> list[str]:
+    return [tag.strip() for tag in text.split(",") if tag.strip()]
+
+
+def _compact(model: ApiModel) -> str:
+    return json.dumps(model.to_wire(), separators=(",", ":"))
+
+
+def _json_model(kind: type[GeneratorContract] | type[QualityGates], flag: str, text: str) -> Any:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvocationError(f"{flag} is not valid JSON: {exc}") from exc
+    try:
+        return kind.model_validate(doc)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvocationError(f"{flag} is invalid: {problems}") from exc
+
+
+class EvaluatorInvocation(BaseModel):
+    """One evaluation: the golden set (a folder or manifest, or a pinned archive URL), both
+    models' base URLs, how to call them, the gates, and where the report goes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stable: str
+    candidate: str
+    gates: QualityGates
+    out: str
+    golden: str | None = None
+    golden_url: str | None = None
+    golden_sha256: str | None = None
+    generator: GeneratorContract = Field(default_factory=GeneratorContract)
+    tags: tuple[str, ...] = ()
+    concurrency: int = Field(default=4, ge=1)
+    lpips_weights: str | None = None
+    verbose: bool = False
+
+    @model_validator(mode="after")
+    def _one_golden_source(self) -> EvaluatorInvocation:
+        if (self.golden is None) == (self.golden_url is None):
+            raise ValueError(f"give exactly one of {GOLDEN} and {GOLDEN_URL}")
+        if (self.golden_url is None) != (self.golden_sha256 is None):
+            raise ValueError(f"{GOLDEN_SHA256} pins a {GOLDEN_URL} archive and needs one")
+        return self
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument(GOLDEN, help="golden set folder or manifest file")
+        source.add_argument(GOLDEN_URL, help="https URL of a golden set archive (tar.gz or zip)")
+        parser.add_argument(GOLDEN_SHA256, help=f"pinned sha256 of the {GOLDEN_URL} archive")
+        parser.add_argument(STABLE, required=True, help="base URL of the stable model's Service")
+        parser.add_argument(
+            CANDIDATE, required=True, help="base URL of the candidate model's Service"
+        )
+        parser.add_argument(GENERATOR, default="{}", help="GeneratorContract as JSON (camelCase)")
+        parser.add_argument(GATES, required=True, help="QualityGates as JSON (camelCase)")
+        parser.add_argument(
+            TAGS, type=_tags, default=[], help="only items with any of these tags (a,b)"
+        )
+        parser.add_argument(CONCURRENCY, type=int, default=4, help="requests in flight per model")
+        parser.add_argument(OUT, required=True, help="folder for report.json and report.html")
+        parser.add_argument(LPIPS_WEIGHTS, help=f"AlexNet weights file (default: ${WEIGHTS_ENV})")
+        parser.add_argument(VERBOSE, action="store_true")
+
+    @classmethod
+    def from_namespace(cls, args: argparse.Namespace) -> EvaluatorInvocation:
+        """From arguments parsed by a parser given `add_arguments`; the JSON flags checked."""
+        generator = _json_model(GeneratorContract, GENERATOR, args.generator)
+        gates = _json_model(QualityGates, GATES, args.gates)
+        if args.concurrency < 1:
+            raise InvocationError(f"{CONCURRENCY} must be at least 1")
+        if args.golden_url is not None and not args.golden_sha256:
+            raise InvocationError(f"{GOLDEN_URL} needs {GOLDEN_SHA256}")
+        return cls(
+            stable=args.stable,
+            candidate=args.candidate,
+            gates=gates,
+            out=args.out,
+            golden=args.golden,
+            golden_url=args.golden_url,
+            # Without an archive URL the digest pins nothing, and the evaluator ignores it.
+            golden_sha256=args.golden_sha256 if args.golden_url is not None else None,
+            generator=generator,
+            tags=tuple(args.tags),
+            concurrency=args.concurrency,
+            lpips_weights=args.lpips_weights,
+            verbose=args.verbose,
+        )
+
+    @classmethod
+    def from_argv(cls, argv: Sequence[str]) -> EvaluatorInvocation:
+        """From the arguments after `evaluate`."""
+        parser = InvocationParser(prog=" ".join([EVALUATOR_MODULE[-1], EVALUATE]))
+        cls.add_arguments(parser)
+        return cls.from_namespace(parser.parse_args(list(argv)))
+
+    def to_argv(self) -> list[str]:
+        """The arguments after `evaluate`."""
+        if self.golden is not None:
+            argv = [GOLDEN, self.golden]
+        else:
+            argv = [GOLDEN_URL, str(self.golden_url), GOLDEN_SHA256, str(self.golden_sha256)]
+        argv += [
+            STABLE,
+            self.stable,
+            CANDIDATE,
+            self.candidate,
+            GENERATOR,
+            _compact(self.generator),
+            GATES,
+            _compact(self.gates),
+            OUT,
+            self.out,
+        ]
+        if self.tags:
+            argv += [TAGS, ",".join(self.tags)]
+        argv += [CONCURRENCY, str(self.concurrency)]
+        if self.lpips_weights is not None:
+            argv += [LPIPS_WEIGHTS, self.lpips_weights]
+        if self.verbose:
+            argv.append(VERBOSE)
+        return argv
+
+    def to_command(self) -> list[str]:
+        """The container command that runs this evaluation."""
+        return [*EVALUATOR_MODULE, EVALUATE, *self.to_argv()]
