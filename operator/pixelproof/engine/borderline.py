@@ -7,13 +7,23 @@ import re
 from .context import Context
 from .gate_bounds import bounds_of
 
-# The evaluator writes a quality gate's threshold as "<= 0.25" or "passRate >= 0.9".
-_LIMIT = re.compile(r"(<=|>=|<|>)\s*(-?[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?)\s*$")
+# The evaluator writes a quality gate's threshold as "<= 0.25", "passRate >= 0.9" or
+# "regression <= 0.05 (p < 0.05)": the first comparison is the gate's limit.
+_LIMIT = re.compile(r"(<=|>=|<|>)\s*\+?(-?[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?)")
+
+
+def threshold_limit(text: str | None) -> float | None:
+    match = _LIMIT.search(text or "")
+    return None if match is None else float(match.group(2))
+
+
+def distance(value: float, limit: float) -> float:
+    """How far the value is from the limit, relative to it (absolute when the limit is zero)."""
+    return abs(value - limit) / (abs(limit) or 1.0)
 
 
 def near(value: float, limit: float, margin: float) -> bool:
-    """Within `margin` of the limit, relative to it (absolute when the limit is zero)."""
-    return abs(value - limit) <= margin * (abs(limit) or 1.0)
+    return distance(value, limit) <= margin
 
 
 def borderline_gates(ctx: Context, margin: float) -> list[str]:
@@ -22,10 +32,10 @@ def borderline_gates(ctx: Context, margin: float) -> list[str]:
     found = []
     evaluation = ctx.status.last_evaluation
     for verdict in evaluation.gates if evaluation is not None else []:
-        match = _LIMIT.search(verdict.threshold or "")
-        if verdict.value is None or match is None:
+        limit = threshold_limit(verdict.threshold)
+        if verdict.value is None or limit is None:
             continue
-        if near(verdict.value, float(match.group(2)), margin):
+        if near(verdict.value, limit, margin):
             found.append(f"{verdict.name} {verdict.value:g} (threshold {verdict.threshold})")
     for status in ctx.status.gates:
         gate = ctx.gates.get(status.name)
