@@ -42,8 +42,8 @@ def read_freeze(config_map: Mapping[str, Any]) -> CampaignFreeze:
         )
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "data"
-        return CampaignFreeze(source, problem=f"data.{where}: {err['msg']}")
+        where = ".".join(["data", *(str(p) for p in err["loc"])])
+        return CampaignFreeze(source, problem=f"{where}: {err['msg']}")
     return CampaignFreeze(source, freeze.start, freeze.end, freeze.reason)
 
 
