@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from pixelproof.controller.freezes import promoted_by, read_freeze
+from pixelproof.controller.freezes import campaign_freezes, promoted_by, read_freeze
+from pixelproof.kube import ApiError, KubeApi
 
 
 def _manager(name: str, time: str, annotation: str = "pixelproof.dev/promote") -> dict[str, object]:
@@ -55,3 +58,34 @@ def test_a_freeze_config_map_reads_or_names_its_problem() -> None:
     assert backwards.problem == "data: Value error, a freeze's end must be after its start"
     missing = read_freeze({"metadata": {"name": "empty", "namespace": "ops"}})
     assert missing.problem == "data.start: Field required"
+
+
+class _Api:
+    """Lists freeze ConfigMaps in one namespace; elsewhere the API refuses as it is told."""
+
+    def __init__(self, refusals: dict[str, int]) -> None:
+        self.refusals = refusals
+        self.selectors: list[str | None] = []
+
+    async def list(self, res: Any, namespace: str, *, label_selector: str | None = None) -> Any:
+        self.selectors.append(label_selector)
+        if namespace in self.refusals:
+            raise ApiError(self.refusals[namespace], "Forbidden", "no")
+        return [
+            {
+                "metadata": {"name": "release", "namespace": namespace},
+                "data": {"start": "2026-12-01T00:00:00Z", "end": "2026-12-02T00:00:00Z"},
+            }
+        ]
+
+
+def test_freezes_that_cannot_be_listed_hold_traffic_and_a_missing_namespace_has_none() -> None:
+    api = _Api({"ops": 403})
+    found = asyncio.run(campaign_freezes(cast(KubeApi, api), "imagegen", "ops"))
+    assert [f.source for f in found] == ["imagegen/release", "ops/*"]
+    assert found[1].problem == "cannot list freezes: 403 Forbidden: no"
+    assert api.selectors == ["pixelproof.dev/freeze=true"] * 2
+    gone = asyncio.run(campaign_freezes(cast(KubeApi, _Api({"ops": 404})), "imagegen", "ops"))
+    assert [f.source for f in gone] == ["imagegen/release"]
+    alone = asyncio.run(campaign_freezes(cast(KubeApi, _Api({})), "imagegen", "imagegen"))
+    assert len(alone) == 1

@@ -18,7 +18,7 @@ from pixelproof.api.commands import annotation_for
 from pixelproof.api.review import PROMOTE_BY_ANNOTATION
 from pixelproof.api.windows import FREEZE_LABEL, Freeze
 from pixelproof.engine.observations import CampaignFreeze
-from pixelproof.kube import CONFIGMAPS, KubeApi
+from pixelproof.kube import CONFIGMAPS, ApiError, KubeApi
 
 
 async def campaign_freezes(
@@ -27,8 +27,16 @@ async def campaign_freezes(
     namespaces = dict.fromkeys(n for n in (namespace, cluster_namespace) if n)
     found: list[CampaignFreeze] = []
     for where in namespaces:
-        for config_map in await api.list(CONFIGMAPS, where, label_selector=f"{FREEZE_LABEL}=true"):
-            found.append(read_freeze(config_map))
+        try:
+            config_maps = await api.list(CONFIGMAPS, where, label_selector=f"{FREEZE_LABEL}=true")
+        except ApiError as exc:
+            if exc.code == 404:
+                continue
+            # Unknown freezes hold traffic, but the reconcile goes on: gates keep judging
+            # and a rollback still happens.
+            found.append(CampaignFreeze(f"{where}/*", problem=f"cannot list freezes: {exc}"))
+            continue
+        found.extend(read_freeze(config_map) for config_map in config_maps)
     return tuple(found)
 
 

@@ -11,9 +11,9 @@ from pixelproof.api.steps import Step
 from ..actions import Notify
 from ..borderline import borderline_gates
 from ..context import Context
-from ..gating import promotion_blocked
-from ..outcome import Advance, Outcome, Stop, Wait
+from ..outcome import Outcome, Stop, Wait
 from ..timefmt import format_time, parse_time
+from .pause import resume
 
 
 def review(ctx: Context, step: Step) -> Outcome:
@@ -25,7 +25,7 @@ def review(ctx: Context, step: Step) -> Outcome:
     if current is None:
         current = _request(ctx, spec)
         if current is None:
-            return _pass_on(ctx)
+            return resume(ctx)
     if current.decision is None and st.promoted_step == st.current_step:
         who = ctx.obs.promoted_by or "unknown"
         _decide(ctx, current, "promoted", who)
@@ -42,7 +42,7 @@ def review(ctx: Context, step: Step) -> Outcome:
     if current.decision is None:
         st.phase = "Paused"
         return Wait(_waiting_text(ctx, current), counts_toward_deadline=False)
-    return _pass_on(ctx)
+    return resume(ctx)
 
 
 def _request(ctx: Context, spec: ReviewStep) -> ReviewStatus | None:
@@ -82,16 +82,6 @@ def _decide(
         "ReviewPromoted" if decision == "promoted" else "ReviewAborted",
         f"review at step {current.step + 1} {decision} by {who} at {ctx.stamp}",
     )
-
-
-def _pass_on(ctx: Context) -> Outcome:
-    st = ctx.status
-    st.phase = "Progressing"
-    blocked = promotion_blocked(ctx)
-    if blocked is not None:
-        return blocked
-    st.promoted_step = None
-    return Advance()
 
 
 def _request_text(ctx: Context, current: ReviewStatus, spec: ReviewStep) -> str:
