@@ -3,8 +3,12 @@ against the local API and a clock the test moves."""
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from operator_world import (
@@ -43,6 +47,31 @@ class FakeClock:
     def advance(self, delta: timedelta) -> None:
         with self._lock:
             self._now += delta
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A Slack-compatible receiver on 127.0.0.1 that keeps every body it is sent."""
+    bodies: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", bodies
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _status(kube: Kube) -> dict[str, Any]:
@@ -91,7 +120,7 @@ def test_traffic_waits_for_the_window_and_moves_once_it_opens(
         assert "waiting for the window until 2026-12-01T09:00+01:00" in status["message"]
         assert status["windowHold"]["opensAt"] == "2026-12-01T08:00:00.000000Z"
         assert "holdingSince" not in status
-        kube.wait_for_events("poster-gen", "WaitingForWindow")
+        kube.wait_for_events("poster-gen", "WaitingForWindow", timeout=30)
         assert _weights(kube) == [100, 0] and _status(kube)["phase"] == "Progressing"
         before_opening = list(log.candidate_weights)
         clock.advance(timedelta(hours=2))
@@ -161,9 +190,15 @@ def test_a_review_records_who_promoted_and_its_deadline_aborts(
         {"setWeight": 50},
         {"review": {"deadline": "1h"}},
     ]
-    with operator_in_thread(cluster, clock=clock):
-        kube.create(ROLLOUTS, rollout(steps=steps))
+    with webhook_receiver() as (url, bodies), operator_in_thread(cluster, clock=clock):
+        webhook = {"webhook": {"url": url, "events": ["Succeeded"]}}
+        kube.create(ROLLOUTS, rollout(steps=steps, notifications=webhook))
         wait_for(lambda: _status(kube).get("phase") == "Paused", 30, "the first review")
+        wait_for(lambda: bodies, 30, "the review request at the webhook")
+        request = bodies[0]["pixelproof"]
+        assert request["phase"] == "Review" and request["currentStep"] == 1
+        assert request["commands"]["promote"] == f"kubectl pixelproof promote poster-gen -n {NS}"
+        assert request["deadlineAt"] == "2026-12-01T07:00:00.000000Z"
         assert _status(kube)["waitingOn"] == (
             f"review: kubectl pixelproof promote poster-gen -n {NS} or kubectl pixelproof abort "
             f"poster-gen -n {NS}, deadline 2026-12-01T07:00:00.000000Z"
@@ -181,7 +216,7 @@ def test_a_review_records_who_promoted_and_its_deadline_aborts(
         )
         wait_for(lambda: _status(kube).get("currentStep") == 3, 30, "the second review")
         first = _status(kube)
-        events = kube.wait_for_events("poster-gen", "ReviewRequested", "ReviewPromoted")
+        events = kube.wait_for_events("poster-gen", "ReviewRequested", "ReviewPromoted", timeout=30)
         promoted = [e["message"] for e in events if e["reason"] == "ReviewPromoted"]
         assert promoted == [
             f"review at step 2 promoted by alice@example.com at {MORNING:%Y-%m-%dT%H:%M:%S}.000000Z"
