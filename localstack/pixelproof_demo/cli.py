@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from .manifests import REVIEW_DEADLINE, review_steps
 from .prerequisites import missing_prerequisites
 
 DEFAULT_FAULT = "blur=1.5"
@@ -55,6 +56,12 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path(".demo"),
         help="folder for the HTML reports and the operator log (default .demo)",
+    )
+    p.add_argument(
+        "--review",
+        action="store_true",
+        help=f"the good rollout pauses for a review after its evaluation "
+        f"(promote it, or it promotes itself after {REVIEW_DEADLINE})",
     )
     p.add_argument(
         "--timeout",
@@ -128,8 +135,18 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             f"applying ModelRollouts: {GOOD} (good candidate) and "
             f"{FAULTY} (faults: {', '.join(f'{k}={v}' for k, v in faults.items())})"
         )
+        if args.review:
+            say(
+                f"{GOOD} pauses for a review after its evaluation: "
+                f"kubectl pixelproof promote {GOOD} -n {NAMESPACE}"
+            )
         handles = [
-            stack.add_rollout(app, GOOD, {**MODEL_DRIFT, "fault_seed": 2}),
+            stack.add_rollout(
+                app,
+                GOOD,
+                {**MODEL_DRIFT, "fault_seed": 2},
+                steps=review_steps() if args.review else None,
+            ),
             stack.add_rollout(app, FAULTY, faults),
         ]
         deadline = time.monotonic() + args.timeout

@@ -22,6 +22,17 @@ DEFAULT_STEPS: list[dict[str, Any]] = [
     {"setWeight": 100},
 ]
 
+REVIEW_DEADLINE = "30s"
+
+
+def review_steps(steps: list[dict[str, Any]] = DEFAULT_STEPS) -> list[dict[str, Any]]:
+    """`steps` with a review after the evaluation: the demo nobody watches promotes itself
+    at the deadline, and `kubectl pixelproof promote` ends the pause sooner."""
+    at = next(i for i, step in enumerate(steps) if "evaluate" in step) + 1
+    review = {"review": {"deadline": REVIEW_DEADLINE, "onDeadline": "promote"}}
+    return [*steps[:at], review, *steps[at:]]
+
+
 # Calibrated for LPIPS with the seeded random AlexNet backbone used offline: a good model's
 # drift across runs scores about 1e-4, a font fallback about 0.04 on the text items.
 QUALITY_GATES: dict[str, Any] = {

@@ -1,7 +1,8 @@
 -- Argo CD health of a pixelproof ModelRollout, from its status.
 -- Healthy: Succeeded. Progressing: Pending, Progressing, or a spec change the
--- operator has not seen yet. Suspended: Paused (waiting for a person or a timed
--- pause). Degraded: RolledBack, Failed, or Stalled (a problem blocks progress).
+-- operator has not seen yet. Suspended: Paused (waiting for a person, a review or a
+-- timed pause), or waiting for a change window or the end of a freeze. Degraded:
+-- RolledBack, Failed, or Stalled (a problem blocks progress).
 local hs = {}
 
 local function condition(status, kind)
@@ -49,6 +50,12 @@ else
   if stalled ~= nil and stalled.status == "True" then
     hs.status = "Degraded"
     hs.message = "Stalled (" .. (stalled.reason or "") .. "): " .. (stalled.message or message)
+  elseif status.windowHold ~= nil then
+    local hold = status.windowHold
+    local opens = hold.opensAt or "the freeze is lifted"
+    hs.status = "Suspended"
+    hs.message = "Waiting for the window until " .. opens .. " at step " ..
+      tostring((status.currentStep or 0) + 1) .. weights .. ": " .. (hold.reason or "")
   elseif phase == "Paused" then
     hs.status = "Suspended"
     hs.message = "Paused at step " .. tostring((status.currentStep or 0) + 1) .. weights ..

@@ -78,3 +78,15 @@ app.kubernetes.io/component: operator
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+Namespace of the campaign freezes for every rollout: freezeNamespace, else the release
+namespace when the operator may read ConfigMaps everywhere, else none.
+*/}}
+{{- define "pixelproof.freezeNamespace" -}}
+{{- if .Values.freezeNamespace -}}
+{{- .Values.freezeNamespace -}}
+{{- else if not .Values.rbac.namespaced -}}
+{{- .Release.Namespace -}}
+{{- end -}}
+{{- end -}}

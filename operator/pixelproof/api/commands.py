@@ -15,7 +15,7 @@ from .steps import StepKind
 Command = Literal["promote", "promote-full", "abort", "retry"]
 COMMANDS: tuple[Command, ...] = ("abort", "retry", "promote-full", "promote")
 ANNOTATION_PREFIX = "pixelproof.dev/"
-_DECLARED_KINDS: tuple[StepKind, ...] = ("setWeight", "pause", "evaluate")
+_DECLARED_KINDS: tuple[StepKind, ...] = ("setWeight", "pause", "evaluate", "review")
 
 
 class Applicability(NamedTuple):
@@ -45,7 +45,7 @@ def command_applies(
         return Applicability(False, f"abort: the rollout already ended ({phase})")
     if command == "promote-full" and ended:
         return Applicability(False, f"promote-full: the rollout already ended ({phase})")
-    if command == "promote" and (ended or step != "pause"):
+    if command == "promote" and (ended or step not in ("pause", "review")):
         return Applicability(False, "promote: the rollout is not paused")
     restartable = phase in ("RolledBack", "Failed")
     rerunnable = step == "evaluate" and evaluation == "Inconclusive"

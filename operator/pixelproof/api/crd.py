@@ -20,6 +20,7 @@ from .rollout import SPEC_RULES, WEBHOOK_RULES, ModelRolloutSpec
 from .status import RolloutStatus
 from .steps import STEP_RULES
 from .traffic import TRAFFIC_RULES
+from .windows import FREEZE_RULES, WINDOW_RULES
 
 CRD_FILE = f"{PLURAL}.{GROUP}.yaml"
 REPO = Path(__file__).resolve().parents[3]
@@ -37,6 +38,8 @@ RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     ("metrics",): METRICS_RULES,
     ("metrics", "gates", "[]"): METRIC_GATE_RULES,
     ("notifications", "webhook"): WEBHOOK_RULES,
+    ("changeWindows", "windows", "[]"): WINDOW_RULES,
+    ("changeWindows", "freezes", "[]"): FREEZE_RULES,
 }
 
 PRINTER_COLUMNS = [

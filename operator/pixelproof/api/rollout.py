@@ -13,6 +13,7 @@ from .metrics import MetricsSpec
 from .quality import QualityGates
 from .steps import Step
 from .traffic import TrafficSpec
+from .windows import ChangeWindows
 from .workloads import DNS_SUBDOMAIN, CandidateRef, GeneratorContract, StableRef
 
 
@@ -67,6 +68,10 @@ class ModelRolloutSpec(ApiModel):
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     rollback: RollbackPolicy = Field(default_factory=RollbackPolicy)
     notifications: NotificationsSpec = Field(default_factory=NotificationsSpec)
+    change_windows: ChangeWindows | None = Field(
+        default=None,
+        description="When traffic may move toward the candidate: weekly windows and freezes.",
+    )
     progress_deadline_seconds: int = Field(
         default=600,
         ge=10,

@@ -8,7 +8,9 @@ from pydantic import Field
 
 from .base import StatusModel
 from .evaluation import GateVerdict
+from .review import ReviewStatus
 from .verdicts import EvaluationState, Verdict
+from .windows import WindowHold
 
 Phase = Literal["Pending", "Progressing", "Paused", "Succeeded", "RolledBack", "Failed"]
 TERMINAL_PHASES: frozenset[str] = frozenset({"Succeeded", "RolledBack", "Failed"})
@@ -87,3 +89,10 @@ class RolloutStatus(StatusModel):
         description="Why traffic returned to stable, for machines; rollbackReason says it for people.",
     )
     finished_at: str | None = None
+    window_hold: WindowHold | None = Field(
+        default=None,
+        description="Set while a change window or freeze keeps traffic from moving forward.",
+    )
+    review: ReviewStatus | None = Field(
+        default=None, description="The review step's request and who decided it."
+    )

@@ -8,8 +8,9 @@ from pydantic import Field, model_validator
 
 from .base import ApiModel
 from .durations import Duration, parse_duration
+from .review import ReviewStep
 
-StepKind = Literal["setWeight", "pause", "evaluate", "complete"]
+StepKind = Literal["setWeight", "pause", "evaluate", "review", "complete"]
 """What the current step does; "complete" once every declared step is done."""
 
 
@@ -42,18 +43,25 @@ class Step(ApiModel):
     set_weight: int | None = Field(default=None, ge=0, le=100)
     pause: PauseStep | None = None
     evaluate: EvaluateStep | None = None
+    review: ReviewStep | None = Field(
+        default=None, description="Wait for a person to promote or abort, with the evidence sent."
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Step:
-        count = sum(x is not None for x in (self.set_weight, self.pause, self.evaluate))
+        count = sum(
+            x is not None for x in (self.set_weight, self.pause, self.evaluate, self.review)
+        )
         if count != 1:
-            raise ValueError("a step must have exactly one of setWeight, pause, evaluate")
+            raise ValueError("a step must have exactly one of setWeight, pause, evaluate, review")
         return self
 
     @property
     def kind(self) -> StepKind:
         if self.set_weight is not None:
             return "setWeight"
+        if self.review is not None:
+            return "review"
         return "pause" if self.pause is not None else "evaluate"
 
     def describe(self) -> str:
@@ -61,6 +69,8 @@ class Step(ApiModel):
             return f"setWeight {self.set_weight}"
         if self.pause is not None:
             return f"pause {self.pause.duration}" if self.pause.duration else "pause until promoted"
+        if self.review is not None:
+            return "review"
         return "evaluate"
 
 
@@ -70,7 +80,7 @@ def kind_at(steps: list[Step], index: int) -> StepKind:
 
 STEP_RULES = [
     {
-        "rule": "(has(self.setWeight) ? 1 : 0) + (has(self.pause) ? 1 : 0) + (has(self.evaluate) ? 1 : 0) == 1",
-        "message": "a step must have exactly one of setWeight, pause, evaluate",
+        "rule": "(has(self.setWeight) ? 1 : 0) + (has(self.pause) ? 1 : 0) + (has(self.evaluate) ? 1 : 0) + (has(self.review) ? 1 : 0) == 1",
+        "message": "a step must have exactly one of setWeight, pause, evaluate, review",
     }
 ]

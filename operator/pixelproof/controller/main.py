@@ -21,7 +21,7 @@ from pixelproof.metrics.sampler import Sampler
 from pixelproof.notifications import webhook_notifier
 
 from .handlers import register_handlers
-from .reconcile import Reconciler
+from .reconcile import Clock, Reconciler, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,16 @@ class OperatorConfig:
             "--liveness", metavar="URL", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz"
         ),
     )
+    freeze_namespace: str | None = field(
+        default=None,
+        metadata=_option(
+            "--freeze-namespace",
+            help="namespace whose pixelproof.dev/freeze ConfigMaps freeze every rollout",
+        ),
+    )
     request_observer: RequestObserver | None = None
+    clock: Clock = utc_now
+    """What the engine takes for now; tests move it."""
     on_ready: Callable[[Reconciler], None] | None = None
 
 
@@ -139,6 +148,8 @@ class Operator:
                 _event_poster,
                 sampler=_sampler_in_thread(memo.sampler),
                 notifier=webhook_notifier(api.read_secret),
+                clock=self.config.clock,
+                freeze_namespace=self.config.freeze_namespace,
             )
             if self.config.on_ready is not None:
                 self.config.on_ready(memo.reconciler)

@@ -22,6 +22,8 @@ from pixelproof.evaluation.outcome import read_outcome
 from pixelproof.kube import CONFIGMAPS, DEPLOYMENTS, JOBS, PODS, SERVICES, KubeApi
 from pixelproof.routers import Router, router_for
 
+from .freezes import campaign_freezes, promoted_by
+
 logger = logging.getLogger(__name__)
 
 MetricSampler = Callable[
@@ -113,6 +115,7 @@ async def observe(
     parsed: ParsedSpec,
     now: datetime,
     sampler: MetricSampler | None,
+    freeze_namespace: str | None = None,
 ) -> World:
     meta = rollout["metadata"]
     namespace, generation = meta["namespace"], int(meta.get("generation") or 1)
@@ -123,11 +126,12 @@ async def observe(
         # The engine names the fault (Stalled, InvalidSpec); there is nothing to observe.
         return World(Observations(generation=generation, commands=commands), None, None)
     router = router_for(spec, api, namespace)
-    router_reading, deployment, problems, evaluation = await asyncio.gather(
+    router_reading, deployment, problems, evaluation, freezes = await asyncio.gather(
         router.read_weights(),
         api.find(DEPLOYMENTS, namespace, spec.candidate.deployment),
         _problems(api, spec, namespace),
         evaluation_reading(api, namespace, status, spec, now),
+        campaign_freezes(api, namespace, freeze_namespace),
     )
     metrics: tuple[MetricSample, ...] = ()
     if sampler is not None and spec.metrics.gates:
@@ -147,5 +151,7 @@ async def observe(
         metrics=metrics,
         commands=commands,
         problems=problems,
+        freezes=freezes,
+        promoted_by=promoted_by(meta),
     )
     return World(observations, spec, router)

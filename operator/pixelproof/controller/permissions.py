@@ -42,7 +42,12 @@ PERMISSIONS: tuple[Permission, ...] = (
         "candidate capacity; the replicas router scales stable",
     ),
     Permission("", "services", ("get",), "the stable and candidate Services must exist"),
-    Permission("", "configmaps", ("get",), "the golden set ConfigMap must exist"),
+    Permission(
+        "",
+        "configmaps",
+        ("get", "list"),
+        "the golden set ConfigMap must exist; campaign freezes are labelled ConfigMaps",
+    ),
     Permission("", "secrets", ("get",), "a webhook URL from notifications.webhook.secretKeyRef"),
     Permission("", "pods", ("list",), "evaluator pods: termination message, pending reason"),
     Permission("batch", "jobs", ("get", "list", "create", "delete"), "evaluator Jobs"),

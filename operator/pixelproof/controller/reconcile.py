@@ -59,12 +59,14 @@ class Reconciler:
         sampler: MetricSampler | None = None,
         notifier: Notifier | None = None,
         clock: Clock = utc_now,
+        freeze_namespace: str | None = None,
     ) -> None:
         self.api = api
         self.post_event = post_event
         self.sampler = sampler
         self.notifier = notifier
         self.clock = clock
+        self.freeze_namespace = freeze_namespace
         self.listeners: list[Listener] = []
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self.closed = False
@@ -101,7 +103,9 @@ class Reconciler:
         now = self.clock()
         prior: dict[str, Any] = rollout.get("status") or {}
         parsed = parse_spec(rollout.get("spec") or {})
-        world = await observe(self.api, rollout, parsed, now, self.sampler)
+        world = await observe(
+            self.api, rollout, parsed, now, self.sampler, freeze_namespace=self.freeze_namespace
+        )
         decision = decide(
             parsed,
             prior,

@@ -47,9 +47,10 @@ class EmitEvent:
 
 @dataclass(frozen=True)
 class Notify:
-    """The rollout reached a phase people asked to hear about (spec.notifications)."""
+    """The rollout reached a phase people asked to hear about (spec.notifications), or a
+    review step waits for a person (phase "Review")."""
 
-    phase: Literal["Succeeded", "RolledBack", "Failed"]
+    phase: Literal["Succeeded", "RolledBack", "Failed", "Review"]
     message: str
 
 

@@ -36,6 +36,8 @@ class Context:
     """What the rollout waits on, once a step or check said so."""
     stalled_reason: str | None = None
     """A blocking problem outside terminal phases, for the Stalled condition."""
+    window_held: bool = False
+    """A change window or freeze kept traffic from moving forward in this decision."""
 
     def event(self, kind: Literal["Normal", "Warning"], reason: str, message: str) -> None:
         self.actions.append(EmitEvent(kind, reason, message))

@@ -86,6 +86,8 @@ def _stalled(
 def _finish(ctx: Context) -> Decision:
     status = ctx.status
     status.observed_generation = ctx.obs.generation
+    if not ctx.window_held:
+        status.window_hold = None
     if status.phase not in TERMINAL_PHASES:
         status.waiting_on = ctx.hold
         status.message = _progress_message(ctx)
@@ -107,4 +109,6 @@ def _progress_message(ctx: Context) -> str:
     )
     weights = f"stable {st.weights.stable}% / candidate {st.weights.candidate}%"
     waiting = f": waiting on {ctx.hold}" if ctx.hold else ""
+    if ctx.window_held and ctx.hold:
+        waiting = f": {ctx.hold}"
     return f"{st.phase} at {where}, {weights}{waiting}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pixelproof.api.commands import Command
 from pixelproof.api.evaluation import EvaluationSummary
@@ -52,6 +53,18 @@ class MetricSample:
 
 
 @dataclass(frozen=True)
+class CampaignFreeze:
+    """A freeze declared once for many rollouts (a labelled ConfigMap), as the operator read
+    it. `problem` says why it could not be read; the engine then treats it as in force."""
+
+    source: str
+    start: datetime | None = None
+    end: datetime | None = None
+    reason: str = ""
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class Observations:
     generation: int = 1
     router: RouterReading = field(default_factory=RouterReading)
@@ -61,3 +74,7 @@ class Observations:
     commands: dict[Command, str] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
     """Missing or broken objects the rollout needs (a Service, the stable Deployment): hold, Stalled."""
+    freezes: tuple[CampaignFreeze, ...] = ()
+    """Campaign freezes of the rollout's namespace and of the cluster, active or not."""
+    promoted_by: str | None = None
+    """Who set the promote annotation, when the operator could tell."""

@@ -8,6 +8,7 @@ from typing import Any
 from pixelproof.engine.actions import Notify
 from pixelproof.errors import PixelproofError
 
+from .review import REVIEW
 from .webhook import RetryPolicy, send_notification, wants_notification
 
 SecretReader = Callable[[str, str, str], Awaitable[str | None]]
@@ -25,9 +26,12 @@ def webhook_notifier(read_secret: SecretReader, policy: RetryPolicy | None = Non
 
     async def notify(rollout: dict[str, Any], action: Notify) -> None:
         notifications = (rollout.get("spec") or {}).get("notifications")
-        if not wants_notification(notifications, action.phase):
+        # A review waits for a person: it is sent whatever phases the webhook lists.
+        if action.phase != REVIEW and not wants_notification(notifications, action.phase):
             return
-        webhook = notifications["webhook"] if notifications else {}
+        webhook = (notifications or {}).get("webhook")
+        if not webhook:
+            return
         meta = rollout["metadata"]
         namespace, name = meta.get("namespace", "default"), meta["name"]
         url = webhook.get("url")

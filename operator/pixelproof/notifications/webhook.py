@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from .review import REVIEW, review_payload
+
 logger = logging.getLogger(__name__)
 
 PHASE_STYLE: dict[str, tuple[str, str]] = {
@@ -76,6 +78,8 @@ def build_payload(
     """Slack message: `text` for clients that show only that, blocks for the rest, and a
     `pixelproof` object for receivers that are not Slack."""
     status = status or {}
+    if phase == REVIEW:
+        return review_payload(rollout, namespace, message, status)
     emoji, color = PHASE_STYLE.get(phase, _DEFAULT_STYLE)
     reason = status.get("rollbackReason") or status.get("message") or message
     weights = _weights_text(status)

@@ -10,6 +10,7 @@ from ..context import Context
 from ..outcome import Outcome
 from .evaluate import evaluate
 from .pause import pause
+from .review import review
 from .set_weight import set_weight
 
 StepRun = Callable[[Context, Step], Outcome]
@@ -18,4 +19,5 @@ STEP_KINDS: dict[StepKind, StepRun] = {
     "setWeight": set_weight,
     "pause": pause,
     "evaluate": evaluate,
+    "review": review,
 }

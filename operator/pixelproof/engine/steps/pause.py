@@ -25,6 +25,12 @@ def pause(ctx: Context, step: Step) -> Outcome:
         if elapsed < seconds:
             st.phase = "Paused"
             return Wait(f"pause: {int(seconds - elapsed)}s left", counts_toward_deadline=False)
+    return resume(ctx)
+
+
+def resume(ctx: Context) -> Outcome:
+    """The wait is over: move on once no gate forbids it."""
+    st = ctx.status
     st.phase = "Progressing"
     blocked = promotion_blocked(ctx)
     if blocked is not None:

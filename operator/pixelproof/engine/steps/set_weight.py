@@ -9,6 +9,7 @@ from ..actions import SetWeights
 from ..context import Context
 from ..gating import promotion_blocked
 from ..outcome import Advance, Outcome, Wait
+from ..windows import forward_blocked
 
 
 def set_weight(ctx: Context, step: Step) -> Outcome:
@@ -27,6 +28,10 @@ def shift(ctx: Context, candidate_weight: int) -> Outcome:
             f"candidate {ctx.spec.candidate.deployment} not ready", counts_toward_deadline=True
         )
     if st.weights != desired:
+        # Rolling back is never blocked; more traffic to the candidate waits for a window.
+        closed = forward_blocked(ctx) if candidate_weight > st.weights.candidate else None
+        if closed is not None:
+            return closed
         blocked = promotion_blocked(ctx)
         if blocked is not None:
             return blocked
