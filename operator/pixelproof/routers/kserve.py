@@ -145,6 +145,8 @@ class KServeRouter(WeightedObjectRouter):
         land on the candidate, and its remainder on stable."""
         if candidate_weight == 0:
             return
+        if self._misnamed is not None:
+            raise RouterError(self._misnamed)
         latest = predictor.get("latestCreatedRevision")
         if latest != self.candidate:
             raise RouterError(
@@ -161,8 +163,6 @@ class KServeRouter(WeightedObjectRouter):
 
     async def set_weights(self, weights: Weights) -> None:
         def percent_op(isvc: dict[str, Any]) -> JsonPatch:
-            if self._misnamed is not None:
-                raise RouterError(self._misnamed)
             self._refuse_wrong_split(_predictor_status(isvc), weights.candidate)
             path = "/spec/predictor/canaryTrafficPercent"
             return [{"op": "add", "path": path, "value": weights.candidate}]
