@@ -1,8 +1,10 @@
 """Command line: `python -m pixelproof_evaluator evaluate|capture ...`.
 
-Exit status 0 means a verdict (pass, fail or inconclusive) was written. Any other status
-means the evaluator itself could not run; a summary saying why is still written, so the
-operator always has a reason to show."""
+Exit status 0 means a verdict (pass, fail or inconclusive) was written, unless
+--fail-exit-code or --inconclusive-exit-code give those verdicts a status of their own (for
+runners that judge by exit status alone, such as an Argo Rollouts job metric). Any other
+status means the evaluator itself could not run; a summary saying why is still written, so
+the operator always has a reason to show."""
 
 from __future__ import annotations
 
@@ -53,6 +55,13 @@ def _json_model(kind: type[GeneratorContract] | type[QualityGates], flag: str, t
         raise UsageError(f"{flag} is invalid: {problems}") from exc
 
 
+def _exit_code(text: str) -> int:
+    code = int(text)
+    if not 0 <= code <= 255:
+        raise argparse.ArgumentTypeError(f"exit status {code} is outside 0..255")
+    return code
+
+
 def _tags(text: str) -> list[str]:
     return [tag.strip() for tag in text.split(",") if tag.strip()]
 
@@ -77,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, required=True, help="folder for report.json and report.html"
     )
     ev.add_argument("--lpips-weights", help=f"AlexNet weights file (default: ${WEIGHTS_ENV})")
+    for verdict in ("fail", "inconclusive"):
+        ev.add_argument(
+            f"--{verdict}-exit-code",
+            type=_exit_code,
+            default=0,
+            help=f"exit status after writing a {verdict} verdict (default 0)",
+        )
     ev.add_argument("--verbose", action="store_true")
     cap = sub.add_parser(
         "capture", help="build or refresh a golden set's references from the stable model"
@@ -132,4 +148,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         return _fail(f"evaluator could not run: {exc}", EXIT_ERROR)
     write_summary(summary)
-    return 0
+    verdict_codes = {"fail": args.fail_exit_code, "inconclusive": args.inconclusive_exit_code}
+    return int(verdict_codes.get(summary.verdict, 0))
