@@ -25,6 +25,7 @@ from pixelproof.kube import INFERENCESERVICES, KubeApi
 from .base import RouterError, shares
 from .weighted_object import JsonPatch, WeightedObjectRouter
 
+CANARY_PERCENT_PATH = "/spec/predictor/canaryTrafficPercent"
 REVISION_DEPLOYMENT_SUFFIX = "-deployment"
 DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 KNATIVE_MODES = ("Knative", "Serverless")
@@ -164,7 +165,6 @@ class KServeRouter(WeightedObjectRouter):
     async def set_weights(self, weights: Weights) -> None:
         def percent_op(isvc: dict[str, Any]) -> JsonPatch:
             self._refuse_wrong_split(_predictor_status(isvc), weights.candidate)
-            path = "/spec/predictor/canaryTrafficPercent"
-            return [{"op": "add", "path": path, "value": weights.candidate}]
+            return [{"op": "add", "path": CANARY_PERCENT_PATH, "value": weights.candidate}]
 
         await self._write(percent_op)
