@@ -17,16 +17,8 @@ from pixelproof_evaluator.cli import EXIT_USAGE, main
 def test_a_bad_exit_status_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str
 ) -> None:
-    args = [
-        "evaluate",
-        "--golden",
-        str(tmp_path),
-        "--stable",
-        "http://a",
-        "--candidate",
-        "http://b",
-    ]
-    args += ["--gates", "{}", "--out", str(tmp_path / "out"), flag, value]
+    args = ["evaluate", "--stable", "http://a", "--candidate", "http://b", "--gates", "{}"]
+    args += ["--golden", str(tmp_path), "--out", str(tmp_path / "out"), flag, value]
     assert main(args) == EXIT_USAGE
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["verdict"] == "inconclusive" and flag in summary["reason"]

@@ -8,7 +8,7 @@ import threading
 import time
 from typing import Any
 
-from operator_world import CONFIGMAPS, DEPLOYMENTS, NS, SERVICES, Kube, deployment, rollout
+from operator_world import DEPLOYMENTS, NS, SERVICES, Kube, deployment, rollout, seed_namespace
 
 ISVCS = f"/apis/serving.kserve.io/v1beta1/namespaces/{NS}/inferenceservices"
 ISVC = "poster-gen"
@@ -54,22 +54,17 @@ def revision_service(name: str, revision: str) -> dict[str, Any]:
 
 
 def seed_kserve_namespace(kube: Kube, *, isvc: bool = True) -> None:
-    kube.create(
-        "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}
-    )
+    """The namespace the other routers' tests start from, with the revisions' Deployments
+    and the two Services selecting one revision each."""
+    seed_namespace(kube, "kserve")
     for revision in (STABLE_REVISION, CANDIDATE_REVISION):
         kube.create(DEPLOYMENTS, deployment(f"{revision}-deployment", 1, app=ISVC))
-    kube.create(SERVICES, revision_service("poster-stable", STABLE_REVISION))
-    kube.create(SERVICES, revision_service("poster-candidate", CANDIDATE_REVISION))
-    kube.create(
-        CONFIGMAPS,
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": "poster-golden", "namespace": NS},
-            "data": {"golden.yaml": "items: []\n"},
-        },
-    )
+    for name, revision in (
+        ("poster-stable", STABLE_REVISION),
+        ("poster-candidate", CANDIDATE_REVISION),
+    ):
+        kube.delete(f"{SERVICES}/{name}")
+        kube.create(SERVICES, revision_service(name, revision))
     if isvc:
         create_inference_service(kube)
 
