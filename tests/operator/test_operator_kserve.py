@@ -201,13 +201,11 @@ def test_abort_after_full_weight_returns_to_the_stable_revision(
     predictor = _isvc(kube)["status"]["components"]["predictor"]
     assert predictor["latestRolledoutRevision"] == STABLE_REVISION
     assert log.written == [0, 100, 0]
-    handed_back = log.targets.index(
-        [(CANDIDATE_REVISION, 0, "latest"), (STABLE_REVISION, 100, "prev")]
-    )
-    assert log.targets[handed_back - 1] == [
-        (CANDIDATE_REVISION, 0, "latest"),
-        (CANDIDATE_REVISION, 100, "prev"),
-    ]
+    # The rollout's own start also shows the stable revision as `prev` with everything:
+    # the hand-back is the last such state, right after the candidate held it as `prev`.
+    stable_again = [(CANDIDATE_REVISION, 0, "latest"), (STABLE_REVISION, 100, "prev")]
+    assert log.targets[-1] == stable_again
+    assert log.targets[-2] == [(CANDIDATE_REVISION, 0, "latest"), (CANDIDATE_REVISION, 100, "prev")]
 
 
 def test_missing_inference_service_stalls_with_a_message_and_recovers(
