@@ -1,4 +1,4 @@
-"""The YAML in docs/kserve.md and examples/poster-gen-kserve.yaml holds together: the
+"""The YAML in docs/kserve.md and the KServe examples holds together: the
 ModelRollouts pass the API's validation, the InferenceServices fit the bundled KServe CRD's
 schema, each Service selects the revision its ModelRollout names, and the Argo CD rule
 ignores the very field the kserve router writes."""
@@ -20,7 +20,10 @@ from pixelproof.routers.kserve import CANARY_PERCENT_PATH, revision_of
 from pixelproof_localcluster import BUNDLED_CRDS
 
 DOC = REPO / "docs" / "kserve.md"
-EXAMPLE = REPO / "examples" / "poster-gen-kserve.yaml"
+EXAMPLES = (
+    REPO / "examples" / "poster-gen-kserve.yaml",
+    REPO / "examples" / "kserve" / "poster-gen-inferenceservice.yaml",
+)
 BLOCK = re.compile(r"```yaml\n(.*?)^ *```", re.DOTALL | re.MULTILINE)
 CRD = yaml.safe_load((BUNDLED_CRDS / "kserve-inferenceservice.yaml").read_text())
 
@@ -37,7 +40,11 @@ def _of_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [o for o in objects if o.get("kind") == kind]
 
 
-SOURCES = {"docs": _doc_objects, "example": lambda: list(yaml.safe_load_all(EXAMPLE.read_text()))}
+def _example_objects() -> list[dict[str, Any]]:
+    return [d for path in EXAMPLES for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+SOURCES = {"docs": _doc_objects, "example": _example_objects}
 
 
 @pytest.mark.parametrize("source", sorted(SOURCES))
