@@ -1,8 +1,10 @@
 """Command line: `python -m pixelproof_evaluator evaluate|capture ...`.
 
-Exit status 0 means a verdict (Pass, Fail or Inconclusive) was written. Any other status
-means the evaluator itself could not run; a summary saying why is still written, so the
-operator always has a reason to show."""
+Exit status 0 means a verdict (Pass, Fail or Inconclusive) was written, unless
+--fail-exit-code or --inconclusive-exit-code give those verdicts a status of their own (for
+runners that judge by exit status alone, such as an Argo Rollouts job metric). Any other
+status means the evaluator itself could not run; a summary saying why is still written, so
+the operator always has a reason to show."""
 
 from __future__ import annotations
 
@@ -69,4 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         return _fail(f"evaluator could not run: {exc}", EXIT_ERROR)
     write_summary(summary)
-    return 0
+    codes = {
+        "Fail": invocation.fail_exit_code,
+        "Inconclusive": invocation.inconclusive_exit_code,
+    }
+    return codes.get(summary.verdict, 0)

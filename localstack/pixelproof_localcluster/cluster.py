@@ -29,8 +29,9 @@ class LocalCluster(Running):
     """A Kubernetes API on 127.0.0.1 for tests and demos, with minimal controllers.
 
     Use as a context manager. Built-in kinds, kopf's peering CRDs and the traffic-routing
-    CRDs (Gateway API HTTPRoute, Istio VirtualService) are served from the start; more
-    CRDs come from ``crd_paths`` (files or directories of YAML) or ``register_crd_file``.
+    CRDs (Gateway API HTTPRoute, Istio VirtualService, KServe InferenceService) are served
+    from the start; more CRDs come from ``crd_paths`` (files or directories of YAML) or
+    ``register_crd_file``.
     """
 
     def __init__(

@@ -36,6 +36,8 @@ CONCURRENCY = "--concurrency"
 OUT = "--out"
 LPIPS_WEIGHTS = "--lpips-weights"
 VERBOSE = "--verbose"
+FAIL_EXIT_CODE = "--fail-exit-code"
+INCONCLUSIVE_EXIT_CODE = "--inconclusive-exit-code"
 
 
 class InvocationError(PixelproofError, ValueError):
@@ -51,6 +53,16 @@ class InvocationParser(argparse.ArgumentParser):
 
 def _tags(text: str) -> list[str]:
     return [tag.strip() for tag in text.split(",") if tag.strip()]
+
+
+def _exit_code(text: str) -> int:
+    try:
+        code = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"exit status {text!r} is not a number") from exc
+    if not 0 <= code <= 255:
+        raise argparse.ArgumentTypeError(f"exit status {code} is outside 0..255")
+    return code
 
 
 def _compact(model: ApiModel) -> str:
@@ -89,6 +101,10 @@ class EvaluatorInvocation(BaseModel):
     concurrency: int = Field(default=4, ge=1)
     lpips_weights: str | None = None
     verbose: bool = False
+    # Runners that judge by exit status alone (an Argo Rollouts job metric) need a verdict
+    # other than Pass to end the process unsuccessfully; the operator reads the summary instead.
+    fail_exit_code: int = Field(default=0, ge=0, le=255)
+    inconclusive_exit_code: int = Field(default=0, ge=0, le=255)
 
     @model_validator(mode="after")
     def _one_golden_source(self) -> EvaluatorInvocation:
@@ -117,6 +133,13 @@ class EvaluatorInvocation(BaseModel):
         parser.add_argument(OUT, required=True, help="folder for report.json and report.html")
         parser.add_argument(LPIPS_WEIGHTS, help=f"AlexNet weights file (default: ${WEIGHTS_ENV})")
         parser.add_argument(VERBOSE, action="store_true")
+        for flag, verdict in ((FAIL_EXIT_CODE, "Fail"), (INCONCLUSIVE_EXIT_CODE, "Inconclusive")):
+            parser.add_argument(
+                flag,
+                type=_exit_code,
+                default=0,
+                help=f"exit status after writing a {verdict} verdict (default 0)",
+            )
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace) -> EvaluatorInvocation:
@@ -141,6 +164,8 @@ class EvaluatorInvocation(BaseModel):
             concurrency=args.concurrency,
             lpips_weights=args.lpips_weights,
             verbose=args.verbose,
+            fail_exit_code=args.fail_exit_code,
+            inconclusive_exit_code=args.inconclusive_exit_code,
         )
 
     @classmethod
@@ -175,6 +200,10 @@ class EvaluatorInvocation(BaseModel):
             argv += [LPIPS_WEIGHTS, self.lpips_weights]
         if self.verbose:
             argv.append(VERBOSE)
+        if self.fail_exit_code:
+            argv += [FAIL_EXIT_CODE, str(self.fail_exit_code)]
+        if self.inconclusive_exit_code:
+            argv += [INCONCLUSIVE_EXIT_CODE, str(self.inconclusive_exit_code)]
         return argv
 
     def to_command(self) -> list[str]:

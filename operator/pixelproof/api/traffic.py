@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from .base import ApiModel
 from .workloads import DNS_LABEL
 
-RouterKind = Literal["gatewayAPI", "istio", "replicas"]
+RouterKind = Literal["gatewayAPI", "istio", "kserve", "replicas"]
 
 
 class GatewayAPIRouter(ApiModel):
@@ -28,6 +28,16 @@ class IstioRouter(ApiModel):
     )
 
 
+class KServeRouter(ApiModel):
+    """A serverless InferenceService whose predictor canaryTrafficPercent sets the candidate's share."""
+
+    inference_service: str = Field(
+        pattern=DNS_LABEL,
+        max_length=63,
+        description="In the rollout's namespace. stable.deployment and candidate.deployment name the Deployments of its two predictor revisions, <revision>-deployment.",
+    )
+
+
 class ReplicasRouter(ApiModel):
     """No mesh: both Deployments sit behind one Service and weight follows the ready-replica ratio."""
 
@@ -39,13 +49,17 @@ class ReplicasRouter(ApiModel):
 class TrafficSpec(ApiModel):
     gateway_api: GatewayAPIRouter | None = Field(default=None, alias="gatewayAPI")
     istio: IstioRouter | None = None
+    kserve: KServeRouter | None = None
     replicas: ReplicasRouter | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TrafficSpec:
-        chosen = [k for k in ("gateway_api", "istio", "replicas") if getattr(self, k) is not None]
+        routers = ("gateway_api", "istio", "kserve", "replicas")
+        chosen = [k for k in routers if getattr(self, k) is not None]
         if len(chosen) != 1:
-            raise ValueError("traffic must name exactly one router: gatewayAPI, istio or replicas")
+            raise ValueError(
+                "traffic must name exactly one router: gatewayAPI, istio, kserve or replicas"
+            )
         return self
 
     @property
@@ -54,12 +68,14 @@ class TrafficSpec(ApiModel):
             return "gatewayAPI"
         if self.istio is not None:
             return "istio"
+        if self.kserve is not None:
+            return "kserve"
         return "replicas"
 
 
 TRAFFIC_RULES = [
     {
-        "rule": "(has(self.gatewayAPI) ? 1 : 0) + (has(self.istio) ? 1 : 0) + (has(self.replicas) ? 1 : 0) == 1",
-        "message": "traffic must name exactly one router: gatewayAPI, istio or replicas",
+        "rule": "(has(self.gatewayAPI) ? 1 : 0) + (has(self.istio) ? 1 : 0) + (has(self.kserve) ? 1 : 0) + (has(self.replicas) ? 1 : 0) == 1",
+        "message": "traffic must name exactly one router: gatewayAPI, istio, kserve or replicas",
     }
 ]

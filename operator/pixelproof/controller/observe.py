@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -141,12 +141,15 @@ async def observe(
             # A broken provider must not stop the rollout's reconcile: gates stay unsampled
             # (never promoting) and the engine's deadlines decide.
             logger.exception("metric sampling failed for %s/%s", namespace, meta["name"])
+    candidate = candidate_reading(
+        deployment, spec.candidate.deployment, namespace, router.owns_candidate_replicas
+    )
+    if router_reading.candidate_ready is not None:
+        candidate = replace(candidate, ready=router_reading.candidate_ready)
     observations = Observations(
         generation=generation,
         router=router_reading,
-        candidate=candidate_reading(
-            deployment, spec.candidate.deployment, namespace, router.owns_candidate_replicas
-        ),
+        candidate=candidate,
         evaluation=evaluation,
         metrics=metrics,
         commands=commands,

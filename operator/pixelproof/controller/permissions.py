@@ -65,6 +65,12 @@ PERMISSIONS: tuple[Permission, ...] = (
         "istio router: destination weights",
     ),
     Permission(
+        "serving.kserve.io",
+        "inferenceservices",
+        ("get", "patch"),
+        "kserve router: the predictor's canaryTrafficPercent, its revisions and traffic status",
+    ),
+    Permission(
         "kopf.dev",
         "kopfpeerings",
         ("get", "list", "watch", "patch"),

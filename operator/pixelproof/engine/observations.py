@@ -18,6 +18,9 @@ class RouterReading:
 
     weights: Weights | None = None
     error: str | None = None
+    candidate_ready: bool | None = None
+    """From a router that judges the candidate's readiness itself (KServe: the revision's
+    status, since Knative sizes its Deployment); None leaves it to the candidate Deployment."""
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ EVENTS = Resource("", "v1", "events")
 JOBS = Resource("batch", "v1", "jobs")
 HTTPROUTES = Resource("gateway.networking.k8s.io", "v1", "httproutes")
 VIRTUALSERVICES = Resource("networking.istio.io", "v1beta1", "virtualservices")
+INFERENCESERVICES = Resource("serving.kserve.io", "v1beta1", "inferenceservices")
 MODELROLLOUTS = Resource("pixelproof.dev", "v1alpha1", "modelrollouts")
 
 BY_KIND: dict[str, Resource] = {
@@ -55,5 +56,6 @@ BY_KIND: dict[str, Resource] = {
     "Job": JOBS,
     "HTTPRoute": HTTPROUTES,
     "VirtualService": VIRTUALSERVICES,
+    "InferenceService": INFERENCESERVICES,
     "ModelRollout": MODELROLLOUTS,
 }

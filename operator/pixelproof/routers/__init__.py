@@ -8,6 +8,7 @@ from pixelproof.kube import KubeApi
 from .base import Router, RouterError
 from .gatewayapi import GatewayApiRouter
 from .istio import IstioRouter
+from .kserve import KServeRouter
 from .replicas import ReplicasRouter
 
 
@@ -19,6 +20,14 @@ def router_for(spec: ModelRolloutSpec, api: KubeApi, namespace: str) -> Router:
     if traffic.istio is not None:
         return IstioRouter(
             api, namespace, traffic.istio.virtual_service, traffic.istio.route, stable, candidate
+        )
+    if traffic.kserve is not None:
+        return KServeRouter(
+            api,
+            namespace,
+            traffic.kserve.inference_service,
+            spec.stable.deployment,
+            spec.candidate.deployment,
         )
     assert traffic.replicas is not None
     return ReplicasRouter(
@@ -33,6 +42,7 @@ def router_for(spec: ModelRolloutSpec, api: KubeApi, namespace: str) -> Router:
 __all__ = [
     "GatewayApiRouter",
     "IstioRouter",
+    "KServeRouter",
     "ReplicasRouter",
     "Router",
     "RouterError",

@@ -22,8 +22,8 @@ class RouterError(PixelproofError, RuntimeError):
 
 class Router(Protocol):
     owns_candidate_replicas: bool
-    """True when the router sets the candidate's replica count itself (weight follows replicas),
-    so candidate capacity must not be scaled separately."""
+    """True when the candidate's replica count is not pixelproof's to scale separately: the
+    router sets it itself (weight follows replicas), or the platform's autoscaler does (KServe)."""
 
     async def set_weights(self, weights: Weights) -> None:
         """Route `weights` percent of traffic; raises RouterError naming what is missing."""
