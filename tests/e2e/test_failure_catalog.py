@@ -7,20 +7,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from catalog import (
+
+from pixelproof_demo.golden import PROMPTS
+from pixelproof_demo.manifests import METRIC_GATES
+from pixelproof_demo.stack import LocalStack, RolloutHandle
+from pixelproof_testkit.catalog import (
     EVALUATION_CAUGHT,
     FIRST_EVALUATE_STEP,
     FIRST_WEIGHT,
     GOOD,
     METRIC_CAUGHT,
     RETRY_STORM,
+    SCENARIO_PARAM,
     SCENES,
 )
-from conftest import SCENARIO_PARAM
-
-from pixelproof_demo.golden import PROMPTS
-from pixelproof_demo.manifests import METRIC_GATES
-from pixelproof_demo.stack import LocalStack, RolloutHandle
 
 pytestmark = pytest.mark.slow
 

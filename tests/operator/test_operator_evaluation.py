@@ -13,23 +13,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from operator_world import (
-    JOBS,
-    NS,
-    ROLLOUTS,
-    Kube,
-    ScriptedEvaluator,
-    operator_in_thread,
-    rollout,
-    seed_namespace,
-    summary,
-)
 
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.evaluation.job import RolloutRef, evaluator_job
 from pixelproof.evaluation.outcome import read_outcome
 from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated, Unschedulable, Waiting
-from pixelproof_localcluster.polling import wait_for
+from pixelproof_testkit.kube import JOBS, NS, ROLLOUTS, Kube
+from pixelproof_testkit.manifests import rollout, seed_namespace
+from pixelproof_testkit.operators import operator_in_thread
+from pixelproof_testkit.polling import wait_for
+from pixelproof_testkit.scripted_evaluator import ScriptedEvaluator, summary
 
 REF = RolloutRef("poster-gen", NS, "0b7d2c1e-5a8f-4f7e-9d51-3c2f1a0e9b77")
 

@@ -9,20 +9,12 @@ import threading
 import time
 from typing import Any
 
-from operator_world import (
-    HTTPROUTES,
-    JOBS,
-    NS,
-    ROLLOUTS,
-    Kube,
-    OperatorProcess,
-    WeightLog,
-    rollout,
-    seed_namespace,
-)
-
 from pixelproof_localcluster import LocalCluster
-from pixelproof_localcluster.polling import wait_for
+from pixelproof_testkit.kube import HTTPROUTES, JOBS, NS, ROLLOUTS, Kube
+from pixelproof_testkit.manifests import rollout, seed_namespace
+from pixelproof_testkit.operators import OperatorProcess
+from pixelproof_testkit.polling import wait_for
+from pixelproof_testkit.weight_log import WeightLog
 
 STEPS = [
     {"setWeight": 10},

@@ -4,23 +4,14 @@ running for real against the local API server."""
 from __future__ import annotations
 
 import pytest
-from operator_world import (
-    DEPLOYMENTS,
-    HTTPROUTES,
-    JOBS,
-    ROLLOUTS,
-    VIRTUALSERVICES,
-    Kube,
-    ScriptedEvaluator,
-    WeightLog,
-    operator_in_thread,
-    rollout,
-    seed_namespace,
-    summary,
-)
 
 from pixelproof_localcluster import LocalCluster, Terminated
-from pixelproof_localcluster.polling import wait_for
+from pixelproof_testkit.kube import DEPLOYMENTS, HTTPROUTES, JOBS, ROLLOUTS, VIRTUALSERVICES, Kube
+from pixelproof_testkit.manifests import rollout, seed_namespace
+from pixelproof_testkit.operators import operator_in_thread
+from pixelproof_testkit.polling import wait_for
+from pixelproof_testkit.scripted_evaluator import ScriptedEvaluator, summary
+from pixelproof_testkit.weight_log import WeightLog
 
 
 def _phase(kube: Kube, name: str = "poster-gen") -> str | None:

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from operator_world import (
-    DEPLOYMENTS,
-    HTTPROUTES,
-    JOBS,
-    ROLLOUTS,
-    SERVICES,
-    Kube,
-    ScriptedEvaluator,
-    WeightLog,
-    deployment,
-    httproute,
-    operator_in_thread,
-    rollout,
-    seed_namespace,
-    service,
-)
-
 from pixelproof_localcluster import LocalCluster
-from pixelproof_localcluster.polling import wait_for
+from pixelproof_testkit.kube import DEPLOYMENTS, HTTPROUTES, JOBS, ROLLOUTS, SERVICES, Kube
+from pixelproof_testkit.manifests import deployment, httproute, rollout, seed_namespace, service
+from pixelproof_testkit.operators import operator_in_thread
+from pixelproof_testkit.polling import wait_for
+from pixelproof_testkit.scripted_evaluator import ScriptedEvaluator
+from pixelproof_testkit.weight_log import WeightLog
 
 MANUAL = [{"setWeight": 10}, {"pause": {}}, {"setWeight": 50}, {"pause": {}}, {"setWeight": 80}]
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from shipping_tools import ToolsUnavailable, tool_paths
+
+from pixelproof_testkit.tools import ToolsUnavailable, tool_paths
 
 
 @pytest.fixture(scope="session")

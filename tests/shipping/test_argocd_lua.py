@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-import argocd_lua_vm as argocd
 import pytest
 import yaml
 from lupa.lua51 import LuaError
+
+from pixelproof_testkit import argocd_lua as argocd
 
 ARGOCD = Path(__file__).resolve().parents[2] / "charts" / "pixelproof" / "argocd"
 COMMANDS = ("promote", "promote-full", "abort", "retry")
