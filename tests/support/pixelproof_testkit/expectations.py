@@ -37,12 +37,17 @@ def expect_within(
     holds: Callable[[T], bool],
     timeout: float,
 ) -> T:
-    """Poll `probe` until `holds` accepts its value; return that value."""
-    seen: list[T] = []
+    """Poll `probe` until `holds` accepts its value; return that value. A lookup that fails
+    (a field or an object not there yet) counts as not holding yet."""
+    seen: list[Any] = []
 
     def check() -> bool:
-        seen[:] = [probe()]
-        return holds(seen[0])
+        try:
+            seen[:] = [probe()]
+            return holds(seen[0])
+        except (KeyError, IndexError, TypeError) as missing:
+            seen[:] = [missing]
+            return False
 
     try:
         wait_for(check, timeout, what)
@@ -51,7 +56,8 @@ def expect_within(
         raise AssertionError(
             f"expected {what} within {timeout:g}s; last seen: {last}\n{view.describe()}"
         ) from None
-    return seen[0]
+    value: T = seen[0]
+    return value
 
 
 def candidate_weights_set(events: list[dict[str, Any]]) -> list[int]:
@@ -190,6 +196,15 @@ class Then:
             f"Events {', '.join(reasons)}",
             lambda: {e["reason"] for e in self.view.events()},
             lambda seen: set(reasons) <= seen,
+            timeout,
+        )
+
+    def expect_event(self, reason: str, *fragments: str, timeout: float | None = None) -> Self:
+        """Some Event with `reason` has a message naming each of `fragments`."""
+        return self.expect_that(
+            f"an Event {reason} naming {fragments}",
+            lambda: [e.get("message", "") for e in self.view.events() if e["reason"] == reason],
+            lambda messages: any(all(f in m for f in fragments) for m in messages),
             timeout,
         )
 

@@ -158,9 +158,11 @@ class Given:
     def evaluation_fails(self, step: int, reason: str = "") -> Self:
         return self.evaluations(step, Terminated(1, message=summary("fail", reason)))
 
-    def when(self, **operator_config: Any) -> When:
-        """From here on the operator runs (kopf in a thread of the test process)."""
-        self.scenario.world.start_operator(**operator_config)
+    def when(self, *, operator: bool = True, **operator_config: Any) -> When:
+        """From here on the operator runs (kopf in a thread of the test process), unless
+        `operator` is False: then the test runs its own operator processes."""
+        if operator:
+            self.scenario.world.start_operator(**operator_config)
         return When(self.scenario)
 
 
@@ -301,6 +303,14 @@ class LocalThen(Then):
                 for j in self.scenario.kube.list(JOBS)
             ],
             lambda found: found == values,
+            timeout,
+        )
+
+    def expect_job_count(self, count: int, timeout: float | None = None) -> Self:
+        return self.expect_that(
+            f"{count} evaluator Jobs",
+            lambda: len(self.scenario.kube.list(JOBS)),
+            lambda found: found == count,
             timeout,
         )
 
