@@ -1,5 +1,5 @@
 """The Argo CD health check and resource actions, run against status fixtures in a Lua 5.1
-VM that offers only what Argo CD's own VM offers (argocd_lua_vm)."""
+VM that offers only what Argo CD's own VM offers (pixelproof_testkit.argocd_lua)."""
 
 from __future__ import annotations
 
