@@ -27,32 +27,22 @@ import platform
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [
-    str(REPO / "operator"),
-    str(REPO / "evaluator"),
-    str(REPO / "localstack"),
-    str(REPO / "tests" / "metrics"),
-]
-
-from metrics_harness import (  # noqa: E402
-    Generator,
+from pixelproof.api.status import STABLE_ONLY
+from pixelproof.metrics.sampler import Sampler
+from pixelproof_demo.prometheus import PrometheusServer, find_prometheus
+from pixelproof_testkit.generators import Generator
+from pixelproof_testkit.metrics import (
     Load,
     RolloutLoop,
     WeightHolder,
     rollout_spec,
 )
-
-from pixelproof.api.status import STABLE_ONLY  # noqa: E402
-from pixelproof.metrics.sampler import Sampler  # noqa: E402
-from pixelproof_demo.prometheus import PrometheusServer, find_prometheus  # noqa: E402
 
 INTERVAL_SECONDS = 1.0
 THRESHOLD = 0.02

@@ -13,23 +13,19 @@ import argparse
 import dataclasses
 import os
 import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "operator"), str(ROOT / "evaluator")]
-
-from pixelproof.api.quality import QualityGates  # noqa: E402
-from pixelproof.api.workloads import GeneratorContract  # noqa: E402
-from pixelproof_evaluator.capture import capture  # noqa: E402
-from pixelproof_evaluator.evaluate import EvaluateOptions, Models, evaluate  # noqa: E402
-from pixelproof_evaluator.golden import ExpectedText, GoldenItemSpec, write_manifest  # noqa: E402
-from pixelproof_refgen import Faults, RefGenServer, render  # noqa: E402
-from pixelproof_refgen.request import GenerateRequest  # noqa: E402
+from pixelproof.api.quality import QualityGates
+from pixelproof.api.workloads import GeneratorContract
+from pixelproof_evaluator.capture import capture
+from pixelproof_evaluator.evaluate import EvaluateOptions, Models, evaluate
+from pixelproof_evaluator.golden import ExpectedText, GoldenItemSpec, write_manifest
+from pixelproof_refgen import Faults, RefGenServer, render
+from pixelproof_refgen.request import GenerateRequest
 
 BATCH = 8
 

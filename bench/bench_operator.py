@@ -31,15 +31,13 @@ from typing import Any
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "operator"), str(REPO / "evaluator"), str(REPO / "localstack")]
-
-from pixelproof.api.evaluation import EvaluationSummary  # noqa: E402
-from pixelproof.controller.main import Operator, OperatorConfig  # noqa: E402
-from pixelproof.controller.reconcile import Reconciler, ReconcileRecord  # noqa: E402
-from pixelproof.kube import load_connection  # noqa: E402
-from pixelproof_demo.manifests import deployment, httproute, service  # noqa: E402
-from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated  # noqa: E402
+from pixelproof.api.crd import DEFAULT_PATH
+from pixelproof.api.evaluation import EvaluationSummary
+from pixelproof.controller.main import Operator, OperatorConfig
+from pixelproof.controller.reconcile import Reconciler, ReconcileRecord
+from pixelproof.kube import load_connection
+from pixelproof_demo.manifests import deployment, httproute, service
+from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated
 
 NS = "bench"
 STEPS = [{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 50}, {"setWeight": 100}]
@@ -119,7 +117,7 @@ def phases(http: httpx.Client, prefix: str) -> Counter[str]:
 
 def serve_cluster() -> None:
     """Child process: the local API server with the stand-in evaluator, until stdin closes."""
-    with LocalCluster(crd_paths=[REPO / "crds"], job_runner=passing_evaluator) as cluster:
+    with LocalCluster(crd_paths=[DEFAULT_PATH], job_runner=passing_evaluator) as cluster:
         print(cluster.url, cluster.kubeconfig_path, flush=True)
         sys.stdin.read()
 

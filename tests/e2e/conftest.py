@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from catalog import BY_ID, DRIFT
 
 from pixelproof_demo.prerequisites import missing_prerequisites
 from pixelproof_demo.stack import LocalStack, RolloutHandle
+from pixelproof_testkit.catalog import BY_ID, DRIFT, SCENARIO_PARAM
 
-SCENARIO_PARAM = "scenario_id"
 # Requests per second through each route: enough for the metric gates, light enough for
 # some twenty generator processes on two cores.
 TRAFFIC_RATE = 2.0

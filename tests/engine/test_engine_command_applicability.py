@@ -8,7 +8,6 @@ import itertools
 from typing import Any
 
 import pytest
-from engine_support import T0, make_spec
 
 from pixelproof.api.commands import COMMANDS, Command, command_applies
 from pixelproof.api.status import Weights
@@ -24,6 +23,7 @@ from pixelproof.engine import (
 from pixelproof.engine.revision import revision_of
 from pixelproof.kubectl_plugin.cli import HANDLERS
 from pixelproof.kubectl_plugin.kube import PluginError
+from pixelproof_testkit.engine import T0, make_spec
 
 PHASES = ("Pending", "Progressing", "Paused", "Succeeded", "RolledBack", "Failed")
 SPEC = make_spec([{"setWeight": 10}, {"pause": {}}, {"evaluate": {}}, {"setWeight": 100}])

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from engine_support import make_spec, simulated
-
 from pixelproof.api.status import Weights
 from pixelproof.engine import SetWeights
+from pixelproof_testkit.engine import make_spec, simulated
 
 PAUSED_ROLLOUT = [
     {"setWeight": 10},

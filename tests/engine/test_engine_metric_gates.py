@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from engine_support import gate, make_spec, simulated, with_gates
-
 from pixelproof.api.status import Weights
 from pixelproof.engine import RecordGate
 from pixelproof.simulation.world import SimulatedWorld
+from pixelproof_testkit.engine import gate, make_spec, simulated, with_gates
 
 STEPS = [{"setWeight": 10}, {"pause": {"duration": "1m"}}, {"setWeight": 100}]
 

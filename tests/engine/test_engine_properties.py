@@ -8,7 +8,6 @@ import copy
 from datetime import timedelta
 from typing import Any
 
-from engine_support import T0, make_spec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +24,7 @@ from pixelproof.engine import (
     decide,
     parse_spec,
 )
+from pixelproof_testkit.engine import T0, make_spec
 
 TERMINAL = ("Succeeded", "RolledBack", "Failed")
 

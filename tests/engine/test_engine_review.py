@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from engine_support import gate, make_spec, with_gates
-from windows_support import Drive
 
 from pixelproof.api.commands import command_applies
 from pixelproof.api.status import Weights
 from pixelproof.engine import MetricSample, Notify, parse_spec
 from pixelproof.engine.revision import revision_of
+from pixelproof_testkit.engine import gate, make_spec, with_gates
+from pixelproof_testkit.windows import Drive
 
 T = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 WEBHOOK = {"webhook": {"url": "https://hooks.example/T000"}}

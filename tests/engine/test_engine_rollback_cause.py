@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from engine_support import gate, make_spec, simulated, with_gates
 
 from pixelproof.engine import EmitEvent
 from pixelproof.simulation.world import SimulatedWorld
+from pixelproof_testkit.engine import gate, make_spec, simulated, with_gates
 
 PAUSED = [{"setWeight": 10}, {"pause": {}}, {"setWeight": 100}]
 EVALUATED = [{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 100}]

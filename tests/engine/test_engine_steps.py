@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from engine_support import make_spec, simulated
 
 from pixelproof.api.status import Weights
 from pixelproof.engine import ScaleCandidate, SetWeights, StartEvaluation
+from pixelproof_testkit.engine import make_spec, simulated
 
 
 def test_new_rollout_scales_candidate_before_any_traffic() -> None:

@@ -8,14 +8,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from engine_support import gate, make_spec, with_gates
-from windows_support import Drive
 
 from pixelproof.api.windows import Window
 from pixelproof.engine import MetricSample, SetWeights
 from pixelproof.engine.calendar import in_window, next_window_start
 from pixelproof.engine.observations import CampaignFreeze
 from pixelproof.engine.windows import Span, closed_at, next_opening
+from pixelproof_testkit.engine import gate, make_spec, with_gates
+from pixelproof_testkit.windows import Drive
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from windows_support import Drive
 
 from pixelproof.api.windows import WEEKDAYS, Window
 from pixelproof.engine.windows import Span, closed_at, next_opening
+from pixelproof_testkit.windows import Drive
 
 # Zones with DST both ways, a half-hour offset, and Lord Howe's half-hour DST shift.
 ZONES = [

@@ -5,9 +5,9 @@ from typing import Any
 
 import kubernetes
 import pytest
-from localcluster_helpers import TEST_CRDS
 
 from pixelproof_localcluster import LocalCluster
+from pixelproof_testkit.localcluster import TEST_CRDS
 
 
 @pytest.fixture

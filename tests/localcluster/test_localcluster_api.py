@@ -10,10 +10,10 @@ from typing import Any
 import kubernetes
 import pytest
 from kubernetes.client import ApiException
-from localcluster_helpers import GROUP
 
 from pixelproof_localcluster import LocalCluster
-from pixelproof_localcluster.polling import wait_for
+from pixelproof_testkit.localcluster import GROUP
+from pixelproof_testkit.polling import wait_for
 
 
 def _widget(name: str, **spec: Any) -> dict[str, Any]:

@@ -9,10 +9,10 @@ import kopf
 import kubernetes
 import pytest
 from kopf.testing import KopfRunner
-from localcluster_helpers import GROUP
 
 from pixelproof_localcluster import LocalCluster
-from pixelproof_localcluster.polling import wait_for
+from pixelproof_testkit.localcluster import GROUP
+from pixelproof_testkit.polling import wait_for
 
 
 def _registry() -> kopf.OperatorRegistry:

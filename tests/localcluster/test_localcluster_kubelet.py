@@ -23,7 +23,7 @@ from pixelproof_localcluster import (
     PodOutcome,
     Terminated,
 )
-from pixelproof_localcluster.polling import wait_for
+from pixelproof_testkit.polling import wait_for
 
 IMAGE = "registry.example/toy-job:1.0"
 GPU = "nvidia.com/gpu"

@@ -9,9 +9,9 @@ from typing import Any
 import kubernetes
 import pytest
 from kubernetes.client import ApiException
-from localcluster_helpers import GROUP, TEST_CRDS
 
 from pixelproof_localcluster import LocalCluster
+from pixelproof_testkit.localcluster import GROUP, TEST_CRDS
 
 
 def _validate_widget(obj: dict[str, Any]) -> list[str]:

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from metrics_harness import Generator
 
 from pixelproof.metrics.sampler import Sampler
 from pixelproof_demo.prometheus import PrometheusMissing, PrometheusServer, find_prometheus
+from pixelproof_testkit.generators import Generator
 
 
 @pytest.fixture(scope="session")

@@ -12,18 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from metrics_harness import (
-    Generator,
-    Load,
-    RolloutLoop,
-    WeightHolder,
-    rollout_spec,
-)
 
 from pixelproof import telemetry
 from pixelproof.api.status import STABLE_ONLY, Weights
 from pixelproof.metrics.sampler import Sampler
 from pixelproof_demo.prometheus import PrometheusServer
+from pixelproof_testkit.generators import Generator
+from pixelproof_testkit.metrics import Load, RolloutLoop, WeightHolder, rollout_spec
 
 
 def max_candidate_weight(holder: WeightHolder) -> int:

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from metrics_harness import Generator, wait_for_series
 
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.metrics.catalog import TEMPLATES
@@ -15,6 +14,8 @@ from pixelproof.metrics.prometheus import PrometheusMetrics
 from pixelproof.metrics.templating import render, render_gate
 from pixelproof_demo.ports import free_port
 from pixelproof_demo.prometheus import PrometheusServer
+from pixelproof_testkit.generators import Generator
+from pixelproof_testkit.metrics import wait_for_series
 
 
 @pytest.fixture

@@ -9,10 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from metrics_harness import Generator, rollout_spec, wait_for_series
 
 from pixelproof.metrics.sampler import Sampler, due_gates, next_due_in, seconds_until_due
 from pixelproof_demo.prometheus import PrometheusServer
+from pixelproof_testkit.generators import Generator
+from pixelproof_testkit.metrics import rollout_spec, wait_for_series
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from metrics_harness import wait_for_series
 from prometheus_client.parser import text_string_to_metric_families
 
 from pixelproof import telemetry
@@ -17,6 +16,7 @@ from pixelproof.engine.actions import Action, EmitEvent, RecordGate
 from pixelproof.metrics.prometheus import PrometheusMetrics
 from pixelproof_demo.ports import free_port
 from pixelproof_demo.prometheus import PrometheusServer
+from pixelproof_testkit.metrics import wait_for_series
 
 
 @pytest.fixture

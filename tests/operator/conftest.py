@@ -3,9 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from operator_world import Kube, ScriptedEvaluator, local_cluster
 
 from pixelproof_localcluster import LocalCluster
+from pixelproof_testkit.kube import Kube
+from pixelproof_testkit.operators import local_cluster
+from pixelproof_testkit.scenario import World
+from pixelproof_testkit.scripted_evaluator import ScriptedEvaluator
 
 
 @pytest.fixture
@@ -24,3 +27,10 @@ def kube(cluster: LocalCluster) -> Iterator[Kube]:
     client = Kube(cluster.url)
     yield client
     client.close()
+
+
+@pytest.fixture
+def world(cluster: LocalCluster, kube: Kube, evaluator: ScriptedEvaluator) -> Iterator[World]:
+    """The scenarios' world; the operator a scenario started stops with it."""
+    with World(cluster, kube, evaluator) as running:
+        yield running

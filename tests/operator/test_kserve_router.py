@@ -9,7 +9,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import pytest
-from kserve_world import (
+
+from pixelproof.api.status import STABLE_ONLY, Weights
+from pixelproof.kube import KubeApi, load_connection
+from pixelproof.routers import KServeRouter, RouterError
+from pixelproof_localcluster import LocalCluster
+from pixelproof_testkit.kserve import (
     CANDIDATE_REVISION,
     ISVC,
     ISVCS,
@@ -17,12 +22,7 @@ from kserve_world import (
     create_inference_service,
     inference_service,
 )
-from operator_world import NS, Kube
-
-from pixelproof.api.status import STABLE_ONLY, Weights
-from pixelproof.kube import KubeApi, load_connection
-from pixelproof.routers import KServeRouter, RouterError
-from pixelproof_localcluster import LocalCluster
+from pixelproof_testkit.kube import NS, Kube
 
 T = TypeVar("T")
 

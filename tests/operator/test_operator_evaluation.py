@@ -8,28 +8,20 @@ reads are the ones the local cluster's Job controller wrote."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from operator_world import (
-    JOBS,
-    NS,
-    ROLLOUTS,
-    Kube,
-    ScriptedEvaluator,
-    operator_in_thread,
-    rollout,
-    seed_namespace,
-    summary,
-)
 
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.evaluation.job import RolloutRef, evaluator_job
 from pixelproof.evaluation.outcome import read_outcome
 from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated, Unschedulable, Waiting
-from pixelproof_localcluster.polling import wait_for
+from pixelproof_testkit.kube import JOBS, NS, Kube
+from pixelproof_testkit.manifests import rollout
+from pixelproof_testkit.polling import wait_for
+from pixelproof_testkit.scenario import World, given
+from pixelproof_testkit.scripted_evaluator import ScriptedEvaluator, summary
 
 REF = RolloutRef("poster-gen", NS, "0b7d2c1e-5a8f-4f7e-9d51-3c2f1a0e9b77")
 
@@ -291,44 +283,27 @@ def test_job_past_its_active_deadline_is_inconclusive(
     assert "activeDeadlineSeconds 1" in reading.message
 
 
-def _phase(kube: Kube) -> str | None:
-    return kube.status("poster-gen").get("phase")
+def test_oom_killed_evaluator_rolls_back_with_the_reason(world: World) -> None:
+    (
+        given(world).namespace().evaluations(1, Terminated(137, "OOMKilled")).rollout()
+        .when().apply()
+        .then().expect_phase("RolledBack")
+        .expect_rollback_reason("OOMKilled")
+        .expect_status(weights={"stable": 100, "candidate": 0})
+    )  # fmt: skip
 
 
-def test_oom_killed_evaluator_rolls_back_with_the_reason(
-    cluster: LocalCluster, kube: Kube, evaluator: ScriptedEvaluator
-) -> None:
-    evaluator.script(1, Terminated(137, "OOMKilled"))
-    seed_namespace(kube)
-    with operator_in_thread(cluster):
-        kube.create(ROLLOUTS, rollout())
-        wait_for(lambda: _phase(kube) == "RolledBack", 30, "the rollback")
-    status = kube.status("poster-gen")
-    assert "OOMKilled" in status["rollbackReason"]
-    assert status["weights"] == {"stable": 100, "candidate": 0}
-
-
-def test_unschedulable_evaluator_ends_inconclusive_and_the_next_attempt_runs(
-    cluster: LocalCluster, kube: Kube, evaluator: ScriptedEvaluator
-) -> None:
-    evaluator.script(1, Unschedulable("0/4 nodes are available: 4 Insufficient nvidia.com/gpu."))
-    seed_namespace(kube)
+def test_unschedulable_evaluator_ends_inconclusive_and_the_next_attempt_runs(world: World) -> None:
+    no_gpu = Unschedulable("0/4 nodes are available: 4 Insufficient nvidia.com/gpu.")
     steps = [{"setWeight": 10}, {"evaluate": {"maxAttempts": 2}}, {"setWeight": 50}]
-    with operator_in_thread(cluster):
-        kube.create(ROLLOUTS, rollout(steps=steps))
-        wait_for(lambda: _phase(kube) == "Succeeded", 40, "the second attempt to pass")
+    (
+        given(world).namespace().evaluations(1, no_gpu).rollout(steps=steps)
+        .when().apply()
+        .then().expect_phase("Succeeded", timeout=40)
         # The stuck first attempt is deleted so it cannot grab a GPU later.
-        wait_for(
-            lambda: (
-                [j["metadata"]["labels"]["pixelproof.dev/attempt"] for j in kube.list(JOBS)]
-                == ["2"]
-            ),
-            10,
-            "the stuck Job's deletion",
+        .expect_jobs("attempt", ["2"])
+        .expect_events("EvaluationInconclusive")
+        .expect_event(
+            "EvaluationInconclusive", "Insufficient nvidia.com/gpu", "pendingDeadlineSeconds 10"
         )
-        events = kube.wait_for_events("poster-gen", "EvaluationInconclusive")
-    inconclusive = [e["message"] for e in events if e["reason"] == "EvaluationInconclusive"]
-    assert any(
-        "Insufficient nvidia.com/gpu" in m and "pendingDeadlineSeconds 10" in m
-        for m in inconclusive
-    ), json.dumps(inconclusive)
+    )  # fmt: skip

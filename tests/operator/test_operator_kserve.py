@@ -9,7 +9,9 @@ from typing import Any
 
 import jsonschema
 import yaml
-from kserve_world import (
+
+from pixelproof_localcluster import BUNDLED_CRDS, LocalCluster, Terminated
+from pixelproof_testkit.kserve import (
     CANDIDATE_REVISION,
     ISVC,
     ISVCS,
@@ -20,17 +22,10 @@ from kserve_world import (
     routed,
     seed_kserve_namespace,
 )
-from operator_world import (
-    DEPLOYMENTS,
-    ROLLOUTS,
-    Kube,
-    ScriptedEvaluator,
-    operator_in_thread,
-    summary,
-)
-
-from pixelproof_localcluster import BUNDLED_CRDS, LocalCluster, Terminated
-from pixelproof_localcluster.polling import wait_for
+from pixelproof_testkit.kube import DEPLOYMENTS, ROLLOUTS, Kube
+from pixelproof_testkit.operators import operator_in_thread
+from pixelproof_testkit.polling import wait_for
+from pixelproof_testkit.scripted_evaluator import ScriptedEvaluator, summary
 
 CRD = yaml.safe_load((BUNDLED_CRDS / "kserve-inferenceservice.yaml").read_text())
 

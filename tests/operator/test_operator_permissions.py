@@ -9,20 +9,14 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from operator_world import (
-    NS,
-    ROLLOUTS,
-    Kube,
-    ScriptedEvaluator,
-    operator_in_thread,
-    rollout,
-    seed_namespace,
-)
-
 from pixelproof.controller.permissions import allows
 from pixelproof_localcluster import LocalCluster, Terminated
-from pixelproof_localcluster.polling import wait_for
 from pixelproof_localcluster.routing import parse_api_path
+from pixelproof_testkit.kube import NS, ROLLOUTS, Kube
+from pixelproof_testkit.manifests import rollout, seed_namespace
+from pixelproof_testkit.operators import operator_in_thread
+from pixelproof_testkit.polling import wait_for
+from pixelproof_testkit.scripted_evaluator import ScriptedEvaluator
 
 TEST_CLIENT = "python-httpx"
 

@@ -9,20 +9,13 @@ import threading
 import time
 from typing import Any
 
-from operator_world import (
-    HTTPROUTES,
-    JOBS,
-    NS,
-    ROLLOUTS,
-    Kube,
-    OperatorProcess,
-    WeightLog,
-    rollout,
-    seed_namespace,
-)
-
 from pixelproof_localcluster import LocalCluster
-from pixelproof_localcluster.polling import wait_for
+from pixelproof_testkit.kube import HTTPROUTES, JOBS, NS, ROLLOUTS, Kube
+from pixelproof_testkit.manifests import rollout, seed_namespace
+from pixelproof_testkit.operators import OperatorProcess
+from pixelproof_testkit.polling import wait_for
+from pixelproof_testkit.scenario import World, given
+from pixelproof_testkit.weight_log import WeightLog
 
 STEPS = [
     {"setWeight": 10},
@@ -163,44 +156,36 @@ def _acted(process: OperatorProcess) -> bool:
 
 
 def test_two_replicas_with_peering_only_one_acts_and_the_other_takes_over(
-    cluster: LocalCluster, kube: Kube
+    cluster: LocalCluster, world: World
 ) -> None:
-    seed_namespace(kube)
-    kube.create(
-        f"/apis/kopf.dev/v1/namespaces/{NS}/kopfpeerings",
-        {
-            "apiVersion": "kopf.dev/v1",
-            "kind": "KopfPeering",
-            "metadata": {"name": "pixelproof", "namespace": NS},
-        },
-    )
+    peerings = f"/apis/kopf.dev/v1/namespaces/{NS}/kopfpeerings"
+    peering_object = {
+        "apiVersion": "kopf.dev/v1",
+        "kind": "KopfPeering",
+        "metadata": {"name": "pixelproof", "namespace": NS},
+    }
+    scenario = (
+        given(world).namespace().object(peerings, peering_object)
+        .rollout(steps=[{"setWeight": 10}, {"pause": {}}, {"setWeight": 100}])
+    )  # fmt: skip
     peering = ("--peering", "pixelproof", "--peering-lifetime", "3")
     leader = OperatorProcess(cluster, *peering, "--priority", "100").start()
     standby = OperatorProcess(cluster, *peering, "--priority", "50").start()
     try:
-        wait_for(
-            lambda: (
-                len(
-                    kube.get(f"/apis/kopf.dev/v1/namespaces/{NS}/kopfpeerings/pixelproof").get(
-                        "status"
-                    )
-                    or {}
-                )
-                == 2
-            ),
-            30,
-            "both peers to register",
-        )
-        kube.create(ROLLOUTS, rollout(steps=[{"setWeight": 10}, {"pause": {}}, {"setWeight": 100}]))
-        wait_for(lambda: kube.status("poster-gen").get("phase") == "Paused", 30, "the pause")
+        paused = (
+            scenario.when(operator=False).then()
+            .expect_that(
+                "both peers to register",
+                lambda: world.kube.get(f"{peerings}/pixelproof").get("status") or {},
+                lambda peers: len(peers) == 2,
+            )
+            .when().apply()
+            .then().expect_phase("Paused")
+        )  # fmt: skip
         leader.kill()
         assert _acted(leader)
-        kube.annotate("poster-gen", "pixelproof.dev/promote", "p1")
-        wait_for(
-            lambda: kube.status("poster-gen").get("phase") == "Succeeded",
-            30,
-            "the standby to take over and finish",
-        )
+        # The standby takes over and finishes.
+        paused.when().promote("p1").then().expect_phase("Succeeded")
     finally:
         leader.stop()
         standby.stop()

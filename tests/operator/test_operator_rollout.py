@@ -4,119 +4,72 @@ running for real against the local API server."""
 from __future__ import annotations
 
 import pytest
-from operator_world import (
-    DEPLOYMENTS,
-    HTTPROUTES,
-    JOBS,
-    ROLLOUTS,
-    VIRTUALSERVICES,
-    Kube,
-    ScriptedEvaluator,
-    WeightLog,
-    operator_in_thread,
-    rollout,
-    seed_namespace,
-    summary,
-)
 
-from pixelproof_localcluster import LocalCluster, Terminated
-from pixelproof_localcluster.polling import wait_for
+from pixelproof_testkit.scenario import World, given
 
 
-def _phase(kube: Kube, name: str = "poster-gen") -> str | None:
-    return kube.status(name).get("phase")
-
-
-def test_gateway_api_rollout_reaches_full_weight(cluster: LocalCluster, kube: Kube) -> None:
-    seed_namespace(kube, "gatewayAPI")
-    log = WeightLog(cluster, "httproutes")
-    with operator_in_thread(cluster):
-        kube.create(ROLLOUTS, rollout())
-        wait_for(lambda: _phase(kube) == "Succeeded", 30, "the rollout to succeed")
-        kube.wait_for_events(
-            "poster-gen",
-            "RolloutStarted",
-            "EvaluationStarted",
-            "EvaluationPass",
-            "Succeeded",
-            "WeightsSet",
+def test_gateway_api_rollout_reaches_full_weight(world: World) -> None:
+    (
+        given(world).namespace().weights_logged().rollout()
+        .when().apply()
+        .then().expect_phase("Succeeded")
+        .expect_events(
+            "RolloutStarted", "EvaluationStarted", "EvaluationPass", "Succeeded", "WeightsSet"
         )
-    route = kube.get(f"{HTTPROUTES}/poster-gen")
-    refs = route["spec"]["rules"][0]["backendRefs"]
-    assert [(r["name"], r["weight"]) for r in refs] == [
-        ("poster-stable", 0),
-        ("poster-candidate", 100),
-    ]
-    # Only the weight fields changed: the rest of the route is as the user wrote it.
-    assert route["spec"]["rules"][0]["matches"] == [
-        {"path": {"type": "PathPrefix", "value": "/generate"}}
-    ]
-    assert log.candidate_weights == [10, 50, 100]
-    status = kube.status("poster-gen")
-    assert status["weights"] == {"stable": 0, "candidate": 100}
-    assert status["lastEvaluation"]["state"] == "Pass"
-    assert kube.get(f"{DEPLOYMENTS}/poster-v2")["spec"]["replicas"] == 2
-    ready = next(c for c in status["conditions"] if c["type"] == "Ready")
-    assert ready["status"] == "True"
-    jobs = kube.list(JOBS)
-    assert [j["metadata"]["labels"]["pixelproof.dev/step"] for j in jobs] == ["1"]
+        .expect_backends({"poster-stable": 0, "poster-candidate": 100})
+        # Only the weight fields changed: the rest of the route is as the user wrote it.
+        .expect_route_matches([{"path": {"type": "PathPrefix", "value": "/generate"}}])
+        .expect_candidate_weights([10, 50, 100])
+        .expect_status(weights={"stable": 0, "candidate": 100})
+        .expect_evaluation("Pass")
+        .expect_replicas("poster-v2", 2)
+        .expect_condition("Ready", "True")
+        .expect_jobs("step", ["1"])
+    )  # fmt: skip
 
 
-def test_istio_rollout_reaches_full_weight(cluster: LocalCluster, kube: Kube) -> None:
-    seed_namespace(kube, "istio")
-    log = WeightLog(cluster, "virtualservices")
-    with operator_in_thread(cluster):
-        kube.create(ROLLOUTS, rollout(router="istio"))
-        wait_for(lambda: _phase(kube) == "Succeeded", 30, "the rollout to succeed")
-    route = kube.get(f"{VIRTUALSERVICES}/poster-gen")["spec"]["http"][0]["route"]
-    assert [d["weight"] for d in route] == [0, 100]
-    assert log.candidate_weights == [10, 50, 100]
+def test_istio_rollout_reaches_full_weight(world: World) -> None:
+    (
+        given(world, "istio").namespace().weights_logged().rollout()
+        .when().apply()
+        .then().expect_phase("Succeeded")
+        .expect_weights(0, 100)
+        .expect_candidate_weights([10, 50, 100])
+    )  # fmt: skip
 
 
-def test_replicas_rollout_reaches_full_weight(cluster: LocalCluster, kube: Kube) -> None:
-    log = WeightLog(cluster, "deployments")
-    seed_namespace(kube, "replicas")
-    with operator_in_thread(cluster):
-        kube.create(ROLLOUTS, rollout(router="replicas"))
-        wait_for(lambda: _phase(kube) == "Succeeded", 30, "the rollout to succeed")
-    stable = kube.get(f"{DEPLOYMENTS}/poster-v1")["spec"]["replicas"]
-    candidate = kube.get(f"{DEPLOYMENTS}/poster-v2")["spec"]["replicas"]
-    assert (stable, candidate) == (0, 4)
-    # (stable, candidate) pods: 10 % and 50 % of four pods are one and two candidate pods;
-    # stable shrinks before the candidate grows, so the candidate never gets ahead.
-    assert log.states == [(4, 0), (3, 0), (3, 1), (2, 1), (2, 2), (0, 2), (0, 4)]
+def test_replicas_rollout_reaches_full_weight(world: World) -> None:
+    (
+        given(world, "replicas").weights_logged().namespace().rollout()
+        .when().apply()
+        .then().expect_phase("Succeeded")
+        .expect_weights(0, 4)
+        # (stable, candidate) pods: 10 % and 50 % of four pods are one and two candidate pods;
+        # stable shrinks before the candidate grows, so the candidate never gets ahead.
+        .expect_weight_states([(4, 0), (3, 0), (3, 1), (2, 1), (2, 2), (0, 2), (0, 4)])
+    )  # fmt: skip
 
 
-def test_failed_evaluation_rolls_back(
-    cluster: LocalCluster, kube: Kube, evaluator: ScriptedEvaluator
-) -> None:
-    evaluator.script(1, Terminated(1, message=summary("Fail", "lpips mean 0.41 > 0.25")))
-    seed_namespace(kube, "gatewayAPI")
-    with operator_in_thread(cluster):
-        kube.create(ROLLOUTS, rollout())
-        wait_for(lambda: _phase(kube) == "RolledBack", 30, "the rollback")
-        wait_for(
-            lambda: kube.get(f"{DEPLOYMENTS}/poster-v2")["spec"]["replicas"] == 0,
-            10,
-            "the candidate to scale down",
-        )
-        kube.wait_for_events("poster-gen", "EvaluationFailed")
-    status = kube.status("poster-gen")
-    assert "lpips mean 0.41 > 0.25" in status["rollbackReason"]
-    refs = kube.get(f"{HTTPROUTES}/poster-gen")["spec"]["rules"][0]["backendRefs"]
-    assert [r["weight"] for r in refs] == [100, 0]
-    assert status["lastEvaluation"]["gates"][0]["name"] == "lpips"
+def test_failed_evaluation_rolls_back(world: World) -> None:
+    (
+        given(world).namespace().evaluation_fails(1, "lpips mean 0.41 > 0.25").rollout()
+        .when().apply()
+        .then().expect_phase("RolledBack")
+        .expect_replicas("poster-v2", 0)
+        .expect_events("EvaluationFailed")
+        .expect_rollback_reason("lpips mean 0.41 > 0.25")
+        .expect_weights(100, 0)
+        .expect("the lpips gate first", lambda s: s["lastEvaluation"]["gates"][0]["name"] == "lpips")
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("router", ["gatewayAPI"])
-def test_stays_rolled_back_until_retry(
-    cluster: LocalCluster, kube: Kube, evaluator: ScriptedEvaluator, router: str
-) -> None:
-    evaluator.script(1, Terminated(1, message=summary("Fail")))
-    seed_namespace(kube, router)
-    with operator_in_thread(cluster):
-        kube.create(ROLLOUTS, rollout(router=router))
-        wait_for(lambda: _phase(kube) == "RolledBack", 30, "the rollback")
-        kube.annotate("poster-gen", "pixelproof.dev/retry", "1")
-        wait_for(lambda: _phase(kube) == "Succeeded", 30, "the retried rollout to succeed")
-    assert kube.status("poster-gen")["attempt"] == 2
+def test_stays_rolled_back_until_retry(world: World, router: str) -> None:
+    (
+        given(world, router).namespace().evaluation_fails(1).rollout()
+        .when().apply()
+        .then().expect_phase("RolledBack")
+        .when().retry()
+        .then().expect_phase("Succeeded")
+        .expect_status(attempt=2)
+    )  # fmt: skip

@@ -11,20 +11,12 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from operator_world import (
-    CONFIGMAPS,
-    HTTPROUTES,
-    NS,
-    ROLLOUTS,
-    Kube,
-    WeightLog,
-    operator_in_thread,
-    rollout,
-    seed_namespace,
-)
-
 from pixelproof_localcluster import LocalCluster
-from pixelproof_localcluster.polling import wait_for
+from pixelproof_testkit.kube import CONFIGMAPS, HTTPROUTES, NS, ROLLOUTS, Kube
+from pixelproof_testkit.manifests import rollout, seed_namespace
+from pixelproof_testkit.operators import operator_in_thread
+from pixelproof_testkit.polling import wait_for
+from pixelproof_testkit.weight_log import WeightLog
 
 OPS = "change-board"
 # Tuesday, 07:00 in Berlin.

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from rapidocr_onnxruntime import RapidOCR
-from refgen_helpers import POSTER
 
 from pixelproof_refgen import FONT_SIZES, Faults, GenerateRequest, Rendering, render
+from pixelproof_testkit.refgen import POSTER
 
 REQUEST = GenerateRequest(POSTER, seed=42, width=512, height=512)
 EXPECTED = "Fresh Lemonade"

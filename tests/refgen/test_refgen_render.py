@@ -7,11 +7,11 @@ import itertools
 
 import numpy as np
 from PIL import Image
-from refgen_helpers import POSTER, decode, pixels
 
 from pixelproof_refgen import FONT_SIZES, Faults, GenerateRequest, render
 from pixelproof_refgen.faults import Decisions
 from pixelproof_refgen.typography import drop_brand_tokens, garble, quoted_texts
+from pixelproof_testkit.refgen import POSTER, decode, pixels
 
 REQUEST = GenerateRequest(POSTER, seed=42, width=512, height=512)
 

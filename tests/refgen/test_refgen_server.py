@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from PIL import UnidentifiedImageError
 from prometheus_client.parser import text_string_to_metric_families
-from refgen_helpers import POSTER, decode, pixels
 
 from pixelproof.api.workloads import EVALUATION_HEADER
 from pixelproof_refgen import Faults, RefGenServer
 from pixelproof_refgen.fonts import FONT_DIR_ENV, load_font
+from pixelproof_testkit.refgen import POSTER, decode, pixels
 
 BODY = {"prompt": POSTER, "seed": 7, "size": "256x192", "steps": 30, "guidance": 7.5}
 StartServer = Callable[..., RefGenServer]

@@ -9,16 +9,9 @@ import pytest
 
 from pixelproof_refgen import Faults, RefGenServer
 from pixelproof_refgen.traffic import TrafficDriver
+from pixelproof_testkit.polling import wait_for
 
 StartServer = Callable[..., RefGenServer]
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s} s")
-        time.sleep(0.02)
 
 
 def images(server: RefGenServer) -> float:
@@ -59,7 +52,7 @@ def test_weights_are_reread_while_running(start_server: StartServer) -> None:
         size="32x32",
         weights_every_s=0.1,
     ).start()
-    wait_until(lambda: driver.report().sent >= 30, timeout_s=10)
+    wait_for(lambda: driver.report().sent >= 30, 10, "30 requests sent", every=0.02)
     weights["now"] = (0, 100)
     report = driver.wait(timeout_s=20)
     assert driver.done and report.sent == 150
@@ -98,7 +91,7 @@ def test_duration_bounds_the_run_and_stop_ends_it(start_server: StartServer) -> 
     driver = TrafficDriver(
         server.generate_url, server.generate_url, lambda: (1, 1), rate=50, duration_s=60
     ).start()
-    wait_until(lambda: driver.report().sent >= 5, timeout_s=10)
+    wait_for(lambda: driver.report().sent >= 5, 10, "5 requests sent", every=0.02)
     report = driver.stop()
     assert driver.done and report.elapsed_s < 30
     assert report.stable.ok + report.candidate.ok == report.sent

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from shipping_tools import ToolsUnavailable, tool_paths
+
+from pixelproof_testkit.tools import ToolsUnavailable, tool_paths
+from pixelproof_testkit.webhooks import Receiver, running_receiver
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +27,9 @@ def helm(tools: dict[str, Path]) -> Path:
 @pytest.fixture(scope="session")
 def kubectl(tools: dict[str, Path]) -> Path:
     return tools["kubectl"]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as state:
+        yield state

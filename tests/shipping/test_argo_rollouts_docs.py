@@ -17,12 +17,12 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-from chart_rendering import REPO
 
 from pixelproof_demo.environment import child_environment
 from pixelproof_evaluator.golden import ExpectedText, GoldenItemSpec, write_manifest
 from pixelproof_refgen import render
 from pixelproof_refgen.request import GenerateRequest
+from pixelproof_testkit.charts import REPO
 
 DOC = REPO / "docs" / "argo-rollouts.md"
 BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)

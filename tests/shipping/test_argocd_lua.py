@@ -1,5 +1,5 @@
 """The Argo CD health check and resource actions, run against status fixtures in a Lua 5.1
-VM that offers only what Argo CD's own VM offers (argocd_lua_vm)."""
+VM that offers only what Argo CD's own VM offers (pixelproof_testkit.argocd_lua)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-import argocd_lua_vm as argocd
 import pytest
 import yaml
 from lupa.lua51 import LuaError
+
+from pixelproof_testkit import argocd_lua as argocd
+from pixelproof_testkit.argocd_lua import conditions, rollout
 
 ARGOCD = Path(__file__).resolve().parents[2] / "charts" / "pixelproof" / "argocd"
 COMMANDS = ("promote", "promote-full", "abort", "retry")
@@ -21,32 +23,6 @@ DISCOVERY = (ARGOCD / "actions" / "discovery.lua").read_text()
 
 def action(command: str) -> str:
     return (ARGOCD / "actions" / f"{command}.lua").read_text()
-
-
-def rollout(status: dict[str, Any] | None, generation: int = 2) -> dict[str, Any]:
-    obj: dict[str, Any] = {
-        "apiVersion": "pixelproof.dev/v1alpha1",
-        "kind": "ModelRollout",
-        "metadata": {"name": "poster-gen", "namespace": "imagegen", "generation": generation},
-        "spec": {"steps": [{"setWeight": 10}, {"pause": {}}, {"setWeight": 100}]},
-    }
-    if status is not None:
-        obj["status"] = {"observedGeneration": generation, **status}
-    return obj
-
-
-def conditions(
-    stalled: str, reason: str = "Progressing", message: str = ""
-) -> list[dict[str, str]]:
-    return [
-        {"type": "Ready", "status": "False", "reason": reason},
-        {
-            "type": "Reconciling",
-            "status": "False" if stalled == "True" else "True",
-            "reason": reason,
-        },
-        {"type": "Stalled", "status": stalled, "reason": reason, "message": message},
-    ]
 
 
 @pytest.mark.parametrize(

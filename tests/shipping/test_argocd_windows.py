@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import argocd_lua_vm as argocd
-from test_argocd_lua import conditions, rollout
+from pixelproof_testkit import argocd_lua as argocd
+from pixelproof_testkit.argocd_lua import conditions, rollout
 
 HEALTH = (
     Path(__file__).resolve().parents[2] / "charts" / "pixelproof" / "argocd" / "health.lua"

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
-from chart_rendering import CHART, one, render
 
 from pixelproof import telemetry
+from pixelproof_testkit.charts import CHART, one, render
 
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
-from chart_rendering import CHART, HelmError, of_kind, one, render, run_helm
+
+from pixelproof_testkit.charts import CHART, HelmError, of_kind, one, render, run_helm
 
 MODEL_ROLLOUT_CRD = "modelrollouts.pixelproof.dev"
 GENERATED_CRD = CHART / "files" / "crds" / f"{MODEL_ROLLOUT_CRD}.yaml"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from chart_rendering import NAMESPACE, of_kind, one, render
+from pixelproof_testkit.charts import NAMESPACE, of_kind, one, render
 
 
 def _args(docs: list[dict[str, Any]]) -> str:

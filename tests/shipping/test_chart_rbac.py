@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chart_rendering import of_kind, one, render
 
 from pixelproof.controller.permissions import CLUSTER_SCOPED, PERMISSIONS, Permission
+from pixelproof_testkit.charts import of_kind, one, render
 
 # kopf uses a ClusterKopfPeering when watching all namespaces and a KopfPeering per
 # namespace otherwise, so each mode is granted only its own kind.

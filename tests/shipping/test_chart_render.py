@@ -9,7 +9,8 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-from chart_rendering import (
+
+from pixelproof_testkit.charts import (
     CHART,
     KUBE_VERSIONS,
     NAMESPACE,

@@ -9,18 +9,18 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from chart_rendering import NAMESPACE, one, render
 
 from pixelproof import telemetry
 from pixelproof_demo.ports import free_port
 from pixelproof_demo.prometheus import PrometheusMissing, PrometheusServer, find_prometheus
+from pixelproof_testkit.charts import NAMESPACE, one, render
+from pixelproof_testkit.metrics import wait_for_series
 
 PROMTOOL = shutil.which("promtool")
 try:
@@ -118,16 +118,7 @@ def scrape(jobs: list[dict[str, Any]], queries: list[str]) -> list[list[dict[str
         config = {"global": {"scrape_interval": "1s"}, "scrape_configs": jobs}
         (Path(workdir) / "prometheus.yml").write_text(yaml.safe_dump(config))
         with prometheus:
-            return [wait_for_result(prometheus, query) for query in queries]
-
-
-def wait_for_result(prometheus: PrometheusServer, query: str) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + SCRAPE_TIMEOUT
-    while not (result := prometheus.query(query)):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no series for {query} within {SCRAPE_TIMEOUT:g}s")
-        time.sleep(0.2)
-    return result
+            return [wait_for_series(prometheus, query, SCRAPE_TIMEOUT) for query in queries]
 
 
 def rolled_back_query(pod: str) -> str:

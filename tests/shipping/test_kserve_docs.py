@@ -13,11 +13,11 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from chart_rendering import REPO
 
 from pixelproof.api.validation import validate_modelrollout
 from pixelproof.routers.kserve import CANARY_PERCENT_PATH, revision_of
 from pixelproof_localcluster import BUNDLED_CRDS
+from pixelproof_testkit.charts import REPO
 
 DOC = REPO / "docs" / "kserve.md"
 EXAMPLES = (

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from chart_rendering import REPO, render
 
 from pixelproof.api.validation import validate_modelrollout
+from pixelproof_testkit.charts import REPO, render
 
 DOC = REPO / "docs" / "operating.md"
 BLOCK = re.compile(r"(<!-- chart-values -->\n)?```yaml\n(.*?)```", re.DOTALL)

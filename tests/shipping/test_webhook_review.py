@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from test_webhook_notifications import FAST, Receiver, secret_reader
-from test_webhook_notifications import receiver as receiver  # the fixture
-
 from pixelproof.engine.actions import Notify
 from pixelproof.notifications import webhook_notifier
+from pixelproof_testkit.webhooks import FAST, Receiver, secret_reader
 
 STATUS: dict[str, Any] = {
     "phase": "Paused",

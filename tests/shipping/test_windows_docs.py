@@ -7,11 +7,11 @@ import re
 from typing import Any
 
 import yaml
-from chart_rendering import REPO
 
 from pixelproof.api.validation import validate_modelrollout
 from pixelproof.controller.freezes import read_freeze
 from pixelproof.engine import parse_spec
+from pixelproof_testkit.charts import REPO
 
 DOC = REPO / "docs" / "windows-and-review.md"
 BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)

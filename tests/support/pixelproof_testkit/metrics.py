@@ -2,7 +2,7 @@
 scraping reference generator processes, a load driver, and a loop that feeds the real
 engine with samples from the real Prometheus provider.
 
-Shared by tests/metrics and bench/bench_breach_to_rollback.py."""
+Shared by the metrics tests and the breach-to-rollback benchmark."""
 
 from __future__ import annotations
 
@@ -29,9 +29,10 @@ from pixelproof.engine import (
     parse_spec,
 )
 from pixelproof.metrics.sampler import Sampler
-from pixelproof_demo.generators import GeneratorProcess
 from pixelproof_demo.prometheus import PrometheusServer
-from pixelproof_localcluster.polling import wait_for
+
+from .generators import Generator
+from .polling import wait_for
 
 
 def wait_for_series(
@@ -41,19 +42,6 @@ def wait_for_series(
         lambda: prometheus.query(query), timeout, f"series for {query}", every=0.2
     )
     return found
-
-
-class Generator(GeneratorProcess):
-    """The demo's reference generator process, with its faults changeable while it runs."""
-
-    def __init__(self, faults: dict[str, Any] | None = None) -> None:
-        super().__init__("refgen", faults)
-
-    def set_faults(self, faults: dict[str, Any]) -> None:
-        httpx.put(f"{self.url}/faults", json=faults, timeout=5).raise_for_status()
-
-    def terminate(self) -> None:
-        self.process.terminate()
 
 
 class WeightHolder:

@@ -32,6 +32,9 @@ def evaluating(
     return [{"evaluate": {"tags": tags}} if "evaluate" in s else s for s in steps]
 
 
+# The test parameter that names a scenario: the stack starts the rollouts of those selected.
+SCENARIO_PARAM = "scenario_id"
+
 # The scenes without text: no OCR, so their evaluation is cheap.
 SCENES = ["adversarial"]
 

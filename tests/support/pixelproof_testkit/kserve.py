@@ -8,7 +8,8 @@ import threading
 import time
 from typing import Any
 
-from operator_world import DEPLOYMENTS, NS, SERVICES, Kube, deployment, rollout, seed_namespace
+from pixelproof_testkit.kube import DEPLOYMENTS, NS, SERVICES, Kube
+from pixelproof_testkit.manifests import deployment, rollout, seed_namespace
 
 ISVCS = f"/apis/serving.kserve.io/v1beta1/namespaces/{NS}/inferenceservices"
 ISVC = "poster-gen"

@@ -167,3 +167,29 @@ def act(script: str, obj: dict[str, Any]) -> dict[str, Any]:
     result = run_script(script, obj)
     assert isinstance(result, dict), f"an action must return the resource, not {result!r}"
     return restore_empty_objects(result, obj)
+
+
+def rollout(status: dict[str, Any] | None, generation: int = 2) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "apiVersion": "pixelproof.dev/v1alpha1",
+        "kind": "ModelRollout",
+        "metadata": {"name": "poster-gen", "namespace": "imagegen", "generation": generation},
+        "spec": {"steps": [{"setWeight": 10}, {"pause": {}}, {"setWeight": 100}]},
+    }
+    if status is not None:
+        obj["status"] = {"observedGeneration": generation, **status}
+    return obj
+
+
+def conditions(
+    stalled: str, reason: str = "Progressing", message: str = ""
+) -> list[dict[str, str]]:
+    return [
+        {"type": "Ready", "status": "False", "reason": reason},
+        {
+            "type": "Reconciling",
+            "status": "False" if stalled == "True" else "True",
+            "reason": reason,
+        },
+        {"type": "Stalled", "status": stalled, "reason": reason, "message": message},
+    ]

@@ -1,0 +1,51 @@
+"""The ModelRollout namespace the operator tests use, and a client with the reads and writes
+they repeat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pixelproof.api.crd import DEFAULT_PATH
+from pixelproof.kube import KubeClient
+
+from .polling import wait_for
+
+CRD_FILE = DEFAULT_PATH
+NS = "imagegen"
+ROLLOUTS = f"/apis/pixelproof.dev/v1alpha1/namespaces/{NS}/modelrollouts"
+HTTPROUTES = f"/apis/gateway.networking.k8s.io/v1/namespaces/{NS}/httproutes"
+VIRTUALSERVICES = f"/apis/networking.istio.io/v1/namespaces/{NS}/virtualservices"
+DEPLOYMENTS = f"/apis/apps/v1/namespaces/{NS}/deployments"
+SERVICES = f"/api/v1/namespaces/{NS}/services"
+CONFIGMAPS = f"/api/v1/namespaces/{NS}/configmaps"
+JOBS = f"/apis/batch/v1/namespaces/{NS}/jobs"
+EVENTS = f"/api/v1/namespaces/{NS}/events"
+
+
+class Kube(KubeClient):
+    """The shared blocking client, with the reads and writes these tests repeat."""
+
+    def rollout(self, name: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.get(f"{ROLLOUTS}/{name}")
+        return found
+
+    def status(self, name: str) -> dict[str, Any]:
+        return (self.get(f"{ROLLOUTS}/{name}") or {}).get("status") or {}
+
+    def annotate(self, name: str, key: str, value: str) -> None:
+        self.patch(f"{ROLLOUTS}/{name}", {"metadata": {"annotations": {key: value}}})
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [e for e in self.list(EVENTS) if e["involvedObject"].get("name") == name]
+
+    def wait_for_events(
+        self, name: str, *reasons: str, timeout: float = 10
+    ) -> list[dict[str, Any]]:
+        """The rollout's Events once all `reasons` are among them (kopf posts in the background)."""
+
+        def found() -> list[dict[str, Any]] | None:
+            events = self.events(name)
+            return events if set(reasons) <= {e["reason"] for e in events} else None
+
+        events: list[dict[str, Any]] = wait_for(found, timeout, f"Events {', '.join(reasons)}")
+        return events
