@@ -24,6 +24,7 @@ class ApiModel(BaseModel):
         populate_by_name=True,
         extra="forbid",
         validate_default=True,
+        allow_inf_nan=False,
     )
 
     def to_wire(self) -> dict[str, Any]:

@@ -2,11 +2,66 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from .base import ApiModel
+from .errors import FieldError
+from .patterns import PULL_POLICY, QUANTITY
+
+_QUANTITIES = {
+    "type": "object",
+    "additionalProperties": {"x-kubernetes-int-or-string": True, "pattern": QUANTITY, "minimum": 0},
+}
+RESOURCES_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "limits": _QUANTITIES,
+        "requests": _QUANTITIES,
+        "claims": {
+            "type": "array",
+            "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        },
+    },
+}
+
+
+def _is_quantity(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value >= 0
+    return isinstance(value, str) and re.fullmatch(QUANTITY, value) is not None
+
+
+def _check_resources(resources: dict[str, Any]) -> dict[str, Any]:
+    """The container resources a Pod accepts: the evaluator Job would be refused otherwise."""
+    unknown = sorted(set(resources) - set(RESOURCES_SCHEMA["properties"]))
+    if unknown:
+        raise FieldError(f"unknown field {', '.join(repr(k) for k in unknown)}")
+    for kind in ("limits", "requests"):
+        amounts = resources.get(kind, {})
+        if not isinstance(amounts, dict):
+            raise FieldError("must be an object of resource names to quantities", kind)
+        for name, amount in amounts.items():
+            if not _is_quantity(amount):
+                shown = repr(amount)[:40]
+                raise FieldError(
+                    f"{shown} is not a resource quantity: a non-negative integer, "
+                    "or a string such as 500m or 16Gi",
+                    kind,
+                    name,
+                )
+    if not isinstance(resources.get("claims", []), list):
+        raise FieldError("must be a list", "claims")
+    return resources
+
+
+Resources = Annotated[
+    dict[str, Any], AfterValidator(_check_resources), WithJsonSchema(RESOURCES_SCHEMA)
+]
 
 
 class EnvVar(ApiModel):
@@ -16,10 +71,8 @@ class EnvVar(ApiModel):
 
 class EvaluatorSpec(ApiModel):
     image: str = Field(min_length=1)
-    image_pull_policy: str | None = Field(default=None, pattern=r"^(Always|IfNotPresent|Never)$")
-    resources: dict[str, Any] = Field(
-        default_factory=dict, json_schema_extra={"x-kubernetes-preserve-unknown-fields": True}
-    )
+    image_pull_policy: str | None = Field(default=None, pattern=PULL_POLICY)
+    resources: Resources = Field(default_factory=dict)
     node_selector: dict[str, str] = Field(default_factory=dict)
     tolerations: list[dict[str, Any]] = Field(
         default_factory=list,

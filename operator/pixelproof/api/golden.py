@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from .base import ApiModel
-from .workloads import DNS_SUBDOMAIN
+from .patterns import DNS_SUBDOMAIN, FILE_NAME, HTTPS_URL, SHA256
 
 
 class ConfigMapSource(ApiModel):
@@ -22,8 +22,8 @@ class PvcSource(ApiModel):
 class UrlSource(ApiModel):
     """An https archive (tar.gz or zip) pinned by its sha256."""
 
-    href: str = Field(pattern=r"^https://")
-    sha256: str = Field(pattern=r"^[a-f0-9]{64}$")
+    href: str = Field(pattern=HTTPS_URL)
+    sha256: str = Field(pattern=SHA256)
 
 
 class GoldenSetSource(ApiModel):
@@ -32,14 +32,14 @@ class GoldenSetSource(ApiModel):
     url: UrlSource | None = None
     manifest: str = Field(
         default="golden.yaml",
-        pattern=r"^[^/]+$",
+        pattern=FILE_NAME,
         description="File name of the manifest inside the source.",
     )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> GoldenSetSource:
         if sum(x is not None for x in (self.config_map, self.pvc, self.url)) != 1:
-            raise ValueError("goldenSet must name exactly one source: configMap, pvc or url")
+            raise ValueError(GOLDEN_RULES[0]["message"])
         return self
 
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from .base import ApiModel
+from .errors import FieldError, raise_all
 from .evaluator_job import EvaluatorSpec
 from .golden import GoldenSetSource
 from .metrics import MetricsSpec
+from .patterns import DNS_LABEL, DNS_SUBDOMAIN, HTTP_URL, LABEL_VALUE, QUALIFIED_NAME
 from .quality import QualityGates
 from .steps import Step
 from .traffic import TrafficSpec
-from .workloads import DNS_SUBDOMAIN, CandidateRef, GeneratorContract, StableRef
+from .workloads import CandidateRef, GeneratorContract, StableRef
 
 
 class RollbackPolicy(ApiModel):
@@ -38,7 +40,7 @@ NOTIFY_ON: tuple[NotifyOn, ...] = ("Succeeded", "RolledBack", "Failed")
 class WebhookSpec(ApiModel):
     """A Slack-compatible incoming webhook. The URL is a secret, so it can come from a Secret."""
 
-    url: str | None = Field(default=None, pattern=r"^https?://")
+    url: str | None = Field(default=None, pattern=HTTP_URL)
     secret_key_ref: SecretKeyRef | None = None
     events: list[NotifyOn] = Field(
         default_factory=lambda: list(NOTIFY_ON), description="Phases that send a notification."
@@ -47,7 +49,7 @@ class WebhookSpec(ApiModel):
     @model_validator(mode="after")
     def _one_url(self) -> WebhookSpec:
         if (self.url is None) == (self.secret_key_ref is None):
-            raise ValueError("notifications.webhook needs exactly one of url or secretKeyRef")
+            raise ValueError(WEBHOOK_RULES[0]["message"])
         return self
 
 
@@ -77,17 +79,21 @@ class ModelRolloutSpec(ApiModel):
     @model_validator(mode="after")
     def _consistent(self) -> ModelRolloutSpec:
         weights = [s.set_weight for s in self.steps if s.set_weight is not None]
-        if weights != sorted(weights):
-            raise ValueError("steps: setWeight values must not decrease")
-        if any(s.evaluate is not None for s in self.steps) and (
-            self.golden_set is None or self.evaluator is None
-        ):
-            raise ValueError("an evaluate step needs spec.goldenSet and spec.evaluator")
-        if self.stable.service == self.candidate.service:
-            raise ValueError("stable and candidate must use different Services")
-        if self.stable.deployment == self.candidate.deployment:
-            raise ValueError("stable and candidate must be different Deployments")
+        broken = [
+            weights != sorted(weights),
+            any(s.evaluate is not None for s in self.steps)
+            and (self.golden_set is None or self.evaluator is None),
+            self.stable.service == self.candidate.service,
+            self.stable.deployment == self.candidate.deployment,
+        ]
+        raise_all([_rule_error(index) for index, failed in enumerate(broken) if failed])
         return self
+
+
+def _rule_error(index: int) -> FieldError:
+    """SPEC_RULES[index] failed: its message, at the field its CEL rule names."""
+    rule = SPEC_RULES[index]
+    return FieldError(rule["message"], *rule["fieldPath"].strip(".").split("."))
 
 
 WEBHOOK_RULES = [
@@ -121,15 +127,21 @@ SPEC_RULES = [
 ]
 
 
+LabelKey = Annotated[str, Field(pattern=QUALIFIED_NAME, max_length=317)]
+LabelValue = Annotated[str, Field(pattern=LABEL_VALUE, max_length=63)]
+
+
 class ObjectMeta(ApiModel):
-    """Only the metadata the engine reads; the rest passes through untouched."""
+    """The metadata the engine reads, checked as the API server checks it; the rest passes
+    through untouched."""
 
     model_config = ApiModel.model_config | {"extra": "allow"}
 
-    name: str
-    namespace: str = "default"
+    name: str = Field(pattern=DNS_SUBDOMAIN, max_length=253)
+    namespace: str = Field(default="default", pattern=DNS_LABEL, max_length=63)
     generation: int = 1
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    annotations: dict[LabelKey, str] = Field(default_factory=dict)
 
 
 class ModelRollout(ApiModel):

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import ApiModel
-from .durations import Duration, parse_duration
+from .durations import PauseDuration, parse_duration
 
 StepKind = Literal["setWeight", "pause", "evaluate", "complete"]
 """What the current step does; "complete" once every declared step is done."""
@@ -16,7 +16,7 @@ StepKind = Literal["setWeight", "pause", "evaluate", "complete"]
 class PauseStep(ApiModel):
     """Without a duration the rollout waits for a person to promote."""
 
-    duration: Duration | None = None
+    duration: PauseDuration | None = None
 
     @property
     def seconds(self) -> float | None:
@@ -47,7 +47,7 @@ class Step(ApiModel):
     def _exactly_one(self) -> Step:
         count = sum(x is not None for x in (self.set_weight, self.pause, self.evaluate))
         if count != 1:
-            raise ValueError("a step must have exactly one of setWeight, pause, evaluate")
+            raise ValueError(STEP_RULES[0]["message"])
         return self
 
     @property

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import ApiModel
-from .workloads import DNS_LABEL
+from .patterns import DNS_LABEL
 
 RouterKind = Literal["gatewayAPI", "istio", "replicas"]
 
@@ -45,7 +45,7 @@ class TrafficSpec(ApiModel):
     def _exactly_one(self) -> TrafficSpec:
         chosen = [k for k in ("gateway_api", "istio", "replicas") if getattr(self, k) is not None]
         if len(chosen) != 1:
-            raise ValueError("traffic must name exactly one router: gatewayAPI, istio or replicas")
+            raise ValueError(TRAFFIC_RULES[0]["message"])
         return self
 
     @property

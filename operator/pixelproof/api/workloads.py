@@ -7,14 +7,12 @@ from typing import Any
 from pydantic import Field
 
 from .base import ApiModel
+from .patterns import DNS_LABEL, DNS_SUBDOMAIN, URL_PATH
 
 EVALUATION_HEADER = "X-Pixelproof-Evaluation"
 """Set on every request the evaluator sends. Generators keep these requests out of their
 serving metrics: the evaluator's bursts on a one-replica candidate would otherwise read as
 a latency regression to the metric gates and roll a good model back."""
-
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 
 
 class StableRef(ApiModel):
@@ -38,7 +36,7 @@ class GeneratorContract(ApiModel):
     plus prompt, seed and size from each golden item; the reply body is the image.
     Evaluator requests carry the X-Pixelproof-Evaluation header."""
 
-    path: str = Field(default="/generate", pattern=r"^/.*")
+    path: str = Field(default="/generate", pattern=URL_PATH)
     port: int = Field(default=80, ge=1, le=65535)
     request: dict[str, Any] = Field(
         default_factory=dict,
