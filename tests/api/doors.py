@@ -57,7 +57,7 @@ def engine(doc: Any) -> list[str]:
         None,
         Observations(generation=1),
         NOW,
-        name=meta.get("name"),
+        name=meta.get("name"),  # type: ignore[arg-type]  # whatever the document holds
         namespace=meta.get("namespace", "default"),
     )
     stalled = [c for c in decision.status.get("conditions", []) if c["type"] == "Stalled"]
