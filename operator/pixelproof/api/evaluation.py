@@ -17,11 +17,18 @@ SummaryVerdict = Literal["pass", "fail", "inconclusive"]
 
 
 class GateVerdict(StatusModel):
+    """One quality gate's verdict."""
+
     name: str
+    """Quality gate name."""
     verdict: SummaryVerdict
+    """pass, fail or inconclusive."""
     value: float | None = None
+    """The measured value."""
     threshold: str | None = None
+    """The bound judged against, in words."""
     reason: str = ""
+    """Why the verdict, in words."""
 
 
 class EvaluationSummary(StatusModel):

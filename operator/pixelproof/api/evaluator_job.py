@@ -11,17 +11,29 @@ from .base import ApiModel
 from .errors import FieldError
 from .patterns import PULL_POLICY, QUANTITY
 
-_QUANTITIES = {
-    "type": "object",
-    "additionalProperties": {"x-kubernetes-int-or-string": True, "pattern": QUANTITY, "minimum": 0},
-}
-RESOURCES_SCHEMA = {
+
+def _quantities(description: str) -> dict[str, object]:
+    return {
+        "type": "object",
+        "description": description,
+        "additionalProperties": {
+            "x-kubernetes-int-or-string": True,
+            "pattern": QUANTITY,
+            "minimum": 0,
+        },
+    }
+
+
+RESOURCES_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "limits": _QUANTITIES,
-        "requests": _QUANTITIES,
+        "limits": _quantities(
+            "Most of each resource the evaluator may use, e.g. nvidia.com/gpu: 1."
+        ),
+        "requests": _quantities("Resources the scheduler reserves for the evaluator pod."),
         "claims": {
             "type": "array",
+            "description": "Dynamic resource claims the evaluator container uses, by name.",
             "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
         },
     },
@@ -65,22 +77,36 @@ Resources = Annotated[
 
 
 class EnvVar(ApiModel):
+    """An environment variable."""
+
     name: str = Field(min_length=1)
+    """Environment variable name."""
     value: str = ""
+    """Its value."""
 
 
 class EvaluatorSpec(ApiModel):
+    """The evaluator Job: image, resources and scheduling."""
+
     image: str = Field(min_length=1)
+    """Evaluator container image."""
     image_pull_policy: str | None = Field(default=None, pattern=PULL_POLICY)
+    """Pull policy of the evaluator container: Always, IfNotPresent or Never."""
     resources: Resources = Field(default_factory=dict)
+    """Container resources of the evaluator (limits and requests); set nvidia.com/gpu to run LPIPS on a GPU."""
     node_selector: dict[str, str] = Field(default_factory=dict)
+    """Node labels the evaluator pod must be scheduled on."""
     tolerations: list[dict[str, Any]] = Field(
         default_factory=list,
         json_schema_extra={"items": {"x-kubernetes-preserve-unknown-fields": True}},
     )
+    """Tolerations of the evaluator pod, e.g. for tainted GPU nodes."""
     service_account_name: str | None = None
+    """ServiceAccount the evaluator pod runs as; the namespace's default when unset."""
     env: list[EnvVar] = Field(default_factory=list)
+    """Extra environment variables for the evaluator container."""
     active_deadline_seconds: int = Field(default=1800, ge=30, le=86400)
+    """The evaluator Job's activeDeadlineSeconds: a run taking longer is stopped and ends inconclusive."""
     pending_deadline_seconds: int = Field(
         default=600,
         ge=10,

@@ -12,10 +12,14 @@ class ConfigMapSource(ApiModel):
     """Small sets: the manifest and reference images as ConfigMap (binary) data."""
 
     name: str = Field(pattern=DNS_SUBDOMAIN, max_length=253)
+    """ConfigMap, in the rollout's namespace, holding the manifest and reference images."""
 
 
 class PvcSource(ApiModel):
+    """Large sets: the manifest and images on a PersistentVolumeClaim."""
+
     claim_name: str = Field(pattern=DNS_SUBDOMAIN, max_length=253)
+    """PersistentVolumeClaim, in the rollout's namespace, mounted read-only into the evaluator."""
     path: str = Field(default="/", description="Folder inside the volume that holds the manifest.")
 
 
@@ -23,10 +27,14 @@ class UrlSource(ApiModel):
     """An https archive (tar.gz or zip) pinned by its sha256."""
 
     href: str = Field(pattern=HTTPS_URL)
+    """https URL of the archive."""
     sha256: str = Field(pattern=SHA256)
+    """sha256 of the archive; the evaluator refuses an archive that does not match."""
 
 
 class GoldenSetSource(ApiModel):
+    """Where the golden set comes from: exactly one of configMap, pvc or url."""
+
     config_map: ConfigMapSource | None = None
     pvc: PvcSource | None = None
     url: UrlSource | None = None

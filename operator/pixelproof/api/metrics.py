@@ -16,15 +16,21 @@ NoDataPolicy = Literal["hold", "fail"]
 
 
 class PrometheusProvider(ApiModel):
+    """The Prometheus that serves the gate queries."""
+
     address: str = Field(pattern=HTTP_URL)
+    """Base URL of the Prometheus HTTP API, e.g. http://prometheus.monitoring:9090."""
     timeout_seconds: float = Field(default=10, gt=0, le=120)
+    """Seconds a query may take before it counts as a provider error."""
 
 
 class RelativeToStable(ApiModel):
     """The same query run for the stable model; the candidate value is judged against a multiple of it."""
 
     max_ratio: float | None = Field(default=None, gt=0)
+    """Breach when the candidate value exceeds stable's value times this."""
     min_ratio: float | None = Field(default=None, gt=0)
+    """Breach when the candidate value falls below stable's value times this."""
     min_difference: float | None = Field(
         default=None,
         ge=0,
@@ -48,7 +54,10 @@ class RelativeToStable(ApiModel):
 
 
 class MetricGate(ApiModel):
+    """A PromQL query judged against bounds every interval while the candidate has traffic."""
+
     name: str = Field(pattern=DNS_LABEL, max_length=63)
+    """Gate name, unique in the rollout; used in status, events and metrics."""
     template: str | None = Field(
         default=None,
         description="A built-in query template by name; see the README's gate catalogue.",
@@ -57,7 +66,9 @@ class MetricGate(ApiModel):
         default=None, description="PromQL with {{variables}}; overrides the template's query."
     )
     min: float | None = None
+    """Breach when the value is below this."""
     max: float | None = None
+    """Breach when the value is above this."""
     relative_to_stable: RelativeToStable | None = None
     interval: Interval | None = Field(
         default=None, description="How often to query; the metrics interval when unset."
@@ -95,14 +106,19 @@ class MetricGate(ApiModel):
 
 
 class MetricsSpec(ApiModel):
+    """Metric gates and the Prometheus they query."""
+
     prometheus: PrometheusProvider | None = None
+    """The Prometheus that metric gates query."""
     interval: Interval = "30s"
+    """How often every gate is queried unless it sets its own interval (1s to 24h)."""
     price_per_gpu_hour: float | None = Field(
         default=None, ge=0, description="Used by the cost-per-1k-images template."
     )
     gates: list[MetricGate] = Field(
         default_factory=list, max_length=50, json_schema_extra={"default": []}
     )
+    """Metric gates judged from the first step that gives the candidate traffic until the rollout ends."""
 
     @model_validator(mode="after")
     def _provider_and_unique_names(self) -> MetricsSpec:

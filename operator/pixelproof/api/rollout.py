@@ -19,6 +19,8 @@ from .workloads import CandidateRef, GeneratorContract, StableRef
 
 
 class RollbackPolicy(ApiModel):
+    """What a rollback or deletion does."""
+
     scale_down_candidate: bool = Field(
         default=True, description="Scale the candidate to zero after a rollback, freeing its GPUs."
     )
@@ -29,8 +31,12 @@ class RollbackPolicy(ApiModel):
 
 
 class SecretKeyRef(ApiModel):
+    """A key of a Secret."""
+
     name: str = Field(pattern=DNS_SUBDOMAIN, max_length=253)
+    """Secret, in the rollout's namespace."""
     key: str = Field(min_length=1)
+    """Key within the Secret whose value is the webhook URL."""
 
 
 NotifyOn = Literal["Succeeded", "RolledBack", "Failed"]
@@ -41,7 +47,9 @@ class WebhookSpec(ApiModel):
     """A Slack-compatible incoming webhook. The URL is a secret, so it can come from a Secret."""
 
     url: str | None = Field(default=None, pattern=HTTP_URL)
+    """Webhook URL written in the spec."""
     secret_key_ref: SecretKeyRef | None = None
+    """Secret key holding the webhook URL."""
     events: list[NotifyOn] = Field(
         default_factory=lambda: list(NOTIFY_ON), description="Phases that send a notification."
     )
@@ -54,21 +62,35 @@ class WebhookSpec(ApiModel):
 
 
 class NotificationsSpec(ApiModel):
+    """Where notifications go."""
+
     webhook: WebhookSpec | None = None
+    """Where to post a message when the rollout ends."""
 
 
 class ModelRolloutSpec(ApiModel):
     stable: StableRef
+    """The model serving today."""
     candidate: CandidateRef
+    """The model being rolled out."""
     generator: GeneratorContract = Field(default_factory=GeneratorContract)
+    """How the evaluator asks either model for an image."""
     traffic: TrafficSpec
+    """The router that splits traffic between stable and candidate."""
     steps: list[Step] = Field(min_length=1, max_length=100)
+    """Steps run in order; the rollout succeeds after the last one with all traffic on the candidate."""
     golden_set: GoldenSetSource | None = None
+    """Where the golden set for evaluate steps comes from."""
     evaluator: EvaluatorSpec | None = None
+    """The Job that evaluate steps run."""
     quality_gates: QualityGates = Field(default_factory=QualityGates)
+    """Thresholds the evaluator judges each evaluate step's images by."""
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
+    """Live serving metrics that roll the candidate back when they breach."""
     rollback: RollbackPolicy = Field(default_factory=RollbackPolicy)
+    """What a rollback or deletion does to the candidate and traffic."""
     notifications: NotificationsSpec = Field(default_factory=NotificationsSpec)
+    """Messages sent when the rollout ends."""
     progress_deadline_seconds: int = Field(
         default=600,
         ge=10,

@@ -17,6 +17,7 @@ class PauseStep(ApiModel):
     """Without a duration the rollout waits for a person to promote."""
 
     duration: PauseDuration | None = None
+    """How long to wait before the next step (e.g. 10m); without it the rollout waits for `kubectl pixelproof promote`."""
 
     @property
     def seconds(self) -> float | None:
@@ -40,6 +41,7 @@ class EvaluateStep(ApiModel):
 
 class Step(ApiModel):
     set_weight: int | None = Field(default=None, ge=0, le=100)
+    """Send this percentage of traffic to the candidate, then wait until the router confirms it."""
     pause: PauseStep | None = None
     evaluate: EvaluateStep | None = None
 

@@ -16,12 +16,14 @@ class GatewayAPIRouter(ApiModel):
     """An HTTPRoute whose rule has backendRefs to the stable and candidate Services."""
 
     http_route: str = Field(pattern=DNS_LABEL, max_length=63)
+    """Name of the HTTPRoute, in the rollout's namespace, whose backendRef weights pixelproof sets."""
 
 
 class IstioRouter(ApiModel):
     """A VirtualService whose HTTP route has destinations for both Services."""
 
     virtual_service: str = Field(pattern=DNS_LABEL, max_length=63)
+    """Name of the VirtualService, in the rollout's namespace, whose destination weights pixelproof sets."""
     route: str | None = Field(
         default=None,
         description="Name of the HTTP route; the first one that routes to both hosts when unset.",
@@ -37,6 +39,8 @@ class ReplicasRouter(ApiModel):
 
 
 class TrafficSpec(ApiModel):
+    """How traffic moves between stable and candidate: exactly one of gatewayAPI, istio or replicas."""
+
     gateway_api: GatewayAPIRouter | None = Field(default=None, alias="gatewayAPI")
     istio: IstioRouter | None = None
     replicas: ReplicasRouter | None = None
