@@ -270,6 +270,18 @@ CASES: tuple[Case, ...] = (
         "metadata.annotations.a: must be a string, got 1",
         engine=False,
     ),
+    Case(
+        "label-key-name-too-long",
+        spec(meta=f"metadata: {{name: gen, labels: {{{'k' * 64}: v}}}}\n"),
+        "metadata.labels: 'kkkk",
+        engine=False,
+    ),
+    Case(
+        "annotation-prefix-too-long",
+        spec(meta=f"metadata: {{name: gen, annotations: {{{'p' * 254}/a: v}}}}\n"),
+        "a label key's prefix is at most 253 characters, its name 63",
+        engine=False,
+    ),
     # The envelope and spec itself.
     Case("spec-null", HEAD + META + "spec: null\n", "spec: required"),
     Case("spec-missing", HEAD + META, "spec: required"),

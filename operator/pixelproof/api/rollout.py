@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from .base import ApiModel
 from .errors import FieldError, raise_all
@@ -149,7 +149,18 @@ SPEC_RULES = [
 ]
 
 
-LabelKey = Annotated[str, Field(pattern=QUALIFIED_NAME, max_length=317)]
+def _label_key_lengths(key: str) -> str:
+    prefix, _, name = key.rpartition("/")
+    if len(prefix) > 253 or len(name) > 63:
+        raise FieldError(
+            f"{key[:40]!r}: a label key's prefix is at most 253 characters, its name 63"
+        )
+    return key
+
+
+LabelKey = Annotated[
+    str, Field(pattern=QUALIFIED_NAME, max_length=317), AfterValidator(_label_key_lengths)
+]
 LabelValue = Annotated[str, Field(pattern=LABEL_VALUE, max_length=63)]
 
 
