@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 import yaml
 
+from pixelproof.api.base import GROUP, PLURAL
+from pixelproof.api.validation import validate_modelrollout
 from pixelproof.running import Running
 from pixelproof_localcluster import admission, kubeconfig
 from pixelproof_localcluster.apiserver import LocalApiServer
@@ -23,6 +25,15 @@ T = TypeVar("T")
 
 BUNDLED_CRDS = Path(__file__).parent / "crds"
 _START_TIMEOUT = 30.0
+
+
+def _admit_modelrollout(obj: dict[str, Any]) -> list[str]:
+    return validate_modelrollout(obj, operator_checks=False)
+
+
+# The API server admits a ModelRollout by the CRD's schema and CEL rules, which the models
+# carry; the operator's own checks are left to the operator, as in a cluster.
+MODELROLLOUT_ADMISSION: admission.Validators = {(GROUP, PLURAL): _admit_modelrollout}
 
 
 class LocalCluster(Running):
@@ -45,7 +56,7 @@ class LocalCluster(Running):
         kubeconfig_path: str | Path | None = None,
         bundled_crds: bool = True,
     ) -> None:
-        self.server = LocalApiServer(validators=dict(validators or {}))
+        self.server = LocalApiServer(validators={**MODELROLLOUT_ADMISSION, **(validators or {})})
         self._crd_paths = [Path(p) for p in crd_paths]
         if bundled_crds:
             self._crd_paths.insert(0, BUNDLED_CRDS)

@@ -66,3 +66,27 @@ def test_crd_names_subresource_printer_columns_and_cel_rules() -> None:
     assert any("has(self.goldenSet)" in r for r in rules)
     weight = spec["properties"]["steps"]["items"]["properties"]["setWeight"]
     assert weight["minimum"] == 0 and weight["maximum"] == 100
+
+
+def _fields(node: dict, path: str):  # type: ignore[no-untyped-def,type-arg]
+    for name, child in node.get("properties", {}).items():
+        yield f"{path}.{name}", child
+        yield from _fields(child, f"{path}.{name}")
+    if "items" in node:
+        yield from _fields(node["items"], f"{path}[]")
+    if isinstance(node.get("additionalProperties"), dict):
+        yield from _fields(node["additionalProperties"], f"{path}{{}}")
+
+
+def test_every_field_describes_itself() -> None:
+    """`kubectl explain modelrollout.spec...` has something to say about every field."""
+    schema = build_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    fields = [
+        (path, node)
+        for part in ("spec", "status")
+        for path, node in _fields(schema["properties"][part], part)
+    ]
+    assert len(fields) > 150
+    undescribed = [path for path, node in fields if not str(node.get("description", "")).strip()]
+    assert undescribed == []
+    assert schema["properties"]["spec"]["properties"]["qualityGates"]["description"]

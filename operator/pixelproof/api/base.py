@@ -22,8 +22,10 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
+        use_attribute_docstrings=True,
         extra="forbid",
         validate_default=True,
+        allow_inf_nan=False,
     )
 
     def to_wire(self) -> dict[str, Any]:
@@ -36,6 +38,7 @@ class StatusModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
+        use_attribute_docstrings=True,
         extra="ignore",
     )
 

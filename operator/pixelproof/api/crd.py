@@ -15,7 +15,7 @@ import yaml
 
 from .base import GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION
 from .golden import GOLDEN_RULES
-from .metrics import METRIC_GATE_RULES, METRICS_RULES
+from .metrics import METRIC_GATE_RULES, METRICS_RULES, RELATIVE_RULES
 from .rollout import SPEC_RULES, WEBHOOK_RULES, ModelRolloutSpec
 from .status import RolloutStatus
 from .steps import STEP_RULES
@@ -37,6 +37,7 @@ RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     ("goldenSet",): GOLDEN_RULES,
     ("metrics",): METRICS_RULES,
     ("metrics", "gates", "[]"): METRIC_GATE_RULES,
+    ("metrics", "gates", "[]", "relativeToStable"): RELATIVE_RULES,
     ("notifications", "webhook"): WEBHOOK_RULES,
     ("changeWindows", "windows", "[]"): WINDOW_RULES,
     ("changeWindows", "freezes", "[]"): FREEZE_RULES,
@@ -89,7 +90,9 @@ def _resolve(node: Any, defs: dict[str, Any]) -> Any:
         if key in _DROP or key == "$defs":
             continue
         if key == "default":
-            if not isinstance(value, dict | list):
+            # A null default says nothing (the API server drops nulls); an empty list is
+            # kept so that CEL rules may read the field without has().
+            if value is not None and (not isinstance(value, dict | list) or value == []):
                 out[key] = value
             continue
         if key == "const":

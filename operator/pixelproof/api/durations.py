@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
-DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
+from .errors import FieldError
+from .patterns import DURATION as DURATION_PATTERN
+
 _PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -35,9 +37,41 @@ def format_duration(seconds: float) -> str:
     return "".join(parts) or "0s"
 
 
-def _check(text: str) -> str:
-    parse_duration(text)
-    return text
+def _within(low: str | None, high: str) -> AfterValidator:
+    low_s = None if low is None else parse_duration(low)
+    high_s = parse_duration(high)
+
+    def check(text: str) -> str:
+        seconds = parse_duration(text)
+        if low_s is not None and seconds < low_s:
+            raise FieldError(f"{text!r} is shorter than the minimum of {low}")
+        if seconds > high_s:
+            raise FieldError(f"{text!r} is longer than the maximum of {high}")
+        return text
+
+    return AfterValidator(check)
 
 
-Duration = Annotated[str, Field(pattern=DURATION_PATTERN), AfterValidator(_check)]
+def _schema(low: str | None, high: str) -> Any:
+    """The same bounds as a CEL rule: CEL's duration() parses the same syntax."""
+    rule = f"duration(self) <= duration('{high}')"
+    message = f"must be at most {high}"
+    if low is not None:
+        rule = f"duration(self) >= duration('{low}') && {rule}"
+        message = f"must be between {low} and {high}"
+    return Field(
+        pattern=DURATION_PATTERN,
+        max_length=32,
+        json_schema_extra={"x-kubernetes-validations": [{"rule": rule, "message": message}]},
+    )
+
+
+Interval = Annotated[str, _schema("1s", "24h"), _within("1s", "24h")]
+"""How often a metric is queried. Under a second Prometheus has no new scrape to show and
+would only be loaded; over a day a rollout would wait longer than any progress deadline."""
+PauseDuration = Annotated[str, _schema(None, "720h"), _within(None, "720h")]
+"""A timed pause; zero passes at once. Thirty days keeps it well inside what Go's
+durations (and so the API server's CEL) can hold."""
+ReviewDeadline = Annotated[str, _schema("1s", "720h"), _within("1s", "720h")]
+"""How long a review step waits for a person; a zero deadline would decide before anyone
+could look."""

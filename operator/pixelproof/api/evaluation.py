@@ -16,11 +16,18 @@ TERMINATION_MESSAGE_LIMIT = 4096
 
 
 class GateVerdict(StatusModel):
+    """One quality gate's verdict."""
+
     name: str
+    """Quality gate name."""
     verdict: FinalVerdict
+    """Pass, Fail or Inconclusive."""
     value: float | None = None
+    """The measured value."""
     threshold: str | None = None
+    """The bound judged against, in words."""
     reason: str = ""
+    """Why the verdict, in words."""
 
 
 class EvaluationSummary(StatusModel):

@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from .base import ApiModel
-from .durations import Duration
+from .durations import Interval
+from .errors import FieldError, raise_all
+from .patterns import DNS_LABEL, HTTP_URL
 
 NoDataPolicy = Literal["hold", "fail"]
 
 
 class PrometheusProvider(ApiModel):
-    address: str = Field(pattern=r"^https?://")
+    """The Prometheus that serves the gate queries."""
+
+    address: str = Field(pattern=HTTP_URL)
+    """Base URL of the Prometheus HTTP API, e.g. http://prometheus.monitoring:9090."""
     timeout_seconds: float = Field(default=10, gt=0, le=120)
+    """Seconds a query may take before it counts as a provider error."""
 
 
 class RelativeToStable(ApiModel):
     """The same query run for the stable model; the candidate value is judged against a multiple of it."""
 
     max_ratio: float | None = Field(default=None, gt=0)
+    """Breach when the candidate value exceeds stable's value times this."""
     min_ratio: float | None = Field(default=None, gt=0)
+    """Breach when the candidate value falls below stable's value times this."""
     min_difference: float | None = Field(
         default=None,
         ge=0,
@@ -32,14 +41,23 @@ class RelativeToStable(ApiModel):
     )
 
     @model_validator(mode="after")
-    def _one_bound(self) -> RelativeToStable:
+    def _bounds(self) -> RelativeToStable:
         if self.max_ratio is None and self.min_ratio is None:
-            raise ValueError("relativeToStable needs maxRatio or minRatio")
+            raise FieldError(RELATIVE_RULES[0]["message"])
+        if (
+            self.max_ratio is not None
+            and self.min_ratio is not None
+            and self.min_ratio > self.max_ratio
+        ):
+            raise FieldError(RELATIVE_RULES[1]["message"])
         return self
 
 
 class MetricGate(ApiModel):
-    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
+    """A PromQL query judged against bounds every interval while the candidate has traffic."""
+
+    name: str = Field(pattern=DNS_LABEL, max_length=63)
+    """Gate name, unique in the rollout; used in status, events and metrics."""
     template: str | None = Field(
         default=None,
         description="A built-in query template by name; see the README's gate catalogue.",
@@ -48,9 +66,11 @@ class MetricGate(ApiModel):
         default=None, description="PromQL with {{variables}}; overrides the template's query."
     )
     min: float | None = None
+    """Breach when the value is below this."""
     max: float | None = None
+    """Breach when the value is above this."""
     relative_to_stable: RelativeToStable | None = None
-    interval: Duration | None = Field(
+    interval: Interval | None = Field(
         default=None, description="How often to query; the metrics interval when unset."
     )
     failure_limit: int = Field(
@@ -71,36 +91,59 @@ class MetricGate(ApiModel):
 
     @model_validator(mode="after")
     def _has_query_and_bound(self) -> MetricGate:
-        if self.template is None and self.query is None:
-            raise ValueError(f"metric gate {self.name!r} needs a query or a template")
-        if (
+        broken = [
+            self.template is None and self.query is None,
             self.template is None
             and self.min is None
             and self.max is None
-            and self.relative_to_stable is None
-        ):
-            raise ValueError(
-                f"metric gate {self.name!r} with its own query needs min, max or relativeToStable"
-            )
+            and self.relative_to_stable is None,
+            self.min is not None and self.max is not None and self.min > self.max,
+        ]
+        raise_all(
+            [FieldError(METRIC_GATE_RULES[i]["message"]) for i, bad in enumerate(broken) if bad]
+        )
         return self
 
 
 class MetricsSpec(ApiModel):
+    """Metric gates and the Prometheus they query."""
+
     prometheus: PrometheusProvider | None = None
-    interval: Duration = "30s"
+    """The Prometheus that metric gates query."""
+    interval: Interval = "30s"
+    """How often every gate is queried unless it sets its own interval (1s to 24h)."""
     price_per_gpu_hour: float | None = Field(
         default=None, ge=0, description="Used by the cost-per-1k-images template."
     )
-    gates: list[MetricGate] = Field(default_factory=list, max_length=50)
+    gates: list[MetricGate] = Field(
+        default_factory=list, max_length=50, json_schema_extra={"default": []}
+    )
+    """Metric gates judged from the first step that gives the candidate traffic until the rollout ends."""
 
     @model_validator(mode="after")
     def _provider_and_unique_names(self) -> MetricsSpec:
+        errors = []
         if self.gates and self.prometheus is None:
-            raise ValueError("metric gates need a metrics provider: set metrics.prometheus")
-        names = [g.name for g in self.gates]
-        if len(names) != len(set(names)):
-            raise ValueError("metric gate names must be unique")
+            errors.append(FieldError(METRICS_RULES[0]["message"]))
+        names = Counter(g.name for g in self.gates)
+        repeated = [f"{name!r} is used {count} times" for name, count in names.items() if count > 1]
+        if repeated:
+            message = f"{METRICS_RULES[1]['message']}: {', '.join(repeated)}"
+            errors.append(FieldError(message, "gates"))
+        raise_all(errors)
         return self
+
+
+RELATIVE_RULES = [
+    {
+        "rule": "has(self.maxRatio) || has(self.minRatio)",
+        "message": "relativeToStable needs maxRatio or minRatio",
+    },
+    {
+        "rule": "!has(self.minRatio) || !has(self.maxRatio) || self.minRatio <= self.maxRatio",
+        "message": "minRatio must not be greater than maxRatio",
+    },
+]
 
 
 METRIC_GATE_RULES = [
@@ -112,14 +155,19 @@ METRIC_GATE_RULES = [
         "rule": "has(self.template) || has(self.min) || has(self.max) || has(self.relativeToStable)",
         "message": "a metric gate with its own query needs min, max or relativeToStable",
     },
+    {
+        "rule": "!has(self.min) || !has(self.max) || self.min <= self.max",
+        "message": "min must not be greater than max",
+    },
 ]
 METRICS_RULES = [
     {
-        "rule": "size(self.gates) == 0 || has(self.prometheus)",
+        "rule": "!has(self.gates) || size(self.gates) == 0 || has(self.prometheus)",
         "message": "metric gates need a metrics provider: set metrics.prometheus",
     },
     {
-        "rule": "self.gates.all(g, self.gates.exists_one(h, h.name == g.name))",
+        "rule": "!has(self.gates) || self.gates.all(g, self.gates.exists_one(h, h.name == g.name))",
         "message": "metric gate names must be unique",
+        "fieldPath": ".gates",
     },
 ]

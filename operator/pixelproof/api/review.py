@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from .base import ApiModel, StatusModel
-from .durations import Duration, parse_duration
+from .durations import ReviewDeadline, parse_duration
 
 PROMOTE_BY_ANNOTATION = "pixelproof.dev/promote-by"
 """Who gave the promote command, set next to pixelproof.dev/promote by whoever promotes."""
@@ -26,7 +26,7 @@ class ReviewMargin(ApiModel):
 class ReviewStep(ApiModel):
     """Pause for a person, with the last evaluation's evidence sent to the webhook."""
 
-    deadline: Duration | None = Field(
+    deadline: ReviewDeadline | None = Field(
         default=None, description="How long to wait for a person; forever when omitted."
     )
     on_deadline: Literal["abort", "promote"] = Field(

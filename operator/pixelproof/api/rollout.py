@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from .base import ApiModel
+from .errors import FieldError, raise_all
 from .evaluator_job import EvaluatorSpec
 from .golden import GoldenSetSource
 from .metrics import MetricsSpec
+from .patterns import DNS_LABEL, DNS_SUBDOMAIN, HTTP_URL, LABEL_VALUE, QUALIFIED_NAME
 from .quality import QualityGates
 from .steps import Step
 from .traffic import TrafficSpec
 from .windows import ChangeWindows
-from .workloads import DNS_SUBDOMAIN, CandidateRef, GeneratorContract, StableRef
+from .workloads import CandidateRef, GeneratorContract, StableRef
 
 
 class RollbackPolicy(ApiModel):
+    """What a rollback or deletion does."""
+
     scale_down_candidate: bool = Field(
         default=True, description="Scale the candidate to zero after a rollback, freeing its GPUs."
     )
@@ -28,8 +32,12 @@ class RollbackPolicy(ApiModel):
 
 
 class SecretKeyRef(ApiModel):
+    """A key of a Secret."""
+
     name: str = Field(pattern=DNS_SUBDOMAIN, max_length=253)
+    """Secret, in the rollout's namespace."""
     key: str = Field(min_length=1)
+    """Key within the Secret whose value is the webhook URL."""
 
 
 NotifyOn = Literal["Succeeded", "RolledBack", "Failed"]
@@ -39,8 +47,10 @@ NOTIFY_ON: tuple[NotifyOn, ...] = ("Succeeded", "RolledBack", "Failed")
 class WebhookSpec(ApiModel):
     """A Slack-compatible incoming webhook. The URL is a secret, so it can come from a Secret."""
 
-    url: str | None = Field(default=None, pattern=r"^https?://")
+    url: str | None = Field(default=None, pattern=HTTP_URL)
+    """Webhook URL written in the spec."""
     secret_key_ref: SecretKeyRef | None = None
+    """Secret key holding the webhook URL."""
     events: list[NotifyOn] = Field(
         default_factory=lambda: list(NOTIFY_ON), description="Phases that send a notification."
     )
@@ -48,26 +58,40 @@ class WebhookSpec(ApiModel):
     @model_validator(mode="after")
     def _one_url(self) -> WebhookSpec:
         if (self.url is None) == (self.secret_key_ref is None):
-            raise ValueError("notifications.webhook needs exactly one of url or secretKeyRef")
+            raise ValueError(WEBHOOK_RULES[0]["message"])
         return self
 
 
 class NotificationsSpec(ApiModel):
+    """Where notifications go."""
+
     webhook: WebhookSpec | None = None
+    """Where to post a message when the rollout ends."""
 
 
 class ModelRolloutSpec(ApiModel):
     stable: StableRef
+    """The model serving today."""
     candidate: CandidateRef
+    """The model being rolled out."""
     generator: GeneratorContract = Field(default_factory=GeneratorContract)
+    """How the evaluator asks either model for an image."""
     traffic: TrafficSpec
+    """The router that splits traffic between stable and candidate."""
     steps: list[Step] = Field(min_length=1, max_length=100)
+    """Steps run in order; the rollout succeeds after the last one with all traffic on the candidate."""
     golden_set: GoldenSetSource | None = None
+    """Where the golden set for evaluate steps comes from."""
     evaluator: EvaluatorSpec | None = None
+    """The Job that evaluate steps run."""
     quality_gates: QualityGates = Field(default_factory=QualityGates)
+    """Thresholds the evaluator judges each evaluate step's images by."""
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
+    """Live serving metrics that roll the candidate back when they breach."""
     rollback: RollbackPolicy = Field(default_factory=RollbackPolicy)
+    """What a rollback or deletion does to the candidate and traffic."""
     notifications: NotificationsSpec = Field(default_factory=NotificationsSpec)
+    """Messages sent when the rollout ends."""
     change_windows: ChangeWindows | None = Field(
         default=None,
         description="When traffic may move toward the candidate: weekly windows and freezes.",
@@ -82,17 +106,21 @@ class ModelRolloutSpec(ApiModel):
     @model_validator(mode="after")
     def _consistent(self) -> ModelRolloutSpec:
         weights = [s.set_weight for s in self.steps if s.set_weight is not None]
-        if weights != sorted(weights):
-            raise ValueError("steps: setWeight values must not decrease")
-        if any(s.evaluate is not None for s in self.steps) and (
-            self.golden_set is None or self.evaluator is None
-        ):
-            raise ValueError("an evaluate step needs spec.goldenSet and spec.evaluator")
-        if self.stable.service == self.candidate.service:
-            raise ValueError("stable and candidate must use different Services")
-        if self.stable.deployment == self.candidate.deployment:
-            raise ValueError("stable and candidate must be different Deployments")
+        broken = [
+            weights != sorted(weights),
+            any(s.evaluate is not None for s in self.steps)
+            and (self.golden_set is None or self.evaluator is None),
+            self.stable.service == self.candidate.service,
+            self.stable.deployment == self.candidate.deployment,
+        ]
+        raise_all([_rule_error(index) for index, failed in enumerate(broken) if failed])
         return self
+
+
+def _rule_error(index: int) -> FieldError:
+    """SPEC_RULES[index] failed: its message, at the field its CEL rule names."""
+    rule = SPEC_RULES[index]
+    return FieldError(rule["message"], *rule["fieldPath"].strip(".").split("."))
 
 
 WEBHOOK_RULES = [
@@ -126,15 +154,32 @@ SPEC_RULES = [
 ]
 
 
+def _label_key_lengths(key: str) -> str:
+    prefix, _, name = key.rpartition("/")
+    if len(prefix) > 253 or len(name) > 63:
+        raise FieldError(
+            f"{key[:40]!r}: a label key's prefix is at most 253 characters, its name 63"
+        )
+    return key
+
+
+LabelKey = Annotated[
+    str, Field(pattern=QUALIFIED_NAME, max_length=317), AfterValidator(_label_key_lengths)
+]
+LabelValue = Annotated[str, Field(pattern=LABEL_VALUE, max_length=63)]
+
+
 class ObjectMeta(ApiModel):
-    """Only the metadata the engine reads; the rest passes through untouched."""
+    """The metadata the engine reads, checked as the API server checks it; the rest passes
+    through untouched."""
 
     model_config = ApiModel.model_config | {"extra": "allow"}
 
-    name: str
-    namespace: str = "default"
+    name: str = Field(pattern=DNS_SUBDOMAIN, max_length=253)
+    namespace: str = Field(default="default", pattern=DNS_LABEL, max_length=63)
     generation: int = 1
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    annotations: dict[LabelKey, str] = Field(default_factory=dict)
 
 
 class ModelRollout(ApiModel):

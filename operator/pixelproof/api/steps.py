@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import ApiModel
-from .durations import Duration, parse_duration
+from .durations import PauseDuration, parse_duration
 from .review import ReviewStep
 
 StepKind = Literal["setWeight", "pause", "evaluate", "review", "complete"]
@@ -17,7 +17,8 @@ StepKind = Literal["setWeight", "pause", "evaluate", "review", "complete"]
 class PauseStep(ApiModel):
     """Without a duration the rollout waits for a person to promote."""
 
-    duration: Duration | None = None
+    duration: PauseDuration | None = None
+    """How long to wait before the next step (e.g. 10m); without it the rollout waits for `kubectl pixelproof promote`."""
 
     @property
     def seconds(self) -> float | None:
@@ -41,6 +42,7 @@ class EvaluateStep(ApiModel):
 
 class Step(ApiModel):
     set_weight: int | None = Field(default=None, ge=0, le=100)
+    """Send this percentage of traffic to the candidate, then wait until the router confirms it."""
     pause: PauseStep | None = None
     evaluate: EvaluateStep | None = None
     review: ReviewStep | None = Field(
@@ -53,7 +55,7 @@ class Step(ApiModel):
             x is not None for x in (self.set_weight, self.pause, self.evaluate, self.review)
         )
         if count != 1:
-            raise ValueError("a step must have exactly one of setWeight, pause, evaluate, review")
+            raise ValueError(STEP_RULES[0]["message"])
         return self
 
     @property

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import ApiModel
-from .workloads import DNS_LABEL
+from .patterns import DNS_LABEL
 
 RouterKind = Literal["gatewayAPI", "istio", "kserve", "replicas"]
 
@@ -16,12 +16,14 @@ class GatewayAPIRouter(ApiModel):
     """An HTTPRoute whose rule has backendRefs to the stable and candidate Services."""
 
     http_route: str = Field(pattern=DNS_LABEL, max_length=63)
+    """Name of the HTTPRoute, in the rollout's namespace, whose backendRef weights pixelproof sets."""
 
 
 class IstioRouter(ApiModel):
     """A VirtualService whose HTTP route has destinations for both Services."""
 
     virtual_service: str = Field(pattern=DNS_LABEL, max_length=63)
+    """Name of the VirtualService, in the rollout's namespace, whose destination weights pixelproof sets."""
     route: str | None = Field(
         default=None,
         description="Name of the HTTP route; the first one that routes to both hosts when unset.",
@@ -47,6 +49,8 @@ class ReplicasRouter(ApiModel):
 
 
 class TrafficSpec(ApiModel):
+    """How traffic moves between stable and candidate: exactly one of gatewayAPI, istio or replicas."""
+
     gateway_api: GatewayAPIRouter | None = Field(default=None, alias="gatewayAPI")
     istio: IstioRouter | None = None
     kserve: KServeRouter | None = None
@@ -57,9 +61,7 @@ class TrafficSpec(ApiModel):
         routers = ("gateway_api", "istio", "kserve", "replicas")
         chosen = [k for k in routers if getattr(self, k) is not None]
         if len(chosen) != 1:
-            raise ValueError(
-                "traffic must name exactly one router: gatewayAPI, istio, kserve or replicas"
-            )
+            raise ValueError(TRAFFIC_RULES[0]["message"])
         return self
 
     @property

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
@@ -28,6 +28,11 @@ def minutes_of(clock: str) -> int:
         raise ValueError(f"invalid time of day {clock!r}: use HH:MM, 00:00 to 23:59")
     hours, minutes = clock.split(":")
     return int(hours) * 60 + int(minutes)
+
+
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 class Window(ApiModel):
@@ -63,6 +68,16 @@ class Freeze(ApiModel):
     reason: str = Field(
         default="", max_length=256, description="Why, shown while the rollout waits."
     )
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _from_wire(cls, value: Any) -> Any:
+        # The wire carries RFC 3339 text, which strict validation refuses for a datetime.
+        if isinstance(value, str):
+            if not RFC3339.fullmatch(value):
+                raise ValueError(f"{value[:40]!r} is not RFC 3339 with an offset")
+            return datetime.fromisoformat(value)
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> Freeze:

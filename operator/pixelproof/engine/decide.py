@@ -13,13 +13,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from pixelproof.api.status import TERMINAL_PHASES, RolloutStatus
+from pixelproof.api.validation import metadata_errors
 
 from . import lifecycle
 from .actions import Action, EmitEvent
 from .conditions import with_conditions
 from .context import Context
 from .observations import Observations
-from .spec import ParsedSpec
+from .spec import ParsedSpec, invalid
 from .timefmt import format_time
 
 
@@ -38,8 +39,9 @@ def decide(
     name: str,
     namespace: str = "default",
 ) -> Decision:
-    """Decide what a rollout does next. Never raises on bad input: a spec that slipped past
-    the schema, or a status it cannot read, yields a Stalled condition with a message."""
+    """Decide what a rollout does next. Never raises on bad input: a spec or name that
+    slipped past the schema, or a status it cannot read, yields a Stalled condition with a
+    message."""
     stamp = format_time(now)
     try:
         prior = RolloutStatus.model_validate(dict(status or {}))
@@ -50,6 +52,12 @@ def decide(
     if spec.model is None:
         assert spec.problem is not None
         return _stalled(prior, observations, "InvalidSpec", spec.problem, stamp)
+    # Job and event names are built from the name; one the API server would refuse would
+    # only fail later, at the first evaluation.
+    meta_errors = metadata_errors({"name": name, "namespace": namespace})
+    if meta_errors:
+        problem = invalid("metadata", meta_errors)
+        return _stalled(prior, observations, "InvalidSpec", problem, stamp)
     ctx = Context(
         spec=spec.model,
         gates=spec.gates,

@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from pixelproof.api.metrics import MetricGate
 from pixelproof.api.rollout import ModelRolloutSpec
+from pixelproof.api.validation import check_spec
 from pixelproof.metrics.catalog import apply_template
-from pixelproof.metrics.templating import validate_gate_queries
+
+MAX_PROBLEMS = 5
+"""A Stalled message names this many problems at most; `pixelproof lint` lists them all."""
 
 
 @dataclass(frozen=True)
@@ -24,22 +25,17 @@ class ParsedSpec:
     gates: Mapping[str, MetricGate] = field(default_factory=dict)
 
 
-def parse_spec(raw: Mapping[str, Any]) -> ParsedSpec:
-    """Never raises: a spec that slipped past the schema yields its problem."""
-    try:
-        model = ModelRolloutSpec.model_validate(dict(raw))
-    except ValidationError as exc:
-        return ParsedSpec(None, f"invalid spec: {_validation_text(exc)}")
-    # Checks a schema cannot make, each naming the field at fault.
-    problems = [f"spec.metrics.gates: {problem}" for problem in validate_gate_queries(model)]
-    if problems:
-        return ParsedSpec(None, "invalid spec: " + "; ".join(problems))
+def parse_spec(raw: Any) -> ParsedSpec:
+    """Never raises: a spec that slipped past the schema yields its problem, in the words
+    `pixelproof lint` uses for it."""
+    checked = check_spec(raw)
+    if checked.model is None:
+        return ParsedSpec(None, invalid("spec", checked.errors))
+    model = checked.model
     return ParsedSpec(model, gates={g.name: apply_template(g) for g in model.metrics.gates})
 
 
-def _validation_text(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err["loc"]) or "spec"
-        parts.append(f"spec.{where}: {err['msg']}")
-    return "; ".join(parts)
+def invalid(what: str, errors: tuple[str, ...] | list[str]) -> str:
+    shown = "; ".join(errors[:MAX_PROBLEMS])
+    more = len(errors) - MAX_PROBLEMS
+    return f"invalid {what}: {shown}" + (f" (and {more} more)" if more > 0 else "")

@@ -143,32 +143,39 @@ def validate_gate_queries(spec: ModelRolloutSpec | Mapping[str, Any]) -> list[st
     """Every problem with the metric gates' queries, one message each naming the gate.
     Empty when all render. Pure: nothing is sent to Prometheus."""
     model = spec if isinstance(spec, ModelRolloutSpec) else ModelRolloutSpec.model_validate(spec)
-    problems: list[str] = []
-    for gate in model.metrics.gates:
-        try:
-            full = apply_template(gate)
-        except ValueError as exc:
-            problems.append(str(exc))
-            continue
-        assert full.query is not None
-        used = {name for name, _ in placeholders(full.query)}
-        unknown = [name for name, _ in placeholders(full.query) if name not in VARIABLES]
-        problems.extend(
+    return [problem for _, problem in gate_query_problems(model)]
+
+
+def gate_query_problems(model: ModelRolloutSpec) -> list[tuple[int, str]]:
+    """validate_gate_queries with the index of the gate each problem belongs to."""
+    problems: list[tuple[int, str]] = []
+    for index, gate in enumerate(model.metrics.gates):
+        problems.extend((index, problem) for problem in _gate_problems(gate, model))
+    return problems
+
+
+def _gate_problems(gate: MetricGate, model: ModelRolloutSpec) -> list[str]:
+    try:
+        full = apply_template(gate)
+    except ValueError as exc:
+        return [str(exc)]
+    assert full.query is not None
+    used = {name for name, _ in placeholders(full.query)}
+    unknown = [name for name, _ in placeholders(full.query) if name not in VARIABLES]
+    if unknown:
+        return [
             f"metric gate {gate.name!r}: unknown variable {{{{{name}}}}} "
             f"(known: {', '.join(VARIABLES)})"
             for name in unknown
-        )
-        if unknown:
-            continue
-        try:
-            render_gate(gate, model, "namespace")
-        except TemplateError as exc:
-            problems.append(str(exc))
-            continue
-        if full.relative_to_stable is not None and not used.intersection(_TARGET_VARIABLES):
-            problems.append(
-                f"metric gate {gate.name!r}: relativeToStable needs the query to select the model "
-                "with {{target.service}} or {{target.deployment}}, or the stable query would be "
-                "the candidate's"
-            )
-    return problems
+        ]
+    try:
+        render_gate(gate, model, "namespace")
+    except TemplateError as exc:
+        return [str(exc)]
+    if full.relative_to_stable is not None and not used.intersection(_TARGET_VARIABLES):
+        return [
+            f"metric gate {gate.name!r}: relativeToStable needs the query to select the model "
+            "with {{target.service}} or {{target.deployment}}, or the stable query would be "
+            "the candidate's"
+        ]
+    return []

@@ -1,13 +1,17 @@
-"""`pixelproof simulate`: play a ModelRollout through the engine and print every transition."""
+"""`pixelproof simulate`: play a ModelRollout through the engine and print every transition.
+
+Exits 0 when the rollout succeeds, 1 when it ends otherwise, 2 when the file is invalid."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import Any
 
-import yaml
-
+from pixelproof.api.validation import validate_modelrollout
 from pixelproof.engine import EmitEvent
+from pixelproof.lint import read_documents
 
 from .world import SimulatedWorld
 
@@ -28,7 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-ticks", type=int, default=500)
     args = parser.parse_args(argv)
-    doc = yaml.safe_load(args.file.read_text())
+    doc, problems = _rollout(args.file)
+    if problems:
+        for problem in problems:
+            print(f"{args.file}: {problem}", file=sys.stderr)
+        return 2
     world = SimulatedWorld(
         spec=doc["spec"],
         name=doc["metadata"]["name"],
@@ -49,3 +57,16 @@ def main(argv: list[str] | None = None) -> int:
         f"\nphase: {world.status.get('phase')}  weights: {world.status.get('weights')}\n{world.status.get('message')}"
     )
     return 0 if world.status.get("phase") == "Succeeded" else 1
+
+
+def _rollout(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """The file's ModelRollout, or why it cannot be simulated: the problems `pixelproof
+    lint` reports, since the engine would only stall on them."""
+    try:
+        documents = read_documents(path)
+    except ValueError as exc:
+        return {}, [str(exc)]
+    rollouts = [d for d in documents if isinstance(d, dict) and d.get("kind") == "ModelRollout"]
+    if len(rollouts) != 1:
+        return {}, [f"expected one ModelRollout, found {len(rollouts)}"]
+    return rollouts[0], validate_modelrollout(rollouts[0])

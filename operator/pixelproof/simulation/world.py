@@ -5,6 +5,7 @@ every reading can be set by hand between ticks."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,7 +30,6 @@ from pixelproof.engine import (
     decide,
     parse_spec,
 )
-from pixelproof.metrics.catalog import apply_template
 
 
 @dataclass
@@ -64,11 +64,10 @@ class SimulatedWorld:
     history: list[Decision] = field(default_factory=list)
     started_jobs: list[str] = field(default_factory=list)
 
-    def _metric_samples(self) -> tuple[MetricSample, ...]:
+    def _metric_samples(self, gates: Mapping[str, MetricGate]) -> tuple[MetricSample, ...]:
         """Healthy values sit inside each gate's bounds; a spike pushes gates with a max over it."""
         samples = []
-        for raw in self.spec.get("metrics", {}).get("gates", []):
-            name = raw["name"]
+        for name, gate in gates.items():
             query = f"<simulated {name}>"
             if name in self.metric_errors:
                 samples.append(MetricSample(gate=name, query=query, error=self.metric_errors[name]))
@@ -76,7 +75,6 @@ class SimulatedWorld:
             if name in self.metric_values:
                 value = self.metric_values[name]
             elif self.healthy_metrics:
-                gate = apply_template(MetricGate.model_validate(raw))
                 value = gate.max / 2 if gate.max else (gate.min * 2 if gate.min else 0.0)
                 if self._spiking() and gate.max is not None:
                     value = gate.max + (self.error_rate_after_spike or 0.3)
@@ -102,7 +100,7 @@ class SimulatedWorld:
                 replicas=self.candidate_replicas,
             ),
             evaluation=self.evaluation,
-            metrics=self._metric_samples(),
+            metrics=self._metric_samples(parse_spec(self.spec).gates),
             commands=dict(self.commands),
             problems=self.problems,
         )
