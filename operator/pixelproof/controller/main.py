@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import Field, dataclass, field, fields
@@ -16,11 +18,14 @@ import kopf
 from pixelproof import telemetry
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.engine.observations import MetricSample
+from pixelproof.evaluation.policy import EvaluatorPolicy
 from pixelproof.kube import Connection, KubeApi, RequestObserver, load_connection
+from pixelproof.metrics.addresses import AddressAllowList
 from pixelproof.metrics.sampler import Sampler
 from pixelproof.notifications import webhook_notifier
 
 from .handlers import register_handlers
+from .policy import RolloutPolicy
 from .reconcile import Reconciler
 
 logger = logging.getLogger(__name__)
@@ -30,9 +35,12 @@ KOPF_PREFIX = "kopf.pixelproof.dev"
 DEFAULT_TIMER_INTERVAL = 5.0
 
 
-def _option(*flags: str, help: str, **argparse_options: Any) -> dict[str, Any]:
-    """A config field's command-line option, as dataclass field metadata."""
-    return {"flags": flags, "help": help, **argparse_options}
+def _option(
+    *flags: str, help: str, env: str | None = None, **argparse_options: Any
+) -> dict[str, Any]:
+    """A config field's command-line option, as dataclass field metadata. With `env`, the
+    variable supplies the default (a repeatable option's values comma- or space-separated)."""
+    return {"flags": flags, "help": help, "env": env, **argparse_options}
 
 
 @dataclass
@@ -94,8 +102,50 @@ class OperatorConfig:
             "--liveness", metavar="URL", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz"
         ),
     )
+    allowed_metric_addresses: Sequence[str] = field(
+        default=(),
+        metadata=_option(
+            "--allowed-metric-address",
+            action="append",
+            env="PIXELPROOF_ALLOWED_METRIC_ADDRESSES",
+            metavar="URL_OR_HOST_PORT",
+            help="metric provider address rollouts may name (repeatable): a URL prefix such as "
+            "http://prometheus.monitoring.svc:9090, or host:port; every address if unset",
+        ),
+    )
+    evaluator_service_accounts: Sequence[str] = field(
+        default=(),
+        metadata=_option(
+            "--evaluator-service-accounts",
+            action="append",
+            env="PIXELPROOF_EVALUATOR_SERVICE_ACCOUNTS",
+            metavar="NAME",
+            help="ServiceAccount evaluator Jobs may run as (repeatable; an unset "
+            "spec.evaluator.serviceAccountName is 'default'); any if unset",
+        ),
+    )
+    evaluator_image_prefixes: Sequence[str] = field(
+        default=(),
+        metadata=_option(
+            "--evaluator-image-prefixes",
+            action="append",
+            env="PIXELPROOF_EVALUATOR_IMAGE_PREFIXES",
+            metavar="PREFIX",
+            help="registry or repository evaluator images must come from (repeatable), e.g. "
+            "ghcr.io/pixelproof/pixelproof-evaluator; any image if unset",
+        ),
+    )
     request_observer: RequestObserver | None = None
     on_ready: Callable[[Reconciler], None] | None = None
+
+    def policy(self) -> RolloutPolicy:
+        return RolloutPolicy(
+            metric_addresses=AddressAllowList(self.allowed_metric_addresses),
+            evaluator=EvaluatorPolicy(
+                service_accounts=tuple(self.evaluator_service_accounts),
+                image_prefixes=tuple(self.evaluator_image_prefixes),
+            ),
+        )
 
 
 def _event_poster(rollout: dict[str, Any], kind: str, reason: str, message: str) -> None:
@@ -119,6 +169,8 @@ class Operator:
     def __init__(self, config: OperatorConfig, connection: Connection | None = None) -> None:
         self.config = config
         self.connection = connection or load_connection(config.kubeconfig, config.context)
+        # Built before kopf starts, so a malformed allow-list entry fails the process at once.
+        self.policy = config.policy()
         self.registry = kopf.OperatorRegistry()
         register_handlers(self.registry, config.timer_interval)
         self._register_lifecycle()
@@ -139,6 +191,7 @@ class Operator:
                 _event_poster,
                 sampler=_sampler_in_thread(memo.sampler),
                 notifier=webhook_notifier(api.read_secret),
+                policy=self.policy,
             )
             if self.config.on_ready is not None:
                 self.config.on_ready(memo.reconciler)
@@ -208,10 +261,16 @@ def parser() -> argparse.ArgumentParser:
         description="Run the ModelRollout operator.",
     )
     for option in _options():
-        flags, extra = option.metadata["flags"], dict(option.metadata)
-        del extra["flags"]
+        extra = dict(option.metadata)
+        flags, env = extra.pop("flags"), extra.pop("env")
         # append collects into a fresh list; the field's tuple default stays untouched.
         default = [] if extra.get("action") == "append" else option.default
+        if env is not None:
+            extra["help"] += f"; also ${env}"
+            if os.environ.get(env):
+                # argparse appends given options to a copy of the default: both count.
+                values = [v for v in re.split(r"[,\s]+", os.environ[env]) if v]
+                default = values if extra.get("action") == "append" else os.environ[env]
         extra.setdefault("metavar", flags[0].lstrip("-").replace("-", "_").upper())
         p.add_argument(*flags, dest=option.name, default=default, **extra)
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -219,12 +278,18 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    options = parser()
+    args = options.parse_args(argv)
     logging.basicConfig(
         level=getattr(logging, args.log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    run(OperatorConfig(**{option.name: getattr(args, option.name) for option in _options()}))
+    config = OperatorConfig(**{option.name: getattr(args, option.name) for option in _options()})
+    try:
+        config.policy()
+    except ValueError as exc:
+        options.error(str(exc))
+    run(config)
     return 0
 
 

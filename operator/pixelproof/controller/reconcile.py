@@ -25,6 +25,7 @@ from pixelproof.routers import RouterError, router_for
 
 from .apply import EventPoster, Notifier, announce, apply_changes
 from .observe import MetricSampler, observe
+from .policy import RolloutPolicy
 from .statuspatch import merge_patch
 
 logger = logging.getLogger(__name__)
@@ -58,12 +59,14 @@ class Reconciler:
         *,
         sampler: MetricSampler | None = None,
         notifier: Notifier | None = None,
+        policy: RolloutPolicy | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.api = api
         self.post_event = post_event
         self.sampler = sampler
         self.notifier = notifier
+        self.policy = policy or RolloutPolicy()
         self.clock = clock
         self.listeners: list[Listener] = []
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
@@ -100,7 +103,7 @@ class Reconciler:
         namespace, name = meta["namespace"], meta["name"]
         now = self.clock()
         prior: dict[str, Any] = rollout.get("status") or {}
-        parsed = parse_spec(rollout.get("spec") or {})
+        parsed = self.policy.screen(parse_spec(rollout.get("spec") or {}))
         world = await observe(self.api, rollout, parsed, now, self.sampler)
         decision = decide(
             parsed,
