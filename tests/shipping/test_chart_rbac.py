@@ -14,16 +14,20 @@ from pixelproof.controller.permissions import CLUSTER_SCOPED, PERMISSIONS, Permi
 # kopf uses a ClusterKopfPeering when watching all namespaces and a KopfPeering per
 # namespace otherwise, so each mode is granted only its own kind.
 PEERING_OF_MODE = {False: "clusterkopfpeerings", True: "kopfpeerings"}
-# Granted beyond the operator's own requests: Secrets named by
-# spec.notifications.webhook.secretKeyRef, while rbac.readSecrets is on (the default).
-OPTIONAL_GRANTS = {("", "secrets", "get")}
+# Declared, but granted only when the chart value that opts in is on: Secrets named by
+# spec.notifications.webhook.secretKeyRef, with rbac.readSecrets (off by default).
+OPTIONAL_GRANTS = {(p.api_group, p.resource, v) for p in PERMISSIONS if p.opt_in for v in p.verbs}
 WATCHED = ["imagegen", "posters"]
 
 
 def declared(namespaced: bool) -> list[Permission]:
     """The operator's permissions that apply in this RBAC mode."""
     other = PEERING_OF_MODE[not namespaced]
-    return [p for p in PERMISSIONS if not (p.api_group == "kopf.dev" and p.resource == other)]
+    return [
+        p
+        for p in PERMISSIONS
+        if not (p.api_group == "kopf.dev" and p.resource == other) and p.opt_in is None
+    ]
 
 
 def rules_by_scope(docs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -96,9 +100,15 @@ def test_namespaced_mode_grants_only_cluster_scoped_resources_cluster_wide(helm:
 
 
 def test_secrets_are_readable_only_when_asked_for(helm: Path) -> None:
-    assert ("", "secrets", "get") in granted(rules_by_scope(render(helm))["*"])
-    closed = rules_by_scope(render(helm, {"rbac": {"readSecrets": False}}))
-    assert not [t for t in granted(closed["*"]) if t[1] == "secrets"]
+    assert {("", "secrets", "get")} == OPTIONAL_GRANTS
+    closed = rules_by_scope(render(helm, {"watchNamespaces": WATCHED}))
+    assert not [t for scope in closed.values() for t in granted(scope) if t[1] == "secrets"]
+    opened = rules_by_scope(
+        render(helm, {"rbac": {"readSecrets": True}, "watchNamespaces": WATCHED})
+    )
+    assert ("", "secrets", "get") not in granted(opened["*"])
+    for namespace in WATCHED:
+        assert ("", "secrets", "get") in granted(opened[namespace])
 
 
 def test_evaluator_service_account_is_bound_to_nothing(helm: Path) -> None:
