@@ -13,7 +13,6 @@ draws from a reserve of one whole body that nobody else touches: it always finis
 from __future__ import annotations
 
 import asyncio
-from types import TracebackType
 
 
 class ByteBudget:
@@ -92,10 +91,5 @@ class Lease:
     def __enter__(self) -> Lease:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -205,15 +205,15 @@ class GeneratorClient:
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
                 raise _BodyTooLarge(response.status_code, int(declared), self.max_body_bytes)
             total = 0
-            with self.budget.lease() as body:
+            with self.budget.lease() as reply:
                 async for chunk in response.aiter_bytes():
                     total += len(chunk)
                     if total > self.max_body_bytes:
                         raise _BodyTooLarge(response.status_code, total, self.max_body_bytes)
                     before = time.perf_counter()
-                    await body.keep(chunk)
+                    await reply.keep(chunk)
                     waited.append(time.perf_counter() - before)
-                return response.status_code, body.body()
+                return response.status_code, reply.body()
 
 
 class _BodyTooLarge(Exception):

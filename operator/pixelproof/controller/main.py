@@ -43,6 +43,17 @@ def _option(
     return {"flags": flags, "help": help, "env": env, **argparse_options}
 
 
+def _allow_list(flag: str, env: str, metavar: str, what: str) -> dict[str, Any]:
+    """A repeatable option limiting what rollouts may ask for; unset, it allows anything."""
+    return _option(
+        flag,
+        action="append",
+        env=env,
+        metavar=metavar,
+        help=f"{what} (repeatable); anything if unset",
+    )
+
+
 @dataclass
 class OperatorConfig:
     """Everything an operator is configured with. A field with an option is on the command
@@ -104,35 +115,32 @@ class OperatorConfig:
     )
     allowed_metric_addresses: Sequence[str] = field(
         default=(),
-        metadata=_option(
+        metadata=_allow_list(
             "--allowed-metric-address",
-            action="append",
-            env="PIXELPROOF_ALLOWED_METRIC_ADDRESSES",
-            metavar="URL_OR_HOST_PORT",
-            help="metric provider address rollouts may name (repeatable): a URL prefix such as "
-            "http://prometheus.monitoring.svc:9090, or host:port; every address if unset",
+            "PIXELPROOF_ALLOWED_METRIC_ADDRESSES",
+            "URL_OR_HOST_PORT",
+            "metric provider address rollouts may name: a URL prefix such as "
+            "http://prometheus.monitoring.svc:9090, or host:port",
         ),
     )
     evaluator_service_accounts: Sequence[str] = field(
         default=(),
-        metadata=_option(
+        metadata=_allow_list(
             "--evaluator-service-accounts",
-            action="append",
-            env="PIXELPROOF_EVALUATOR_SERVICE_ACCOUNTS",
-            metavar="NAME",
-            help="ServiceAccount evaluator Jobs may run as (repeatable; an unset "
-            "spec.evaluator.serviceAccountName is 'default'); any if unset",
+            "PIXELPROOF_EVALUATOR_SERVICE_ACCOUNTS",
+            "NAME",
+            "ServiceAccount evaluator Jobs may run as (an unset "
+            "spec.evaluator.serviceAccountName is 'default')",
         ),
     )
     evaluator_image_prefixes: Sequence[str] = field(
         default=(),
-        metadata=_option(
+        metadata=_allow_list(
             "--evaluator-image-prefixes",
-            action="append",
-            env="PIXELPROOF_EVALUATOR_IMAGE_PREFIXES",
-            metavar="PREFIX",
-            help="registry or repository evaluator images must come from (repeatable), e.g. "
-            "ghcr.io/pixelproof/pixelproof-evaluator; any image if unset",
+            "PIXELPROOF_EVALUATOR_IMAGE_PREFIXES",
+            "PREFIX",
+            "registry or repository evaluator images must come from, e.g. "
+            "ghcr.io/pixelproof/pixelproof-evaluator",
         ),
     )
     request_observer: RequestObserver | None = None
