@@ -19,8 +19,18 @@ import httpx
 
 from pixelproof.api.workloads import EVALUATION_HEADER, GeneratorContract
 
+from .budget import ByteBudget
+
 FailureKind = Literal["timeout", "connection", "http-status", "too-large", "decode"]
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_BYTES_IN_FLIGHT = 4 * DEFAULT_MAX_BODY_BYTES
+"""Reply bytes held at once by all requests sharing a budget (both models of an evaluation)."""
+
+
+def byte_budget(
+    total_bytes: int = DEFAULT_MAX_BYTES_IN_FLIGHT, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+) -> ByteBudget:
+    return ByteBudget(total_bytes, max_body_bytes)
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,7 @@ class GeneratorClient:
         concurrency: int = 4,
         retry: RetryPolicy | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        budget: ByteBudget | None = None,
         rng: random.Random | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
@@ -95,6 +106,14 @@ class GeneratorClient:
         self.contract = contract
         self.retry = retry or RetryPolicy()
         self.max_body_bytes = max_body_bytes
+        self.budget = budget or byte_budget(
+            max(DEFAULT_MAX_BYTES_IN_FLIGHT, max_body_bytes), max_body_bytes
+        )
+        if self.budget.largest_body_bytes < max_body_bytes:
+            raise ValueError(
+                f"the byte budget's largest body ({self.budget.largest_body_bytes} bytes) is "
+                f"below the body limit of {max_body_bytes} bytes"
+            )
         self.stats = ClientStats()
         self._semaphore = asyncio.Semaphore(concurrency)
         self._rng = rng or random.Random()
@@ -145,8 +164,9 @@ class GeneratorClient:
     async def _attempt(self, body: dict[str, Any], attempt: int) -> GenerationResult:
         started = time.perf_counter()
         deadline = self.contract.timeout_seconds
+        waited: list[float] = []
         try:
-            status, data = await asyncio.wait_for(self._post(body), timeout=deadline)
+            status, data = await asyncio.wait_for(self._post(body, waited), timeout=deadline)
         except (TimeoutError, httpx.TimeoutException) as exc:
             if isinstance(exc, httpx.ConnectTimeout):
                 raise _Retryable(
@@ -165,7 +185,8 @@ class GeneratorClient:
                     None, None, attempt, "connection", None, f"{type(exc).__name__}: {exc}"
                 )
             ) from exc
-        latency_ms = (time.perf_counter() - started) * 1000.0
+        # Time spent waiting on the byte budget is the evaluator's, not the generator's.
+        latency_ms = (time.perf_counter() - started - sum(waited)) * 1000.0
         if status >= 500:
             raise _Retryable(
                 GenerationResult(
@@ -178,19 +199,21 @@ class GeneratorClient:
             )
         return GenerationResult(data, latency_ms, attempt, None, status)
 
-    async def _post(self, body: dict[str, Any]) -> tuple[int, bytes]:
+    async def _post(self, body: dict[str, Any], waited: list[float]) -> tuple[int, bytes]:
         async with self._http.stream("POST", self.url, json=body) as response:
             declared = response.headers.get("content-length")
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
                 raise _BodyTooLarge(response.status_code, int(declared), self.max_body_bytes)
-            chunks = []
             total = 0
-            async for chunk in response.aiter_bytes():
-                total += len(chunk)
-                if total > self.max_body_bytes:
-                    raise _BodyTooLarge(response.status_code, total, self.max_body_bytes)
-                chunks.append(chunk)
-            return response.status_code, b"".join(chunks)
+            with self.budget.lease() as reply:
+                async for chunk in response.aiter_bytes():
+                    total += len(chunk)
+                    if total > self.max_body_bytes:
+                        raise _BodyTooLarge(response.status_code, total, self.max_body_bytes)
+                    before = time.perf_counter()
+                    await reply.keep(chunk)
+                    waited.append(time.perf_counter() - before)
+                return response.status_code, reply.body()
 
 
 class _BodyTooLarge(Exception):

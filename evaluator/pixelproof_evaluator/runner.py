@@ -22,7 +22,7 @@ from .checks.format import check_format, check_size
 from .checks.lpips import reference_distances
 from .checks.sharpness import sharpness_ratio
 from .checks.typography import ExpectedTextSpec, check_typography
-from .client import GenerationResult, GeneratorClient, RetryPolicy
+from .client import GenerationResult, GeneratorClient, RetryPolicy, byte_budget
 from .golden import GoldenItem
 from .images import DecodedImage, decode_png
 from .ocr import OcrEngine
@@ -180,15 +180,22 @@ async def run_evaluation(
     queue: asyncio.Queue[_Generated | None] = asyncio.Queue(maxsize=2 * config.check_group)
     results: dict[str, ItemResult] = {}
 
+    # One byte budget for both models: it bounds the evaluation's memory, not each client's.
+    budget = byte_budget()
     async with (
         GeneratorClient(
-            config.stable_url, config.contract, concurrency=config.concurrency, retry=config.retry
+            config.stable_url,
+            config.contract,
+            concurrency=config.concurrency,
+            retry=config.retry,
+            budget=budget,
         ) as stable,
         GeneratorClient(
             config.candidate_url,
             config.contract,
             concurrency=config.concurrency,
             retry=config.retry,
+            budget=budget,
         ) as candidate,
     ):
 

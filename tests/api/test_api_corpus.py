@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import doors
 import pytest
-from spec_corpus import CASES, Case
+
+from pixelproof_testkit import doors
+from pixelproof_testkit.spec_corpus import CASES, Case
 
 MAX_MESSAGE = 320
 UNREADABLE = object()

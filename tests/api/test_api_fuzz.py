@@ -7,11 +7,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import doors
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
-from spec_strategies import documents, specs
+
+from pixelproof_testkit import doors
+from pixelproof_testkit.spec_strategies import documents, specs
 
 # cel-python raises the recursion limit when it first parses a rule.
 pytestmark = pytest.mark.filterwarnings("ignore:The recursion limit will not be reset")

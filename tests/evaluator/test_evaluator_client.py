@@ -97,12 +97,12 @@ def test_concurrency_limit_bounds_requests_in_flight(start_refgen: Any) -> None:
         async with GeneratorClient(server.url, contract, concurrency=2) as client:
             original = client._post
 
-            async def counting(body: dict[str, Any]) -> tuple[int, bytes]:
+            async def counting(*args: Any) -> tuple[int, bytes]:
                 nonlocal in_flight, peak
                 in_flight += 1
                 peak = max(peak, in_flight)
                 try:
-                    return await original(body)
+                    return await original(*args)
                 finally:
                     in_flight -= 1
 

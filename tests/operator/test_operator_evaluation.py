@@ -107,7 +107,7 @@ def test_job_runs_the_evaluator_command_with_the_rollouts_settings() -> None:
     assert volumes["golden"]["configMap"] == {"name": "poster-golden"}
     assert volumes["reports"]["persistentVolumeClaim"] == {"claimName": "eval-reports"}
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
-    assert mounts == {"golden": "/golden", "reports": "/reports"}
+    assert mounts == {"golden": "/golden", "reports": "/reports", "tmp": "/tmp"}
 
 
 def test_golden_set_from_a_claim_or_a_pinned_url() -> None:
@@ -144,7 +144,7 @@ def test_golden_set_from_a_claim_or_a_pinned_url() -> None:
     assert "--golden" not in command
     assert command[command.index("--golden-url") + 1] == "https://example.com/golden.tgz"
     assert command[command.index("--golden-sha256") + 1] == digest
-    assert [v["name"] for v in pod["volumes"]] == ["reports"]
+    assert [v["name"] for v in pod["volumes"]] == ["reports", "tmp"]
 
 
 def _run_job(

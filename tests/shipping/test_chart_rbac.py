@@ -4,59 +4,29 @@ pixelproof.controller.permissions, in cluster-wide and namespaced mode."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pixelproof.controller.permissions import CLUSTER_SCOPED, PERMISSIONS, Permission
 from pixelproof_testkit.charts import of_kind, one, render
+from pixelproof_testkit.rbac import WATCHED, granted, rules_by_scope
 
 # kopf uses a ClusterKopfPeering when watching all namespaces and a KopfPeering per
 # namespace otherwise, so each mode is granted only its own kind.
 PEERING_OF_MODE = {False: "clusterkopfpeerings", True: "kopfpeerings"}
-# Granted beyond the operator's own requests: Secrets named by
-# spec.notifications.webhook.secretKeyRef, while rbac.readSecrets is on (the default).
-OPTIONAL_GRANTS = {("", "secrets", "get")}
-WATCHED = ["imagegen", "posters"]
+# Declared, but granted only when the chart value that opts in is on: Secrets named by
+# spec.notifications.webhook.secretKeyRef, with rbac.readSecrets (off by default).
+OPTIONAL_GRANTS = {(p.api_group, p.resource, v) for p in PERMISSIONS if p.opt_in for v in p.verbs}
 
 
 def declared(namespaced: bool) -> list[Permission]:
     """The operator's permissions that apply in this RBAC mode."""
     other = PEERING_OF_MODE[not namespaced]
-    return [p for p in PERMISSIONS if not (p.api_group == "kopf.dev" and p.resource == other)]
-
-
-def rules_by_scope(docs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Rules the operator's ServiceAccount is bound to: cluster-wide ("*"), and per namespace."""
-    bound: dict[str, list[dict[str, Any]]] = {}
-    roles: dict[tuple[str, ...], dict[str, Any]] = {
-        ("ClusterRole", r["metadata"]["name"]): r for r in of_kind(docs, "ClusterRole")
-    }
-    roles |= {
-        ("Role", r["metadata"]["namespace"], r["metadata"]["name"]): r
-        for r in of_kind(docs, "Role")
-    }
-    for binding in of_kind(docs, "ClusterRoleBinding") + of_kind(docs, "RoleBinding"):
-        if not any(s["name"] == "pixelproof" for s in binding["subjects"]):
-            continue
-        ref = binding["roleRef"]
-        if ref["kind"] == "ClusterRole":
-            key: tuple[str, ...] = ("ClusterRole", ref["name"])
-        else:
-            key = ("Role", binding["metadata"]["namespace"], ref["name"])
-        scope = "*" if binding["kind"] == "ClusterRoleBinding" else binding["metadata"]["namespace"]
-        bound.setdefault(scope, []).extend(roles[key]["rules"])
-    return bound
-
-
-def granted(rules: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
-    return {
-        (g, r, v)
-        for rule in rules
-        for g in rule["apiGroups"]
-        for r in rule["resources"]
-        for v in rule["verbs"]
-    }
+    return [
+        p
+        for p in PERMISSIONS
+        if not (p.api_group == "kopf.dev" and p.resource == other) and p.opt_in is None
+    ]
 
 
 @pytest.mark.parametrize("namespaced", [False, True])
@@ -96,9 +66,15 @@ def test_namespaced_mode_grants_only_cluster_scoped_resources_cluster_wide(helm:
 
 
 def test_secrets_are_readable_only_when_asked_for(helm: Path) -> None:
-    assert ("", "secrets", "get") in granted(rules_by_scope(render(helm))["*"])
-    closed = rules_by_scope(render(helm, {"rbac": {"readSecrets": False}}))
-    assert not [t for t in granted(closed["*"]) if t[1] == "secrets"]
+    assert {("", "secrets", "get")} == OPTIONAL_GRANTS
+    closed = rules_by_scope(render(helm, {"watchNamespaces": WATCHED}))
+    assert not [t for scope in closed.values() for t in granted(scope) if t[1] == "secrets"]
+    opened = rules_by_scope(
+        render(helm, {"rbac": {"readSecrets": True}, "watchNamespaces": WATCHED})
+    )
+    assert ("", "secrets", "get") not in granted(opened["*"])
+    for namespace in WATCHED:
+        assert ("", "secrets", "get") in granted(opened[namespace])
 
 
 def test_evaluator_service_account_is_bound_to_nothing(helm: Path) -> None:

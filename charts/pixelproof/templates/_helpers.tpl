@@ -59,7 +59,19 @@ app.kubernetes.io/component: operator
 {{- if and .Values.rbac.namespaced (not .Values.watchNamespaces) -}}
 {{- fail "rbac.namespaced: true needs watchNamespaces: list the namespaces whose ModelRollouts the operator handles" -}}
 {{- end -}}
+{{- if and .Values.rbac.readSecrets (not .Values.rbac.secretNamespaces) (not .Values.watchNamespaces) (not .Values.rbac.secretNames) -}}
+{{- fail "rbac.readSecrets while watching all namespaces needs rbac.secretNames (the webhook Secrets' names) or rbac.secretNamespaces: the chart does not grant reading every Secret in the cluster" -}}
+{{- end -}}
 {{- include "pixelproof.validateDisruptionBudget" . -}}
+{{- end -}}
+
+{{/* What evaluator Jobs may run: the operator's --evaluator-* options. */}}
+{{- define "pixelproof.evaluatorImagePrefixes" -}}
+{{- toJson (.Values.evaluator.allowedImagePrefixes | default (list .Values.evaluator.image.repository)) -}}
+{{- end -}}
+
+{{- define "pixelproof.evaluatorServiceAccounts" -}}
+{{- toJson (.Values.evaluator.allowedServiceAccounts | default (list .Values.evaluator.serviceAccount.name)) -}}
 {{- end -}}
 
 {{/* The schema checks each PDB value alone; whether one lets any pod go depends on replicaCount. */}}

@@ -2,6 +2,8 @@
 Rules on namespaced resources: a ClusterRole when watching all namespaces, a Role in
 each watched namespace in namespaced mode. They are the operator's declared
 permissions (pixelproof.controller.permissions), no more; a test keeps them equal.
+Secrets have their own Roles (rbac.yaml), scoped by rbac.secretNamespaces and
+rbac.secretNames.
 */}}
 {{- define "pixelproof.namespacedRules" -}}
 - apiGroups: ["pixelproof.dev"]
@@ -43,14 +45,20 @@ permissions (pixelproof.controller.permissions), no more; a test keeps them equa
 - apiGroups: ["serving.kserve.io"]
   resources: ["inferenceservices"]
   verbs: ["get", "patch"]
-{{- if .Values.rbac.readSecrets }}
-- apiGroups: [""]
-  resources: ["secrets"]
-  verbs: ["get"]
-{{- end }}
 {{- if .Values.rbac.namespaced }}
 - apiGroups: ["kopf.dev"]
   resources: ["kopfpeerings"]
   verbs: ["get", "list", "watch", "patch"]
 {{- end }}
+{{- end -}}
+
+{{/* The one rule on Secrets, limited to rbac.secretNames when given. */}}
+{{- define "pixelproof.secretRule" -}}
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
+  {{- with .Values.rbac.secretNames }}
+  resourceNames:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
 {{- end -}}

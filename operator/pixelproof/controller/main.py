@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import Field, dataclass, field, fields
@@ -16,11 +18,14 @@ import kopf
 from pixelproof import telemetry
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.engine.observations import MetricSample
+from pixelproof.evaluation.policy import EvaluatorPolicy
 from pixelproof.kube import Connection, KubeApi, RequestObserver, load_connection
+from pixelproof.metrics.addresses import AddressAllowList
 from pixelproof.metrics.sampler import Sampler
 from pixelproof.notifications import webhook_notifier
 
 from .handlers import register_handlers
+from .policy import RolloutPolicy
 from .reconcile import Clock, Reconciler, utc_now
 
 logger = logging.getLogger(__name__)
@@ -30,9 +35,23 @@ KOPF_PREFIX = "kopf.pixelproof.dev"
 DEFAULT_TIMER_INTERVAL = 5.0
 
 
-def _option(*flags: str, help: str, **argparse_options: Any) -> dict[str, Any]:
-    """A config field's command-line option, as dataclass field metadata."""
-    return {"flags": flags, "help": help, **argparse_options}
+def _option(
+    *flags: str, help: str, env: str | None = None, **argparse_options: Any
+) -> dict[str, Any]:
+    """A config field's command-line option, as dataclass field metadata. With `env`, the
+    variable supplies the default (a repeatable option's values comma- or space-separated)."""
+    return {"flags": flags, "help": help, "env": env, **argparse_options}
+
+
+def _allow_list(flag: str, env: str, metavar: str, what: str) -> dict[str, Any]:
+    """A repeatable option limiting what rollouts may ask for; unset, it allows anything."""
+    return _option(
+        flag,
+        action="append",
+        env=env,
+        metavar=metavar,
+        help=f"{what} (repeatable); anything if unset",
+    )
 
 
 @dataclass
@@ -101,10 +120,49 @@ class OperatorConfig:
             help="namespace whose pixelproof.dev/freeze ConfigMaps freeze every rollout",
         ),
     )
+    allowed_metric_addresses: Sequence[str] = field(
+        default=(),
+        metadata=_allow_list(
+            "--allowed-metric-address",
+            "PIXELPROOF_ALLOWED_METRIC_ADDRESSES",
+            "URL_OR_HOST_PORT",
+            "metric provider address rollouts may name: a URL prefix such as "
+            "http://prometheus.monitoring.svc:9090, or host:port",
+        ),
+    )
+    evaluator_service_accounts: Sequence[str] = field(
+        default=(),
+        metadata=_allow_list(
+            "--evaluator-service-accounts",
+            "PIXELPROOF_EVALUATOR_SERVICE_ACCOUNTS",
+            "NAME",
+            "ServiceAccount evaluator Jobs may run as (an unset "
+            "spec.evaluator.serviceAccountName is 'default')",
+        ),
+    )
+    evaluator_image_prefixes: Sequence[str] = field(
+        default=(),
+        metadata=_allow_list(
+            "--evaluator-image-prefixes",
+            "PIXELPROOF_EVALUATOR_IMAGE_PREFIXES",
+            "PREFIX",
+            "registry or repository evaluator images must come from, e.g. "
+            "ghcr.io/pixelproof/pixelproof-evaluator",
+        ),
+    )
     request_observer: RequestObserver | None = None
     clock: Clock = utc_now
     """What the engine takes for now; tests move it."""
     on_ready: Callable[[Reconciler], None] | None = None
+
+    def policy(self) -> RolloutPolicy:
+        return RolloutPolicy(
+            metric_addresses=AddressAllowList(self.allowed_metric_addresses),
+            evaluator=EvaluatorPolicy(
+                service_accounts=tuple(self.evaluator_service_accounts),
+                image_prefixes=tuple(self.evaluator_image_prefixes),
+            ),
+        )
 
 
 def _event_poster(rollout: dict[str, Any], kind: str, reason: str, message: str) -> None:
@@ -128,6 +186,8 @@ class Operator:
     def __init__(self, config: OperatorConfig, connection: Connection | None = None) -> None:
         self.config = config
         self.connection = connection or load_connection(config.kubeconfig, config.context)
+        # Built before kopf starts, so a malformed allow-list entry fails the process at once.
+        self.policy = config.policy()
         self.registry = kopf.OperatorRegistry()
         register_handlers(self.registry, config.timer_interval)
         self._register_lifecycle()
@@ -150,6 +210,7 @@ class Operator:
                 notifier=webhook_notifier(api.read_secret),
                 clock=self.config.clock,
                 freeze_namespace=self.config.freeze_namespace,
+                policy=self.policy,
             )
             if self.config.on_ready is not None:
                 self.config.on_ready(memo.reconciler)
@@ -219,10 +280,16 @@ def parser() -> argparse.ArgumentParser:
         description="Run the ModelRollout operator.",
     )
     for option in _options():
-        flags, extra = option.metadata["flags"], dict(option.metadata)
-        del extra["flags"]
+        extra = dict(option.metadata)
+        flags, env = extra.pop("flags"), extra.pop("env")
         # append collects into a fresh list; the field's tuple default stays untouched.
         default = [] if extra.get("action") == "append" else option.default
+        if env is not None:
+            extra["help"] += f"; also ${env}"
+            if os.environ.get(env):
+                # argparse appends given options to a copy of the default: both count.
+                values = [v for v in re.split(r"[,\s]+", os.environ[env]) if v]
+                default = values if extra.get("action") == "append" else os.environ[env]
         extra.setdefault("metavar", flags[0].lstrip("-").replace("-", "_").upper())
         p.add_argument(*flags, dest=option.name, default=default, **extra)
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -230,12 +297,18 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    options = parser()
+    args = options.parse_args(argv)
     logging.basicConfig(
         level=getattr(logging, args.log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    run(OperatorConfig(**{option.name: getattr(args, option.name) for option in _options()}))
+    config = OperatorConfig(**{option.name: getattr(args, option.name) for option in _options()})
+    try:
+        config.policy()
+    except ValueError as exc:
+        options.error(str(exc))
+    run(config)
     return 0
 
 

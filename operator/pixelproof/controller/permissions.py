@@ -13,6 +13,9 @@ class Permission:
     resource: str
     verbs: tuple[str, ...]
     why: str
+    opt_in: str | None = None
+    """The chart value that grants it, for a permission only some features need; the
+    chart grants the others always."""
 
 
 PERMISSIONS: tuple[Permission, ...] = (
@@ -48,7 +51,13 @@ PERMISSIONS: tuple[Permission, ...] = (
         ("get", "list"),
         "the golden set ConfigMap must exist; campaign freezes are labelled ConfigMaps",
     ),
-    Permission("", "secrets", ("get",), "a webhook URL from notifications.webhook.secretKeyRef"),
+    Permission(
+        "",
+        "secrets",
+        ("get",),
+        "a webhook URL from notifications.webhook.secretKeyRef",
+        opt_in="rbac.readSecrets",
+    ),
     Permission("", "pods", ("list",), "evaluator pods: termination message, pending reason"),
     Permission("batch", "jobs", ("get", "list", "create", "delete"), "evaluator Jobs"),
     Permission("", "events", ("create",), "Events for every transition and gate verdict"),

@@ -25,6 +25,7 @@ from pixelproof.routers import RouterError, router_for
 
 from .apply import EventPoster, Notifier, announce, apply_changes
 from .observe import MetricSampler, observe
+from .policy import RolloutPolicy
 from .statuspatch import merge_patch
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Reconciler:
         *,
         sampler: MetricSampler | None = None,
         notifier: Notifier | None = None,
+        policy: RolloutPolicy | None = None,
         clock: Clock = utc_now,
         freeze_namespace: str | None = None,
     ) -> None:
@@ -65,6 +67,7 @@ class Reconciler:
         self.post_event = post_event
         self.sampler = sampler
         self.notifier = notifier
+        self.policy = policy or RolloutPolicy()
         self.clock = clock
         self.freeze_namespace = freeze_namespace
         self.listeners: list[Listener] = []
@@ -102,7 +105,7 @@ class Reconciler:
         namespace, name = meta["namespace"], meta["name"]
         now = self.clock()
         prior: dict[str, Any] = rollout.get("status") or {}
-        parsed = parse_spec(rollout.get("spec") or {})
+        parsed = self.policy.screen(parse_spec(rollout.get("spec") or {}))
         world = await observe(
             self.api, rollout, parsed, now, self.sampler, freeze_namespace=self.freeze_namespace
         )

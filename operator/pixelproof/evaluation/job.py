@@ -15,6 +15,7 @@ STEP_LABEL = "pixelproof.dev/step"
 ATTEMPT_LABEL = "pixelproof.dev/attempt"
 GOLDEN_MOUNT = "/golden"
 REPORTS_MOUNT = "/reports"
+TMP_MOUNT = "/tmp"
 TERMINATION_LOG = "/dev/termination-log"
 CONTAINER = "evaluator"
 
@@ -89,7 +90,24 @@ def _volumes(spec: ModelRolloutSpec) -> tuple[list[dict[str, Any]], list[dict[st
         else {"name": "reports", "emptyDir": {}}
     )
     mounts.append({"name": "reports", "mountPath": REPORTS_MOUNT})
+    # The root filesystem is read-only: downloads and scratch files go here.
+    volumes.append({"name": "tmp", "emptyDir": {}})
+    mounts.append({"name": "tmp", "mountPath": TMP_MOUNT})
     return volumes, mounts
+
+
+# The restricted Pod Security Standard: the evaluator only reads its inputs, talks HTTP
+# and writes under /tmp and /reports, so it needs no root, capability or writable image.
+POD_SECURITY_CONTEXT: dict[str, Any] = {
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+CONTAINER_SECURITY_CONTEXT: dict[str, Any] = {
+    "runAsNonRoot": True,
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
 
 
 def evaluator_job(
@@ -114,6 +132,9 @@ def evaluator_job(
     }
     volumes, mounts = _volumes(spec)
     env = [{"name": TERMINATION_LOG_ENV, "value": TERMINATION_LOG}]
+    if not any(e.name == "HOME" for e in evaluator.env):
+        # Libraries that cache under ~ find a writable one.
+        env.append({"name": "HOME", "value": TMP_MOUNT})
     env += [e.to_wire() for e in evaluator.env if e.name != TERMINATION_LOG_ENV]
     container: dict[str, Any] = {
         "name": CONTAINER,
@@ -124,6 +145,7 @@ def evaluator_job(
         "volumeMounts": mounts,
         "terminationMessagePath": TERMINATION_LOG,
         "terminationMessagePolicy": "FallbackToLogsOnError",
+        "securityContext": CONTAINER_SECURITY_CONTEXT,
     }
     if evaluator.image_pull_policy:
         container["imagePullPolicy"] = evaluator.image_pull_policy
@@ -131,6 +153,7 @@ def evaluator_job(
         "restartPolicy": "Never",
         # The evaluator talks to the generators over HTTP and never to the Kubernetes API.
         "automountServiceAccountToken": False,
+        "securityContext": POD_SECURITY_CONTEXT,
         "containers": [container],
         "volumes": volumes,
     }

@@ -6,6 +6,7 @@ import ast
 import json
 import math
 import re
+from http import HTTPStatus
 from typing import Any
 
 import requests
@@ -36,6 +37,8 @@ class PrometheusMetrics:
             timeout=timeout_seconds,
             retry=Retry(total=0, read=False, raise_on_status=False),
         )
+        # A redirect would send the query to an address the allow-list never saw.
+        self._client._session.max_redirects = 0
 
     def close(self) -> None:
         self._client.close()
@@ -52,8 +55,14 @@ class PrometheusMetrics:
         except PrometheusApiClientException as exc:
             status, message = _rejection(self.address, str(exc))
             return QueryResult(error=message, rejected=status == _BAD_DATA_STATUS)
+        except requests.exceptions.TooManyRedirects:
+            return QueryResult(error=f"Prometheus at {self.address} answered with a redirect")
         except (requests.exceptions.RequestException, ValueError, KeyError, TypeError) as exc:
-            return QueryResult(error=f"unreadable answer from Prometheus at {self.address}: {exc}")
+            reason = type(exc).__name__
+            return QueryResult(
+                error=f"unreadable answer from Prometheus at {self.address} ({reason}): "
+                "not a Prometheus query API reply"
+            )
         return interpret_result(data)
 
 
@@ -67,7 +76,7 @@ def interpret_result(data: Any) -> QueryResult:
     if isinstance(data, list) and len(data) == 2 and not isinstance(data[0], dict):
         return _number(data[1])
     if not isinstance(data, list):
-        return QueryResult(error=f"unexpected Prometheus result: {data!r:.200}")
+        return QueryResult(error=f"unexpected Prometheus result: a {type(data).__name__}")
     if not data:
         return NO_DATA
     if "values" in data[0]:
@@ -90,7 +99,7 @@ def _number(text: Any) -> QueryResult:
     try:
         value = float(text)
     except (TypeError, ValueError):
-        return QueryResult(error=f"the query returns {text!r}, not a number")
+        return QueryResult(error=f"the query returns {text!r:.40}, not a number")
     if math.isnan(value) or math.isinf(value):
         return NO_DATA
     return QueryResult(value=value)
@@ -102,18 +111,40 @@ def _labels(metric: dict[str, str]) -> str:
 
 def _rejection(address: str, message: str) -> tuple[int | None, str]:
     """The HTTP status, and Prometheus's own errorType and error text out of the client's
-    exception message."""
+    exception message.
+
+    Only a body in Prometheus's error format is quoted: the address may point at any
+    endpoint, and whatever else it answers (a proxy's page, another service's error with
+    its credentials) must not reach the rollout's status, which more people can read."""
     match = _STATUS_ERROR.match(message)
     if match is None:
-        return None, f"Prometheus at {address} failed the query: {message}"
+        return None, f"Prometheus at {address} failed the query"
     status = int(match.group(1))
     body = ast.literal_eval(match.group(2)).decode("utf-8", "replace")
+    detail = _prometheus_error(body) or _generic_reason(status)
+    return status, f"Prometheus at {address} rejected the query (HTTP {status}): {detail}"
+
+
+def _prometheus_error(body: str) -> str | None:
+    """`errorType: error` of a Prometheus API error reply; None for any other body."""
     try:
         doc = json.loads(body)
-        detail = f"{doc['errorType']}: {doc['error']}"
-    except (ValueError, KeyError, TypeError):
-        detail = body.strip()[:500] or "empty body"
-    return status, f"Prometheus at {address} rejected the query (HTTP {status}): {detail}"
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or doc.get("status") != "error":
+        return None
+    kind, error = doc.get("errorType"), doc.get("error")
+    if not isinstance(kind, str) or not isinstance(error, str):
+        return None
+    return f"{kind}: {error[:500]}"
+
+
+def _generic_reason(status: int) -> str:
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "unexpected status"
+    return f"{phrase} (the reply is not a Prometheus API error, so its body is not shown)"
 
 
 def _root_cause(exc: BaseException) -> str:

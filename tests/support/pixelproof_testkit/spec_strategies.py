@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -14,7 +13,9 @@ from hypothesis import strategies as st
 
 from pixelproof.api.crd_validation import go_pattern, spec_schema
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from .charts import REPO
+
+EXAMPLES = REPO / "examples"
 JUNK: tuple[Any, ...] = (
     None,
     "",
