@@ -66,6 +66,11 @@ class EvaluationStatus(StatusModel):
 class RolloutStatus(StatusModel):
     phase: Phase = "Pending"
     current_step: int = 0
+    step_number: int = Field(
+        default=0,
+        description="The current step counting from 1 (currentStep + 1, at most the number of steps), "
+        "as people and kubectl get read it.",
+    )
     weights: Weights = Field(default_factory=Weights)
     verified_weights: Weights | None = None
     observed_generation: int = 0
