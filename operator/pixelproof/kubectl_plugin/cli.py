@@ -24,7 +24,7 @@ from .globalflags import GlobalFlags, split_global_flags
 from .kube import PluginError, Target, connect
 from .render import rollout_table, status_view
 from .style import Style, wants_colour
-from .tree import tree_view
+from .tree import tree_view, tree_views
 
 EXIT_FAILED_ROLLOUT = 1
 EXIT_TIMEOUT = 2
@@ -75,7 +75,9 @@ CLEAR_SCREEN = "\033[H\033[2J"
 
 def _watch_get(target: Target, args: argparse.Namespace, out: TextIO) -> int:
     """Redraw the tree whenever it changes (pods and Jobs too, so it polls rather than
-    watching the rollout alone), until the rollout finishes or the timeout."""
+    watching the rollout alone), until the rollout finishes or the timeout. A terminal
+    redraws in place, ages included; other output gets a new view only when more than
+    the ages changed."""
     if not args.name:
         raise PluginError("get --watch follows one rollout: name it")
     deadline = time.monotonic() + args.timeout if args.timeout else None
@@ -83,18 +85,17 @@ def _watch_get(target: Target, args: argparse.Namespace, out: TextIO) -> int:
     shown = None
     while True:
         obj = target.get(args.name)
-        view = (
-            json.dumps(obj, indent=2)
-            if args.output == "json"
-            else tree_view(target, obj, _now(), style)
-        )
-        if view != shown:
+        if args.output == "json":
+            view = key = json.dumps(obj, indent=2)
+        else:
+            view, key = tree_views(target, obj, _now(), style)
+        if (view if style.colour else key) != shown:
             if style.colour:
                 print(CLEAR_SCREEN, end="", file=out)
             elif shown is not None:
                 print("", file=out)
             print(view, file=out, flush=True)
-            shown = view
+            shown = view if style.colour else key
         result = _outcome(obj)
         if result is not None:
             return result

@@ -190,7 +190,9 @@ def _lines(node: Node, lead: str, child_lead: str) -> list[tuple[str, Node]]:
     return lines
 
 
-def render_tree(root: Node, style: Style) -> str:
+def render_tree(root: Node, style: Style, ages: bool = True) -> str:
+    """The tree as a table; without `ages`, the AGE column is blank (for telling whether
+    anything but time changed)."""
     rows: list[Sequence[str]] = [["NAME", "KIND", "STATUS", "AGE", "INFO"]]
     for lead, node in _lines(root, "", ""):
         rows.append(
@@ -198,7 +200,7 @@ def render_tree(root: Node, style: Style) -> str:
                 f"{lead}{node.name}",
                 node.kind,
                 style.health(node.health, node.status),
-                node.age,
+                node.age if ages else "",
                 node.info,
             ]
         )
@@ -247,6 +249,17 @@ def rollout_header(obj: Mapping[str, Any], style: Style) -> list[str]:
     return lines
 
 
-def tree_view(target: Target, obj: Mapping[str, Any], now: datetime, style: Style) -> str:
+def tree_views(
+    target: Target, obj: Mapping[str, Any], now: datetime, style: Style
+) -> tuple[str, str]:
+    """The view, and the same without ages: what tells whether more than time changed."""
     header = "\n".join(rollout_header(obj, style))
-    return f"{header}\n\n{render_tree(rollout_tree(target, obj, now), style)}"
+    root = rollout_tree(target, obj, now)
+    return (
+        f"{header}\n\n{render_tree(root, style)}",
+        f"{header}\n\n{render_tree(root, style, ages=False)}",
+    )
+
+
+def tree_view(target: Target, obj: Mapping[str, Any], now: datetime, style: Style) -> str:
+    return tree_views(target, obj, now, style)[0]
