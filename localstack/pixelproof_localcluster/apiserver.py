@@ -42,7 +42,8 @@ _REQUEST_HISTORY = 2000
 def _json(body: Any, status: int = 200, warnings: Sequence[str] = ()) -> aiohttp.web.Response:
     response = aiohttp.web.json_response(body, status=status)
     for warning in warnings:
-        response.headers.add("Warning", f'299 - "{warning}"')
+        quoted = warning.replace("\\", "\\\\").replace('"', '\\"')
+        response.headers.add("Warning", f'299 - "{quoted}"')
     return response
 
 

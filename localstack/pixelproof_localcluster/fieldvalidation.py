@@ -31,6 +31,8 @@ def unknown_fields(schema: Mapping[str, Any], value: Any, path: str = "") -> lis
     extra = schema.get("additionalProperties")
     found: list[str] = []
     for key, item in value.items():
+        if item is None:
+            continue  # a merge patch's deletion: it adds no field
         where = f"{path}.{key}" if path else str(key)
         if isinstance(properties, Mapping) and key in properties:
             found += unknown_fields(properties[key], item, where)
