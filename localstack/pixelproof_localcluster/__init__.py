@@ -3,7 +3,9 @@
 It serves built-in kinds and CRDs with Kubernetes write semantics (resourceVersion,
 409 conflicts, generation, status subresources, finalizers, garbage collection,
 selectors, resumable watches), so kopf operators and the ``kubernetes`` client run
-against it unmodified. See ``LocalCluster`` for the entry point.
+against it unmodified. kubectl works too: server-side Tables from the CRDs' printer
+columns, OpenAPI v3 for ``kubectl explain`` and validated ``kubectl apply``; bodies are
+JSON only. See ``LocalCluster`` for the entry point.
 """
 
 from pixelproof_localcluster.admission import Validator, Validators

@@ -5,139 +5,26 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import json
 import sys
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
-
-import yaml
+from typing import TextIO
 
 from pixelproof.api.commands import Command, annotation_for, command_applies_to
 from pixelproof.api.durations import parse_duration
-from pixelproof.api.status import TERMINAL_PHASES
+from pixelproof.kube import NAMESPACES
 
 from . import completion
 from .globalflags import GlobalFlags, split_global_flags
 from .kube import PluginError, Target, connect
-from .render import rollout_table, status_view
-from .style import Style, wants_colour
-from .tree import tree_view, tree_views
-
-EXIT_FAILED_ROLLOUT = 1
-EXIT_TIMEOUT = 2
+from .views import cmd_get, cmd_status, dump, now
 
 
 def fresh_token(previous: str | None, now: datetime) -> str:
     """A timestamp, made distinct from the previous token so the operator sees a new command."""
     token = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return token if token != previous else f"{token}-1"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _dump(document: Any, output: str, out: TextIO) -> None:
-    if output == "json":
-        print(json.dumps(document, indent=2), file=out)
-    else:
-        print(yaml.safe_dump(document, sort_keys=False), end="", file=out)
-
-
-def cmd_get(target: Target, args: argparse.Namespace, out: TextIO) -> int:
-    if args.watch:
-        return _watch_get(target, args, out)
-    if args.name:
-        obj = target.get(args.name)
-        if args.output:
-            _dump(obj, args.output, out)
-        else:
-            print(tree_view(target, obj, _now(), Style(wants_colour(out))), file=out)
-        return 0
-    items = target.list(args.all_namespaces)
-    if args.output:
-        _dump({"apiVersion": "v1", "kind": "List", "items": items}, args.output, out)
-        return 0
-    if not items:
-        where = "any namespace" if args.all_namespaces else f"namespace {target.namespace}"
-        print(f"No ModelRollouts found in {where}.", file=out)
-        return 0
-    print(rollout_table(items, _now(), with_namespace=args.all_namespaces), file=out)
-    return 0
-
-
-WATCH_POLL_SECONDS = 1.0
-CLEAR_SCREEN = "\033[H\033[2J"
-
-
-def _watch_get(target: Target, args: argparse.Namespace, out: TextIO) -> int:
-    """Redraw the tree whenever it changes (pods and Jobs too, so it polls rather than
-    watching the rollout alone), until the rollout finishes or the timeout. A terminal
-    redraws in place, ages included; other output gets a new view only when more than
-    the ages changed."""
-    if not args.name:
-        raise PluginError("get --watch follows one rollout: name it")
-    deadline = time.monotonic() + args.timeout if args.timeout else None
-    style = Style(wants_colour(out))
-    shown = None
-    while True:
-        obj = target.get(args.name)
-        if args.output == "json":
-            view = key = json.dumps(obj, indent=2)
-        else:
-            view, key = tree_views(target, obj, _now(), style)
-        if (view if style.colour else key) != shown:
-            if style.colour:
-                print(CLEAR_SCREEN, end="", file=out)
-            elif shown is not None:
-                print("", file=out)
-            print(view, file=out, flush=True)
-            shown = view if style.colour else key
-        result = _outcome(obj)
-        if result is not None:
-            return result
-        if deadline is not None and time.monotonic() >= deadline:
-            print(
-                f"Timed out after {args.timeout:g}s waiting for {target.namespace}/{args.name} to finish.",
-                file=out,
-            )
-            return EXIT_TIMEOUT
-        time.sleep(WATCH_POLL_SECONDS)
-
-
-def _outcome(obj: dict[str, Any]) -> int | None:
-    phase = (obj.get("status") or {}).get("phase")
-    if phase == "Succeeded":
-        return 0
-    if phase in TERMINAL_PHASES:
-        return EXIT_FAILED_ROLLOUT
-    return None
-
-
-def cmd_status(target: Target, args: argparse.Namespace, out: TextIO) -> int:
-    if not args.watch:
-        print(status_view(target.get(args.name), _now()), file=out)
-        return 0
-    deadline = time.monotonic() + args.timeout if args.timeout else None
-    shown = None
-    for obj in target.watch(args.name, deadline):
-        view = status_view(obj, _now())
-        if view != shown:
-            if shown is not None:
-                print("", file=out)
-            print(view, file=out, flush=True)
-            shown = view
-        result = _outcome(obj)
-        if result is not None:
-            return result
-    print(
-        f"Timed out after {args.timeout:g}s waiting for {target.namespace}/{args.name} to finish.",
-        file=out,
-    )
-    return EXIT_TIMEOUT
 
 
 def _command(command: Command) -> Callable[[Target, argparse.Namespace, TextIO], int]:
@@ -149,7 +36,7 @@ def _command(command: Command) -> Callable[[Target, argparse.Namespace, TextIO],
         if not verdict.applies:
             raise PluginError(f"modelrollout {target.namespace}/{args.name}: {verdict.reason}")
         key = annotation_for(effective)
-        token = fresh_token((obj["metadata"].get("annotations") or {}).get(key), _now())
+        token = fresh_token((obj["metadata"].get("annotations") or {}).get(key), now())
         target.annotate(args.name, {key: token})
         print(
             f"modelrollout.pixelproof.dev/{args.name} {effective} requested ({key}={token})",
@@ -208,7 +95,7 @@ def cmd_version(args: argparse.Namespace, out: TextIO) -> int:
     except importlib.metadata.PackageNotFoundError:
         version = "unknown"
     if args.output:
-        _dump({"name": "kubectl-pixelproof", "version": version}, args.output, out)
+        dump({"name": "kubectl-pixelproof", "version": version}, args.output, out)
     else:
         print(f"kubectl-pixelproof: v{version}", file=out)
     return 0
@@ -222,8 +109,6 @@ def _rollout_names(kubeconfig: str | None, context: str | None, namespace: str |
 def _namespace_names(
     kubeconfig: str | None, context: str | None, namespace: str | None
 ) -> list[str]:
-    from pixelproof.kube import NAMESPACES
-
     target = connect(kubeconfig, context, namespace)
     return [n["metadata"]["name"] for n in target.list_of(NAMESPACES, "")]
 

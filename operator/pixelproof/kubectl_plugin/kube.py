@@ -50,23 +50,29 @@ class Target:
         )
 
     def read(self, resource: Resource, name: str) -> dict[str, Any] | None:
-        """Another object in the namespace; None when it is missing or not ours to read."""
+        """Another object in the namespace; None when it does not exist."""
         try:
             found: dict[str, Any] | None = self.client.get(resource.path(self.namespace, name))
-        except ApiError:
-            return None
+        except ApiError as exc:
+            raise self._explain_other(exc, f"{resource.plural} {self.namespace}/{name}") from exc
         except httpx.TransportError as exc:
             raise PluginError(f"cannot reach the API server at {self.server}: {exc}") from exc
         return found
 
     def list_of(self, resource: Resource, selector: str) -> builtins.list[dict[str, Any]]:
-        """Objects of a kind in the namespace by label selector; none when not ours to list."""
+        """Objects of a kind in the namespace by label selector."""
         try:
             return self.client.list(resource.path(self.namespace), selector)
-        except ApiError:
-            return []
+        except ApiError as exc:
+            raise self._explain_other(exc, f"{resource.plural} in {self.namespace}") from exc
         except httpx.TransportError as exc:
             raise PluginError(f"cannot reach the API server at {self.server}: {exc}") from exc
+
+    @staticmethod
+    def _explain_other(exc: ApiError, what: str) -> PluginError:
+        if isinstance(exc, ForbiddenError):
+            return PluginError(f"not allowed to read {what}")
+        return PluginError(f"{what}: the API server answered {exc.code} {exc.reason}")
 
     def annotate(self, name: str, annotations: dict[str, str]) -> dict[str, Any]:
         """Merge-patch annotations only: nothing else of the object changes."""

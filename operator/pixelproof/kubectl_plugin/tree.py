@@ -15,9 +15,18 @@ from pixelproof.api.status import TERMINAL_PHASES
 from pixelproof.evaluation.job import ROLLOUT_LABEL, rollout_label
 from pixelproof.kube import DEPLOYMENTS, HTTPROUTES, JOBS, PODS, VIRTUALSERVICES, Resource
 
-from .kube import Target
+from .kube import PluginError, Target
 from .render import age, display_phase, step_position, weights_text
-from .style import DEGRADED, HEALTHY, PAUSED, PROGRESSING, STALLED, Style, visible_width
+from .style import (
+    DEGRADED,
+    HEALTHY,
+    PAUSED,
+    PROGRESSING,
+    STALLED,
+    UNKNOWN,
+    Style,
+    visible_width,
+)
 
 
 @dataclass
@@ -71,13 +80,24 @@ def _selector(labels: Mapping[str, str]) -> str:
     return ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
 
 
+def _unreadable(name: str, kind: str, exc: PluginError) -> Node:
+    """A part of the tree the user may not read (RBAC) still shows, with the reason."""
+    return Node(name, kind, UNKNOWN, "Unknown", info=str(exc))
+
+
 def _pods(target: Target, labels: Mapping[str, str], now: datetime) -> list[Node]:
-    pods = target.list_of(PODS, _selector(labels)) if labels else []
+    try:
+        pods = target.list_of(PODS, _selector(labels)) if labels else []
+    except PluginError as exc:
+        return [_unreadable("pods", "Pod", exc)]
     return [_pod_node(p, now) for p in sorted(pods, key=lambda p: p["metadata"]["name"])]
 
 
 def _deployment_node(target: Target, name: str, role: str, now: datetime) -> Node:
-    found = target.read(DEPLOYMENTS, name)
+    try:
+        found = target.read(DEPLOYMENTS, name)
+    except PluginError as exc:
+        return _unreadable(name, "Deployment", exc)
     if found is None:
         return Node(name, "Deployment", DEGRADED, "Missing", info=role)
     wanted = int((found.get("spec") or {}).get("replicas", 1))
@@ -130,7 +150,10 @@ def _route_node(target: Target, spec: Mapping[str, Any], now: datetime) -> Node 
         if not name:
             continue
         kind = "HTTPRoute" if resource is HTTPROUTES else "VirtualService"
-        found = target.read(resource, name)
+        try:
+            found = target.read(resource, name)
+        except PluginError as exc:
+            return _unreadable(name, kind, exc)
         if found is None:
             return Node(name, kind, DEGRADED, "Missing")
         created = found["metadata"].get("creationTimestamp")
@@ -174,7 +197,11 @@ def rollout_tree(target: Target, obj: Mapping[str, Any], now: datetime) -> Node:
         name = (spec.get(role) or {}).get("deployment")
         if name:
             root.children.append(_deployment_node(target, name, role, now))
-    jobs = target.list_of(JOBS, f"{ROLLOUT_LABEL}={rollout_label(meta['name'])}")
+    try:
+        jobs = target.list_of(JOBS, f"{ROLLOUT_LABEL}={rollout_label(meta['name'])}")
+    except PluginError as exc:
+        root.children.append(_unreadable("evaluator jobs", "Job", exc))
+        return root
     for job in sorted(jobs, key=lambda j: str(j["metadata"].get("creationTimestamp", ""))):
         root.children.append(_job_node(job, target, now))
     return root
