@@ -9,20 +9,18 @@ import json
 import os
 import pty
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from kubectl_world import CHART_CRD, client_with_namespaces, install_plugin, kubectl_env, run
 
-from pixelproof.kube import DEPLOYMENTS, JOBS, MODELROLLOUTS, NAMESPACES, PODS, KubeClient
+from pixelproof.kube import DEPLOYMENTS, JOBS, MODELROLLOUTS, PODS, KubeClient
 from pixelproof_localcluster import LocalCluster, Terminated
 from pixelproof_localcluster.polling import wait_for
 
-REPO = Path(__file__).resolve().parents[2]
-CHART_CRD = REPO / "charts" / "pixelproof" / "files" / "crds" / "modelrollouts.pixelproof.dev.yaml"
 NS = "imagegen"
 SPEC: dict[str, Any] = {
     "stable": {"deployment": "poster-gen-v1", "service": "poster-gen-stable"},
@@ -96,37 +94,19 @@ def cluster() -> Iterator[LocalCluster]:
 
 @pytest.fixture(scope="module")
 def kube(cluster: LocalCluster) -> Iterator[KubeClient]:
-    client = KubeClient(cluster.url)
-    client.create(NAMESPACES.path(), {"metadata": {"name": NS}})
-    client.create(NAMESPACES.path(), {"metadata": {"name": "posters"}})
-    yield client
-    client.close()
+    with client_with_namespaces(cluster, NS, "posters") as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
 def env(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """kubectl with `kubectl-pixelproof` (and kubectl's completion hook) on PATH."""
     bin_dir = tmp_path_factory.mktemp("bin")
-    plugin = bin_dir / "kubectl-pixelproof"
-    plugin.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pixelproof.kubectl_plugin "$@"\n')
-    hook = bin_dir / "kubectl_complete-pixelproof"
-    hook.write_text('#!/bin/sh\nexec kubectl-pixelproof __complete "$@"\n')
-    for path in (plugin, hook):
-        path.chmod(0o755)
-    pythonpath = [str(REPO / "operator"), os.environ.get("PYTHONPATH", "")]
-    environ = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    return environ | {
-        "PATH": os.pathsep.join([str(bin_dir), os.environ["PATH"]]),
-        "PYTHONPATH": os.pathsep.join(pythonpath),
-        "KUBECONFIG": str(cluster.kubeconfig_path),
-        "HOME": str(tmp_path_factory.mktemp("home")),
-    }
+    install_plugin(bin_dir)
+    return kubectl_env(cluster, bin_dir, tmp_path_factory.mktemp("home"))
 
 
 def run_kubectl(binary: Path, env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(binary), *argv], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+    return run([str(binary), *argv], env)
 
 
 def ok(binary: Path, env: dict[str, str], *argv: str) -> str:
@@ -489,14 +469,7 @@ def test_bash_completion_script_completes_commands_and_names(
             "_kubectl_pixelproof\n"
             'printf "%s\\n" "${COMPREPLY[@]}"\n'
         )
-        done = subprocess.run(
-            ["bash", "-c", program],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
+        done = run(["bash", "-c", program], env)
         assert done.returncode == 0, done.stderr
         return [line for line in done.stdout.splitlines() if line]
 

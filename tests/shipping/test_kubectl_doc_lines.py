@@ -7,22 +7,18 @@ where it applies (a pause for promote, rolled back for retry, finished for --wat
 from __future__ import annotations
 
 import copy
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from kubectl_world import CHART_CRD, REPO, client_with_namespaces, install_plugin, kubectl_env, run
 
-from pixelproof.kube import MODELROLLOUTS, NAMESPACES, KubeClient
+from pixelproof.kube import MODELROLLOUTS, KubeClient
 from pixelproof_localcluster import LocalCluster
 
-REPO = Path(__file__).resolve().parents[2]
-CHART_CRD = REPO / "charts" / "pixelproof" / "files" / "crds" / "modelrollouts.pixelproof.dev.yaml"
 SOURCES = [
     REPO / "README.md",
     REPO / "docs" / "operating.md",
@@ -119,10 +115,8 @@ def cluster() -> Iterator[LocalCluster]:
 
 @pytest.fixture(scope="module")
 def kube(cluster: LocalCluster) -> Iterator[KubeClient]:
-    client = KubeClient(cluster.url)
-    client.create(NAMESPACES.path(), {"metadata": {"name": "imagegen"}})
-    yield client
-    client.close()
+    with client_with_namespaces(cluster, "imagegen") as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
@@ -131,22 +125,13 @@ def workdir(
 ) -> tuple[Path, dict[str, str]]:
     """A folder with the files the lines name, and PATH with kubectl and the plugin."""
     bin_dir = tmp_path_factory.mktemp("bin")
-    (bin_dir / "kubectl").symlink_to(kubectl)
-    plugin = bin_dir / "kubectl-pixelproof"
-    plugin.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pixelproof.kubectl_plugin "$@"\n')
-    plugin.chmod(0o755)
+    install_plugin(bin_dir, kubectl)
     work = tmp_path_factory.mktemp("work")
     manifest = copy.deepcopy(EXAMPLE)
     manifest["metadata"]["namespace"] = "imagegen"
     for name in ("rollout.yaml", "poster-gen.yaml"):
         (work / name).write_text(yaml.safe_dump(manifest))
-    env = os.environ | {
-        "PATH": os.pathsep.join([str(bin_dir), os.environ["PATH"]]),
-        "PYTHONPATH": os.pathsep.join([str(REPO / "operator"), os.environ.get("PYTHONPATH", "")]),
-        "KUBECONFIG": str(cluster.kubeconfig_path),
-        "HOME": str(tmp_path_factory.mktemp("home")),
-    }
-    return work, env
+    return work, kubectl_env(cluster, bin_dir, tmp_path_factory.mktemp("home"))
 
 
 def reset_rollout(kube: KubeClient, status: dict[str, Any]) -> None:
@@ -180,13 +165,5 @@ def test_documented_kubectl_line_runs(
 ) -> None:
     work, env = workdir
     reset_rollout(kube, status_for(command))
-    done = subprocess.run(
-        ["bash", "-c", command],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    done = run(["bash", "-c", command], env, cwd=work)
     assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"

@@ -4,7 +4,6 @@ clear answer to protobuf."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,13 +11,12 @@ from typing import Any
 
 import pytest
 import yaml
+from kubectl_world import CHART_CRD, REPO, client_with_namespaces, kubectl_env, run
 
-from pixelproof.kube import CONFIGMAPS, MODELROLLOUTS, NAMESPACES, KubeClient
+from pixelproof.kube import CONFIGMAPS, MODELROLLOUTS, KubeClient
 from pixelproof_localcluster import LocalCluster
 from pixelproof_localcluster.polling import wait_for
 
-REPO = Path(__file__).resolve().parents[2]
-CHART_CRD = REPO / "charts" / "pixelproof" / "files" / "crds" / "modelrollouts.pixelproof.dev.yaml"
 EXAMPLE = REPO / "examples" / "poster-gen-gatewayapi.yaml"
 NS = "imagegen"
 
@@ -31,35 +29,20 @@ def cluster() -> Iterator[LocalCluster]:
 
 @pytest.fixture(scope="module")
 def kube(cluster: LocalCluster) -> Iterator[KubeClient]:
-    client = KubeClient(cluster.url)
-    client.create(NAMESPACES.path(), {"metadata": {"name": NS}})
-    yield client
-    client.close()
+    with client_with_namespaces(cluster, NS) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
 def env(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    # A fresh HOME: kubectl caches discovery and OpenAPI under ~/.kube/cache.
-    home = tmp_path_factory.mktemp("home")
-    return os.environ | {"KUBECONFIG": str(cluster.kubeconfig_path), "HOME": str(home)}
-
-
-def run(kubectl: Path, env: dict[str, str], *argv: str, stdin: str | None = None) -> Any:
-    return subprocess.run(
-        [str(kubectl), *argv],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    bin_dir = tmp_path_factory.mktemp("bin")
+    return kubectl_env(cluster, bin_dir, tmp_path_factory.mktemp("home"))
 
 
 def ok(kubectl: Path, env: dict[str, str], *argv: str, stdin: str | None = None) -> str:
-    done = run(kubectl, env, *argv, stdin=stdin)
+    done = run([str(kubectl), *argv], env, stdin=stdin)
     assert done.returncode == 0, done.stderr
-    return str(done.stdout)
+    return done.stdout
 
 
 def example(**spec_changes: Any) -> str:
@@ -75,16 +58,12 @@ def test_apply_validates_without_turning_validation_off(
     out = ok(kubectl, env, "apply", "-f", "-", stdin=example())
     assert out.strip() == "modelrollout.pixelproof.dev/poster-gen created"
     assert ok(kubectl, env, "apply", "-f", "-", stdin=example()).strip().endswith("unchanged")
-    done = run(kubectl, env, "apply", "-f", "-", stdin=example(goldenSett={"configMap": {}}))
+    done = run([str(kubectl), "apply", "-f", "-"], env, stdin=example(goldenSett={"configMap": {}}))
     assert done.returncode == 1
     assert 'strict decoding error: unknown field "spec.goldenSett"' in done.stderr
     warned = run(
-        kubectl,
+        [str(kubectl), "apply", "--validate=warn", "-f", "-"],
         env,
-        "apply",
-        "--validate=warn",
-        "-f",
-        "-",
         stdin=example(goldenSett={"configMap": {}}),
     )
     assert warned.returncode == 0, warned.stderr
@@ -236,7 +215,7 @@ def test_built_in_kinds_get_their_usual_columns(
 
 def test_protobuf_is_refused_naming_json(kubectl: Path, env: dict[str, str]) -> None:
     # kubectl's typed commands send built-in kinds as protobuf.
-    done = run(kubectl, env, "create", "namespace", "by-protobuf")
+    done = run([str(kubectl), "create", "namespace", "by-protobuf"], env)
     assert done.returncode == 1
     assert "(UnsupportedMediaType)" in done.stderr
     assert "reads JSON only, not application/vnd.kubernetes.protobuf" in done.stderr
@@ -244,7 +223,7 @@ def test_protobuf_is_refused_naming_json(kubectl: Path, env: dict[str, str]) -> 
 
 
 def test_openapi_v2_is_named_as_not_served(kubectl: Path, env: dict[str, str]) -> None:
-    done = run(kubectl, env, "get", "--raw", "/openapi/v2")
+    done = run([str(kubectl), "get", "--raw", "/openapi/v2"], env)
     assert done.returncode == 1
     assert "serves OpenAPI v3 only" in done.stderr
     root = yaml.safe_load(ok(kubectl, env, "get", "--raw", "/openapi/v3"))
