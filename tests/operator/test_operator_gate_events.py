@@ -110,4 +110,3 @@ def test_gate_events_count_verdict_changes_not_samples(
     assert sorted(_gate_events(kube)) == ["GateFail", "GatePass", "GatePass"]
     reasons = [e["reason"] for e in kube.events("poster-gen")]
     assert "GateJudged" not in reasons
-
