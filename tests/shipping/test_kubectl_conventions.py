@@ -305,7 +305,7 @@ def test_get_names_a_rollout_and_draws_what_it_owns(
     assert lines[2].endswith("stable 50 / candidate 50")
     assert lines[3].endswith("stable, ready:2/2")
     assert lines[4].endswith("ready:1/1")
-    assert lines[8].endswith("step 2, attempt 1")
+    assert lines[8].endswith("step 2, attempt 1, verdict Pass")
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color(

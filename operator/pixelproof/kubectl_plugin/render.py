@@ -107,7 +107,11 @@ def number_text(value: Any, missing: str = "no data") -> str:
 
 
 class _Shown:
-    """Texts already printed, by the label they were printed under."""
+    """The rollout's own texts (message, rollback reason) as printed, by their label: the
+    same reason reaches every condition and often the evaluation, which then point back."""
+
+    # Shorter texts ("within threshold") are not worth pointing back to.
+    CONTAINED_MIN = 40
 
     def __init__(self) -> None:
         self._labels: dict[str, str] = {}
@@ -117,10 +121,12 @@ class _Shown:
         return text
 
     def once(self, text: str) -> str:
-        label = self._labels.get(text)
-        if label is None:
-            return self.first(text, "above") if text else text
-        return f"(as {label})"
+        for shown, label in self._labels.items():
+            if text == shown:
+                return f"(as {label})"
+            if len(text) >= self.CONTAINED_MIN and text in shown:
+                return f"(in {label})"
+        return text
 
 
 def status_view(obj: Mapping[str, Any], now: datetime) -> str:

@@ -162,7 +162,9 @@ def _route_node(target: Target, spec: Mapping[str, Any], now: datetime) -> Node 
     return None
 
 
-def _job_node(job: Mapping[str, Any], target: Target, now: datetime) -> Node:
+def _job_node(
+    job: Mapping[str, Any], evaluation: Mapping[str, Any], target: Target, now: datetime
+) -> Node:
     status = job.get("status") or {}
     true = {c.get("type") for c in status.get("conditions") or [] if c.get("status") == "True"}
     if "Complete" in true:
@@ -174,6 +176,9 @@ def _job_node(job: Mapping[str, Any], target: Target, now: datetime) -> Node:
     meta = job["metadata"]
     labels = meta.get("labels") or {}
     info = f"step {int(labels.get('pixelproof.dev/step', 0)) + 1}, attempt {labels.get('pixelproof.dev/attempt', '1')}"
+    # The Job succeeds when the evaluator ran to the end; the verdict is the evaluation's.
+    if evaluation.get("job") == meta["name"] and evaluation.get("state"):
+        info += f", verdict {evaluation['state']}"
     node = Node(meta["name"], "Job", health, shown, age(meta.get("creationTimestamp"), now), info)
     node.children = _pods(target, {"job-name": meta["name"]}, now)
     return node
@@ -203,7 +208,7 @@ def rollout_tree(target: Target, obj: Mapping[str, Any], now: datetime) -> Node:
         root.children.append(_unreadable("evaluator jobs", "Job", exc))
         return root
     for job in sorted(jobs, key=lambda j: str(j["metadata"].get("creationTimestamp", ""))):
-        root.children.append(_job_node(job, target, now))
+        root.children.append(_job_node(job, status.get("lastEvaluation") or {}, target, now))
     return root
 
 
@@ -250,11 +255,12 @@ def rollout_header(obj: Mapping[str, Any], style: Style) -> list[str]:
         ),
         None,
     )
+    phase = display_phase(obj)
     lines = [
         f"Name:          {meta['name']}",
         f"Namespace:     {meta.get('namespace', '')}",
-        f"Status:        {style.health(rollout_health(obj), display_phase(obj))}"
-        + (f" ({stalled.get('reason')})" if stalled else ""),
+        f"Status:        {style.health(rollout_health(obj), phase)}"
+        + (f" ({stalled.get('reason')})" if stalled and phase == "Stalled" else ""),
     ]
     reason = status.get("rollbackReason")
     message = reason or status.get("message")
