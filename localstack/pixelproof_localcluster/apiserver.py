@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import aiohttp.web
 import attrs
 import kmock
 
-from pixelproof_localcluster import admission, crd_registration, discovery, errors, patching, scale
+from pixelproof_localcluster import (
+    admission,
+    crd_registration,
+    discovery,
+    errors,
+    fieldvalidation,
+    openapi,
+    patching,
+    scale,
+    tables,
+)
 from pixelproof_localcluster.resources import ResourceRegistry, ResourceSpec
 from pixelproof_localcluster.routing import ApiPath, parse_api_path
 from pixelproof_localcluster.selectors import Selector
@@ -29,8 +39,12 @@ INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease"
 _REQUEST_HISTORY = 2000
 
 
-def _json(body: Any, status: int = 200) -> aiohttp.web.Response:
-    return aiohttp.web.json_response(body, status=status)
+def _json(body: Any, status: int = 200, warnings: Sequence[str] = ()) -> aiohttp.web.Response:
+    response = aiohttp.web.json_response(body, status=status)
+    for warning in warnings:
+        quoted = warning.replace("\\", "\\\\").replace('"', '\\"')
+        response.headers.add("Warning", f'299 - "{quoted}"')
+    return response
 
 
 @attrs.define(kw_only=True)
@@ -94,6 +108,12 @@ class LocalApiServer(kmock.KubernetesEmulator):
                 return _json(discovery.SERVER_VERSION)
             if path == "/apis":
                 return _json(discovery.api_group_list(self.registry))
+            if path == "/openapi/v3" or path.startswith("/openapi/v3/"):
+                return _json(openapi.serve(self.registry, path))
+            if path == "/openapi/v2":
+                raise errors.not_acceptable(
+                    "the local API server serves OpenAPI v3 only, as JSON: GET /openapi/v3"
+                )
             api = parse_api_path(path)
             if api is None:
                 return await kmock.RawHandler._handle(self, request)
@@ -116,8 +136,13 @@ class LocalApiServer(kmock.KubernetesEmulator):
         if api.subresource is not None and api.subresource not in spec.subresources:
             raise errors.not_found(f"{api.plural}/{api.subresource}", api.group, api.name)
         method = str(request.method.value).upper()
-        if method in ("POST", "PUT", "PATCH") and "protobuf" in self._content_type(request):
+        if request.body and "protobuf" in self._content_type(request):
             raise errors.unsupported_media_type(self._content_type(request))
+        accept = self._header(request, "accept")
+        if accept and "json" not in accept and "*/*" not in accept:
+            raise errors.not_acceptable(
+                f"the local API server answers in JSON only (application/json); got Accept: {accept}"
+            )
         if api.name is None:
             return await self._serve_collection(request, method, spec, api)
         return await self._serve_object(request, method, spec, api, api.name)
@@ -129,13 +154,24 @@ class LocalApiServer(kmock.KubernetesEmulator):
         if method == "GET" and params.get("watch") in ("true", "1"):
             assert request._raw_request is not None
             return await serve_watch(
-                request._raw_request, self.store, spec, api.namespace, None, params
+                request._raw_request,
+                self.store,
+                spec,
+                api.namespace,
+                None,
+                params,
+                self._watch_render(request, spec),
             )
         if method == "GET":
             items = self.store.list_objects(spec, api.namespace, Selector.from_params(params))
+            if tables.wants_table(self._header(request, "accept")):
+                revision = str(self.store.revision)
+                return _json(tables.table(self.registry, spec, items, params, revision))
             return _json(self._list_body(spec, items))
         if method == "POST":
-            return _json(self.store.create(spec, api.namespace, request.data), 201)
+            warnings = fieldvalidation.check(self.registry, spec, request.data, params)
+            created = self.store.create(spec, api.namespace, request.data)
+            return _json(created, 201, warnings)
         if method == "DELETE":
             selector = Selector.from_params(params)
             deleted = [
@@ -152,10 +188,19 @@ class LocalApiServer(kmock.KubernetesEmulator):
         if method == "GET" and request.params.get("watch") in ("true", "1"):
             assert request._raw_request is not None
             return await serve_watch(
-                request._raw_request, store, spec, namespace, name, request.params
+                request._raw_request,
+                store,
+                spec,
+                namespace,
+                name,
+                request.params,
+                self._watch_render(request, spec),
             )
         if method == "GET":
             obj = store.get(spec, namespace, name)
+            if sub is None and tables.wants_table(self._header(request, "accept")):
+                revision = str(obj["metadata"].get("resourceVersion", ""))
+                return _json(tables.table(self.registry, spec, [obj], request.params, revision))
             return _json(scale.to_scale(obj) if sub == "scale" else obj)
         if sub == "scale" and method in ("PUT", "PATCH"):
             current = scale.to_scale(store.get(spec, namespace, name))
@@ -169,11 +214,15 @@ class LocalApiServer(kmock.KubernetesEmulator):
             return _json(
                 scale.to_scale(store.patch(spec, namespace, name, patching.MERGE_PATCH, patch))
             )
+        content_type = self._content_type(request)
+        warnings = []
+        if method in ("PUT", "PATCH") and sub is None and "json-patch" not in content_type:
+            warnings = fieldvalidation.check(self.registry, spec, request.data, request.params)
         if method == "PUT":
-            return _json(store.replace(spec, namespace, name, request.data, sub))
+            return _json(store.replace(spec, namespace, name, request.data, sub), 200, warnings)
         if method == "PATCH":
-            content_type = self._content_type(request)
-            return _json(store.patch(spec, namespace, name, content_type, request.data, sub))
+            patched = store.patch(spec, namespace, name, content_type, request.data, sub)
+            return _json(patched, 200, warnings)
         if method == "DELETE":
             options = dict(request.data) if isinstance(request.data, dict) else {}
             for key in ("propagationPolicy", "orphanDependents"):
@@ -183,11 +232,29 @@ class LocalApiServer(kmock.KubernetesEmulator):
         raise errors.method_not_allowed(f"{method} is not supported on {spec.describe()}/{name}")
 
     @staticmethod
-    def _content_type(request: kmock.Request) -> str:
+    def _header(request: kmock.Request, name: str) -> str:
         for key, value in request.headers.items():
-            if key.lower() == "content-type":
+            if key.lower() == name:
                 return str(value)
-        return patching.MERGE_PATCH
+        return ""
+
+    @classmethod
+    def _content_type(cls, request: kmock.Request) -> str:
+        return cls._header(request, "content-type") or patching.MERGE_PATCH
+
+    def _watch_render(
+        self, request: kmock.Request, spec: ResourceSpec
+    ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """How each watched object is sent: as itself, or as a one-row Table for kubectl get -w."""
+        if not tables.wants_table(self._header(request, "accept")):
+            return lambda obj: ObjectStore.present(spec, obj)
+
+        def as_table(obj: dict[str, Any]) -> dict[str, Any]:
+            shown = ObjectStore.present(spec, obj)
+            revision = str(obj.get("metadata", {}).get("resourceVersion", ""))
+            return tables.table(self.registry, spec, [shown], request.params, revision)
+
+        return as_table
 
     def _list_body(self, spec: ResourceSpec, items: list[dict[str, Any]]) -> dict[str, Any]:
         return {

@@ -87,8 +87,12 @@ def unsupported_media_type(content_type: str) -> StatusFailure:
     return StatusFailure(
         415,
         "UnsupportedMediaType",
-        "the body of the request was in an unknown format - accepted media types include: "
-        "application/json-patch+json, application/merge-patch+json, "
-        f"application/strategic-merge-patch+json; got {content_type!r}",
+        f"the local API server reads JSON only, not {content_type}: send the body as "
+        "application/json (or application/json-patch+json, application/merge-patch+json, "
+        "application/strategic-merge-patch+json, application/apply-patch+yaml for patches)",
         {},
     )
+
+
+def not_acceptable(message: str) -> StatusFailure:
+    return StatusFailure(406, "NotAcceptable", message, {})

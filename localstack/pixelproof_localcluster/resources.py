@@ -153,6 +153,7 @@ class ResourceRegistry:
     def __init__(self, specs: Iterable[ResourceSpec] = BUILTIN_RESOURCES) -> None:
         self._specs: dict[tuple[str, str, str], ResourceSpec] = {}
         self._by_crd: dict[str, list[ResourceSpec]] = {}
+        self._crd_versions: dict[tuple[str, str, str], Mapping[str, Any]] = {}
         for spec in specs:
             self.add(spec)
 
@@ -162,14 +163,22 @@ class ResourceRegistry:
     def add_crd(self, crd: Mapping[str, Any]) -> list[ResourceSpec]:
         specs = specs_from_crd(crd)
         self.remove_crd(crd["metadata"]["name"])
+        versions = {v.get("name"): v for v in crd["spec"].get("versions") or []}
         for spec in specs:
             self.add(spec)
+            self._crd_versions[(spec.group, spec.version, spec.plural)] = versions[spec.version]
         self._by_crd[crd["metadata"]["name"]] = specs
         return specs
 
     def remove_crd(self, crd_name: str) -> None:
         for spec in self._by_crd.pop(crd_name, []):
             self._specs.pop((spec.group, spec.version, spec.plural), None)
+            self._crd_versions.pop((spec.group, spec.version, spec.plural), None)
+
+    def crd_version(self, spec: ResourceSpec) -> Mapping[str, Any] | None:
+        """The CRD's entry in spec.versions that defines this served kind (None for built-ins):
+        its schema and printer columns."""
+        return self._crd_versions.get((spec.group, spec.version, spec.plural))
 
     def specs_of_crd(self, crd_name: str) -> list[ResourceSpec]:
         return list(self._by_crd.get(crd_name, []))

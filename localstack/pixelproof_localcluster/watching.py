@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp.web
@@ -43,8 +43,11 @@ def _initial_events(
     return store.events_after(spec, revision)
 
 
-def _line(spec: ResourceSpec, kind: str, obj: dict[str, Any]) -> bytes:
-    payload = {"type": kind, "object": ObjectStore.present(spec, obj)}
+Render = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _line(render: Render, kind: str, obj: dict[str, Any]) -> bytes:
+    payload = {"type": kind, "object": render(obj)}
     return json.dumps(payload).encode() + b"\n"
 
 
@@ -55,7 +58,11 @@ async def serve_watch(
     namespace: str | None,
     name: str | None,
     params: Mapping[str, str],
+    render: Render | None = None,
 ) -> aiohttp.web.StreamResponse:
+    """Stream the watch; `render` turns each stored object into what is sent (by default
+    the object as served)."""
+    shown: Render = render or (lambda obj: ObjectStore.present(spec, obj))
     selector = Selector.from_params(params)
     if name is not None:
         selector = Selector(selector.labels, (*selector.fields, ("metadata.name", "=", name)))
@@ -73,7 +80,7 @@ async def serve_watch(
             return response
         for event in initial:
             if selector.matches(event.object):
-                await response.write(_line(spec, event.type, event.object))
+                await response.write(_line(shown, event.type, event.object))
         if params.get("sendInitialEvents") == "true":
             bookmark = {
                 "metadata": {
@@ -81,8 +88,9 @@ async def serve_watch(
                     "annotations": {"k8s.io/initial-events-end": "true"},
                 }
             }
-            await response.write(_line(spec, "BOOKMARK", bookmark))
-        await _stream_live(raw_request, response, subscription, spec, selector, baseline, timeout)
+            served = ObjectStore.present(spec, bookmark)
+            await response.write(_line(lambda _: served, "BOOKMARK", bookmark))
+        await _stream_live(raw_request, response, subscription, shown, selector, baseline, timeout)
         with contextlib.suppress(ConnectionError):
             await response.write_eof()
         return response
@@ -96,7 +104,7 @@ async def _stream_live(
     raw_request: aiohttp.web.BaseRequest,
     response: aiohttp.web.StreamResponse,
     subscription: Any,
-    spec: ResourceSpec,
+    render: Render,
     selector: Selector,
     baseline: int,
     timeout: float | None,
@@ -120,4 +128,4 @@ async def _stream_live(
             return
         if event.resource_version <= baseline or not selector.matches(event.object):
             continue
-        await response.write(_line(spec, event.type, event.object))
+        await response.write(_line(render, event.type, event.object))

@@ -54,10 +54,12 @@ def test_crd_names_subresource_printer_columns_and_cel_rules() -> None:
     columns = {c["name"]: c["jsonPath"] for c in version["additionalPrinterColumns"]}
     assert columns == {
         "Phase": ".status.phase",
-        "Step": ".status.currentStep",
+        "Step": ".status.stepNumber",
         "Candidate": ".status.weights.candidate",
         "Verdict": ".status.lastEvaluation.state",
         "Age": ".metadata.creationTimestamp",
+        "Stalled": '.status.conditions[?(@.type=="Stalled")].reason',
+        "Message": ".status.message",
     }
     spec = version["schema"]["openAPIV3Schema"]["properties"]["spec"]
     rules = [r["rule"] for _, n in _walk(spec) for r in n.get("x-kubernetes-validations", [])]

@@ -435,7 +435,9 @@ def test_runs_as_a_kubectl_plugin_executable(
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[1].split()[:4] == ["as-plugin", "Progressing", "4/8", "90/10"]
+    root = next(line for line in done.stdout.splitlines() if line.startswith("as-plugin "))
+    assert root.split()[:4] == ["as-plugin", "ModelRollout", "◌", "Progressing"]
+    assert root.endswith("step 4/8, weights 90/10")
 
 
 def test_real_kubectl_dispatches_to_the_plugin(

@@ -48,8 +48,8 @@ PRINTER_COLUMNS = [
     {
         "name": "Step",
         "type": "integer",
-        "jsonPath": ".status.currentStep",
-        "description": "Index of the current step (0-based).",
+        "jsonPath": ".status.stepNumber",
+        "description": "The current step, counting from 1.",
     },
     {
         "name": "Candidate",
@@ -64,6 +64,20 @@ PRINTER_COLUMNS = [
         "description": "Last evaluation's verdict.",
     },
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    {
+        "name": "Stalled",
+        "type": "string",
+        "jsonPath": '.status.conditions[?(@.type=="Stalled")].reason',
+        "description": "Why the rollout cannot proceed (InvalidSpec, MissingDependency, ...), "
+        "when its Stalled condition is True; the phase otherwise.",
+        "priority": 1,
+    },
+    {
+        "name": "Message",
+        "type": "string",
+        "jsonPath": ".status.message",
+        "priority": 1,
+    },
 ]
 
 _DROP = {"title", "discriminator"}

@@ -105,6 +105,11 @@ class RolloutStatus(StatusModel):
     """Pending, Progressing, Paused, Succeeded, RolledBack or Failed."""
     current_step: int = 0
     """Index of the step being run (0-based); the step count once all are done."""
+    step_number: int = Field(
+        default=0,
+        description="The current step counting from 1 (currentStep + 1, at most the number of steps), "
+        "as people and kubectl get read it.",
+    )
     weights: Weights = Field(default_factory=Weights)
     """Traffic weights pixelproof last set."""
     verified_weights: Weights | None = None

@@ -12,7 +12,6 @@ from pixelproof.engine.actions import (
     Action,
     EmitEvent,
     Notify,
-    RecordGate,
     ScaleCandidate,
     SetWeights,
     StartEvaluation,
@@ -96,18 +95,10 @@ async def announce(
     for failure in applied.failures:
         post_event(rollout, "Warning", "ActionFailed", failure)
     for action in actions:
+        # A gate's every sample is a metric (RecordGate, see telemetry); only a change of its
+        # verdict is an Event (the engine's GatePass, GateFail, GateInconclusive).
         if isinstance(action, EmitEvent):
             post_event(rollout, action.type, action.reason, action.message)
-        elif isinstance(action, RecordGate):
-            gate = action.gate
-            value = "no data" if gate.value is None else f"{gate.value:g}"
-            post_event(
-                rollout,
-                "Normal" if gate.verdict == "Pass" else "Warning",
-                "GateJudged",
-                f"gate {gate.name}: value {value}, threshold {gate.threshold}, verdict "
-                f"{gate.verdict}; query: {gate.query}",
-            )
         elif isinstance(action, Notify) and notifier is not None:
             try:
                 await notifier(rollout, action)

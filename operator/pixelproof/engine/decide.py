@@ -82,6 +82,7 @@ def _stalled(
 ) -> Decision:
     status = prior.model_copy(deep=True)
     status.observed_generation = obs.generation
+    status.step_number = status.current_step + 1
     status.message = message
     status.waiting_on = message
     status.conditions = with_conditions(status, reason, stamp)
@@ -96,6 +97,7 @@ def _finish(ctx: Context) -> Decision:
     status.observed_generation = ctx.obs.generation
     if not ctx.window_held:
         status.window_hold = None
+    status.step_number = min(status.current_step + 1, len(ctx.spec.steps))
     if status.phase not in TERMINAL_PHASES:
         status.waiting_on = ctx.hold
         status.message = _progress_message(ctx)

@@ -1,76 +1,30 @@
-"""`kubectl pixelproof` commands: get, status, promote, abort, retry, report, lint."""
+"""`kubectl pixelproof` commands: get, status, promote, abort, retry, report, lint,
+version and completion."""
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import sys
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from pixelproof.api.commands import Command, annotation_for, command_applies_to
 from pixelproof.api.durations import parse_duration
-from pixelproof.api.status import TERMINAL_PHASES
+from pixelproof.kube import NAMESPACES
 
+from . import completion
+from .globalflags import GlobalFlags, split_global_flags
 from .kube import PluginError, Target, connect
-from .render import rollout_table, status_view
-
-EXIT_FAILED_ROLLOUT = 1
-EXIT_TIMEOUT = 2
+from .views import cmd_get, cmd_status, dump, now
 
 
 def fresh_token(previous: str | None, now: datetime) -> str:
     """A timestamp, made distinct from the previous token so the operator sees a new command."""
     token = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return token if token != previous else f"{token}-1"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def cmd_get(target: Target, args: argparse.Namespace, out: TextIO) -> int:
-    items = [target.get(args.name)] if args.name else target.list(args.all_namespaces)
-    if not items:
-        where = "any namespace" if args.all_namespaces else f"namespace {target.namespace}"
-        print(f"No ModelRollouts found in {where}.", file=out)
-        return 0
-    print(rollout_table(items, _now(), with_namespace=args.all_namespaces), file=out)
-    return 0
-
-
-def _outcome(obj: dict[str, Any]) -> int | None:
-    phase = (obj.get("status") or {}).get("phase")
-    if phase == "Succeeded":
-        return 0
-    if phase in TERMINAL_PHASES:
-        return EXIT_FAILED_ROLLOUT
-    return None
-
-
-def cmd_status(target: Target, args: argparse.Namespace, out: TextIO) -> int:
-    if not args.watch:
-        print(status_view(target.get(args.name), _now()), file=out)
-        return 0
-    deadline = time.monotonic() + args.timeout if args.timeout else None
-    shown = None
-    for obj in target.watch(args.name, deadline):
-        view = status_view(obj, _now())
-        if view != shown:
-            if shown is not None:
-                print("", file=out)
-            print(view, file=out, flush=True)
-            shown = view
-        result = _outcome(obj)
-        if result is not None:
-            return result
-    print(
-        f"Timed out after {args.timeout:g}s waiting for {target.namespace}/{args.name} to finish.",
-        file=out,
-    )
-    return EXIT_TIMEOUT
 
 
 def _command(command: Command) -> Callable[[Target, argparse.Namespace, TextIO], int]:
@@ -82,7 +36,7 @@ def _command(command: Command) -> Callable[[Target, argparse.Namespace, TextIO],
         if not verdict.applies:
             raise PluginError(f"modelrollout {target.namespace}/{args.name}: {verdict.reason}")
         key = annotation_for(effective)
-        token = fresh_token((obj["metadata"].get("annotations") or {}).get(key), _now())
+        token = fresh_token((obj["metadata"].get("annotations") or {}).get(key), now())
         target.annotate(args.name, {key: token})
         print(
             f"modelrollout.pixelproof.dev/{args.name} {effective} requested ({key}={token})",
@@ -135,23 +89,77 @@ def _timeout(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def cmd_version(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        version = importlib.metadata.version("pixelproof")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    if args.output:
+        dump({"name": "kubectl-pixelproof", "version": version}, args.output, out)
+    else:
+        print(f"kubectl-pixelproof: v{version}", file=out)
+    return 0
+
+
+def _rollout_names(kubeconfig: str | None, context: str | None, namespace: str | None) -> list[str]:
+    target = connect(kubeconfig, context, namespace)
+    return [o["metadata"]["name"] for o in target.list(False)]
+
+
+def _namespace_names(
+    kubeconfig: str | None, context: str | None, namespace: str | None
+) -> list[str]:
+    target = connect(kubeconfig, context, namespace)
+    return [n["metadata"]["name"] for n in target.list_of(NAMESPACES, "")]
+
+
+def cmd_complete(words: Sequence[str], out: TextIO) -> int:
+    """Completion never fails loudly: an unreachable cluster just offers no names."""
+
+    def quietly(lister: completion.Lister) -> completion.Lister:
+        def run(kubeconfig: str | None, context: str | None, namespace: str | None) -> list[str]:
+            try:
+                return lister(kubeconfig, context, namespace)
+            except PluginError:
+                return []
+
+        return run
+
+    try:
+        text = completion.complete(words, quietly(_rollout_names), quietly(_namespace_names))
+    except PluginError:
+        text = f":{completion.NO_FILE_COMPLETION}"
+    print(text, file=out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kubectl pixelproof",
         description="Watch and steer pixelproof ModelRollouts. Commands never edit spec.",
     )
-    parser.add_argument(
+    # Taken out of the line before parsing (globalflags.py): listed here for --help.
+    flags = parser.add_argument_group("kubectl flags, accepted anywhere on the line")
+    flags.add_argument(
         "--kubeconfig", help="path to the kubeconfig file ($KUBECONFIG, ~/.kube/config)"
     )
-    parser.add_argument("--context", help="kubeconfig context to use")
-    parser.add_argument("-n", "--namespace", help="namespace (the context's when unset)")
+    flags.add_argument("--context", help="kubeconfig context to use")
+    flags.add_argument("-n", "--namespace", help="namespace (the context's when unset)")
+    flags.add_argument(
+        "-A", "--all-namespaces", action="store_true", help="get: list every namespace"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    descriptions = completion.COMMANDS
 
-    get = sub.add_parser("get", help="list rollouts: phase, step, weights, last verdict, age")
+    get = sub.add_parser("get", help=descriptions["get"])
     get.add_argument("name", nargs="?")
-    get.add_argument("-A", "--all-namespaces", action="store_true")
+    get.add_argument("-o", "--output", choices=["json", "yaml"], help="print the objects")
+    get.add_argument(
+        "-w", "--watch", action="store_true", help="redraw as it changes until it finishes"
+    )
+    get.add_argument("--timeout", type=_timeout, help="with --watch: give up after this long")
 
-    status = sub.add_parser("status", help="step, weights, gates, last evaluation and conditions")
+    status = sub.add_parser("status", help=descriptions["status"])
     status.add_argument("name")
     status.add_argument(
         "-w", "--watch", action="store_true", help="follow changes until the rollout finishes"
@@ -160,25 +168,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=_timeout, help="with --watch: give up after this long (e.g. 30m)"
     )
 
-    promote = sub.add_parser("promote", help="pass the current pause or step")
+    promote = sub.add_parser("promote", help=descriptions["promote"])
     promote.add_argument("name")
     promote.add_argument(
         "--full", action="store_true", help="skip all remaining steps to full traffic"
     )
-    for command, text in (
-        ("abort", "return all traffic to stable now"),
-        ("retry", "start a rolled-back rollout again"),
-    ):
-        parser_for = sub.add_parser(command, help=text)
-        parser_for.add_argument("name")
+    for command in ("abort", "retry", "report"):
+        sub.add_parser(command, help=descriptions[command]).add_argument("name")
 
-    report = sub.add_parser("report", help="where the last evaluation's full report is")
-    report.add_argument("name")
-
-    lint = sub.add_parser(
-        "lint", help="check ModelRollout files offline against the CRD schema and rules"
-    )
+    lint = sub.add_parser("lint", help=descriptions["lint"] + " against the CRD schema and rules")
     lint.add_argument("files", nargs="+", type=Path)
+
+    version = sub.add_parser("version", help=descriptions["version"])
+    version.add_argument("-o", "--output", choices=["json", "yaml"])
+
+    shells = sub.add_parser(
+        "completion",
+        help=descriptions["completion"],
+        description="Print a completion script for kubectl-pixelproof. For `kubectl pixelproof "
+        "<TAB>`, put an executable kubectl_complete-pixelproof on PATH that runs "
+        '`kubectl-pixelproof __complete "$@"`: kubectl calls it.',
+    )
+    shells.add_argument("shell", choices=sorted(completion.SCRIPTS))
     return parser
 
 
@@ -192,16 +203,31 @@ HANDLERS: dict[str, Callable[[Target, argparse.Namespace, TextIO], int]] = {
 }
 
 
+def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, GlobalFlags]:
+    flags, rest = split_global_flags(argv)
+    args = build_parser().parse_args(rest)
+    args.all_namespaces = flags.all_namespaces
+    return args, flags
+
+
 def main(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["__complete"]:
+        return cmd_complete(words[1:], out)
     try:
+        args, flags = _parse(words)
         if args.command == "lint":
             return cmd_lint(args, out, err)
-        target = connect(args.kubeconfig, args.context, args.namespace)
+        if args.command == "version":
+            return cmd_version(args, out)
+        if args.command == "completion":
+            print(completion.SCRIPTS[args.shell], end="", file=out)
+            return 0
+        target = connect(flags.kubeconfig, flags.context, flags.namespace)
         return HANDLERS[args.command](target, args, out)
     except PluginError as exc:
         print(f"error: {exc}", file=err)

@@ -3,6 +3,7 @@ them, and the ModelRollout reads and writes it makes through the shared blocking
 
 from __future__ import annotations
 
+import builtins
 import os
 import time
 from collections.abc import Iterator
@@ -14,7 +15,14 @@ import kubernetes
 
 from pixelproof.api.base import GROUP, PLURAL
 from pixelproof.errors import PixelproofError
-from pixelproof.kube import MODELROLLOUTS, ApiError, ForbiddenError, KubeClient, NotFoundError
+from pixelproof.kube import (
+    MODELROLLOUTS,
+    ApiError,
+    ForbiddenError,
+    KubeClient,
+    NotFoundError,
+    Resource,
+)
 from pixelproof.kube.credentials import connection_from
 
 WATCH_WINDOW = 300
@@ -40,6 +48,31 @@ class Target:
         return sorted(
             items, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"])
         )
+
+    def read(self, resource: Resource, name: str) -> dict[str, Any] | None:
+        """Another object in the namespace; None when it does not exist."""
+        try:
+            found: dict[str, Any] | None = self.client.get(resource.path(self.namespace, name))
+        except ApiError as exc:
+            raise self._explain_other(exc, f"{resource.plural} {self.namespace}/{name}") from exc
+        except httpx.TransportError as exc:
+            raise PluginError(f"cannot reach the API server at {self.server}: {exc}") from exc
+        return found
+
+    def list_of(self, resource: Resource, selector: str) -> builtins.list[dict[str, Any]]:
+        """Objects of a kind in the namespace by label selector."""
+        try:
+            return self.client.list(resource.path(self.namespace), selector)
+        except ApiError as exc:
+            raise self._explain_other(exc, f"{resource.plural} in {self.namespace}") from exc
+        except httpx.TransportError as exc:
+            raise PluginError(f"cannot reach the API server at {self.server}: {exc}") from exc
+
+    @staticmethod
+    def _explain_other(exc: ApiError, what: str) -> PluginError:
+        if isinstance(exc, ForbiddenError):
+            return PluginError(f"not allowed to read {what}")
+        return PluginError(f"{what}: the API server answered {exc.code} {exc.reason}")
 
     def annotate(self, name: str, annotations: dict[str, str]) -> dict[str, Any]:
         """Merge-patch annotations only: nothing else of the object changes."""

@@ -39,11 +39,28 @@ def weights_text(weights: Mapping[str, Any] | None) -> str:
     return f"{weights.get('stable', 0)}/{weights.get('candidate', 0)}"
 
 
-def _step(obj: Mapping[str, Any]) -> str:
+def step_position(obj: Mapping[str, Any]) -> str:
+    """The step counting from 1, out of how many: 4/8."""
     status = obj.get("status") or {}
     total = len((obj.get("spec") or {}).get("steps") or [])
     current = status.get("currentStep", 0)
-    return f"{min(current + 1, total)}/{total}" if total else str(current)
+    return f"{min(current + 1, total)}/{total}" if total else str(current + 1)
+
+
+def stalled_condition(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return next(
+        (c for c in conditions if c.get("type") == "Stalled" and c.get("status") == "True"), None
+    )
+
+
+def display_phase(obj: Mapping[str, Any]) -> str:
+    """The phase, except that a rollout that cannot proceed (an invalid spec, a missing
+    Deployment) shows Stalled rather than the Pending or Progressing it is stuck in."""
+    phase = str((obj.get("status") or {}).get("phase") or "Pending")
+    if phase not in ("Succeeded", "RolledBack", "Failed") and stalled_condition(obj):
+        return "Stalled"
+    return phase
 
 
 def _verdict(status: Mapping[str, Any]) -> str:
@@ -59,8 +76,8 @@ def rollout_table(items: Sequence[Mapping[str, Any]], now: datetime, with_namesp
         meta = obj["metadata"]
         row = [
             meta["name"],
-            str(status.get("phase") or "Pending"),
-            _step(obj),
+            display_phase(obj),
+            step_position(obj),
             weights_text(status.get("weights")),
             _verdict(status),
             age(meta.get("creationTimestamp"), now),
@@ -89,23 +106,54 @@ def number_text(value: Any, missing: str = "no data") -> str:
     return str(value)
 
 
+class _Shown:
+    """The rollout's own texts (message, rollback reason) as printed, by their label: the
+    same reason reaches every condition and often the evaluation, which then point back."""
+
+    # Shorter texts ("within threshold") are not worth pointing back to.
+    CONTAINED_MIN = 40
+
+    def __init__(self) -> None:
+        self._labels: dict[str, str] = {}
+
+    def first(self, text: str, label: str) -> str:
+        self._labels.setdefault(text, label)
+        return text
+
+    def once(self, text: str) -> str:
+        for shown, label in self._labels.items():
+            if text == shown:
+                return f"(as {label})"
+            if len(text) >= self.CONTAINED_MIN and text in shown:
+                return f"(in {label})"
+        return text
+
+
 def status_view(obj: Mapping[str, Any], now: datetime) -> str:
     meta = obj["metadata"]
     spec = obj.get("spec") or {}
     status = obj.get("status") or {}
     steps = spec.get("steps") or []
     current = status.get("currentStep", 0)
-    phase = status.get("phase") or "Pending"
+    phase = display_phase(obj)
+    stalled = stalled_condition(obj)
+    waiting = status.get("waitingOn")
     out = [
         f"Name:        {meta['name']}",
         f"Namespace:   {meta.get('namespace', '')}",
         f"Phase:       {phase}"
-        + (f" (waiting on {status['waitingOn']})" if status.get("waitingOn") else ""),
+        + (f" ({stalled.get('reason')})" if phase == "Stalled" and stalled else "")
+        + (f" (waiting on {waiting})" if waiting and waiting != status.get("message") else ""),
     ]
-    if status.get("message"):
-        out.append(f"Message:     {status['message']}")
-    if status.get("rollbackReason"):
-        out.append(f"Rolled back: {status['rollbackReason']}")
+    # The same reason reaches the message, rollbackReason, every condition and often the
+    # evaluation: each text is printed once, and later places point back to it.
+    shown = _Shown()
+    reason = status.get("rollbackReason")
+    message = status.get("message")
+    if message and message != reason:
+        out.append(f"Message:     {shown.first(message, 'Message')}")
+    if reason:
+        out.append(f"Rolled back: {shown.first(reason, 'Rolled back')}")
     position = f"{min(current + 1, len(steps))}/{len(steps)}"
     if current < len(steps):
         position += f" {step_text(steps[current])}"
@@ -155,7 +203,7 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
                     f"  {g.get('name', '')} stable query: {g['stableQuery']} = {number_text(g.get('stableValue'))}"
                 )
             if g.get("message"):
-                out.append(f"  {g.get('name', '')}: {g['message']}")
+                out.append(f"  {g.get('name', '')}: {shown.once(g['message'])}")
     evaluation = status.get("lastEvaluation")
     if evaluation:
         out.append("Last evaluation:")
@@ -164,7 +212,7 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
         )
         out.append(
             f"  State:     {evaluation.get('state', 'Running')}"
-            + (f": {evaluation['message']}" if evaluation.get("message") else "")
+            + (f": {shown.once(evaluation['message'])}" if evaluation.get("message") else "")
         )
         out.append(
             f"  Started:   {evaluation.get('startedAt', '-')} ({age(evaluation.get('startedAt'), now)} ago)"
@@ -202,7 +250,7 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
                 c.get("status", ""),
                 c.get("reason", ""),
                 age(c.get("lastTransitionTime"), now),
-                c.get("message", ""),
+                shown.once(c.get("message", "")),
             ]
             for c in conditions
         ]
