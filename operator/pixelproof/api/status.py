@@ -17,8 +17,8 @@ RollbackCause = Literal["GateFailed", "EvaluationFailed", "Aborted", "ProgressDe
 
 
 class Weights(StatusModel):
-    stable: int = 100
-    candidate: int = 0
+    stable: int = Field(default=100, ge=0, le=100)
+    candidate: int = Field(default=0, ge=0, le=100)
 
 
 STABLE_ONLY = Weights(stable=100, candidate=0)
@@ -65,12 +65,14 @@ class EvaluationStatus(StatusModel):
 
 class RolloutStatus(StatusModel):
     phase: Phase = "Pending"
-    current_step: int = 0
+    current_step: int = Field(
+        default=0, ge=0, description="Index of the step in progress; len(steps) once all are done."
+    )
     weights: Weights = Field(default_factory=Weights)
     verified_weights: Weights | None = None
     observed_generation: int = 0
     revision: str = ""
-    attempt: int = 1
+    attempt: int = Field(default=1, ge=1)
     step_started_at: str | None = None
     holding_since: str | None = None
     traffic_shifted: bool = False
@@ -87,3 +89,11 @@ class RolloutStatus(StatusModel):
         description="Why traffic returned to stable, for machines; rollbackReason says it for people.",
     )
     finished_at: str | None = None
+    digest: str = Field(
+        default="",
+        description=(
+            "The operator's seal over the status it wrote (sha256 of everything but conditions, "
+            "message and waitingOn). A status edited by hand no longer matches it: the operator "
+            "then continues from what the router shows, never above it."
+        ),
+    )
