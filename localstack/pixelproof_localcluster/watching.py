@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp.web
@@ -17,6 +17,13 @@ from pixelproof_localcluster.store import ObjectStore, WatchEvent
 
 # A stream whose client went away is noticed within this many seconds even when idle.
 _DISCONNECT_POLL_SECONDS = 1.0
+
+Cut = Callable[[], dict[str, Any] | None]
+"""Asked once a second and before each event: a Status to end the stream with, or None."""
+
+
+def _never() -> None:
+    return None
 
 
 def _timeout(params: Mapping[str, str]) -> float | None:
@@ -55,6 +62,7 @@ async def serve_watch(
     namespace: str | None,
     name: str | None,
     params: Mapping[str, str],
+    cut: Cut = _never,
 ) -> aiohttp.web.StreamResponse:
     selector = Selector.from_params(params)
     if name is not None:
@@ -82,7 +90,9 @@ async def serve_watch(
                 }
             }
             await response.write(_line(spec, "BOOKMARK", bookmark))
-        await _stream_live(raw_request, response, subscription, spec, selector, baseline, timeout)
+        await _stream_live(
+            raw_request, response, subscription, spec, selector, baseline, timeout, cut
+        )
         with contextlib.suppress(ConnectionError):
             await response.write_eof()
         return response
@@ -100,6 +110,7 @@ async def _stream_live(
     selector: Selector,
     baseline: int,
     timeout: float | None,
+    cut: Cut,
 ) -> None:
     loop = asyncio.get_running_loop()
     deadline = None if timeout is None else loop.time() + timeout
@@ -111,6 +122,10 @@ async def _stream_live(
                 return
         transport = raw_request.transport
         if transport is None or transport.is_closing():
+            return
+        status = cut()
+        if status is not None:
+            await response.write(json.dumps({"type": "ERROR", "object": status}).encode() + b"\n")
             return
         try:
             event = await asyncio.wait_for(subscription.queue.get(), wait)
