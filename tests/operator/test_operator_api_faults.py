@@ -126,6 +126,8 @@ def test_operator_process_rides_out_api_fault_bursts(
     exits = 0
     try:
         kube.create(ROLLOUTS, rollout(steps=STEPS))
+        # Faults from when the operator is watching and acting, so that they meet all of it.
+        wait_for(lambda: kube.status("poster-gen").get("phase") == "Progressing", 60, "the start")
         cluster.inject_faults(VERBS, share=0.5, seconds=FIRST_BURST)
         exits += _watch_process(operator, FIRST_BURST)
         # Reads now succeed, so the rollout moves and its Events meet the write faults.
@@ -154,7 +156,9 @@ def test_operator_process_rides_out_api_fault_bursts(
     assert exits == 0, operator.log[-3000:].decode(errors="replace")
     assert lost == set()
     assert _outcome(kube.status("poster-gen")) == clean_outcome
-    assert {verb for verb, _ in injected} >= READS | {"patch", "create"}
+    assert {verb for verb, _ in injected} & READS and {verb for verb, _ in injected} & WRITES
+    # At least one fault kopf does not survive on its own ended it, and it was started again.
+    assert operator.log.count(b"starting it again") >= 1
     assert {code for _, code in injected} == {409, 429, 500, 503}
     seen = weights.candidate_weights
     assert set(seen) <= {0, 10, 50, 100}, seen
@@ -196,6 +200,8 @@ def test_events_refused_by_the_api_server_are_retried_in_order(cluster: LocalClu
         finally:
             task.cancel()
             await api.close()
+        # In the order they were stored: lists come sorted by name, not by age.
+        events.sort(key=lambda e: int(e["metadata"]["resourceVersion"]))
         return [
             e["reason"] for e in events if e["involvedObject"]["name"] == "poster-gen"
         ], recorder
