@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from operator_world import (
+    EVALUATED_STEPS,
     HTTPROUTES,
     ROLLOUTS,
     Kube,
@@ -29,13 +30,6 @@ from pixelproof_localcluster import LocalCluster
 from pixelproof_localcluster.faults import READS, VERBS, WRITES
 from pixelproof_localcluster.polling import wait_for
 
-STEPS = [
-    {"setWeight": 10},
-    {"evaluate": {}},
-    {"setWeight": 50},
-    {"pause": {"duration": "1s"}},
-    {"setWeight": 100},
-]
 FIRST_BURST = 30.0
 SECOND_BURST = 30.0
 
@@ -96,7 +90,7 @@ def _reset_route(kube: Kube) -> None:
 def _clean_run(cluster: LocalCluster, kube: Kube) -> tuple[set[str], dict[str, Any]]:
     operator = OperatorProcess(cluster).start()
     try:
-        kube.create(ROLLOUTS, rollout("reference", steps=STEPS))
+        kube.create(ROLLOUTS, rollout("reference", steps=EVALUATED_STEPS))
         wait_for(lambda: kube.status("reference").get("phase") == "Succeeded", 90, "the clean run")
         outcome = _outcome(kube.status("reference"))
         # kopf posts its handler logs in the background: let them land before counting.
@@ -125,7 +119,7 @@ def test_operator_process_rides_out_api_fault_bursts(
     operator = LoggedOperatorProcess(cluster, tmp_path / "operator.log").start()
     exits = 0
     try:
-        kube.create(ROLLOUTS, rollout(steps=STEPS))
+        kube.create(ROLLOUTS, rollout(steps=EVALUATED_STEPS))
         # Faults from when the operator is watching and acting, so that they meet all of it.
         wait_for(lambda: kube.status("poster-gen").get("phase") == "Progressing", 60, "the start")
         cluster.inject_faults(VERBS, share=0.5, seconds=FIRST_BURST)

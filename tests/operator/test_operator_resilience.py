@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from operator_world import (
+    EVALUATED_STEPS,
     HTTPROUTES,
     JOBS,
     NS,
@@ -23,14 +24,6 @@ from operator_world import (
 
 from pixelproof_localcluster import LocalCluster
 from pixelproof_localcluster.polling import wait_for
-
-STEPS = [
-    {"setWeight": 10},
-    {"evaluate": {}},
-    {"setWeight": 50},
-    {"pause": {"duration": "1s"}},
-    {"setWeight": 100},
-]
 
 
 class Assassin:
@@ -90,7 +83,7 @@ def test_sigkill_at_every_step_boundary_changes_nothing(cluster: LocalCluster, k
     seed_namespace(kube)
     reference = OperatorProcess(cluster).start()
     try:
-        kube.create(ROLLOUTS, rollout("reference", steps=STEPS))
+        kube.create(ROLLOUTS, rollout("reference", steps=EVALUATED_STEPS))
         wait_for(
             lambda: kube.status("reference").get("phase") == "Succeeded",
             60,
@@ -120,7 +113,7 @@ def test_sigkill_at_every_step_boundary_changes_nothing(cluster: LocalCluster, k
 
     weights = WeightLog(cluster, "httproutes")
     assassin = Assassin(cluster)
-    kube.create(ROLLOUTS, rollout(steps=STEPS))
+    kube.create(ROLLOUTS, rollout(steps=EVALUATED_STEPS))
     restarts = 0
     deadline = time.monotonic() + 120
     process = OperatorProcess(cluster)

@@ -129,7 +129,6 @@ class Operator:
         self.registry = kopf.OperatorRegistry()
         self.api: KubeApi | None = None
         self.events: EventRecorder | None = None
-        self.restarts = 0
         register_handlers(self.registry, config.timer_interval)
         self._register_lifecycle()
 
@@ -211,7 +210,9 @@ class Operator:
             )
 
         try:
-            self.restarts = await supervise(once, lambda: _is_set(stop_flag))
+            restarts = await supervise(once, lambda: _is_set(stop_flag))
+            if restarts:
+                logger.info("stopping; kopf was started again %d times on API failures", restarts)
         finally:
             await self.events.flush(EVENT_FLUSH_SECONDS)
             recorder.cancel()
