@@ -20,6 +20,7 @@ from pixelproof_localcluster import (
     crd_registration,
     discovery,
     errors,
+    faults,
     fieldvalidation,
     openapi,
     patching,
@@ -52,6 +53,7 @@ class LocalApiServer(kmock.KubernetesEmulator):
     validators: Mapping[tuple[str, str], admission.Validator] = attrs.field(factory=dict)
     registry: ResourceRegistry = attrs.field(factory=ResourceRegistry)
     store: ObjectStore = attrs.field(init=False)
+    faults: faults.Faults = attrs.field(factory=faults.Faults)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -104,6 +106,11 @@ class LocalApiServer(kmock.KubernetesEmulator):
             del self._requests[: _REQUEST_HISTORY // 2]
         path = request.url.path.rstrip("/") or "/"
         try:
+            if path == faults.CONTROL_PATH:
+                return self._serve_fault_control(request)
+            api = parse_api_path(path)
+            if api is not None or path in ("/version", "/apis"):
+                self._inject_fault(request, api)
             if path == "/version":
                 return _json(discovery.SERVER_VERSION)
             if path == "/apis":
@@ -114,12 +121,33 @@ class LocalApiServer(kmock.KubernetesEmulator):
                 raise errors.not_acceptable(
                     "the local API server serves OpenAPI v3 only, as JSON: GET /openapi/v3"
                 )
-            api = parse_api_path(path)
             if api is None:
                 return await kmock.RawHandler._handle(self, request)
             return await self._serve_resource_api(request, api)
         except errors.StatusFailure as exc:
             return _json(exc.to_status(), exc.status)
+
+    def _inject_fault(self, request: kmock.Request, api: ApiPath | None) -> None:
+        verb = faults.verb_of(
+            str(request.method.value).upper(),
+            named=api is None or api.name is not None,
+            watch=request.params.get("watch") in ("true", "1"),
+        )
+        fault = self.faults.pick(verb)
+        if fault is not None:
+            raise fault
+
+    def _serve_fault_control(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        method = str(request.method.value).upper()
+        if method == "POST":
+            if not isinstance(request.data, dict):
+                raise errors.bad_request("a fault plan is a JSON object")
+            self.faults.apply(request.data)
+        elif method == "DELETE":
+            self.faults.clear()
+        elif method != "GET":
+            raise errors.method_not_allowed(f"{method} is not supported on {faults.CONTROL_PATH}")
+        return _json(self.faults.describe())
 
     async def _serve_resource_api(
         self, request: kmock.Request, api: ApiPath
@@ -161,6 +189,7 @@ class LocalApiServer(kmock.KubernetesEmulator):
                 None,
                 params,
                 self._watch_render(request, spec),
+                self._cut,
             )
         if method == "GET":
             items = self.store.list_objects(spec, api.namespace, Selector.from_params(params))
@@ -195,6 +224,7 @@ class LocalApiServer(kmock.KubernetesEmulator):
                 name,
                 request.params,
                 self._watch_render(request, spec),
+                self._cut,
             )
         if method == "GET":
             obj = store.get(spec, namespace, name)
@@ -230,6 +260,10 @@ class LocalApiServer(kmock.KubernetesEmulator):
                     options.setdefault(key, request.params[key])
             return _json(store.delete(spec, namespace, name, options))
         raise errors.method_not_allowed(f"{method} is not supported on {spec.describe()}/{name}")
+
+    def _cut(self) -> dict[str, Any] | None:
+        fault = self.faults.pick("watch")
+        return None if fault is None else fault.to_status()
 
     @staticmethod
     def _header(request: kmock.Request, name: str) -> str:

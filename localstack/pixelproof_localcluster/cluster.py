@@ -16,7 +16,7 @@ import yaml
 from pixelproof.api.base import GROUP, PLURAL
 from pixelproof.api.validation import validate_modelrollout
 from pixelproof.running import Running
-from pixelproof_localcluster import admission, kubeconfig
+from pixelproof_localcluster import admission, faults, kubeconfig
 from pixelproof_localcluster.apiserver import LocalApiServer
 from pixelproof_localcluster.kubelet import DeploymentController, JobController, JobRunner
 from pixelproof_localcluster.resources import CRD_GROUP, CRD_PLURAL
@@ -162,6 +162,20 @@ class LocalCluster(Running):
             invoke(), self._loop
         )
         return future.result(timeout=_START_TIMEOUT)
+
+    def inject_faults(
+        self,
+        verbs: Iterable[str] = faults.VERBS,
+        codes: Iterable[int] = (409, 429, 500, 503),
+        share: float = 0.5,
+        seconds: float = 30.0,
+    ) -> None:
+        """For `seconds`, answer `share` of the requests of `verbs` with one of `codes`, and
+        cut open watch streams when "watch" is among the verbs."""
+        self.call(self.server.faults.inject, list(verbs), list(codes), share, seconds)
+
+    def clear_faults(self) -> None:
+        self.call(self.server.faults.clear)
 
     # -- custom resources --------------------------------------------------------------------
 

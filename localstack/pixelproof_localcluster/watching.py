@@ -18,6 +18,13 @@ from pixelproof_localcluster.store import ObjectStore, WatchEvent
 # A stream whose client went away is noticed within this many seconds even when idle.
 _DISCONNECT_POLL_SECONDS = 1.0
 
+Cut = Callable[[], dict[str, Any] | None]
+"""Asked once a second and before each event: a Status to end the stream with, or None."""
+
+
+def _never() -> None:
+    return None
+
 
 def _timeout(params: Mapping[str, str]) -> float | None:
     raw = params.get("timeoutSeconds")
@@ -59,6 +66,7 @@ async def serve_watch(
     name: str | None,
     params: Mapping[str, str],
     render: Render | None = None,
+    cut: Cut = _never,
 ) -> aiohttp.web.StreamResponse:
     """Stream the watch; `render` turns each stored object into what is sent (by default
     the object as served)."""
@@ -90,7 +98,9 @@ async def serve_watch(
             }
             served = ObjectStore.present(spec, bookmark)
             await response.write(_line(lambda _: served, "BOOKMARK", bookmark))
-        await _stream_live(raw_request, response, subscription, shown, selector, baseline, timeout)
+        await _stream_live(
+            raw_request, response, subscription, shown, selector, baseline, timeout, cut
+        )
         with contextlib.suppress(ConnectionError):
             await response.write_eof()
         return response
@@ -108,6 +118,7 @@ async def _stream_live(
     selector: Selector,
     baseline: int,
     timeout: float | None,
+    cut: Cut,
 ) -> None:
     loop = asyncio.get_running_loop()
     deadline = None if timeout is None else loop.time() + timeout
@@ -119,6 +130,10 @@ async def _stream_live(
                 return
         transport = raw_request.transport
         if transport is None or transport.is_closing():
+            return
+        status = cut()
+        if status is not None:
+            await response.write(json.dumps({"type": "ERROR", "object": status}).encode() + b"\n")
             return
         try:
             event = await asyncio.wait_for(subscription.queue.get(), wait)

@@ -11,19 +11,11 @@ from typing import Any
 
 from pixelproof_localcluster import LocalCluster
 from pixelproof_testkit.kube import HTTPROUTES, JOBS, NS, ROLLOUTS, Kube
-from pixelproof_testkit.manifests import rollout, seed_namespace
+from pixelproof_testkit.manifests import EVALUATED_STEPS, rollout, seed_namespace
 from pixelproof_testkit.operators import OperatorProcess
 from pixelproof_testkit.polling import wait_for
 from pixelproof_testkit.scenario import World, given
 from pixelproof_testkit.weight_log import WeightLog
-
-STEPS = [
-    {"setWeight": 10},
-    {"evaluate": {}},
-    {"setWeight": 50},
-    {"pause": {"duration": "1s"}},
-    {"setWeight": 100},
-]
 
 
 class Assassin:
@@ -83,7 +75,7 @@ def test_sigkill_at_every_step_boundary_changes_nothing(cluster: LocalCluster, k
     seed_namespace(kube)
     reference = OperatorProcess(cluster).start()
     try:
-        kube.create(ROLLOUTS, rollout("reference", steps=STEPS))
+        kube.create(ROLLOUTS, rollout("reference", steps=EVALUATED_STEPS))
         wait_for(
             lambda: kube.status("reference").get("phase") == "Succeeded",
             60,
@@ -113,7 +105,7 @@ def test_sigkill_at_every_step_boundary_changes_nothing(cluster: LocalCluster, k
 
     weights = WeightLog(cluster, "httproutes")
     assassin = Assassin(cluster)
-    kube.create(ROLLOUTS, rollout(steps=STEPS))
+    kube.create(ROLLOUTS, rollout(steps=EVALUATED_STEPS))
     restarts = 0
     deadline = time.monotonic() + 120
     process = OperatorProcess(cluster)

@@ -21,9 +21,9 @@ RollbackCause = Literal["GateFailed", "EvaluationFailed", "Aborted", "ProgressDe
 class Weights(StatusModel):
     """Traffic split, percent."""
 
-    stable: int = 100
+    stable: int = Field(default=100, ge=0, le=100)
     """Percentage of traffic on stable."""
-    candidate: int = 0
+    candidate: int = Field(default=0, ge=0, le=100)
     """Percentage of traffic on the candidate."""
 
 
@@ -103,7 +103,7 @@ class EvaluationStatus(StatusModel):
 class RolloutStatus(StatusModel):
     phase: Phase = "Pending"
     """Pending, Progressing, Paused, Succeeded, RolledBack or Failed."""
-    current_step: int = 0
+    current_step: int = Field(default=0, ge=0)
     """Index of the step being run (0-based); the step count once all are done."""
     step_number: int = Field(
         default=0,
@@ -118,7 +118,7 @@ class RolloutStatus(StatusModel):
     """metadata.generation of the spec this status was decided from."""
     revision: str = ""
     """Hash of stable, candidate and generator; when it changes the rollout starts over."""
-    attempt: int = 1
+    attempt: int = Field(default=1, ge=1)
     """How many times the rollout has started for this revision, from 1."""
     step_started_at: str | None = None
     """When the current step started, RFC 3339."""
@@ -154,4 +154,12 @@ class RolloutStatus(StatusModel):
     )
     review: ReviewStatus | None = Field(
         default=None, description="The review step's request and who decided it."
+    )
+    digest: str = Field(
+        default="",
+        description=(
+            "The operator's seal over the status it wrote (sha256 of everything but conditions, "
+            "message and waitingOn). A status edited by hand no longer matches it: the operator "
+            "then continues from what the router shows, never above it."
+        ),
     )

@@ -55,5 +55,5 @@ def _plain(body: kopf.Body) -> dict[str, Any]:
         "kind": body.get("kind"),
         "metadata": dict(body.metadata),
         "spec": dict(body.spec),
-        "status": dict(body.status),
+        "status": body.get("status"),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -11,7 +12,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import Field, dataclass, field, fields
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import kopf
 
@@ -24,15 +25,21 @@ from pixelproof.metrics.addresses import AddressAllowList
 from pixelproof.metrics.sampler import Sampler
 from pixelproof.notifications import webhook_notifier
 
+from .events import EventRecorder
 from .handlers import register_handlers
 from .policy import RolloutPolicy
 from .reconcile import Clock, Reconciler, utc_now
+from .supervise import supervise
 
 logger = logging.getLogger(__name__)
 
 FINALIZER = "pixelproof.dev/finalizer"
 KOPF_PREFIX = "kopf.pixelproof.dev"
 DEFAULT_TIMER_INTERVAL = 5.0
+# kopf retries 429s, 5xx and dropped connections on every request it makes with these
+# pauses (about two minutes in all) before it gives up on the request.
+API_ERROR_BACKOFFS = (1, 1, 2, 3, 5, 8, 13, 21, 30, 30)
+EVENT_FLUSH_SECONDS = 10.0
 
 
 def _option(
@@ -165,9 +172,8 @@ class OperatorConfig:
         )
 
 
-def _event_poster(rollout: dict[str, Any], kind: str, reason: str, message: str) -> None:
-    # kopf reads only apiVersion, kind and metadata of the object it is given.
-    kopf.event(cast(kopf.Body, rollout), type=kind, reason=reason, message=message[:1024])
+def _is_set(flag: asyncio.Event | threading.Event | None) -> bool:
+    return flag is not None and flag.is_set()
 
 
 def _sampler_in_thread(sampler: Sampler) -> Callable[..., Any]:
@@ -181,7 +187,8 @@ def _sampler_in_thread(sampler: Sampler) -> Callable[..., Any]:
 
 
 class Operator:
-    """One operator: kopf's registry and settings, and the Reconciler its handlers call."""
+    """One operator: kopf's registry and settings, the Reconciler its handlers call, and
+    what outlives a restart of kopf: the API client and the queue of Events to post."""
 
     def __init__(self, config: OperatorConfig, connection: Connection | None = None) -> None:
         self.config = config
@@ -189,6 +196,8 @@ class Operator:
         # Built before kopf starts, so a malformed allow-list entry fails the process at once.
         self.policy = config.policy()
         self.registry = kopf.OperatorRegistry()
+        self.api: KubeApi | None = None
+        self.events: EventRecorder | None = None
         register_handlers(self.registry, config.timer_interval)
         self._register_lifecycle()
 
@@ -201,13 +210,13 @@ class Operator:
         # every resource's: the handlers find the Reconciler there, built once it can log in.
         @kopf.on.startup(registry=self.registry)
         async def startup(memo: kopf.Memo, **_: Any) -> None:
+            assert self.api is not None and self.events is not None, "started by run_async"
             memo.sampler = Sampler()
-            api = KubeApi(self.connection, observer=self.config.request_observer)
             memo.reconciler = Reconciler(
-                api,
-                _event_poster,
+                self.api,
+                self.events.post,
                 sampler=_sampler_in_thread(memo.sampler),
-                notifier=webhook_notifier(api.read_secret),
+                notifier=webhook_notifier(self.api.read_secret),
                 clock=self.config.clock,
                 freeze_namespace=self.config.freeze_namespace,
                 policy=self.policy,
@@ -218,7 +227,7 @@ class Operator:
         @kopf.on.cleanup(registry=self.registry)
         async def cleanup(memo: kopf.Memo, **_: Any) -> None:
             if "reconciler" in memo:
-                await memo.reconciler.close()
+                memo.reconciler.stop()
             if "sampler" in memo:
                 memo.sampler.close()
 
@@ -234,7 +243,12 @@ class Operator:
         settings.peering.lifetime = self.config.peering_lifetime
         settings.posting.level = logging.INFO
         settings.networking.request_timeout = 60
+        settings.networking.error_backoffs = API_ERROR_BACKOFFS
         settings.watching.server_timeout = 300
+        # kopf arms a SIGKILL, ten minutes on, whenever it stops without its stop flag set:
+        # after a restart below that would kill a healthy operator. A pod that hangs on
+        # exit is still ended by its terminationGracePeriodSeconds.
+        settings.process.ultimate_exiting_timeout = None
         return settings
 
     async def run_async(
@@ -242,22 +256,41 @@ class Operator:
         stop_flag: asyncio.Event | threading.Event | None = None,
         ready_flag: asyncio.Event | threading.Event | None = None,
     ) -> None:
+        """Run kopf, and run it again when an API outage ends it, until a signal or
+        `stop_flag` stops it."""
         config = self.config
         if config.metrics_port is not None:
             telemetry.start_metrics_server(config.metrics_port)
-        await kopf.operator(
-            registry=self.registry,
-            settings=self.settings(),
-            clusterwide=not config.namespaces,
-            namespaces=list(config.namespaces),
-            standalone=config.peering is None,
-            peering_name=config.peering,
-            priority=config.priority,
-            liveness_endpoint=config.liveness_endpoint,
-            memo=kopf.Memo(),
-            stop_flag=stop_flag,
-            ready_flag=ready_flag,
-        )
+        self.api = KubeApi(self.connection, observer=config.request_observer)
+        self.events = EventRecorder(self.api)
+        # Started before kopf, so kopf's clean-up of the tasks it leaves behind spares it.
+        recorder = asyncio.create_task(self.events.run(), name="pixelproof event recorder")
+
+        async def once() -> None:
+            await kopf.operator(
+                registry=self.registry,
+                settings=self.settings(),
+                clusterwide=not config.namespaces,
+                namespaces=list(config.namespaces),
+                standalone=config.peering is None,
+                peering_name=config.peering,
+                priority=config.priority,
+                liveness_endpoint=config.liveness_endpoint,
+                memo=kopf.Memo(),
+                stop_flag=stop_flag,
+                ready_flag=ready_flag,
+            )
+
+        try:
+            restarts = await supervise(once, lambda: _is_set(stop_flag))
+            if restarts:
+                logger.info("stopping; kopf was started again %d times on API failures", restarts)
+        finally:
+            await self.events.flush(EVENT_FLUSH_SECONDS)
+            recorder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recorder
+            await self.api.close()
 
 
 def run(

@@ -120,7 +120,8 @@ async def observe(
     meta = rollout["metadata"]
     namespace, generation = meta["namespace"], int(meta.get("generation") or 1)
     commands = commands_from_annotations(meta.get("annotations") or {})
-    status: Mapping[str, Any] = rollout.get("status") or {}
+    stored = rollout.get("status")
+    status: Mapping[str, Any] = stored if isinstance(stored, Mapping) else {}
     spec = parsed.model
     if spec is None:
         # The engine names the fault (Stalled, InvalidSpec); there is nothing to observe.

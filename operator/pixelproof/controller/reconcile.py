@@ -74,10 +74,10 @@ class Reconciler:
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self.closed = False
 
-    async def close(self) -> None:
-        """Stop reconciling (kopf may still fire a timer while it shuts down) and disconnect."""
+    def stop(self) -> None:
+        """Stop reconciling: kopf may still fire a timer while it shuts down. The API client
+        is the operator's, and outlives this Reconciler when kopf is started again."""
         self.closed = True
-        await self.api.close()
 
     def _lock(self, namespace: str, name: str) -> asyncio.Lock:
         # kopf runs a timer beside the change handlers of the same object: one at a time here.
@@ -104,21 +104,23 @@ class Reconciler:
         meta = rollout["metadata"]
         namespace, name = meta["namespace"], meta["name"]
         now = self.clock()
-        prior: dict[str, Any] = rollout.get("status") or {}
+        stored = rollout.get("status")
+        # Anything else in .status (a string, a list) is the engine's to announce and replace.
+        prior: dict[str, Any] = stored if isinstance(stored, dict) else {}
         parsed = self.policy.screen(parse_spec(rollout.get("spec") or {}))
         world = await observe(
             self.api, rollout, parsed, now, self.sampler, freeze_namespace=self.freeze_namespace
         )
         decision = decide(
             parsed,
-            prior,
+            stored,
             world.observations,
             now,
             name=name,
             namespace=namespace,
         )
         applied = await apply_changes(self.api, rollout, world.spec, world.router, decision.actions)
-        written = await self._write_status(rollout, prior, decision.status)
+        written = await self._write_status(rollout, stored, decision.status)
         if written:
             announced = {**rollout, "status": decision.status}
             await announce(announced, decision.actions, applied, self.post_event, self.notifier)
@@ -140,7 +142,7 @@ class Reconciler:
         )
 
     async def _write_status(
-        self, rollout: dict[str, Any], prior: dict[str, Any], status: dict[str, Any]
+        self, rollout: dict[str, Any], prior: object, status: dict[str, Any]
     ) -> bool:
         """Store the engine's complete status unless the rollout changed since it was read."""
         meta = rollout["metadata"]

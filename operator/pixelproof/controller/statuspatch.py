@@ -6,11 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def merge_patch(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
+def merge_patch(old: object, new: Mapping[str, Any]) -> dict[str, Any]:
     """An RFC 7386 patch turning `old` into `new`: keys that disappeared become null,
-    nested objects recurse, everything else (lists included) is replaced when it differs."""
+    nested objects recurse, everything else (lists included) is replaced when it differs.
+    An `old` that is not an object (a string, a list) is replaced by the whole of `new`."""
+    if old is None:
+        old = {}
+    if not isinstance(old, Mapping):
+        return dict(new)
     patch: dict[str, Any] = {}
-    old = old or {}
     for key in old:
         if key not in new:
             patch[key] = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pixelproof.api.status import Condition, ConditionStatus, RolloutStatus
 
 
-def _set(
+def with_condition(
     conditions: list[Condition],
     kind: str,
     status: ConditionStatus,
@@ -15,6 +15,8 @@ def _set(
     generation: int,
     now: str,
 ) -> list[Condition]:
+    """`conditions` with the one of type `kind` set; its transition time moves only when
+    its status changes."""
     previous = next((c for c in conditions if c.type == kind), None)
     changed = previous is None or previous.status != status
     updated = Condition(
@@ -35,18 +37,24 @@ def with_conditions(status: RolloutStatus, stalled_reason: str | None, now: str)
     message = status.message
     conditions = list(status.conditions)
     ready = phase == "Succeeded"
-    conditions = _set(conditions, "Ready", "True" if ready else "False", phase, message, gen, now)
+    conditions = with_condition(
+        conditions, "Ready", "True" if ready else "False", phase, message, gen, now
+    )
     if phase in ("RolledBack", "Failed"):
-        conditions = _set(conditions, "Stalled", "True", phase, message, gen, now)
-        conditions = _set(conditions, "Reconciling", "False", phase, message, gen, now)
+        conditions = with_condition(conditions, "Stalled", "True", phase, message, gen, now)
+        conditions = with_condition(conditions, "Reconciling", "False", phase, message, gen, now)
     elif stalled_reason is not None:
-        conditions = _set(conditions, "Stalled", "True", stalled_reason, message, gen, now)
-        conditions = _set(conditions, "Reconciling", "False", stalled_reason, message, gen, now)
+        conditions = with_condition(
+            conditions, "Stalled", "True", stalled_reason, message, gen, now
+        )
+        conditions = with_condition(
+            conditions, "Reconciling", "False", stalled_reason, message, gen, now
+        )
     elif ready:
-        conditions = _set(conditions, "Stalled", "False", phase, "", gen, now)
-        conditions = _set(conditions, "Reconciling", "False", phase, "", gen, now)
+        conditions = with_condition(conditions, "Stalled", "False", phase, "", gen, now)
+        conditions = with_condition(conditions, "Reconciling", "False", phase, "", gen, now)
     else:
-        conditions = _set(conditions, "Stalled", "False", phase, "", gen, now)
-        conditions = _set(conditions, "Reconciling", "True", phase, message, gen, now)
+        conditions = with_condition(conditions, "Stalled", "False", phase, "", gen, now)
+        conditions = with_condition(conditions, "Reconciling", "True", phase, message, gen, now)
     order = {"Ready": 0, "Reconciling": 1, "Stalled": 2}
     return sorted(conditions, key=lambda c: order.get(c.type, 3))

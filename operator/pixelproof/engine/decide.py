@@ -5,12 +5,9 @@ status it returns, so the operator can die at any line and resume exactly."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
-from pydantic import ValidationError
 
 from pixelproof.api.status import TERMINAL_PHASES, RolloutStatus
 from pixelproof.api.validation import metadata_errors
@@ -20,6 +17,8 @@ from .actions import Action, EmitEvent
 from .conditions import with_conditions
 from .context import Context
 from .observations import Observations
+from .recovery import recover
+from .seal import read_status, seal
 from .spec import ParsedSpec, invalid
 from .timefmt import format_time
 
@@ -32,7 +31,7 @@ class Decision:
 
 def decide(
     spec: ParsedSpec,
-    status: Mapping[str, Any] | None,
+    status: object,
     observations: Observations,
     now: datetime,
     *,
@@ -40,41 +39,42 @@ def decide(
     namespace: str = "default",
 ) -> Decision:
     """Decide what a rollout does next. Never raises on bad input: a spec or name that
-    slipped past the schema, or a status it cannot read, yields a Stalled condition with a
-    message."""
+    slipped past the schema yields a Stalled condition with a message; a status the
+    operator cannot trust (unreadable, or changed since it sealed it) is rebuilt from the
+    router, announced."""
     stamp = format_time(now)
-    try:
-        prior = RolloutStatus.model_validate(dict(status or {}))
-    except ValidationError as exc:
-        prior = RolloutStatus(
-            message=f"status could not be read and was reset: {_first_error(exc)}"
-        )
+    reading = read_status(status)
+    untrusted = reading.trust in ("tampered", "unreadable")
+    problem: str | None
     if spec.model is None:
         assert spec.problem is not None
-        return _stalled(prior, observations, "InvalidSpec", spec.problem, stamp)
-    # Job and event names are built from the name; one the API server would refuse would
-    # only fail later, at the first evaluation.
-    meta_errors = metadata_errors({"name": name, "namespace": namespace})
-    if meta_errors:
-        problem = invalid("metadata", meta_errors)
-        return _stalled(prior, observations, "InvalidSpec", problem, stamp)
+        problem = spec.problem
+    else:
+        # Job and event names are built from the name; one the API server would refuse
+        # would only fail later, at the first evaluation.
+        meta_errors = metadata_errors({"name": name, "namespace": namespace})
+        problem = invalid("metadata", meta_errors) if meta_errors else None
+    if problem is not None:
+        prior = reading.model or RolloutStatus()
+        decision = _stalled(prior, observations, "InvalidSpec", problem, stamp)
+        if untrusted:
+            decision.actions.append(EmitEvent("Warning", "StatusUnreadable", reading.problem))
+        return decision
+    assert spec.model is not None
     ctx = Context(
         spec=spec.model,
         gates=spec.gates,
-        status=prior.model_copy(deep=True),
+        status=(reading.model or RolloutStatus()).model_copy(deep=True),
         obs=observations,
         now=now,
         stamp=stamp,
         name=name,
         namespace=namespace,
     )
+    if untrusted:
+        recover(ctx, reading)
     lifecycle.run(ctx)
     return _finish(ctx)
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
 
 
 def _stalled(
@@ -86,6 +86,7 @@ def _stalled(
     status.message = message
     status.waiting_on = message
     status.conditions = with_conditions(status, reason, stamp)
+    seal(status)
     actions: list[Action] = []
     if prior.message != message:
         actions.append(EmitEvent("Warning", reason, message))
@@ -102,6 +103,7 @@ def _finish(ctx: Context) -> Decision:
         status.waiting_on = ctx.hold
         status.message = _progress_message(ctx)
     status.conditions = with_conditions(status, ctx.stalled_reason, ctx.stamp)
+    seal(status)
     unique: list[Action] = []
     for action in ctx.actions:
         if action not in unique:

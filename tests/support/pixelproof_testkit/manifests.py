@@ -105,6 +105,15 @@ def seed_namespace(kube: Kube, router: str = "gatewayAPI", *, route: bool = True
         kube.create(VIRTUALSERVICES, virtualservice())
 
 
+EVALUATED_STEPS = [
+    {"setWeight": 10},
+    {"evaluate": {}},
+    {"setWeight": 50},
+    {"pause": {"duration": "1s"}},
+    {"setWeight": 100},
+]
+"""Every step kind and an evaluation: the rollout the process-level tests run."""
+
 TRAFFIC = {
     "gatewayAPI": {"gatewayAPI": {"httpRoute": "poster-gen"}},
     "istio": {"istio": {"virtualService": "poster-gen"}},

@@ -1,0 +1,115 @@
+"""Injected API faults: for a while, a share of the requests of chosen verbs is answered
+with an error (409, 429, 500, 503) instead of being served, and open watch streams of a
+faulted ``watch`` verb are cut with an ERROR event, as an API server under load or
+mid-upgrade does. Set from Python (``LocalCluster.inject_faults``) or over HTTP
+(``POST /_localcluster/faults``) by a harness that runs the server as its own process."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pixelproof_localcluster import errors
+
+VERBS = frozenset({"get", "list", "watch", "create", "update", "patch", "delete"})
+READS = frozenset({"get", "list", "watch"})
+WRITES = frozenset({"create", "update", "patch", "delete"})
+CODES = frozenset({409, 429, 500, 503})
+CONTROL_PATH = "/_localcluster/faults"
+
+_REASONS = {
+    409: "Conflict",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+}
+
+
+def verb_of(method: str, *, named: bool, watch: bool) -> str:
+    """The Kubernetes verb of a request, as RBAC names it."""
+    if method == "GET":
+        return "watch" if watch else "get" if named else "list"
+    return {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(
+        method, method.lower()
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class FaultPlan:
+    verbs: frozenset[str]
+    codes: tuple[int, ...]
+    share: float
+    until: float
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> FaultPlan:
+        verbs = frozenset(doc.get("verbs") or VERBS)
+        codes = tuple(doc.get("codes") or (409, 429, 500, 503))
+        share = float(doc.get("share", 0.5))
+        seconds = float(doc.get("seconds", 30))
+        if not verbs <= VERBS:
+            raise errors.bad_request(f"verbs must be among {sorted(VERBS)}, got {sorted(verbs)}")
+        if not set(codes) <= CODES:
+            raise errors.bad_request(f"codes must be among {sorted(CODES)}, got {list(codes)}")
+        if not 0 <= share <= 1 or seconds < 0:
+            raise errors.bad_request("share must be within 0..1 and seconds not negative")
+        return cls(verbs, codes, share, time.monotonic() + seconds)
+
+
+class Faults:
+    """The fault plan in force, and a count of the faults it injected."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._plan: FaultPlan | None = None
+        self._random = random.Random(seed)
+        self.injected: Counter[tuple[str, int]] = Counter()
+
+    def inject(
+        self,
+        verbs: Iterable[str] = VERBS,
+        codes: Iterable[int] = (409, 429, 500, 503),
+        share: float = 0.5,
+        seconds: float = 30.0,
+    ) -> None:
+        self.apply({"verbs": list(verbs), "codes": list(codes), "share": share, "seconds": seconds})
+
+    def apply(self, doc: Mapping[str, Any]) -> None:
+        """Put in force the plan a JSON document describes (what the control path accepts)."""
+        self._plan = FaultPlan.from_json(doc)
+
+    def clear(self) -> None:
+        self._plan = None
+
+    def active(self, verb: str) -> FaultPlan | None:
+        plan = self._plan
+        if plan is None or time.monotonic() >= plan.until:
+            return None
+        return plan if verb in plan.verbs else None
+
+    def pick(self, verb: str) -> errors.StatusFailure | None:
+        """The error to answer this request with, if the plan fails it."""
+        plan = self.active(verb)
+        if plan is None or self._random.random() >= plan.share:
+            return None
+        code = self._random.choice(plan.codes)
+        self.injected[(verb, code)] += 1
+        details: dict[str, Any] = {"retryAfterSeconds": 1} if code == 429 else {}
+        return errors.StatusFailure(
+            code, _REASONS[code], f"injected fault: {verb} answered {code}", details
+        )
+
+    def describe(self) -> dict[str, Any]:
+        plan = self._plan
+        remaining = 0.0 if plan is None else max(0.0, plan.until - time.monotonic())
+        return {
+            "active": remaining > 0,
+            "verbs": sorted(plan.verbs) if plan else [],
+            "codes": list(plan.codes) if plan else [],
+            "share": plan.share if plan else 0.0,
+            "secondsLeft": round(remaining, 1),
+            "injected": {f"{verb} {code}": n for (verb, code), n in sorted(self.injected.items())},
+        }
