@@ -156,12 +156,3 @@ def run_capture(args: argparse.Namespace) -> int:
     for item_id, error in sorted(result.failed.items()):
         print(f"  {item_id}: {error}", file=sys.stderr)
     return 1 if result.failed else 0
-
-
-def capture_main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for `pixelproof golden capture`."""
-    parser = argparse.ArgumentParser(
-        prog="pixelproof golden capture", description=__doc__.splitlines()[0]
-    )
-    add_capture_arguments(parser)
-    return run_capture(parser.parse_args(argv))

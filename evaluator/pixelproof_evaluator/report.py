@@ -12,6 +12,7 @@ from typing import Any
 
 from pixelproof.api.evaluation import EvaluationSummary
 
+from .perceptual import BACKBONE_RANDOM, RANDOM_BACKBONE_WARNING
 from .results import ItemResult
 
 IMAGE_FOLDER = "images"
@@ -62,16 +63,24 @@ def _figure(label: str, path: str | None, missing: str | None) -> str:
     return f'<figure><div class="missing">{_esc(missing or "no image")}</div><figcaption>{_esc(label)}</figcaption></figure>'
 
 
-def _model_scores(name: str, data: dict[str, Any]) -> str:
+def _with_floor(text: str, floor: float | None) -> str:
+    return text if floor is None else f"{text} (floor {_num(floor)})"
+
+
+def _model_scores(name: str, data: dict[str, Any], floors: dict[str, Any] | None = None) -> str:
+    floors = floors or {}
     parts = [f"<b>{_esc(name)}</b>"]
     if data.get("failure"):
         parts.append(
             f'<span class="Fail">{_esc(data.get("failureDetail") or data["failure"])}</span>'
         )
-    parts.append(f"LPIPS {_num(data.get('lpips'))}")
-    parts.append(f"replay {_num(data.get('replayDistance'))}")
-    parts.append(f"ΔE {_num(data.get('deltaE'), 3)}")
-    parts.append(f"sharpness {_num(data.get('sharpnessRatio'), 3)}")
+    parts.append(_with_floor(f"LPIPS {_num(data.get('lpips'))}", floors.get("lpips")))
+    parts.append(
+        _with_floor(f"replay {_num(data.get('replayDistance'))}", floors.get("replayDistance"))
+    )
+    parts.append(_with_floor(f"ΔE {_num(data.get('deltaE'), 3)}", floors.get("deltaE")))
+    sharpness = f"sharpness {_num(data.get('sharpnessRatio'), 3)}"
+    parts.append(_with_floor(sharpness, floors.get("sharpnessDeficit")))
     latency = data.get("latencyMs")
     parts.append(f"{latency:.0f} ms" if latency is not None else "- ms")
     fmt = data.get("format") or {}
@@ -92,6 +101,15 @@ def _model_scores(name: str, data: dict[str, Any]) -> str:
     return "<div>" + " · ".join(parts) + "</div>"
 
 
+def _notes(summary: EvaluationSummary, extra: dict[str, Any]) -> str:
+    notes = []
+    if summary.backbone == BACKBONE_RANDOM:
+        notes.append(f'<p class="Inconclusive">{_esc(RANDOM_BACKBONE_WARNING)}</p>')
+    if extra.get("calibration"):
+        notes.append(f"<p>Gates: {_esc(extra['calibration'])}</p>")
+    return "".join(notes)
+
+
 def render_html(
     summary: EvaluationSummary, results: Sequence[ItemResult], extra: dict[str, Any]
 ) -> str:
@@ -101,6 +119,7 @@ def render_html(
         for g in summary.gates
     )
     failed = set(summary.failed_items)
+    floors: dict[str, dict[str, Any]] = extra.get("calibrationFloors") or {}
     items = []
     for r in results:
         data = r.to_json()
@@ -124,7 +143,8 @@ def render_html(
             f"<p>{_esc(r.item.spec.prompt)} — seed {r.item.spec.seed}, {_esc(r.item.spec.size)}"
             f"{', alpha' if r.item.spec.alpha else ''}{f' — tags: {_esc(tags)}' if tags else ''}</p>"
             f'<div class="row">{figures}</div><div class="scores">'
-            f"{_model_scores('stable', stable)}{_model_scores('candidate', candidate)}</div></section>"
+            f"{_model_scores('stable', stable)}"
+            f"{_model_scores('candidate', candidate, floors.get(r.item.id))}</div></section>"
         )
     meta = "".join(
         f"<tr><td>{_esc(k)}</td><td>{_esc(json.dumps(v, default=str))}</td></tr>"
@@ -137,6 +157,7 @@ def render_html(
         f"<p>{_esc(summary.reason)}</p>"
         f"<p>{summary.items} items · LPIPS backbone {_esc(summary.backbone or '-')} · "
         f"{_num(summary.duration_seconds, 3)} s</p>"
+        f"{_notes(summary, extra)}"
         "<h2>Gates</h2><table class=gates><tr><th>gate</th><th>verdict</th><th>value</th>"
         f"<th>threshold</th><th>reason</th></tr>{gate_rows}</table>"
         f"<h2>Run</h2><table>{meta}</table>"

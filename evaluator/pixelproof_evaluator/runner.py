@@ -21,7 +21,8 @@ from .checks.determinism import replay_distances
 from .checks.format import check_format, check_size
 from .checks.lpips import reference_distances
 from .checks.sharpness import sharpness_ratio
-from .checks.typography import ExpectedTextSpec, check_typography
+from .checks.text_assignment import ExpectedTextSpec
+from .checks.typography import check_typography
 from .client import GenerationResult, GeneratorClient, RetryPolicy
 from .golden import GoldenItem
 from .images import DecodedImage, decode_png

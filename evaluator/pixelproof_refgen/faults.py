@@ -17,7 +17,21 @@ Image faults (the request still answers 200 with a PNG):
   so both the size and the aspect ratio are wrong; 1.0 is off.
 - ``color_shift`` (0..1, F4): rotate hue by ``90 * strength`` degrees and scale saturation by
   ``1 + strength`` (oversaturation, as from a non-standard scheduler); 0 is off.
-- ``blur`` (px, F5): Gaussian blur radius applied to the finished image; 0 is off.
+- ``blur`` (px, F5): Gaussian blur radius applied to the finished image; 0 is off. A
+  radius of about 1 is the mild blur a good model must not be mistaken for.
+
+Harmless differences (a good model that is not the stable one; gates must accept these):
+
+- ``antialias`` (0..1): edges drawn with another antialiasing, as this share of a 3x3 box
+  filter blended into the image; 0 is off.
+- ``brightness`` (-0.2..0.2): every colour channel scaled by ``1 + brightness``, so 0.01 is
+  1 % brighter; 0 is off.
+- ``subpixel_shift`` (px, 0..2): the image moved right and down by this fraction of a pixel
+  (bicubic), as from another latent-to-pixel alignment; 0 is off.
+- ``drift`` (0..1): per-call harmless variation of one model with itself, as across GPUs
+  and batch sizes: each call draws a sub-pixel shift and an antialiasing share of up to
+  ``drift`` and a brightness change of up to ``2 * drift`` percent either way. A stable model
+  with drift is what calibration measures the noise floor of; 0 is off.
 - ``nondeterminism`` (0..1, F6): fraction of calls whose seed is perturbed, so replaying the
   same prompt and seed gives a different image; 0 is off.
 - ``replay_noise`` (8-bit levels, F6 tolerance): per-call Gaussian pixel noise with this
@@ -74,6 +88,10 @@ class Faults:
     stretch: float = _knob(1.0, 0.1, 4.0)
     color_shift: float = _knob(0.0, 0.0, 1.0)
     blur: float = _knob(0.0, 0.0, 50.0)
+    antialias: float = _knob(0.0, 0.0, 1.0)
+    brightness: float = _knob(0.0, -0.2, 0.2)
+    subpixel_shift: float = _knob(0.0, 0.0, 2.0)
+    drift: float = _knob(0.0, 0.0, 1.0)
     nondeterminism: float = _knob(0.0, 0.0, 1.0)
     replay_noise: float = _knob(0.0, 0.0, 64.0)
     miscompose: str = _knob("")

@@ -51,9 +51,14 @@ def _regression(
     max_regression: float, candidate: LatencyStats, stable: LatencyStats
 ) -> GateVerdict:
     threshold = f"<= +{fmt(max_regression * 100)}% vs stable p50"
+    missing = [
+        name for name, stats in (("candidate", candidate), ("stable", stable)) if not stats.p50_ms
+    ]
     if candidate.p50_ms is None or not stable.p50_ms:
         return no_data(
-            "latency.regression", threshold, "latency.regression: missing p50 of a model"
+            "latency.regression",
+            threshold,
+            f"latency.regression: no successful {' or '.join(missing)} request",
         )
     change = candidate.p50_ms / stable.p50_ms - 1.0
     return compare(

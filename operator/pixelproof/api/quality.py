@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import ApiModel
+
+MIN_POWER = Field(
+    default=None,
+    gt=0,
+    lt=1,
+    description="A pass is Inconclusive unless the set could have detected the gate's "
+    "breach with at least this probability.",
+)
+
+
+def _one_bound(model: ApiModel, fields: tuple[str, ...]) -> None:
+    if all(getattr(model, name) is None for name in fields):
+        names = " or ".join(model.model_fields[name].alias or name for name in fields)
+        raise ValueError(f"give {names}")
 
 
 class LpipsGate(ApiModel):
     """Perceptual distance to the golden reference (0 identical, 1 unrelated)."""
 
-    max_mean: float = Field(ge=0, le=1)
+    max_mean: float | None = Field(default=None, ge=0, le=1)
     max_item: float | None = Field(default=None, ge=0, le=1)
+    max_noise_multiple: float | None = Field(
+        default=None,
+        gt=0,
+        description="At most this multiple of the golden set's calibrated noise floor (mean over items).",
+    )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> LpipsGate:
+        _one_bound(self, ("max_mean", "max_noise_multiple"))
+        return self
 
 
 class TypographyGate(ApiModel):
@@ -33,11 +57,35 @@ class FormatGate(ApiModel):
 class DeterminismGate(ApiModel):
     """Same prompt and seed twice; LPIPS between the two must stay under the tolerance."""
 
-    max_replay_distance: float = Field(ge=0, le=1)
+    max_replay_distance: float | None = Field(default=None, ge=0, le=1)
+    max_noise_multiple: float | None = Field(
+        default=None,
+        gt=0,
+        description="At most this multiple of the golden set's calibrated noise floor (worst item).",
+    )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> DeterminismGate:
+        _one_bound(self, ("max_replay_distance", "max_noise_multiple"))
+        return self
 
 
 class FailureRateGate(ApiModel):
     max: float = Field(ge=0, le=1)
+    confidence: float = Field(
+        default=0.95,
+        gt=0.5,
+        lt=1,
+        description="Level of the one-sided upper confidence bound on the candidate's rate.",
+    )
+    min_power: float | None = MIN_POWER
+    detect_rate: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="The failure rate minPower refers to; twice max when unset (0.01 when max "
+        "is 0).",
+    )
 
 
 class LatencyGate(ApiModel):
@@ -53,13 +101,34 @@ class LatencyGate(ApiModel):
 class ColorGate(ApiModel):
     """Mean colour shift (CIELAB delta E) from the reference."""
 
-    max_delta_e: float = Field(gt=0)
+    max_delta_e: float | None = Field(default=None, gt=0)
+    max_noise_multiple: float | None = Field(
+        default=None,
+        gt=0,
+        description="At most this multiple of the golden set's calibrated noise floor (mean over items).",
+    )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ColorGate:
+        _one_bound(self, ("max_delta_e", "max_noise_multiple"))
+        return self
 
 
 class SharpnessGate(ApiModel):
     """Candidate sharpness (variance of the Laplacian) relative to the reference."""
 
-    min_ratio: float = Field(gt=0, le=1)
+    min_ratio: float | None = Field(default=None, gt=0, le=1)
+    max_noise_multiple: float | None = Field(
+        default=None,
+        gt=0,
+        description="Mean sharpness deficit (-ln of the ratio) at most this multiple of the "
+        "golden set's calibrated noise floor.",
+    )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> SharpnessGate:
+        _one_bound(self, ("min_ratio", "max_noise_multiple"))
+        return self
 
 
 class VersusStableGate(ApiModel):
@@ -69,6 +138,7 @@ class VersusStableGate(ApiModel):
     max_regression: float = Field(ge=0, le=1)
     significance: float = Field(default=0.05, gt=0, lt=1)
     min_items: int = Field(default=6, ge=3)
+    min_power: float | None = MIN_POWER
 
 
 class QualityGates(ApiModel):
