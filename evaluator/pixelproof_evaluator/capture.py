@@ -21,6 +21,7 @@ from pixelproof.api.workloads import GeneratorContract
 from .checks.format import check_format, check_size
 from .client import GeneratorClient, RetryPolicy
 from .golden import (
+    MANIFEST_NAMES,
     GoldenItemSpec,
     GoldenSetError,
     find_manifest,
@@ -29,6 +30,7 @@ from .golden import (
     sha256_hex,
     write_manifest,
 )
+from .prompt_list import read_prompt_list
 from .runner import MAX_AREA_FACTOR
 
 
@@ -129,6 +131,24 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tags", default="", help="only items with any of these tags (a,b)")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--only-missing", action="store_true", help="keep references that exist")
+    parser.add_argument(
+        "--prompts",
+        type=Path,
+        help="start from a prompt list (.jsonl or .csv): write golden.yaml into --golden first",
+    )
+
+
+def start_from_prompts(golden: Path, prompts: Path) -> Path:
+    """Writes the manifest a prompt list describes into the golden folder; refuses to
+    overwrite a manifest that is already there."""
+    specs = read_prompt_list(prompts)
+    golden.mkdir(parents=True, exist_ok=True)
+    existing = [golden / name for name in MANIFEST_NAMES if (golden / name).exists()]
+    if existing:
+        raise GoldenSetError(f"{existing[0]} exists; capture it without --prompts")
+    manifest = golden / MANIFEST_NAMES[0]
+    write_manifest(manifest, specs)
+    return manifest
 
 
 def run_capture(args: argparse.Namespace) -> int:
@@ -139,6 +159,8 @@ def run_capture(args: argparse.Namespace) -> int:
         return 2
     tags = [t.strip() for t in args.tags.split(",") if t.strip()]
     try:
+        if args.prompts is not None:
+            start_from_prompts(args.golden, args.prompts)
         result = capture(
             args.golden,
             args.stable,

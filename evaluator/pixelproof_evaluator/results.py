@@ -32,6 +32,7 @@ class ModelResult:
     replay_distance: float | None = None
     delta_e: float | None = None
     sharpness: float | None = None
+    ssim: float | None = None
     typography: TypographyResult | None = None
 
     @property
@@ -88,6 +89,7 @@ class ModelResult:
             ("replayDistance", self.replay_distance),
             ("deltaE", self.delta_e),
             ("sharpnessRatio", self.sharpness),
+            ("ssim", self.ssim),
         ):
             doc[key] = value
         if self.typography is not None:

@@ -21,6 +21,7 @@ from .checks.determinism import replay_distances
 from .checks.format import check_format, check_size
 from .checks.lpips import reference_distances
 from .checks.sharpness import sharpness_ratio
+from .checks.ssim import gate_similarity
 from .checks.text_assignment import ExpectedTextSpec
 from .checks.typography import check_typography
 from .client import GenerationResult, GeneratorClient, RetryPolicy
@@ -98,6 +99,7 @@ class Checker:
                     continue
                 model.delta_e = mean_delta_e(image, reference)
                 model.sharpness = sharpness_ratio(image, reference)
+                model.ssim = gate_similarity(self.config.gates.ssim, image, reference)
                 if self.ocr is not None and result.item.spec.text:
                     expected = [
                         ExpectedTextSpec(t.text, t.font_size) for t in result.item.spec.text

@@ -46,6 +46,8 @@ Harmless differences (a good model that is not the stable one; gates must accept
 Serving faults:
 
 - ``latency_ms`` (ms, F7): added before every generate answer; counted as simulated GPU time.
+- ``tail_latency_ms`` (ms, F7) and ``tail_rate`` (0..1): a further delay added to this
+  fraction of generate answers only, a regression that moves the tail and not the median.
 - ``error_rate`` (0..1, F8/F9): fraction of requests answered ``502`` with a JSON error.
 - ``crash_rate`` (0..1, F8): fraction of requests where the worker "crashes": the connection
   closes without any response. A crashed worker cannot count its own failure, so these do
@@ -97,6 +99,8 @@ class Faults:
     miscompose: str = _knob("")
     off_template: bool = _knob(False)
     latency_ms: float = _knob(0.0, 0.0, 600_000.0)
+    tail_latency_ms: float = _knob(0.0, 0.0, 600_000.0)
+    tail_rate: float = _knob(0.0, 0.0, 1.0)
     error_rate: float = _knob(0.0, 0.0, 1.0)
     crash_rate: float = _knob(0.0, 0.0, 1.0)
     corrupt_png: float = _knob(0.0, 0.0, 1.0)
@@ -195,6 +199,7 @@ class Decisions:
     corrupt_png: bool = False
     seed_perturbation: int = 0
     noise_seed: int = 0
+    tail: bool = False
 
 
 class FaultDice:
@@ -220,6 +225,8 @@ class FaultDice:
             draws = [rng.random() for _ in range(6)]
             perturbation = rng.getrandbits(32) | 1
             noise_seed = rng.getrandbits(63)
+            # Drawn last, so the decisions above stay what they were before this knob.
+            tail = rng.random() < f.tail_rate
         return f, Decisions(
             hang=draws[0] < f.hang,
             crash=draws[1] < f.crash_rate,
@@ -228,4 +235,5 @@ class FaultDice:
             corrupt_png=draws[4] < f.corrupt_png,
             seed_perturbation=perturbation if draws[5] < f.nondeterminism else 0,
             noise_seed=noise_seed,
+            tail=tail,
         )

@@ -15,6 +15,7 @@ from . import (
     latency,
     lpips,
     sharpness,
+    ssim,
     typography,
     versus_stable,
 )
@@ -39,4 +40,5 @@ CHECKS: tuple[Check, ...] = (
     Check("sharpness", sharpness.judge),
     Check("latency", latency.judge),
     Check("versus_stable", versus_stable.judge),
+    Check("ssim", ssim.judge),
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from .base import ApiModel
@@ -91,10 +93,26 @@ class FailureRateGate(ApiModel):
 class LatencyGate(ApiModel):
     max_p50_ms: float | None = Field(default=None, gt=0)
     max_p95_ms: float | None = Field(default=None, gt=0)
+    max_p99_ms: float | None = Field(
+        default=None, gt=0, description="Candidate p99 over every request, in ms."
+    )
     max_regression: float | None = Field(
         default=None,
         ge=0,
-        description="Candidate p50 may exceed stable p50 by at most this fraction.",
+        description="Each compared candidate percentile may exceed stable's by at most this "
+        "fraction.",
+    )
+    compare_percentiles: list[Literal[50, 95, 99]] = Field(
+        default=[50, 95, 99],
+        min_length=1,
+        description="Percentiles maxRegression compares, over every request of each model "
+        "(first generations and replays).",
+    )
+    min_difference_ms: float = Field(
+        default=0,
+        ge=0,
+        description="A regression must also exceed stable by more than this many ms: a few "
+        "ms more on a fast baseline is scheduling noise.",
     )
 
 
@@ -131,6 +149,20 @@ class SharpnessGate(ApiModel):
         return self
 
 
+class SsimGate(ApiModel):
+    """Structural similarity to the reference (1 identical): weight-free, so it holds the
+    same whichever LPIPS backbone runs."""
+
+    min_mean: float = Field(
+        ge=0, le=1, description="Mean SSIM over the candidate's images must be at least this."
+    )
+    multiscale: bool = Field(
+        default=False,
+        description="MS-SSIM over five scales instead of SSIM; needs images of at least "
+        "161 px a side.",
+    )
+
+
 class VersusStableGate(ApiModel):
     """Paired comparison on the same items: candidate must not be worse than stable
     by more than maxRegression LPIPS with statistical significance."""
@@ -151,3 +183,6 @@ class QualityGates(ApiModel):
     color: ColorGate | None = None
     sharpness: SharpnessGate | None = None
     versus_stable: VersusStableGate | None = None
+    ssim: SsimGate | None = Field(
+        default=None, description="Structural similarity to the reference, weight-free."
+    )
