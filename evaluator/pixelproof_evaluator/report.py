@@ -23,7 +23,9 @@ h1{font-size:1.4rem} table{border-collapse:collapse} td,th{padding:.3rem .5rem;v
 .Pass{color:#116b2d}.Fail{color:#b00020}.Inconclusive{color:#8a6100}
 .gates td{border-bottom:1px solid #ddd}
 .item{border:1px solid #ccc;border-radius:6px;margin:1rem 0;padding:.6rem}
-.item.failed{border-color:#b00020}
+.item.failed{border-color:#b00020;border-width:3px}
+.item.failed figure img{outline:3px solid #b00020}
+.flag{font-weight:bold}
 .row{display:flex;gap:.6rem;flex-wrap:wrap}
 figure{margin:0;text-align:center;font-size:.8rem}
 figure img{width:200px;height:auto;image-rendering:auto;
@@ -110,6 +112,35 @@ def _notes(summary: EvaluationSummary, extra: dict[str, Any]) -> str:
     return "".join(notes)
 
 
+def item_problems(r: ItemResult) -> list[str]:
+    """Why an item counts as failed, for the flag on its images."""
+    c = r.candidate
+    problems = []
+    if not c.usable:
+        problems.append(c.failure_detail() or "no usable image")
+    if c.format is not None and c.format.alpha_problem:
+        problems.append(c.format.alpha_problem)
+    if c.size is not None and c.size.problem:
+        problems.append(c.size.problem)
+    if c.typography is not None:
+        problems += [
+            f"text {t.expected!r} read as {t.matched!r} (CER {t.cer:.2f})"
+            for t in c.typography.texts
+            if not t.passed
+        ]
+    return problems
+
+
+def worst_first(results: Sequence[ItemResult], failed: set[str]) -> list[ItemResult]:
+    """Failed items first, then by the candidate's LPIPS, highest first; no image is worst."""
+
+    def badness(r: ItemResult) -> tuple[bool, float]:
+        lpips = r.candidate.lpips
+        return (r.item.id in failed, float("inf") if lpips is None else lpips)
+
+    return sorted(results, key=badness, reverse=True)
+
+
 def render_html(
     summary: EvaluationSummary, results: Sequence[ItemResult], extra: dict[str, Any]
 ) -> str:
@@ -121,7 +152,7 @@ def render_html(
     failed = set(summary.failed_items)
     floors: dict[str, dict[str, Any]] = extra.get("calibrationFloors") or {}
     items = []
-    for r in results:
+    for r in worst_first(results, failed):
         data = r.to_json()
         stable, candidate = data["stable"], data["candidate"]
         figures = "".join(
@@ -138,8 +169,13 @@ def render_html(
         )
         tags = ", ".join(r.item.spec.tags)
         css = "item failed" if r.item.id in failed else "item"
+        flag = (
+            f'<p class="Fail flag">failed: {_esc("; ".join(item_problems(r)))}</p>'
+            if r.item.id in failed
+            else ""
+        )
         items.append(
-            f'<section class="{css}" id="{_esc(r.item.id)}"><h3>{_esc(r.item.id)}</h3>'
+            f'<section class="{css}" id="{_esc(r.item.id)}"><h3>{_esc(r.item.id)}</h3>{flag}'
             f"<p>{_esc(r.item.spec.prompt)} — seed {r.item.spec.seed}, {_esc(r.item.spec.size)}"
             f"{', alpha' if r.item.spec.alpha else ''}{f' — tags: {_esc(tags)}' if tags else ''}</p>"
             f'<div class="row">{figures}</div><div class="scores">'
@@ -152,6 +188,7 @@ def render_html(
     )
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>pixelproof evaluation: {summary.verdict}</title><style>{_STYLE}</style></head><body>"
         f'<h1>Evaluation verdict: <span class="{summary.verdict}">{summary.verdict}</span></h1>'
         f"<p>{_esc(summary.reason)}</p>"

@@ -21,7 +21,7 @@ from pixelproof_refgen import Faults, RefGenServer
 
 # The values docs/quality-gates.md recommends, measured with this sweep.
 CALIBRATED = QualityGates.model_validate(
-    {"color": {"maxNoiseMultiple": 1.8}, "sharpness": {"maxNoiseMultiple": 2.5}}
+    {"color": {"maxNoiseMultiple": 1.7}, "sharpness": {"maxNoiseMultiple": 2.5}}
 )
 SEEDS = range(10)
 AA_RUNS = 3
@@ -86,7 +86,7 @@ def test_a_calibration_from_another_backbone_is_inconclusive_naming_both() -> No
     items = golden_items(0)
     calibration = from_runs([results(items, DRIFT, run) for run in range(2)], "alex-random")
     gates = QualityGates.model_validate(
-        {"lpips": {"maxNoiseMultiple": 3}, "color": {"maxNoiseMultiple": 1.8}}
+        {"lpips": {"maxNoiseMultiple": 3}, "color": {"maxNoiseMultiple": 1.7}}
     )
     by_name = {g.name: g for g in judge(gates, results(items, DRIFT, 5), calibration, "alex").gates}
     lpips = by_name["lpips.noiseFloor"]
@@ -102,7 +102,7 @@ def test_calibrated_gates_state_value_beside_floor() -> None:
     verdict = judge(CALIBRATED, results(items, DRIFT, 7), calibration, "alex").gates[0]
     assert verdict.name == "color.noiseFloor"
     assert "x noise floor" in verdict.reason and "over 5 items" in verdict.reason
-    assert verdict.threshold is not None and "1.8 x noise floor" in verdict.threshold
+    assert verdict.threshold is not None and "1.7 x noise floor" in verdict.threshold
 
 
 def test_calibrate_through_the_generator_api_then_judge_a_blur(
