@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from pathlib import Path
-
-from pydantic import ValidationError
 
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 
 from .calibration import Calibration, from_runs, write_calibration
+from .capture import parse_generator
 from .client import RetryPolicy
 from .golden import GoldenSetError, load_golden_dir
 from .perceptual import LpipsScorer, build_scorer, warn_random_backbone
@@ -69,10 +67,8 @@ def add_calibrate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
-    try:
-        contract = GeneratorContract.model_validate(json.loads(args.generator))
-    except (json.JSONDecodeError, ValidationError) as exc:
-        print(f"error: --generator is invalid: {exc}", file=sys.stderr)
+    contract = parse_generator(args.generator)
+    if contract is None:
         return 2
     if args.runs < 2:
         print("error: --runs must be at least 2 to see any spread", file=sys.stderr)

@@ -151,11 +151,18 @@ def start_from_prompts(golden: Path, prompts: Path) -> Path:
     return manifest
 
 
-def run_capture(args: argparse.Namespace) -> int:
+def parse_generator(text: str) -> GeneratorContract | None:
+    """The --generator flag of the golden commands; None, after saying why, when invalid."""
     try:
-        contract = GeneratorContract.model_validate(json.loads(args.generator))
+        return GeneratorContract.model_validate(json.loads(text))
     except (json.JSONDecodeError, ValidationError) as exc:
         print(f"error: --generator is invalid: {exc}", file=sys.stderr)
+        return None
+
+
+def run_capture(args: argparse.Namespace) -> int:
+    contract = parse_generator(args.generator)
+    if contract is None:
         return 2
     tags = [t.strip() for t in args.tags.split(",") if t.strip()]
     try:
