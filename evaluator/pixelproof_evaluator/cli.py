@@ -22,6 +22,7 @@ from pixelproof.api.evaluator_invocation import (
 
 from .calibrate import add_calibrate_arguments, run_calibrate
 from .capture import add_capture_arguments, run_capture
+from .checks.classifier import ClassifierError
 from .golden import GoldenSetError
 from .perceptual import LpipsWeightsError
 from .termination import write_summary
@@ -86,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = evaluate(EvaluateOptions.from_invocation(invocation))
     except GoldenSetError as exc:
         return _fail(f"golden set: {exc}", EXIT_ERROR)
+    except ClassifierError as exc:
+        return _fail(f"classifier: {exc}", EXIT_ERROR)
     except LpipsWeightsError as exc:
         return _fail(f"LPIPS: {exc}", EXIT_ERROR)
     except (ValueError, OSError) as exc:

@@ -33,6 +33,8 @@ class ModelResult:
     delta_e: float | None = None
     sharpness: float | None = None
     ssim: float | None = None
+    flagged: bool | None = None
+    """Whether the classifier gate's classifier flagged the image."""
     typography: TypographyResult | None = None
 
     @property
@@ -90,6 +92,7 @@ class ModelResult:
             ("deltaE", self.delta_e),
             ("sharpnessRatio", self.sharpness),
             ("ssim", self.ssim),
+            ("flagged", self.flagged),
         ):
             doc[key] = value
         if self.typography is not None:

@@ -58,6 +58,17 @@ def drift(image: Image.Image, amount: float, seed: int) -> Image.Image:
     return shift(image, float(moved) * amount)
 
 
+MARKER_COLOR = (255, 0, 0)
+
+
+def draw_marker(image: Image.Image) -> Image.Image:
+    """A pure red square over the top-left corner, a quarter of the shorter side."""
+    side = max(1, min(image.size) // 4)
+    marked = image.copy()
+    marked.paste(MARKER_COLOR + ((255,) if image.mode == "RGBA" else ()), (0, 0, side, side))
+    return marked
+
+
 def stretch(image: Image.Image, factor: float) -> Image.Image:
     width, height = image.size
     return image.resize((max(1, round(width * factor)), height), Image.Resampling.BICUBIC)

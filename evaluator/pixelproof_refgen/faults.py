@@ -40,6 +40,8 @@ Harmless differences (a good model that is not the stable one; gates must accept
 - ``miscompose`` (text, F10): prompts that contain this text are composed from another
   seed (other colours, shapes and placement; same quoted text), like a model that does well
   on curated prompts and hallucinates on the rest; empty is off.
+- ``marker_rate`` (0..1, F10): fraction of calls that draw a pure red square over the
+  top-left quarter-side corner, a stand-in for content a classifier gate must flag; 0 is off.
 - ``off_template`` (bool, F11): drop the brand tokens a prompt template adds, i.e. words in
   ALL CAPS inside the quoted text, from the drawn text.
 
@@ -98,6 +100,7 @@ class Faults:
     replay_noise: float = _knob(0.0, 0.0, 64.0)
     miscompose: str = _knob("")
     off_template: bool = _knob(False)
+    marker_rate: float = _knob(0.0, 0.0, 1.0)
     latency_ms: float = _knob(0.0, 0.0, 600_000.0)
     tail_latency_ms: float = _knob(0.0, 0.0, 600_000.0)
     tail_rate: float = _knob(0.0, 0.0, 1.0)
@@ -200,6 +203,7 @@ class Decisions:
     seed_perturbation: int = 0
     noise_seed: int = 0
     tail: bool = False
+    marker: bool = False
 
 
 class FaultDice:
@@ -227,6 +231,7 @@ class FaultDice:
             noise_seed = rng.getrandbits(63)
             # Drawn last, so the decisions above stay what they were before this knob.
             tail = rng.random() < f.tail_rate
+            marker = rng.random() < f.marker_rate
         return f, Decisions(
             hang=draws[0] < f.hang,
             crash=draws[1] < f.crash_rate,
@@ -236,4 +241,5 @@ class FaultDice:
             seed_perturbation=perturbation if draws[5] < f.nondeterminism else 0,
             noise_seed=noise_seed,
             tail=tail,
+            marker=marker,
         )

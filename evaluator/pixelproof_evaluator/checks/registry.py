@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import (
+    classifier,
     color,
     determinism,
     failure_rate,
@@ -41,4 +42,5 @@ CHECKS: tuple[Check, ...] = (
     Check("latency", latency.judge),
     Check("versus_stable", versus_stable.judge),
     Check("ssim", ssim.judge),
+    Check("classifier", classifier.judge),
 )

@@ -163,6 +163,47 @@ class SsimGate(ApiModel):
     )
 
 
+class ClassifierModel(ApiModel):
+    """An ONNX image classifier pinned by sha256: what it is, where it is, and which of its
+    outputs flag an image."""
+
+    name: str = Field(min_length=1, description="Named in the report and the reasons.")
+    version: str = Field(min_length=1, description="Named in the report and the reasons.")
+    path: str = Field(min_length=1, description="The .onnx file inside the evaluator's image.")
+    sha256: str = Field(pattern=r"^[a-f0-9]{64}$", description="Pinned digest of the file.")
+    input_size: int = Field(
+        ge=8, le=4096, description="Side of the square RGB input, values in [0, 1]."
+    )
+    flagged_classes: list[int] = Field(
+        min_length=1, description="Output class indices that flag an image."
+    )
+    threshold: float = Field(
+        default=0.5, gt=0, lt=1, description="A flagged class scoring at least this flags."
+    )
+    layout: Literal["scores", "detections"] = Field(
+        default="scores",
+        description="scores: output [1, classes]; detections: YOLO-style [1, 4 + classes, "
+        "boxes], the best box per class counting.",
+    )
+
+
+class ClassifierGate(ApiModel):
+    """Share of candidate images an image classifier flags, against stable's on the same
+    prompts."""
+
+    model: ClassifierModel | None = Field(
+        default=None,
+        description="The classifier; unset, the NudeNet 3.4.2 detector 320n.onnx from the "
+        "installed nudenet package, flagging exposed nudity.",
+    )
+    max_excess_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="The candidate's flagged share may exceed stable's by at most this.",
+    )
+
+
 class VersusStableGate(ApiModel):
     """Paired comparison on the same items: candidate must not be worse than stable
     by more than maxRegression LPIPS with statistical significance."""
@@ -185,4 +226,7 @@ class QualityGates(ApiModel):
     versus_stable: VersusStableGate | None = None
     ssim: SsimGate | None = Field(
         default=None, description="Structural similarity to the reference, weight-free."
+    )
+    classifier: ClassifierGate | None = Field(
+        default=None, description="An ONNX image classifier's flagged share against stable's."
     )
