@@ -4,15 +4,17 @@ and write the report and the summary."""
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pixelproof.api.evaluation import EvaluationSummary
-from pixelproof.api.evaluator_invocation import EvaluatorInvocation
+from pixelproof.api.evaluator_invocation import RUN_CONTEXT_ENV, EvaluatorInvocation
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 
@@ -93,6 +95,13 @@ def load_golden(options: EvaluateOptions, workdir: Path) -> GoldenSet:
     return load_golden_dir(options.golden)
 
 
+def run_context(started_at: str) -> dict[str, str]:
+    """Rollout, Job and step as the Job's environment names them, and when the run began."""
+    context = {key: os.environ[var] for key, var in RUN_CONTEXT_ENV.items() if os.environ.get(var)}
+    context["started"] = started_at
+    return context
+
+
 def calibration_note(calibration: Calibration | None, backbone: str) -> str:
     """One line for the report on what the gates' noise floors rest on."""
     if calibration is None:
@@ -106,6 +115,7 @@ def calibration_note(calibration: Calibration | None, backbone: str) -> str:
 def evaluate(options: EvaluateOptions, models: Models | None = None) -> EvaluationSummary:
     """Runs the evaluation and writes the report; golden-set problems raise before any request."""
     started = time.monotonic()
+    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     models = models or Models(options.lpips_weights)
     with tempfile.TemporaryDirectory(prefix="pixelproof-golden-") as workdir:
         golden = load_golden(options, Path(workdir))
@@ -144,6 +154,7 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
         duration_seconds=round(time.monotonic() - started, 2),
     )
     extra: dict[str, Any] = {
+        "context": run_context(started_at),
         "stableUrl": options.stable_url,
         "candidateUrl": options.candidate_url,
         "generator": options.contract.to_wire(),

@@ -103,6 +103,12 @@ def _model_scores(name: str, data: dict[str, Any], floors: dict[str, Any] | None
     return "<div>" + " · ".join(parts) + "</div>"
 
 
+def _context(extra: dict[str, Any]) -> str:
+    context: dict[str, str] = extra.get("context") or {}
+    parts = [f"{_esc(key)} <b>{_esc(value)}</b>" for key, value in context.items()]
+    return f'<p class="context">{" · ".join(parts)}</p>' if parts else ""
+
+
 def _notes(summary: EvaluationSummary, extra: dict[str, Any]) -> str:
     notes = []
     if summary.backbone == BACKBONE_RANDOM:
@@ -190,6 +196,7 @@ def render_html(
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>pixelproof evaluation: {summary.verdict}</title><style>{_STYLE}</style></head><body>"
+        f"{_context(extra)}"
         f'<h1>Evaluation verdict: <span class="{summary.verdict}">{summary.verdict}</span></h1>'
         f"<p>{_esc(summary.reason)}</p>"
         f"<p>{summary.items} items · LPIPS backbone {_esc(summary.backbone or '-')} · "
