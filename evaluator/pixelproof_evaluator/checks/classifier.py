@@ -108,7 +108,7 @@ def build_classifier(gate: ClassifierGate) -> ImageClassifier:
 
 def judge(gate: ClassifierGate, evidence: Evidence) -> GateResult:
     label = f"{gate.model.name} {gate.model.version}" if gate.model is not None else NUDENET_LABEL
-    threshold = f"flagged <= stable + {fmt(gate.max_excess_rate)}"
+    threshold = f"flagged share <= stable's + {fmt(gate.max_excess_rate)}"
     pairs = [
         (r.candidate.flagged, r.stable.flagged)
         for r in evidence.results

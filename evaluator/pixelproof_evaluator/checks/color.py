@@ -73,7 +73,7 @@ def judge(gate: ColorGate, evidence: Evidence) -> GateResult:
     stable_note = f" (stable {fmt(float(np.mean(stable)))})" if stable else ""
     verdicts: list[GateVerdict] = []
     if gate.max_delta_e is not None:
-        threshold = f"deltaE <= {fmt(gate.max_delta_e)}"
+        threshold = f"mean delta E <= {fmt(gate.max_delta_e)}"
         if not scored:
             verdicts.append(no_data("color", threshold, "color: no candidate image decoded"))
         else:

@@ -68,7 +68,7 @@ def judge(gate: DeterminismGate, evidence: Evidence) -> GateResult:
                 value,
                 "<=",
                 gate.max_replay_distance,
-                threshold=f"replay <= {fmt(gate.max_replay_distance)}",
+                threshold=f"worst replay distance <= {fmt(gate.max_replay_distance)}",
                 measured=f"determinism: worst replay distance {fmt(value)} ({worst.item.id})",
                 bound=f"maxReplayDistance {fmt(gate.max_replay_distance)} over {len(scored)} items",
             )

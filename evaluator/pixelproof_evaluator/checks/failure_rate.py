@@ -89,7 +89,7 @@ def judge(gate: FailureRateGate, evidence: Evidence) -> GateResult:
     stats = evidence.candidate_failures
     if not stats.requests:
         return GateResult(
-            [no_data("failureRate", f"<= {fmt(gate.max)}", "failureRate: no requests")]
+            [no_data("failureRate", f"failureRate <= {fmt(gate.max)}", "failureRate: no requests")]
         )
     rate = stats.rate or 0.0
     bound = upper_bound(stats.failed, stats.requests, gate.confidence)
@@ -106,7 +106,7 @@ def judge(gate: FailureRateGate, evidence: Evidence) -> GateResult:
             rate,
             "<=",
             gate.max,
-            threshold=f"<= {fmt(gate.max)}",
+            threshold=f"failureRate <= {fmt(gate.max)}",
             measured=f"failureRate {fmt(rate)}",
             bound=f"max {fmt(gate.max)}{caveat}: {detail}; {level}",
             breach="Inconclusive" if excused else "Fail",
@@ -131,7 +131,7 @@ def judge(gate: FailureRateGate, evidence: Evidence) -> GateResult:
                 name="failureRate",
                 verdict="Inconclusive" if underpowered else "Pass",
                 value=rate,
-                threshold=f"<= {fmt(gate.max)}",
+                threshold=f"failureRate <= {fmt(gate.max)}",
                 reason=reason,
             )
         ],

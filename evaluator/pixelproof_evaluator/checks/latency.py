@@ -66,7 +66,10 @@ def _regression(
     max_regression = gate.max_regression or 0.0
     name = f"latency.p{q}.regression"
     floor = f" and +{fmt(gate.min_difference_ms)} ms" if gate.min_difference_ms else ""
-    threshold = f"p{q} <= stable x {fmt(1 + max_regression)}{floor}"
+    threshold = (
+        f"p{q} <= max(stable x {fmt(1 + max_regression)}, stable + "
+        f"{fmt(gate.min_difference_ms)} ms)"
+    )
     mine, theirs = candidate.at(q), stable.at(q)
     if mine is None or not theirs:
         missing = [n for n, v in (("candidate", mine), ("stable", theirs)) if not v]
@@ -97,7 +100,7 @@ def judge(gate: LatencyGate, evidence: Evidence) -> GateResult:
         if bound is None:
             continue
         name = f"latency.p{q}"
-        threshold = f"<= {fmt(bound)} ms"
+        threshold = f"{name} <= {fmt(bound)} ms"
         value = candidate.at(q)
         if value is None:
             verdicts.append(no_data(name, threshold, f"{name}: no successful candidate request"))

@@ -61,7 +61,7 @@ def judge(gate: LpipsGate, evidence: Evidence) -> GateResult:
                 value,
                 "<=",
                 gate.max_item,
-                threshold=f"each <= {fmt(gate.max_item)}",
+                threshold=f"lpips worst item <= {fmt(gate.max_item)}",
                 measured=f"lpips worst item {worst.item.id} {fmt(value)}",
                 bound=f"maxItem {fmt(gate.max_item)}",
             )
@@ -70,7 +70,7 @@ def judge(gate: LpipsGate, evidence: Evidence) -> GateResult:
 
 
 def _absolute_mean(max_mean: float, scored: Sequence[tuple[ItemResult, float]]) -> GateVerdict:
-    threshold = f"mean <= {fmt(max_mean)}"
+    threshold = f"lpips mean <= {fmt(max_mean)}"
     if not scored:
         return no_data("lpips", threshold, "lpips: no candidate image decoded")
     mean = float(np.mean([s for _, s in scored]))

@@ -71,7 +71,7 @@ def judge(gate: SharpnessGate, evidence: Evidence) -> GateResult:
                 ratio,
                 ">=",
                 gate.min_ratio,
-                threshold=f"ratio >= {fmt(gate.min_ratio)}",
+                threshold=f"median Laplacian variance ratio >= {fmt(gate.min_ratio)}",
                 measured=f"sharpness: median Laplacian variance ratio {fmt(ratio)}",
                 bound=f"minRatio {fmt(gate.min_ratio)}",
             )

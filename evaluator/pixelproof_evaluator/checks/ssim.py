@@ -52,7 +52,7 @@ def gate_similarity(
 
 def judge(gate: SsimGate, evidence: Evidence) -> GateResult:
     name = "msSsim" if gate.multiscale else "ssim"
-    threshold = f"mean >= {fmt(gate.min_mean)}"
+    threshold = f"{name} mean >= {fmt(gate.min_mean)}"
     values = [r.candidate.ssim for r in evidence.results if r.candidate.ssim is not None]
     if not values:
         small = gate.multiscale and any(

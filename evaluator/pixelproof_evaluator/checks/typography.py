@@ -94,7 +94,7 @@ def _why_unread(with_text: Sequence[ItemResult]) -> str:
 
 
 def judge(gate: TypographyGate, evidence: Evidence) -> GateResult:
-    threshold = f"passRate >= {fmt(gate.min_pass_rate)}"
+    threshold = f"typography pass rate >= {fmt(gate.min_pass_rate)}"
     with_text = [r for r in evidence.results if r.item.spec.text]
     read = [r for r in with_text if r.candidate.usable and r.candidate.typography is not None]
     if not read:

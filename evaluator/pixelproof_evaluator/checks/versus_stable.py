@@ -51,7 +51,10 @@ def _groups(paired: list[tuple[ItemResult, float]], min_items: int) -> dict[str,
 
 def judge(gate: VersusStableGate, evidence: Evidence) -> GateResult:
     paired = paired_deltas(evidence)
-    threshold = f"regression <= {fmt(gate.max_regression)} (p < {fmt(gate.significance)})"
+    threshold = (
+        f"median LPIPS regression <= {fmt(gate.max_regression)} unless significant "
+        f"(p < {fmt(gate.significance)})"
+    )
     if len(paired) < gate.min_items:
         return GateResult(
             [
