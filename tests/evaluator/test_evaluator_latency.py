@@ -65,7 +65,7 @@ def _golden(folder: Path) -> Path:
     folder.mkdir()
     specs = [
         GoldenItemSpec(id=f"tile-{i}", prompt=f"a tile {i}", seed=i, size="32x32")
-        for i in range(60)
+        for i in range(100)
     ]
     write_manifest(folder / "golden.yaml", specs)
     return folder
