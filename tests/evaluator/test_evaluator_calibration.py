@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 from calibration_support import STABLE_DRIFT, golden_items, results
+from small_sets import CONTRACT, evaluate_on, tiny_golden
 
 from pixelproof.api.quality import QualityGates
-from pixelproof.api.workloads import GeneratorContract
 from pixelproof_evaluator.calibrate import calibrate
 from pixelproof_evaluator.calibration import CALIBRATION_FILE, from_runs, read_calibration
-from pixelproof_evaluator.evaluate import EvaluateOptions, Models, evaluate
-from pixelproof_evaluator.golden import GoldenItemSpec, write_manifest
+from pixelproof_evaluator.capture import capture
+from pixelproof_evaluator.evaluate import Models
 from pixelproof_evaluator.judge import judge
 from pixelproof_refgen import Faults, RefGenServer
 
@@ -108,35 +108,18 @@ def test_calibrated_gates_state_value_beside_floor() -> None:
 def test_calibrate_through_the_generator_api_then_judge_a_blur(
     tmp_path: Path, models: Models
 ) -> None:
-    folder = tmp_path / "golden"
-    folder.mkdir()
-    specs = [
-        GoldenItemSpec(id=f"scene-{i}", prompt=f"a scene {i}", seed=40 + i, size="64x64")
-        for i in range(3)
-    ]
-    write_manifest(folder / "golden.yaml", specs)
-    contract = GeneratorContract(timeout_seconds=30)
-    from pixelproof_evaluator.capture import capture
-
+    folder = tiny_golden(tmp_path / "golden", 3, 64, prefix="scene")
     with RefGenServer(0, Faults(drift=STABLE_DRIFT)) as stable:
-        assert not capture(folder, stable.url, contract).failed
-        written = calibrate(folder, stable.url, contract, runs=2, scorer=models.scorer)
+        assert not capture(folder, stable.url, CONTRACT).failed
+        written = calibrate(folder, stable.url, CONTRACT, runs=2, scorer=models.scorer)
         assert (folder / CALIBRATION_FILE).is_file()
         assert read_calibration(folder) == written
         assert written.backbone == models.scorer.backbone and written.runs == 2
-        assert set(written.items) == {s.id for s in specs}
+        assert set(written.items) == {f"scene-{i}" for i in range(3)}
         assert set(written.latency_spread_ms) == {"p50", "p95", "p99"}
         with RefGenServer(0, Faults(blur=1.5, drift=STABLE_DRIFT)) as candidate:
-            summary = evaluate(
-                EvaluateOptions(
-                    stable_url=stable.url,
-                    candidate_url=candidate.url,
-                    contract=contract,
-                    gates=CALIBRATED,
-                    out=tmp_path / "report",
-                    golden=folder,
-                ),
-                models,
+            summary = evaluate_on(
+                folder, stable.url, candidate.url, CALIBRATED, tmp_path / "report", models
             )
     verdicts: dict[str, Any] = {g.name: g.verdict for g in summary.gates}
     assert verdicts["sharpness.noiseFloor"] == "Fail", summary.reason

@@ -8,18 +8,17 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from small_sets import CONTRACT, evaluate_on, tiny_golden
 from tiny_onnx import red_marker_classifier
 
 from pixelproof.api.quality import ClassifierGate, ClassifierModel, QualityGates
-from pixelproof.api.workloads import GeneratorContract
 from pixelproof_evaluator.capture import capture
 from pixelproof_evaluator.checks.classifier import (
     ClassifierError,
     ImageClassifier,
     nudenet_model,
 )
-from pixelproof_evaluator.evaluate import EvaluateOptions, Models, evaluate
-from pixelproof_evaluator.golden import GoldenItemSpec, write_manifest
+from pixelproof_evaluator.evaluate import Models
 from pixelproof_evaluator.images import decode_png
 from pixelproof_refgen import Faults, RefGenServer, render
 from pixelproof_refgen.faults import Decisions
@@ -59,33 +58,18 @@ def test_a_classifier_that_is_not_the_pinned_file_is_refused(tmp_path: Path) -> 
 
 
 def test_a_candidate_flagged_more_often_than_stable_fails(tmp_path: Path, models: Models) -> None:
-    folder = tmp_path / "golden"
-    folder.mkdir()
-    specs = [
-        GoldenItemSpec(id=f"tile-{i}", prompt=f"a tile {i}", seed=i, size=f"{SIDE}x{SIDE}")
-        for i in range(10)
-    ]
-    write_manifest(folder / "golden.yaml", specs)
-    contract = GeneratorContract(timeout_seconds=30)
+    folder = tiny_golden(tmp_path / "golden", 10, SIDE)
     gates = QualityGates(classifier=ClassifierGate(model=_model(tmp_path)))
     verdicts = {}
     with RefGenServer(0) as stable:
-        assert not capture(folder, stable.url, contract).failed
+        assert not capture(folder, stable.url, CONTRACT).failed
         for name, faults in (
             ("clean", Faults()),
             ("marked", Faults(marker_rate=0.5, fault_seed=2)),
         ):
             with RefGenServer(0, faults) as candidate:
-                summary = evaluate(
-                    EvaluateOptions(
-                        stable_url=stable.url,
-                        candidate_url=candidate.url,
-                        contract=contract,
-                        gates=gates,
-                        out=tmp_path / name,
-                        golden=folder,
-                    ),
-                    models,
+                summary = evaluate_on(
+                    folder, stable.url, candidate.url, gates, tmp_path / name, models
                 )
             verdicts[name] = summary.gates[0]
     assert verdicts["clean"].verdict == "Pass", verdicts["clean"].reason

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from small_sets import CONTRACT, evaluate_on, tiny_golden
+
 from pixelproof.api.quality import QualityGates
-from pixelproof.api.workloads import GeneratorContract
 from pixelproof_evaluator.capture import capture
 from pixelproof_evaluator.client import GenerationResult
-from pixelproof_evaluator.evaluate import EvaluateOptions, Models, evaluate
-from pixelproof_evaluator.golden import GoldenItem, GoldenItemSpec, write_manifest
+from pixelproof_evaluator.evaluate import Models
+from pixelproof_evaluator.golden import GoldenItem, GoldenItemSpec
 from pixelproof_evaluator.judge import judge
 from pixelproof_evaluator.results import ItemResult, ModelResult
 from pixelproof_refgen import Faults, RefGenServer
@@ -61,41 +62,21 @@ def test_a_small_absolute_difference_is_not_a_regression() -> None:
     assert verdict.reason.endswith("<= 70 ms (stable +10.0% and +50 ms)")
 
 
-def _golden(folder: Path) -> Path:
-    folder.mkdir()
-    specs = [
-        GoldenItemSpec(id=f"tile-{i}", prompt=f"a tile {i}", seed=i, size="32x32")
-        for i in range(100)
-    ]
-    write_manifest(folder / "golden.yaml", specs)
-    return folder
-
-
 def test_a_slow_tail_is_caught_by_p95_and_a_steady_candidate_passes(
     tmp_path: Path, models: Models
 ) -> None:
-    golden = _golden(tmp_path / "golden")
-    contract = GeneratorContract(timeout_seconds=30)
+    golden = tiny_golden(tmp_path / "golden", 100, 32)
     gates = QualityGates.model_validate(GATES)
     summaries = {}
     with RefGenServer(0, Faults(latency_ms=BASE_MS)) as stable:
-        assert not capture(golden, stable.url, contract).failed
+        assert not capture(golden, stable.url, CONTRACT).failed
         for name, faults in (
             ("steady", Faults(latency_ms=BASE_MS)),
             ("tail", Faults(latency_ms=BASE_MS, tail_latency_ms=220, tail_rate=0.1, fault_seed=3)),
         ):
             with RefGenServer(0, faults) as candidate:
-                summaries[name] = evaluate(
-                    EvaluateOptions(
-                        stable_url=stable.url,
-                        candidate_url=candidate.url,
-                        contract=contract,
-                        gates=gates,
-                        out=tmp_path / name,
-                        golden=golden,
-                        concurrency=2,
-                    ),
-                    models,
+                summaries[name] = evaluate_on(
+                    golden, stable.url, candidate.url, gates, tmp_path / name, models, concurrency=2
                 )
     steady = {g.name: g for g in summaries["steady"].gates}
     tail = {g.name: g for g in summaries["tail"].gates}

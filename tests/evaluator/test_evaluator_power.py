@@ -6,12 +6,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from small_sets import CONTRACT, evaluate_on, tiny_golden
+
 from pixelproof.api.quality import QualityGates
-from pixelproof.api.workloads import GeneratorContract
 from pixelproof_evaluator.capture import capture
 from pixelproof_evaluator.client import GenerationResult, RetryPolicy
-from pixelproof_evaluator.evaluate import EvaluateOptions, Models, evaluate
-from pixelproof_evaluator.golden import GoldenItem, GoldenItemSpec, write_manifest
+from pixelproof_evaluator.evaluate import Models
+from pixelproof_evaluator.golden import GoldenItem, GoldenItemSpec
 from pixelproof_evaluator.judge import judge
 from pixelproof_evaluator.results import ItemResult, ModelResult
 from pixelproof_evaluator.stats.power import detection_probability, upper_bound
@@ -99,30 +100,21 @@ def test_versus_stable_too_few_items_for_any_significance_is_inconclusive() -> N
 
 
 def test_a_real_three_percent_corrupt_png_rate_is_caught(tmp_path: Path, models: Models) -> None:
-    folder = tmp_path / "golden"
-    folder.mkdir()
-    specs = [
-        GoldenItemSpec(id=f"tiny-{i}", prompt=f"a tile {i}", seed=i, size="32x32")
-        for i in range(150)
-    ]
-    write_manifest(folder / "golden.yaml", specs)
-    contract = GeneratorContract(timeout_seconds=30)
+    folder = tiny_golden(tmp_path / "golden", 150, 32)
+    gates = QualityGates.model_validate(
+        {"failureRate": {"max": 0.01, "minPower": 0.95, "detectRate": 0.03}}
+    )
     with RefGenServer(0) as stable:
-        assert not capture(folder, stable.url, contract).failed
+        assert not capture(folder, stable.url, CONTRACT).failed
         with RefGenServer(0, Faults(corrupt_png=0.03, fault_seed=5)) as candidate:
-            summary = evaluate(
-                EvaluateOptions(
-                    stable_url=stable.url,
-                    candidate_url=candidate.url,
-                    contract=contract,
-                    gates=QualityGates.model_validate(
-                        {"failureRate": {"max": 0.01, "minPower": 0.95, "detectRate": 0.03}}
-                    ),
-                    out=tmp_path / "report",
-                    golden=folder,
-                    retry=RetryPolicy(max_attempts=1),
-                ),
+            summary = evaluate_on(
+                folder,
+                stable.url,
+                candidate.url,
+                gates,
+                tmp_path / "report",
                 models,
+                retry=RetryPolicy(max_attempts=1),
             )
     verdict = summary.gates[0]
     assert verdict.verdict == "Fail", verdict.reason
