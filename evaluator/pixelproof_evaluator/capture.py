@@ -21,6 +21,7 @@ from pixelproof.api.workloads import GeneratorContract
 from .checks.format import check_format, check_size
 from .client import GeneratorClient, RetryPolicy
 from .golden import (
+    MANIFEST_NAMES,
     GoldenItemSpec,
     GoldenSetError,
     find_manifest,
@@ -29,6 +30,7 @@ from .golden import (
     sha256_hex,
     write_manifest,
 )
+from .prompt_list import read_prompt_list
 from .runner import MAX_AREA_FACTOR
 
 
@@ -129,16 +131,43 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tags", default="", help="only items with any of these tags (a,b)")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--only-missing", action="store_true", help="keep references that exist")
+    parser.add_argument(
+        "--prompts",
+        type=Path,
+        help="start from a prompt list (.jsonl or .csv): write golden.yaml into --golden first",
+    )
+
+
+def start_from_prompts(golden: Path, prompts: Path) -> Path:
+    """Writes the manifest a prompt list describes into the golden folder; refuses to
+    overwrite a manifest that is already there."""
+    specs = read_prompt_list(prompts)
+    golden.mkdir(parents=True, exist_ok=True)
+    existing = [golden / name for name in MANIFEST_NAMES if (golden / name).exists()]
+    if existing:
+        raise GoldenSetError(f"{existing[0]} exists; capture it without --prompts")
+    manifest = golden / MANIFEST_NAMES[0]
+    write_manifest(manifest, specs)
+    return manifest
+
+
+def parse_generator(text: str) -> GeneratorContract | None:
+    """The --generator flag of the golden commands; None, after saying why, when invalid."""
+    try:
+        return GeneratorContract.model_validate(json.loads(text))
+    except (json.JSONDecodeError, ValidationError) as exc:
+        print(f"error: --generator is invalid: {exc}", file=sys.stderr)
+        return None
 
 
 def run_capture(args: argparse.Namespace) -> int:
-    try:
-        contract = GeneratorContract.model_validate(json.loads(args.generator))
-    except (json.JSONDecodeError, ValidationError) as exc:
-        print(f"error: --generator is invalid: {exc}", file=sys.stderr)
+    contract = parse_generator(args.generator)
+    if contract is None:
         return 2
     tags = [t.strip() for t in args.tags.split(",") if t.strip()]
     try:
+        if args.prompts is not None:
+            start_from_prompts(args.golden, args.prompts)
         result = capture(
             args.golden,
             args.stable,
@@ -156,12 +185,3 @@ def run_capture(args: argparse.Namespace) -> int:
     for item_id, error in sorted(result.failed.items()):
         print(f"  {item_id}: {error}", file=sys.stderr)
     return 1 if result.failed else 0
-
-
-def capture_main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for `pixelproof golden capture`."""
-    parser = argparse.ArgumentParser(
-        prog="pixelproof golden capture", description=__doc__.splitlines()[0]
-    )
-    add_capture_arguments(parser)
-    return run_capture(parser.parse_args(argv))

@@ -1,4 +1,4 @@
-"""Command line: `python -m pixelproof_evaluator evaluate|capture ...`.
+"""Command line: `python -m pixelproof_evaluator evaluate|capture|calibrate ...`.
 
 Exit status 0 means a verdict (Pass, Fail or Inconclusive) was written, unless
 --fail-exit-code or --inconclusive-exit-code give those verdicts a status of their own (for
@@ -12,6 +12,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from pixelproof.api.evaluation import EvaluationSummary
 from pixelproof.api.evaluator_invocation import (
@@ -21,25 +22,45 @@ from pixelproof.api.evaluator_invocation import (
     InvocationParser,
 )
 
+from .calibrate import add_calibrate_arguments, run_calibrate
 from .capture import add_capture_arguments, run_capture
+from .checks.classifier import ClassifierError
 from .golden import GoldenSetError
 from .perceptual import LpipsWeightsError
 from .termination import write_summary
 
+CAPTURE = "capture"
+CALIBRATE = "calibrate"
 EXIT_USAGE = 2
 EXIT_ERROR = 1
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = InvocationParser(prog="pixelproof_evaluator", description=__doc__.splitlines()[0])
+def _add_golden_commands(sub: argparse._SubParsersAction[Any]) -> None:
+    cap = sub.add_parser(
+        CAPTURE, help="build or refresh a golden set's references from the stable model"
+    )
+    add_capture_arguments(cap)
+    cal = sub.add_parser(
+        CALIBRATE, help="measure the golden set's noise floor from stable-against-stable runs"
+    )
+    add_calibrate_arguments(cal)
+
+
+def build_parser(prog: str = "pixelproof_evaluator") -> argparse.ArgumentParser:
+    parser = InvocationParser(prog=prog, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     ev = sub.add_parser(EVALUATE, help="judge a candidate model against the stable one")
     EvaluatorInvocation.add_arguments(ev)
-    cap = sub.add_parser(
-        "capture", help="build or refresh a golden set's references from the stable model"
-    )
-    add_capture_arguments(cap)
+    _add_golden_commands(sub)
     return parser
+
+
+def golden_main(argv: Sequence[str] | None = None) -> int:
+    """Entry point for `pixelproof golden capture|calibrate`."""
+    parser = argparse.ArgumentParser(prog="pixelproof golden", description="golden set tools")
+    _add_golden_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return run_capture(args) if args.command == CAPTURE else run_calibrate(args)
 
 
 def _fail(reason: str, code: int) -> int:
@@ -53,8 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except InvocationError as exc:
         return _fail(f"evaluator arguments: {exc}", EXIT_USAGE)
-    if args.command == "capture":
+    if args.command == CAPTURE:
         return run_capture(args)
+    if args.command == CALIBRATE:
+        return run_calibrate(args)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
     try:
         invocation = EvaluatorInvocation.from_namespace(args)
@@ -66,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = evaluate(EvaluateOptions.from_invocation(invocation))
     except GoldenSetError as exc:
         return _fail(f"golden set: {exc}", EXIT_ERROR)
+    except ClassifierError as exc:
+        return _fail(f"classifier: {exc}", EXIT_ERROR)
     except LpipsWeightsError as exc:
         return _fail(f"LPIPS: {exc}", EXIT_ERROR)
     except (ValueError, OSError) as exc:

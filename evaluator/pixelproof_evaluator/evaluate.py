@@ -4,24 +4,27 @@ and write the report and the summary."""
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pixelproof.api.evaluation import EvaluationSummary
-from pixelproof.api.evaluator_invocation import EvaluatorInvocation
+from pixelproof.api.evaluator_invocation import RUN_CONTEXT_ENV, EvaluatorInvocation
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 
+from .calibration import Calibration
 from .client import RetryPolicy
 from .golden import GoldenSet, load_golden_dir
 from .golden_archive import Fetch, fetch_https, load_golden_url
 from .judge import judge
 from .ocr import OcrEngine
-from .perceptual import LpipsScorer, build_scorer
+from .perceptual import LpipsScorer, build_scorer, warn_random_backbone
 from .report import IMAGE_FOLDER, write_report
 from .runner import EvaluationConfig, progress_bar, run_evaluation
 
@@ -92,17 +95,37 @@ def load_golden(options: EvaluateOptions, workdir: Path) -> GoldenSet:
     return load_golden_dir(options.golden)
 
 
+def run_context(started_at: str) -> dict[str, str]:
+    """Rollout, Job and step as the Job's environment names them, and when the run began."""
+    context = {key: os.environ[var] for key, var in RUN_CONTEXT_ENV.items() if os.environ.get(var)}
+    context["started"] = started_at
+    return context
+
+
+def calibration_note(calibration: Calibration | None, backbone: str) -> str:
+    """One line for the report on what the gates' noise floors rest on."""
+    if calibration is None:
+        return "uncalibrated: the golden set has no calibration.json; gates use absolute thresholds"
+    note = f"calibrated over {calibration.runs} A/A runs with LPIPS backbone {calibration.backbone}"
+    if calibration.backbone != backbone:
+        note += f", not this run's {backbone}: LPIPS noise-floor gates are Inconclusive"
+    return note
+
+
 def evaluate(options: EvaluateOptions, models: Models | None = None) -> EvaluationSummary:
     """Runs the evaluation and writes the report; golden-set problems raise before any request."""
     started = time.monotonic()
+    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     models = models or Models(options.lpips_weights)
     with tempfile.TemporaryDirectory(prefix="pixelproof-golden-") as workdir:
         golden = load_golden(options, Path(workdir))
         items = golden.select(options.tags)
+    calibration = golden.calibration
     if not items:
         raise ValueError(f"no golden items carry any of the tags {', '.join(options.tags)}")
     needs_ocr = options.gates.typography is not None and any(item.spec.text for item in items)
     scorer = models.scorer
+    warn_random_backbone(scorer.backbone)
     ocr = models.ocr if needs_ocr else None
     config = EvaluationConfig(
         stable_url=options.stable_url,
@@ -118,7 +141,7 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
         results, stats = asyncio.run(
             run_evaluation(items, config, scorer, ocr, progress=bar.update)
         )
-    judgement = judge(options.gates, results)
+    judgement = judge(options.gates, results, calibration, scorer.backbone)
     summary = EvaluationSummary(
         verdict=judgement.verdict,
         reason=judgement.reason,
@@ -131,6 +154,7 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
         duration_seconds=round(time.monotonic() - started, 2),
     )
     extra: dict[str, Any] = {
+        "context": run_context(started_at),
         "stableUrl": options.stable_url,
         "candidateUrl": options.candidate_url,
         "generator": options.contract.to_wire(),
@@ -139,6 +163,8 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
         "tags": options.tags,
         "concurrency": options.concurrency,
         "lpipsBackbone": scorer.backbone,
+        "calibration": calibration_note(calibration, scorer.backbone),
+        "calibrationFloors": calibration.model_dump(by_alias=True)["items"] if calibration else {},
         "device": scorer.device,
         "clients": stats,
         "machine": f"{platform.platform()} ({platform.machine()})",

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
+from .calibration import Calibration, CalibrationError, read_calibration
 from .errors import EvaluatorError
 from .images import ImageDecodeError, decode_png
 
@@ -99,6 +100,8 @@ class GoldenSet:
     manifest_path: Path
     manifest: GoldenManifest
     items: list[GoldenItem]
+    calibration: Calibration | None = None
+    """The noise floor measured from the stable model, when the set was calibrated."""
 
     def select(self, tags: Sequence[str]) -> list[GoldenItem]:
         """Items carrying at least one of the tags; all items when no tags are given."""
@@ -219,7 +222,11 @@ def load_golden_dir(path: Path, *, require_references: bool = True) -> GoldenSet
     manifest = read_manifest(manifest_path)
     root = manifest_path.parent
     items = [load_item(root, spec, require_reference=require_references) for spec in manifest.items]
-    return GoldenSet(root, manifest_path, manifest, items)
+    try:
+        calibration = read_calibration(root)
+    except CalibrationError as exc:
+        raise GoldenSetError(str(exc)) from exc
+    return GoldenSet(root, manifest_path, manifest, items, calibration)
 
 
 def write_manifest(manifest_path: Path, specs: Iterable[GoldenItemSpec], version: int = 1) -> None:

@@ -17,6 +17,7 @@ from pixelproof.api.evaluation import GateVerdict
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.verdicts import FinalVerdict
 
+from .calibration import Calibration
 from .checks import stable_health
 from .checks.evidence import Evidence
 from .checks.registry import CHECKS
@@ -32,10 +33,15 @@ class Judgement:
     failed_items: list[str] = field(default_factory=list)
 
 
-def judge(gates: QualityGates, results: Sequence[ItemResult]) -> Judgement:
+def judge(
+    gates: QualityGates,
+    results: Sequence[ItemResult],
+    calibration: Calibration | None = None,
+    backbone: str | None = None,
+) -> Judgement:
     if not results:
         return Judgement("Inconclusive", "no golden items were evaluated", [])
-    evidence = Evidence.of(results)
+    evidence = Evidence.of(results, calibration, backbone)
     verdicts: list[GateVerdict] = []
     if not evidence.stable_healthy:
         verdicts.append(stable_health.judge(evidence))

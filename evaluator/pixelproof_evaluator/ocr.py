@@ -17,6 +17,7 @@ class TextLine:
     confidence: float
     top: float
     left: float
+    height: float = 0.0
 
 
 class OcrEngine:
@@ -34,6 +35,9 @@ class OcrEngine:
         for box, text, confidence in result or []:
             top = min(point[1] for point in box)
             left = min(point[0] for point in box)
-            lines.append(TextLine(str(text), float(confidence), float(top), float(left)))
+            height = max(point[1] for point in box) - top
+            lines.append(
+                TextLine(str(text), float(confidence), float(top), float(left), float(height))
+            )
         lines.sort(key=lambda line: (round(line.top / 8), line.left))
         return lines

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import os
+import sys
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
@@ -27,6 +28,10 @@ from .lpips_weights import ALEXNET_FILE, ALEXNET_SHA256, file_sha256
 RANDOM_BACKBONE_SEED = 20240611
 BACKBONE_REAL = "alex"
 BACKBONE_RANDOM = "alex-random"
+RANDOM_BACKBONE_WARNING = (
+    "LPIPS runs with the seeded random AlexNet backbone (no pinned weights file found): "
+    "scores rank distortions but are not comparable with published LPIPS values"
+)
 
 _TORCHVISION_OPS = (
     "nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
@@ -34,6 +39,11 @@ _TORCHVISION_OPS = (
 )
 _workaround_lock = threading.Lock()
 _torchvision_library: Any = None
+
+
+def warn_random_backbone(backbone: str) -> None:
+    if backbone == BACKBONE_RANDOM:
+        print(f"warning: {RANDOM_BACKBONE_WARNING}", file=sys.stderr)
 
 
 class LpipsWeightsError(EvaluatorError):

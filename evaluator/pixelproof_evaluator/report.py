@@ -12,6 +12,7 @@ from typing import Any
 
 from pixelproof.api.evaluation import EvaluationSummary
 
+from .perceptual import BACKBONE_RANDOM, RANDOM_BACKBONE_WARNING
 from .results import ItemResult
 
 IMAGE_FOLDER = "images"
@@ -22,7 +23,9 @@ h1{font-size:1.4rem} table{border-collapse:collapse} td,th{padding:.3rem .5rem;v
 .Pass{color:#116b2d}.Fail{color:#b00020}.Inconclusive{color:#8a6100}
 .gates td{border-bottom:1px solid #ddd}
 .item{border:1px solid #ccc;border-radius:6px;margin:1rem 0;padding:.6rem}
-.item.failed{border-color:#b00020}
+.item.failed{border-color:#b00020;border-width:3px}
+.item.failed figure img{outline:3px solid #b00020}
+.flag{font-weight:bold}
 .row{display:flex;gap:.6rem;flex-wrap:wrap}
 figure{margin:0;text-align:center;font-size:.8rem}
 figure img{width:200px;height:auto;image-rendering:auto;
@@ -62,16 +65,24 @@ def _figure(label: str, path: str | None, missing: str | None) -> str:
     return f'<figure><div class="missing">{_esc(missing or "no image")}</div><figcaption>{_esc(label)}</figcaption></figure>'
 
 
-def _model_scores(name: str, data: dict[str, Any]) -> str:
+def _with_floor(text: str, floor: float | None) -> str:
+    return text if floor is None else f"{text} (floor {_num(floor)})"
+
+
+def _model_scores(name: str, data: dict[str, Any], floors: dict[str, Any] | None = None) -> str:
+    floors = floors or {}
     parts = [f"<b>{_esc(name)}</b>"]
     if data.get("failure"):
         parts.append(
             f'<span class="Fail">{_esc(data.get("failureDetail") or data["failure"])}</span>'
         )
-    parts.append(f"LPIPS {_num(data.get('lpips'))}")
-    parts.append(f"replay {_num(data.get('replayDistance'))}")
-    parts.append(f"ΔE {_num(data.get('deltaE'), 3)}")
-    parts.append(f"sharpness {_num(data.get('sharpnessRatio'), 3)}")
+    parts.append(_with_floor(f"LPIPS {_num(data.get('lpips'))}", floors.get("lpips")))
+    parts.append(
+        _with_floor(f"replay {_num(data.get('replayDistance'))}", floors.get("replayDistance"))
+    )
+    parts.append(_with_floor(f"ΔE {_num(data.get('deltaE'), 3)}", floors.get("deltaE")))
+    sharpness = f"sharpness {_num(data.get('sharpnessRatio'), 3)}"
+    parts.append(_with_floor(sharpness, floors.get("sharpnessDeficit")))
     latency = data.get("latencyMs")
     parts.append(f"{latency:.0f} ms" if latency is not None else "- ms")
     fmt = data.get("format") or {}
@@ -92,6 +103,50 @@ def _model_scores(name: str, data: dict[str, Any]) -> str:
     return "<div>" + " · ".join(parts) + "</div>"
 
 
+def _context(extra: dict[str, Any]) -> str:
+    context: dict[str, str] = extra.get("context") or {}
+    parts = [f"{_esc(key)} <b>{_esc(value)}</b>" for key, value in context.items()]
+    return f'<p class="context">{" · ".join(parts)}</p>' if parts else ""
+
+
+def _notes(summary: EvaluationSummary, extra: dict[str, Any]) -> str:
+    notes = []
+    if summary.backbone == BACKBONE_RANDOM:
+        notes.append(f'<p class="Inconclusive">{_esc(RANDOM_BACKBONE_WARNING)}</p>')
+    if extra.get("calibration"):
+        notes.append(f"<p>Gates: {_esc(extra['calibration'])}</p>")
+    return "".join(notes)
+
+
+def item_problems(r: ItemResult) -> list[str]:
+    """Why an item counts as failed, for the flag on its images."""
+    c = r.candidate
+    problems = []
+    if not c.usable:
+        problems.append(c.failure_detail() or "no usable image")
+    if c.format is not None and c.format.alpha_problem:
+        problems.append(c.format.alpha_problem)
+    if c.size is not None and c.size.problem:
+        problems.append(c.size.problem)
+    if c.typography is not None:
+        problems += [
+            f"text {t.expected!r} read as {t.matched!r} (CER {t.cer:.2f})"
+            for t in c.typography.texts
+            if not t.passed
+        ]
+    return problems
+
+
+def worst_first(results: Sequence[ItemResult], failed: set[str]) -> list[ItemResult]:
+    """Failed items first, then by the candidate's LPIPS, highest first; no image is worst."""
+
+    def badness(r: ItemResult) -> tuple[bool, float]:
+        lpips = r.candidate.lpips
+        return (r.item.id in failed, float("inf") if lpips is None else lpips)
+
+    return sorted(results, key=badness, reverse=True)
+
+
 def render_html(
     summary: EvaluationSummary, results: Sequence[ItemResult], extra: dict[str, Any]
 ) -> str:
@@ -101,8 +156,9 @@ def render_html(
         for g in summary.gates
     )
     failed = set(summary.failed_items)
+    floors: dict[str, dict[str, Any]] = extra.get("calibrationFloors") or {}
     items = []
-    for r in results:
+    for r in worst_first(results, failed):
         data = r.to_json()
         stable, candidate = data["stable"], data["candidate"]
         figures = "".join(
@@ -119,12 +175,18 @@ def render_html(
         )
         tags = ", ".join(r.item.spec.tags)
         css = "item failed" if r.item.id in failed else "item"
+        flag = (
+            f'<p class="Fail flag">failed: {_esc("; ".join(item_problems(r)))}</p>'
+            if r.item.id in failed
+            else ""
+        )
         items.append(
-            f'<section class="{css}" id="{_esc(r.item.id)}"><h3>{_esc(r.item.id)}</h3>'
+            f'<section class="{css}" id="{_esc(r.item.id)}"><h3>{_esc(r.item.id)}</h3>{flag}'
             f"<p>{_esc(r.item.spec.prompt)} — seed {r.item.spec.seed}, {_esc(r.item.spec.size)}"
             f"{', alpha' if r.item.spec.alpha else ''}{f' — tags: {_esc(tags)}' if tags else ''}</p>"
             f'<div class="row">{figures}</div><div class="scores">'
-            f"{_model_scores('stable', stable)}{_model_scores('candidate', candidate)}</div></section>"
+            f"{_model_scores('stable', stable)}"
+            f"{_model_scores('candidate', candidate, floors.get(r.item.id))}</div></section>"
         )
     meta = "".join(
         f"<tr><td>{_esc(k)}</td><td>{_esc(json.dumps(v, default=str))}</td></tr>"
@@ -132,11 +194,14 @@ def render_html(
     )
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>pixelproof evaluation: {summary.verdict}</title><style>{_STYLE}</style></head><body>"
+        f"{_context(extra)}"
         f'<h1>Evaluation verdict: <span class="{summary.verdict}">{summary.verdict}</span></h1>'
         f"<p>{_esc(summary.reason)}</p>"
         f"<p>{summary.items} items · LPIPS backbone {_esc(summary.backbone or '-')} · "
         f"{_num(summary.duration_seconds, 3)} s</p>"
+        f"{_notes(summary, extra)}"
         "<h2>Gates</h2><table class=gates><tr><th>gate</th><th>verdict</th><th>value</th>"
         f"<th>threshold</th><th>reason</th></tr>{gate_rows}</table>"
         f"<h2>Run</h2><table>{meta}</table>"

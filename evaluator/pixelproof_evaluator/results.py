@@ -32,6 +32,9 @@ class ModelResult:
     replay_distance: float | None = None
     delta_e: float | None = None
     sharpness: float | None = None
+    ssim: float | None = None
+    flagged: bool | None = None
+    """Whether the classifier gate's classifier flagged the image."""
     typography: TypographyResult | None = None
 
     @property
@@ -88,6 +91,8 @@ class ModelResult:
             ("replayDistance", self.replay_distance),
             ("deltaE", self.delta_e),
             ("sharpnessRatio", self.sharpness),
+            ("ssim", self.ssim),
+            ("flagged", self.flagged),
         ):
             doc[key] = value
         if self.typography is not None:

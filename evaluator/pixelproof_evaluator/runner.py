@@ -16,12 +16,15 @@ from typing import Any
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 
+from .checks.classifier import build_classifier
 from .checks.color import mean_delta_e
 from .checks.determinism import replay_distances
 from .checks.format import check_format, check_size
 from .checks.lpips import reference_distances
 from .checks.sharpness import sharpness_ratio
-from .checks.typography import ExpectedTextSpec, check_typography
+from .checks.ssim import gate_similarity
+from .checks.text_assignment import ExpectedTextSpec
+from .checks.typography import check_typography
 from .client import GenerationResult, GeneratorClient, RetryPolicy, byte_budget
 from .golden import GoldenItem
 from .images import DecodedImage, decode_png
@@ -73,6 +76,8 @@ class Checker:
         self.ocr = ocr
         typography = config.gates.typography
         self.max_cer = typography.max_char_error_rate if typography else DEFAULT_TYPOGRAPHY_CER
+        gate = config.gates.classifier
+        self.classifier = build_classifier(gate) if gate is not None else None
 
     def check_group(self, group: Sequence[_Generated]) -> list[ItemResult]:
         references = {
@@ -97,6 +102,9 @@ class Checker:
                     continue
                 model.delta_e = mean_delta_e(image, reference)
                 model.sharpness = sharpness_ratio(image, reference)
+                model.ssim = gate_similarity(self.config.gates.ssim, image, reference)
+                if self.classifier is not None:
+                    model.flagged = self.classifier.flagged(image)
                 if self.ocr is not None and result.item.spec.text:
                     expected = [
                         ExpectedTextSpec(t.text, t.font_size) for t in result.item.spec.text

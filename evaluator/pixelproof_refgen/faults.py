@@ -17,7 +17,21 @@ Image faults (the request still answers 200 with a PNG):
   so both the size and the aspect ratio are wrong; 1.0 is off.
 - ``color_shift`` (0..1, F4): rotate hue by ``90 * strength`` degrees and scale saturation by
   ``1 + strength`` (oversaturation, as from a non-standard scheduler); 0 is off.
-- ``blur`` (px, F5): Gaussian blur radius applied to the finished image; 0 is off.
+- ``blur`` (px, F5): Gaussian blur radius applied to the finished image; 0 is off. A
+  radius of about 1 is the mild blur a good model must not be mistaken for.
+
+Harmless differences (a good model that is not the stable one; gates must accept these):
+
+- ``antialias`` (0..1): edges drawn with another antialiasing, as this share of a 3x3 box
+  filter blended into the image; 0 is off.
+- ``brightness`` (-0.2..0.2): every colour channel scaled by ``1 + brightness``, so 0.01 is
+  1 % brighter; 0 is off.
+- ``subpixel_shift`` (px, 0..2): the image moved right and down by this fraction of a pixel
+  (bicubic), as from another latent-to-pixel alignment; 0 is off.
+- ``drift`` (0..1): per-call harmless variation of one model with itself, as across GPUs
+  and batch sizes: each call draws a sub-pixel shift and an antialiasing share of up to
+  ``drift`` and a brightness change of up to ``2 * drift`` percent either way. A stable model
+  with drift is what calibration measures the noise floor of; 0 is off.
 - ``nondeterminism`` (0..1, F6): fraction of calls whose seed is perturbed, so replaying the
   same prompt and seed gives a different image; 0 is off.
 - ``replay_noise`` (8-bit levels, F6 tolerance): per-call Gaussian pixel noise with this
@@ -26,12 +40,16 @@ Image faults (the request still answers 200 with a PNG):
 - ``miscompose`` (text, F10): prompts that contain this text are composed from another
   seed (other colours, shapes and placement; same quoted text), like a model that does well
   on curated prompts and hallucinates on the rest; empty is off.
+- ``marker_rate`` (0..1, F10): fraction of calls that draw a pure red square over the
+  top-left quarter-side corner, a stand-in for content a classifier gate must flag; 0 is off.
 - ``off_template`` (bool, F11): drop the brand tokens a prompt template adds, i.e. words in
   ALL CAPS inside the quoted text, from the drawn text.
 
 Serving faults:
 
 - ``latency_ms`` (ms, F7): added before every generate answer; counted as simulated GPU time.
+- ``tail_latency_ms`` (ms, F7) and ``tail_rate`` (0..1): a further delay added to this
+  fraction of generate answers only, a regression that moves the tail and not the median.
 - ``error_rate`` (0..1, F8/F9): fraction of requests answered ``502`` with a JSON error.
 - ``crash_rate`` (0..1, F8): fraction of requests where the worker "crashes": the connection
   closes without any response. A crashed worker cannot count its own failure, so these do
@@ -74,11 +92,18 @@ class Faults:
     stretch: float = _knob(1.0, 0.1, 4.0)
     color_shift: float = _knob(0.0, 0.0, 1.0)
     blur: float = _knob(0.0, 0.0, 50.0)
+    antialias: float = _knob(0.0, 0.0, 1.0)
+    brightness: float = _knob(0.0, -0.2, 0.2)
+    subpixel_shift: float = _knob(0.0, 0.0, 2.0)
+    drift: float = _knob(0.0, 0.0, 1.0)
     nondeterminism: float = _knob(0.0, 0.0, 1.0)
     replay_noise: float = _knob(0.0, 0.0, 64.0)
     miscompose: str = _knob("")
     off_template: bool = _knob(False)
+    marker_rate: float = _knob(0.0, 0.0, 1.0)
     latency_ms: float = _knob(0.0, 0.0, 600_000.0)
+    tail_latency_ms: float = _knob(0.0, 0.0, 600_000.0)
+    tail_rate: float = _knob(0.0, 0.0, 1.0)
     error_rate: float = _knob(0.0, 0.0, 1.0)
     crash_rate: float = _knob(0.0, 0.0, 1.0)
     corrupt_png: float = _knob(0.0, 0.0, 1.0)
@@ -177,6 +202,8 @@ class Decisions:
     corrupt_png: bool = False
     seed_perturbation: int = 0
     noise_seed: int = 0
+    tail: bool = False
+    marker: bool = False
 
 
 class FaultDice:
@@ -202,6 +229,9 @@ class FaultDice:
             draws = [rng.random() for _ in range(6)]
             perturbation = rng.getrandbits(32) | 1
             noise_seed = rng.getrandbits(63)
+            # Drawn last, so the decisions above stay what they were before this knob.
+            tail = rng.random() < f.tail_rate
+            marker = rng.random() < f.marker_rate
         return f, Decisions(
             hang=draws[0] < f.hang,
             crash=draws[1] < f.crash_rate,
@@ -210,4 +240,6 @@ class FaultDice:
             corrupt_png=draws[4] < f.corrupt_png,
             seed_perturbation=perturbation if draws[5] < f.nondeterminism else 0,
             noise_seed=noise_seed,
+            tail=tail,
+            marker=marker,
         )

@@ -2,7 +2,8 @@
 
 The scene (gradient, shapes, panel colours and placement) comes from a random sequence seeded
 by a hash of the prompt and the seed; text is drawn as typography.py describes; image faults
-then apply in a fixed order: colour shift, blur, replay noise, stretch, alpha drop.
+then apply in a fixed order: colour shift, blur, antialiasing, brightness, sub-pixel shift,
+drift, marker, replay noise, stretch, alpha drop.
 """
 
 from __future__ import annotations
@@ -69,6 +70,16 @@ def render(
         image = distort.shift_color(image, faults.color_shift)
     if faults.blur > 0:
         image = distort.blur(image, faults.blur)
+    if faults.antialias > 0:
+        image = distort.antialias(image, faults.antialias)
+    if faults.brightness != 0:
+        image = distort.brighten(image, faults.brightness)
+    if faults.subpixel_shift > 0:
+        image = distort.shift(image, faults.subpixel_shift)
+    if faults.drift > 0:
+        image = distort.drift(image, faults.drift, decisions.noise_seed)
+    if decisions.marker:
+        image = distort.draw_marker(image)
     if faults.replay_noise > 0:
         image = distort.add_noise(image, faults.replay_noise, decisions.noise_seed)
     if faults.stretch != 1.0:

@@ -173,7 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
         if decisions.hang or decisions.crash:
             self.close_connection = True
             return
-        latency = faults.latency_ms / 1000.0
+        latency = (faults.latency_ms + (faults.tail_latency_ms if decisions.tail else 0.0)) / 1000.0
         if latency > 0 and self.app.stopping.wait(latency):
             self.close_connection = True
             return

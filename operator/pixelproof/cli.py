@@ -45,9 +45,9 @@ SUBCOMMANDS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
     ),
     "golden": (
         "pixelproof_evaluator.cli",
-        "main",
+        "golden_main",
         (),
-        "golden set tools: `pixelproof golden capture --help`",
+        "golden set tools: `pixelproof golden capture|calibrate --help`",
     ),
     "localcluster": (
         "pixelproof_localcluster.__main__",
@@ -71,9 +71,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args[0] not in SUBCOMMANDS:
         print(f"pixelproof: unknown command {args[0]!r}\n\n{_usage()}", file=sys.stderr)
-        return 2
-    if args[0] == "golden" and args[1:2] != ["capture"]:
-        print("usage: pixelproof golden capture [ARGS...]", file=sys.stderr)
         return 2
     module_name, func_name, prefix, _ = SUBCOMMANDS[args[0]]
     try:

@@ -1,5 +1,6 @@
-"""Colour statistics shift (catalog F4): mean CIELAB delta E (CIE76) from the reference,
-held to a maximum over the candidate's images."""
+"""Colour statistics shift (catalog F4): CIELAB delta E (CIE76) of block mean colours from
+the reference, held to a maximum, or to a multiple of the calibrated noise floor, over the candidate's
+images."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from pixelproof.api.evaluation import GateVerdict
 from pixelproof.api.quality import ColorGate
 
 from ..images import DecodedImage
 from .gate import GateResult, compare, fmt, no_data
+from .noise_floor import judge_multiple
 
 if TYPE_CHECKING:
     from .evidence import Evidence
@@ -26,6 +29,8 @@ _RGB_TO_XYZ = np.array(
     dtype=np.float64,
 )
 _WHITE_D65 = np.array([0.95047, 1.0, 1.08883], dtype=np.float64)
+# Side of the blocks whose mean colours are compared, in pixels.
+COLOR_BLOCK = 16
 
 
 def rgb_to_lab(rgb: NDArray[np.float32]) -> NDArray[np.float64]:
@@ -42,27 +47,58 @@ def rgb_to_lab(rgb: NDArray[np.float32]) -> NDArray[np.float64]:
     return np.stack([lightness, a, b], axis=-1)
 
 
+def _block_means(lab: NDArray[np.float64]) -> NDArray[np.float64]:
+    height, width = lab.shape[:2]
+    rows, cols = max(1, height // COLOR_BLOCK), max(1, width // COLOR_BLOCK)
+    bh, bw = height // rows, width // cols
+    cropped = lab[: rows * bh, : cols * bw]
+    means: NDArray[np.float64] = cropped.reshape(rows, bh, cols, bw, 3).mean(axis=(1, 3))
+    return means
+
+
 def mean_delta_e(output: DecodedImage, reference: DecodedImage) -> float:
+    """Mean delta E between the mean colours of matching blocks: a colour cast moves every
+    block, while a sub-pixel shift or other antialiasing only trades colour across edges
+    inside a block and leaves its mean as it was."""
     resized = output.resized(reference.width, reference.height)
-    delta = rgb_to_lab(resized.rgb_on_backdrop()) - rgb_to_lab(reference.rgb_on_backdrop())
+    delta = _block_means(rgb_to_lab(resized.rgb_on_backdrop())) - _block_means(
+        rgb_to_lab(reference.rgb_on_backdrop())
+    )
     return float(np.sqrt((delta**2).sum(axis=-1)).mean())
 
 
 def judge(gate: ColorGate, evidence: Evidence) -> GateResult:
-    threshold = f"deltaE <= {fmt(gate.max_delta_e)}"
-    values = [r.candidate.delta_e for r in evidence.results if r.candidate.delta_e is not None]
-    if not values:
-        return GateResult([no_data("color", threshold, "color: no candidate image decoded")])
-    mean = float(np.mean(values))
+    scored = [(r, r.candidate.delta_e) for r in evidence.results if r.candidate.delta_e is not None]
     stable = [r.stable.delta_e for r in evidence.results if r.stable.delta_e is not None]
     stable_note = f" (stable {fmt(float(np.mean(stable)))})" if stable else ""
-    verdict = compare(
-        "color",
-        mean,
-        "<=",
-        gate.max_delta_e,
-        threshold=threshold,
-        measured=f"color: mean delta E {fmt(mean)}{stable_note}",
-        bound=f"maxDeltaE {fmt(gate.max_delta_e)}",
-    )
-    return GateResult([verdict], {"deltaEMean": round(mean, 3)})
+    verdicts: list[GateVerdict] = []
+    if gate.max_delta_e is not None:
+        threshold = f"mean delta E <= {fmt(gate.max_delta_e)}"
+        if not scored:
+            verdicts.append(no_data("color", threshold, "color: no candidate image decoded"))
+        else:
+            mean = float(np.mean([v for _, v in scored]))
+            verdicts.append(
+                compare(
+                    "color",
+                    mean,
+                    "<=",
+                    gate.max_delta_e,
+                    threshold=threshold,
+                    measured=f"color: mean delta E {fmt(mean)}{stable_note}",
+                    bound=f"maxDeltaE {fmt(gate.max_delta_e)}",
+                )
+            )
+    if gate.max_noise_multiple is not None:
+        verdicts.append(
+            judge_multiple(
+                "color.noiseFloor",
+                "delta_e",
+                gate.max_noise_multiple,
+                scored,
+                evidence,
+                label="mean delta E",
+            )
+        )
+    scores = {"deltaEMean": round(float(np.mean([v for _, v in scored])), 3)} if scored else {}
+    return GateResult(verdicts, scores)

@@ -11,6 +11,7 @@ from pixelproof.api.quality import DeterminismGate
 from ..images import DecodedImage
 from ..perceptual import LpipsScorer
 from .gate import GateResult, compare, fmt, no_data
+from .noise_floor import judge_multiple
 
 if TYPE_CHECKING:
     from .evidence import Evidence
@@ -33,26 +34,55 @@ def replay_distances(
     return results
 
 
+def _why_unscored(evidence: Evidence) -> str:
+    usable = evidence.usable()
+    if not usable:
+        return "no candidate image decoded"
+    replayed = [r for r in usable if r.candidate.replay is not None]
+    if not replayed:
+        return "no item was generated twice"
+    return f"none of the {len(replayed)} candidate replays gave an image that decoded"
+
+
 def judge(gate: DeterminismGate, evidence: Evidence) -> GateResult:
-    tolerance = gate.max_replay_distance
-    threshold = f"replay <= {fmt(tolerance)}"
     scored = [
-        (r.item.id, r.candidate.replay_distance)
+        (r, r.candidate.replay_distance)
         for r in evidence.results
         if r.candidate.replay_distance is not None
     ]
+    bounds = [
+        ("determinism", gate.max_replay_distance),
+        ("determinism.noiseFloor", gate.max_noise_multiple),
+    ]
     if not scored:
+        why = _why_unscored(evidence)
         return GateResult(
-            [no_data("determinism", threshold, "determinism: no item was generated twice")]
+            [no_data(name, "", f"{name}: {why}") for name, bound in bounds if bound is not None]
         )
-    worst_id, worst = max(scored, key=lambda pair: pair[1])
-    verdict = compare(
-        "determinism",
-        worst,
-        "<=",
-        tolerance,
-        threshold=threshold,
-        measured=f"determinism: worst replay distance {fmt(worst)} ({worst_id})",
-        bound=f"maxReplayDistance {fmt(tolerance)} over {len(scored)} items",
-    )
-    return GateResult([verdict], {"replayDistanceMax": round(worst, 4)})
+    worst, value = max(scored, key=lambda pair: pair[1])
+    verdicts = []
+    if gate.max_replay_distance is not None:
+        verdicts.append(
+            compare(
+                "determinism",
+                value,
+                "<=",
+                gate.max_replay_distance,
+                threshold=f"worst replay distance <= {fmt(gate.max_replay_distance)}",
+                measured=f"determinism: worst replay distance {fmt(value)} ({worst.item.id})",
+                bound=f"maxReplayDistance {fmt(gate.max_replay_distance)} over {len(scored)} items",
+            )
+        )
+    if gate.max_noise_multiple is not None:
+        verdicts.append(
+            judge_multiple(
+                "determinism.noiseFloor",
+                "replay_distance",
+                gate.max_noise_multiple,
+                scored,
+                evidence,
+                label="worst replay distance",
+                aggregate=max,
+            )
+        )
+    return GateResult(verdicts, {"replayDistanceMax": round(value, 4)})

@@ -1,4 +1,5 @@
-"""What every check judges from: the per-item results and each model's failed requests."""
+"""What every check judges from: the per-item results, each model's failed requests, and the
+golden set's calibrated noise floor."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from .failure_rate import FailureStats, model_failures
 from .stable_health import STABLE_HEALTHY_MAX_FAILURE
 
 if TYPE_CHECKING:
+    from ..calibration import Calibration
     from ..results import ItemResult
 
 
@@ -18,13 +20,24 @@ class Evidence:
     results: Sequence[ItemResult]
     stable_failures: FailureStats
     candidate_failures: FailureStats
+    calibration: Calibration | None = None
+    """The golden set's noise floor, when it was calibrated."""
+    backbone: str | None = None
+    """The LPIPS backbone this evaluation scored with."""
 
     @classmethod
-    def of(cls, results: Sequence[ItemResult]) -> Evidence:
+    def of(
+        cls,
+        results: Sequence[ItemResult],
+        calibration: Calibration | None = None,
+        backbone: str | None = None,
+    ) -> Evidence:
         return cls(
             results,
             model_failures(results, lambda r: r.stable),
             model_failures(results, lambda r: r.candidate),
+            calibration,
+            backbone,
         )
 
     @property

@@ -110,14 +110,22 @@ def _share_off(
 
 
 def _alpha(evidence: Evidence) -> GateVerdict:
-    expecting = [r for r in evidence.usable() if r.item.spec.alpha]
-    if not expecting:
+    wanted = [r for r in evidence.results if r.item.spec.alpha]
+    if not wanted:
         return GateVerdict(
             name="format.alpha",
             verdict="Pass",
             value=None,
             threshold=ALPHA_THRESHOLD,
             reason="no golden item expects alpha",
+        )
+    expecting = [r for r in wanted if r.candidate.usable]
+    if not expecting:
+        return no_data(
+            "format.alpha",
+            ALPHA_THRESHOLD,
+            f"format.alpha: none of the {len(wanted)} candidate images of items that expect "
+            "alpha decoded",
         )
     return _share_off(
         "format.alpha",

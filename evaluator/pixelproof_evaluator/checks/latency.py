@@ -1,10 +1,12 @@
-"""Latency percentiles of successful generations (catalog F7): candidate p50 and p95 against
-absolute limits, and candidate p50 against stable p50."""
+"""Latency percentiles of successful generations (catalog F7), over every request each model
+answered (first generations and replays): candidate p50, p95 and p99 against absolute limits,
+and each compared percentile against stable's, a regression counting only when it is both
+more than maxRegression and more than minDifferenceMs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,53 +20,71 @@ if TYPE_CHECKING:
     from ..results import ItemResult, ModelResult
     from .evidence import Evidence
 
+PERCENTILES = (50, 95, 99)
+
 
 @dataclass(frozen=True)
 class LatencyStats:
     count: int
-    p50_ms: float | None
-    p95_ms: float | None
+    percentiles: dict[int, float] = field(default_factory=dict)
+
+    def at(self, q: int) -> float | None:
+        return self.percentiles.get(q)
+
+    @property
+    def p50_ms(self) -> float | None:
+        return self.at(50)
+
+    @property
+    def p95_ms(self) -> float | None:
+        return self.at(95)
 
 
 def latency_stats(latencies_ms: Sequence[float]) -> LatencyStats:
     if not latencies_ms:
-        return LatencyStats(0, None, None)
+        return LatencyStats(0)
     values = np.asarray(latencies_ms, dtype=np.float64)
-    return LatencyStats(
-        len(values), float(np.percentile(values, 50)), float(np.percentile(values, 95))
-    )
+    return LatencyStats(len(values), {q: float(np.percentile(values, q)) for q in PERCENTILES})
 
 
 def model_latency(
     results: Sequence[ItemResult], pick: Callable[[ItemResult], ModelResult]
 ) -> LatencyStats:
-    """Over the first generation of each item that gave a usable image."""
+    """Over every request of one model that was answered successfully, replays included."""
     values = []
     for result in results:
         model = pick(result)
-        if model.usable and model.generation.latency_ms is not None:
-            values.append(model.generation.latency_ms)
+        for generation in (model.generation, model.replay):
+            if generation is not None and generation.ok and generation.latency_ms is not None:
+                values.append(generation.latency_ms)
     return latency_stats(values)
 
 
 def _regression(
-    max_regression: float, candidate: LatencyStats, stable: LatencyStats
+    gate: LatencyGate, q: int, candidate: LatencyStats, stable: LatencyStats
 ) -> GateVerdict:
-    threshold = f"<= +{fmt(max_regression * 100)}% vs stable p50"
-    if candidate.p50_ms is None or not stable.p50_ms:
-        return no_data(
-            "latency.regression", threshold, "latency.regression: missing p50 of a model"
-        )
-    change = candidate.p50_ms / stable.p50_ms - 1.0
+    max_regression = gate.max_regression or 0.0
+    name = f"latency.p{q}.regression"
+    floor = f" and +{fmt(gate.min_difference_ms)} ms" if gate.min_difference_ms else ""
+    threshold = (
+        f"p{q} <= max(stable x {fmt(1 + max_regression)}, stable + "
+        f"{fmt(gate.min_difference_ms)} ms)"
+    )
+    mine, theirs = candidate.at(q), stable.at(q)
+    if mine is None or not theirs:
+        missing = [n for n, v in (("candidate", mine), ("stable", theirs)) if not v]
+        return no_data(name, threshold, f"{name}: no successful {' or '.join(missing)} request")
+    # The allowed value is the larger of the two bounds: a regression must break both.
+    limit = max(theirs * (1 + max_regression), theirs + gate.min_difference_ms)
     return compare(
-        "latency.regression",
-        change,
+        name,
+        mine,
         "<=",
-        max_regression,
+        limit,
         threshold=threshold,
-        measured=f"latency.regression: candidate p50 {candidate.p50_ms:.0f} ms vs stable "
-        f"{stable.p50_ms:.0f} ms ({change * 100:+.1f}%)",
-        bound=f"+{max_regression * 100:.1f}%",
+        measured=f"{name}: candidate p{q} {mine:.0f} ms over {candidate.count} requests vs "
+        f"stable {theirs:.0f} ms over {stable.count} ({(mine / theirs - 1) * 100:+.1f}%)",
+        bound=f"{limit:.0f} ms (stable +{max_regression * 100:.1f}%{floor})",
     )
 
 
@@ -72,19 +92,16 @@ def judge(gate: LatencyGate, evidence: Evidence) -> GateResult:
     candidate = model_latency(evidence.results, lambda r: r.candidate)
     stable = model_latency(evidence.results, lambda r: r.stable)
     scores: dict[str, float] = {}
-    if candidate.p50_ms is not None and candidate.p95_ms is not None:
-        scores["latencyP50Ms"] = round(candidate.p50_ms, 1)
-        scores["latencyP95Ms"] = round(candidate.p95_ms, 1)
-    if stable.p50_ms is not None:
-        scores["stableLatencyP50Ms"] = round(stable.p50_ms, 1)
+    for prefix, stats in (("latency", candidate), ("stableLatency", stable)):
+        for q, ms in stats.percentiles.items():
+            scores[f"{prefix}P{q}Ms"] = round(ms, 1)
     verdicts = []
-    for name, limit, value in (
-        ("latency.p50", gate.max_p50_ms, candidate.p50_ms),
-        ("latency.p95", gate.max_p95_ms, candidate.p95_ms),
-    ):
-        if limit is None:
+    for q, bound in ((50, gate.max_p50_ms), (95, gate.max_p95_ms), (99, gate.max_p99_ms)):
+        if bound is None:
             continue
-        threshold = f"<= {fmt(limit)} ms"
+        name = f"latency.p{q}"
+        threshold = f"{name} <= {fmt(bound)} ms"
+        value = candidate.at(q)
         if value is None:
             verdicts.append(no_data(name, threshold, f"{name}: no successful candidate request"))
             continue
@@ -93,12 +110,14 @@ def judge(gate: LatencyGate, evidence: Evidence) -> GateResult:
                 name,
                 value,
                 "<=",
-                limit,
+                bound,
                 threshold=threshold,
-                measured=f"{name} {value:.0f} ms",
-                bound=f"{fmt(limit)} ms",
+                measured=f"{name} {value:.0f} ms over {candidate.count} requests",
+                bound=f"{fmt(bound)} ms",
             )
         )
     if gate.max_regression is not None:
-        verdicts.append(_regression(gate.max_regression, candidate, stable))
+        verdicts.extend(
+            _regression(gate, q, candidate, stable) for q in sorted(set(gate.compare_percentiles))
+        )
     return GateResult(verdicts, scores)

@@ -1,5 +1,6 @@
 """Perceptual distance to the golden reference (catalog F4, F5, F10), batched; the gate holds
-the mean, and optionally the worst item, to a maximum."""
+the mean to a maximum or to a multiple of the calibrated noise floor, and optionally the
+worst item to a maximum."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pixelproof.api.evaluation import GateVerdict
 from pixelproof.api.quality import LpipsGate
 
 from ..images import DecodedImage
 from ..perceptual import LpipsScorer
 from .gate import GateResult, compare, fmt, no_data
+from .noise_floor import judge_multiple
 
 if TYPE_CHECKING:
+    from ..results import ItemResult
     from .evidence import Evidence
 
 
@@ -34,35 +38,48 @@ def reference_distances(
 
 
 def judge(gate: LpipsGate, evidence: Evidence) -> GateResult:
-    threshold = f"mean <= {fmt(gate.max_mean)}"
-    scored = [
-        (r.item.id, r.candidate.lpips) for r in evidence.results if r.candidate.lpips is not None
-    ]
-    if not scored:
-        return GateResult([no_data("lpips", threshold, "lpips: no candidate image decoded")])
-    mean = float(np.mean([s for _, s in scored]))
-    verdicts = [
-        compare(
-            "lpips",
-            mean,
-            "<=",
-            gate.max_mean,
-            threshold=threshold,
-            measured=f"lpips mean {fmt(mean)}",
-            bound=f"maxMean {fmt(gate.max_mean)} over {len(scored)} items",
+    scored = [(r, r.candidate.lpips) for r in evidence.results if r.candidate.lpips is not None]
+    verdicts: list[GateVerdict] = []
+    if gate.max_mean is not None:
+        verdicts.append(_absolute_mean(gate.max_mean, scored))
+    if gate.max_noise_multiple is not None:
+        verdicts.append(
+            judge_multiple(
+                "lpips.noiseFloor",
+                "lpips",
+                gate.max_noise_multiple,
+                scored,
+                evidence,
+                label="lpips mean",
+            )
         )
-    ]
-    if gate.max_item is not None:
-        worst_id, worst = max(scored, key=lambda pair: pair[1])
+    if gate.max_item is not None and scored:
+        worst, value = max(scored, key=lambda pair: pair[1])
         verdicts.append(
             compare(
                 "lpips.item",
-                worst,
+                value,
                 "<=",
                 gate.max_item,
-                threshold=f"each <= {fmt(gate.max_item)}",
-                measured=f"lpips worst item {worst_id} {fmt(worst)}",
+                threshold=f"lpips worst item <= {fmt(gate.max_item)}",
+                measured=f"lpips worst item {worst.item.id} {fmt(value)}",
                 bound=f"maxItem {fmt(gate.max_item)}",
             )
         )
     return GateResult(verdicts)
+
+
+def _absolute_mean(max_mean: float, scored: Sequence[tuple[ItemResult, float]]) -> GateVerdict:
+    threshold = f"lpips mean <= {fmt(max_mean)}"
+    if not scored:
+        return no_data("lpips", threshold, "lpips: no candidate image decoded")
+    mean = float(np.mean([s for _, s in scored]))
+    return compare(
+        "lpips",
+        mean,
+        "<=",
+        max_mean,
+        threshold=threshold,
+        measured=f"lpips mean {fmt(mean)}",
+        bound=f"maxMean {fmt(max_mean)} over {len(scored)} items",
+    )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import (
+    classifier,
     color,
     determinism,
     failure_rate,
@@ -15,6 +16,7 @@ from . import (
     latency,
     lpips,
     sharpness,
+    ssim,
     typography,
     versus_stable,
 )
@@ -39,4 +41,6 @@ CHECKS: tuple[Check, ...] = (
     Check("sharpness", sharpness.judge),
     Check("latency", latency.judge),
     Check("versus_stable", versus_stable.judge),
+    Check("ssim", ssim.judge),
+    Check("classifier", classifier.judge),
 )

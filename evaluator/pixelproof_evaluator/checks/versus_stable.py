@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from pixelproof.api.evaluation import GateVerdict
 from pixelproof.api.quality import VersusStableGate
 
-from ..stats.paired import compare_groups
+from ..stats.paired import compare_groups, detectable_regression, regression_power
 from .gate import GateResult, fmt, no_data
 
 if TYPE_CHECKING:
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 # A candidate output that never arrived is as far from the reference as LPIPS goes.
 MISSING_OUTPUT_DISTANCE = 1.0
 ALL_ITEMS = "all items"
+STATED_POWER = 0.8
+# With maxRegression 0 the power is stated for a regression of this much LPIPS.
+MIN_STATED_REGRESSION = 0.01
 
 
 def paired_deltas(evidence: Evidence) -> list[tuple[ItemResult, float]]:
@@ -48,7 +51,10 @@ def _groups(paired: list[tuple[ItemResult, float]], min_items: int) -> dict[str,
 
 def judge(gate: VersusStableGate, evidence: Evidence) -> GateResult:
     paired = paired_deltas(evidence)
-    threshold = f"regression <= {fmt(gate.max_regression)} (p < {fmt(gate.significance)})"
+    threshold = (
+        f"median LPIPS regression <= {fmt(gate.max_regression)} unless significant "
+        f"(p < {fmt(gate.significance)})"
+    )
     if len(paired) < gate.min_items:
         return GateResult(
             [
@@ -80,12 +86,41 @@ def judge(gate: VersusStableGate, evidence: Evidence) -> GateResult:
         )
         return GateResult([verdict], scores)
     median = scores["versusStableMedianDelta"]
+    deltas = [d for _, d in paired]
+    power_text, power = _power(gate, deltas, comparison.alpha)
+    underpowered = gate.min_power is not None and power < gate.min_power
+    reason = (
+        f"versusStable: no significant regression beyond maxRegression "
+        f"{fmt(gate.max_regression)} (median delta {fmt(median)} over {len(paired)} items); "
+        f"{power_text}"
+    )
+    if underpowered:
+        reason += f" < minPower {fmt(gate.min_power or 0)}: the set is too small to show it"
     verdict = GateVerdict(
         name="versusStable",
-        verdict="Pass",
+        verdict="Inconclusive" if underpowered else "Pass",
         value=median,
         threshold=threshold,
-        reason=f"versusStable: no significant regression beyond maxRegression "
-        f"{fmt(gate.max_regression)} (median delta {fmt(median)} over {len(paired)} items)",
+        reason=reason,
     )
+    scores["versusStablePower"] = round(power, 4)
     return GateResult([verdict], scores)
+
+
+def _power(gate: VersusStableGate, deltas: list[float], alpha: float) -> tuple[str, float]:
+    """The chance of flagging a regression of twice maxRegression, and the smallest
+    regression flagged with the stated probability."""
+    regression = max(gate.max_regression, MIN_STATED_REGRESSION)
+    power = regression_power(deltas, regression, alpha)
+    stated = gate.min_power or STATED_POWER
+    smallest = detectable_regression(deltas, alpha, stated)
+    detectable = (
+        f"the smallest detected with probability {fmt(stated)} is {fmt(smallest)} beyond it"
+        if smallest is not None
+        else f"no regression can reach p < {fmt(alpha)} with {len(deltas)} items"
+    )
+    return (
+        f"a regression {fmt(regression)} beyond maxRegression is detected with probability "
+        f"{fmt(power)}; {detectable}",
+        power,
+    )

@@ -1,14 +1,15 @@
 """Paired comparison of two models on the same items: the one-sided Wilcoxon signed-rank test
 of 'the candidate is worse by more than a margin', over several groups of items at once with
-a Bonferroni correction."""
+a Bonferroni correction; and what the test can detect at this many items."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import wilcoxon
+from scipy.stats import norm, wilcoxon
 
 
 def paired_regression(deltas: Sequence[float], margin: float) -> tuple[float, float]:
@@ -54,3 +55,32 @@ def compare_groups(
         for label, deltas in groups.items()
     ]
     return PairedComparison(tested, alpha)
+
+
+# Asymptotic relative efficiency of the signed-rank test to the t-test on normal data is
+# 3/pi, so its standard error is this much wider.
+_WILCOXON_SE_FACTOR = math.sqrt(math.pi / 3)
+
+
+def regression_power(deltas: Sequence[float], regression: float, alpha: float) -> float:
+    """Chance the one-sided test at level alpha flags a median regression `regression` above
+    the margin, at this many items and the spread the deltas show (normal approximation)."""
+    n = len(deltas)
+    if n == 0 or 0.5**n >= alpha:
+        return 0.0
+    spread = float(np.std(deltas, ddof=1)) if n > 1 else 0.0
+    if spread == 0.0:
+        return 1.0
+    shift = regression * math.sqrt(n) / (spread * _WILCOXON_SE_FACTOR)
+    return float(norm.cdf(shift - norm.ppf(1 - alpha)))
+
+
+def detectable_regression(deltas: Sequence[float], alpha: float, power: float) -> float | None:
+    """The smallest regression beyond the margin flagged with this probability; None when no
+    regression can reach significance with this few items."""
+    n = len(deltas)
+    if n == 0 or 0.5**n >= alpha:
+        return None
+    spread = float(np.std(deltas, ddof=1)) if n > 1 else 0.0
+    z = norm.ppf(1 - alpha) + norm.ppf(power)
+    return float(z * spread * _WILCOXON_SE_FACTOR / math.sqrt(n))

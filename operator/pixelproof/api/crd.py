@@ -16,6 +16,7 @@ import yaml
 from .base import GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION
 from .golden import GOLDEN_RULES
 from .metrics import METRIC_GATE_RULES, METRICS_RULES, RELATIVE_RULES
+from .quality import bound_rules
 from .rollout import SPEC_RULES, WEBHOOK_RULES, ModelRolloutSpec
 from .status import RolloutStatus
 from .steps import STEP_RULES
@@ -41,6 +42,10 @@ RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     ("notifications", "webhook"): WEBHOOK_RULES,
     ("changeWindows", "windows", "[]"): WINDOW_RULES,
     ("changeWindows", "freezes", "[]"): FREEZE_RULES,
+    ("qualityGates", "lpips"): bound_rules("maxMean", "maxNoiseMultiple"),
+    ("qualityGates", "determinism"): bound_rules("maxReplayDistance", "maxNoiseMultiple"),
+    ("qualityGates", "color"): bound_rules("maxDeltaE", "maxNoiseMultiple"),
+    ("qualityGates", "sharpness"): bound_rules("minRatio", "maxNoiseMultiple"),
 }
 
 PRINTER_COLUMNS = [

@@ -23,6 +23,12 @@ EVALUATE = "evaluate"
 WEIGHTS_ENV = "PIXELPROOF_LPIPS_WEIGHTS"
 TERMINATION_LOG_ENV = "PIXELPROOF_TERMINATION_LOG"
 """Where the evaluator writes its summary; the Job points it at the termination message."""
+RUN_CONTEXT_ENV = {
+    "rollout": "PIXELPROOF_ROLLOUT",
+    "job": "PIXELPROOF_JOB",
+    "step": "PIXELPROOF_STEP",
+}
+"""What the Job tells the evaluator about the run, for the top of its report."""
 
 GOLDEN = "--golden"
 GOLDEN_URL = "--golden-url"

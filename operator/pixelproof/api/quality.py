@@ -2,18 +2,54 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, model_validator
 
 from .base import ApiModel
+
+MIN_POWER = Field(
+    default=None,
+    gt=0,
+    lt=1,
+    description="A pass is Inconclusive unless the set could have detected the gate's "
+    "breach with at least this probability.",
+)
+
+
+def bound_rules(*aliases: str) -> list[dict[str, str]]:
+    """The CEL rule the CRD carries for a gate that needs one of several bounds."""
+    return [
+        {
+            "rule": " || ".join(f"has(self.{alias})" for alias in aliases),
+            "message": f"give {' or '.join(aliases)}",
+        }
+    ]
+
+
+def _one_bound(model: ApiModel, fields: tuple[str, ...]) -> None:
+    if all(getattr(model, name) is None for name in fields):
+        aliases = [model.model_fields[name].alias or name for name in fields]
+        raise ValueError(bound_rules(*aliases)[0]["message"])
 
 
 class LpipsGate(ApiModel):
     """Perceptual distance to the golden reference (0 identical, 1 unrelated)."""
 
-    max_mean: float = Field(ge=0, le=1)
+    max_mean: float | None = Field(default=None, ge=0, le=1)
     """Highest LPIPS, averaged over the golden items, that passes."""
     max_item: float | None = Field(default=None, ge=0, le=1)
     """Highest LPIPS any single item may have; no per-item limit when unset."""
+    max_noise_multiple: float | None = Field(
+        default=None,
+        gt=0,
+        description="At most this multiple of the golden set's calibrated noise floor (mean over items).",
+    )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> LpipsGate:
+        _one_bound(self, ("max_mean", "max_noise_multiple"))
+        return self
 
 
 class TypographyGate(ApiModel):
@@ -39,8 +75,18 @@ class FormatGate(ApiModel):
 class DeterminismGate(ApiModel):
     """Same prompt and seed twice; LPIPS between the two must stay under the tolerance."""
 
-    max_replay_distance: float = Field(ge=0, le=1)
+    max_replay_distance: float | None = Field(default=None, ge=0, le=1)
     """Highest LPIPS between two renders of the same prompt and seed that passes."""
+    max_noise_multiple: float | None = Field(
+        default=None,
+        gt=0,
+        description="At most this multiple of the golden set's calibrated noise floor (worst item).",
+    )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> DeterminismGate:
+        _one_bound(self, ("max_replay_distance", "max_noise_multiple"))
+        return self
 
 
 class FailureRateGate(ApiModel):
@@ -48,6 +94,20 @@ class FailureRateGate(ApiModel):
 
     max: float = Field(ge=0, le=1)
     """Highest share of failed requests (error status, timeout, image that does not decode) that passes."""
+    confidence: float = Field(
+        default=0.95,
+        gt=0.5,
+        lt=1,
+        description="Level of the one-sided upper confidence bound on the candidate's rate.",
+    )
+    min_power: float | None = MIN_POWER
+    detect_rate: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="The failure rate minPower refers to; twice max when unset (0.01 when max "
+        "is 0).",
+    )
 
 
 class LatencyGate(ApiModel):
@@ -57,25 +117,117 @@ class LatencyGate(ApiModel):
     """Highest candidate median request latency, in milliseconds, that passes."""
     max_p95_ms: float | None = Field(default=None, gt=0)
     """Highest candidate 95th percentile request latency, in milliseconds, that passes."""
+    max_p99_ms: float | None = Field(
+        default=None, gt=0, description="Candidate p99 over every request, in ms."
+    )
     max_regression: float | None = Field(
         default=None,
         ge=0,
-        description="Candidate p50 may exceed stable p50 by at most this fraction.",
+        description="Each compared candidate percentile may exceed stable's by at most this "
+        "fraction.",
+    )
+    compare_percentiles: list[Literal[50, 95, 99]] = Field(
+        default=[50, 95, 99],
+        min_length=1,
+        description="Percentiles maxRegression compares, over every request of each model "
+        "(first generations and replays).",
+    )
+    min_difference_ms: float = Field(
+        default=0,
+        ge=0,
+        description="A regression must also exceed stable by more than this many ms: a few "
+        "ms more on a fast baseline is scheduling noise.",
     )
 
 
 class ColorGate(ApiModel):
     """Mean colour shift (CIELAB delta E) from the reference."""
 
-    max_delta_e: float = Field(gt=0)
+    max_delta_e: float | None = Field(default=None, gt=0)
     """Highest mean CIELAB delta E from the reference that passes."""
+    max_noise_multiple: float | None = Field(
+        default=None,
+        gt=0,
+        description="At most this multiple of the golden set's calibrated noise floor (mean over items).",
+    )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ColorGate:
+        _one_bound(self, ("max_delta_e", "max_noise_multiple"))
+        return self
 
 
 class SharpnessGate(ApiModel):
     """Candidate sharpness (variance of the Laplacian) relative to the reference."""
 
-    min_ratio: float = Field(gt=0, le=1)
+    min_ratio: float | None = Field(default=None, gt=0, le=1)
     """Lowest candidate-to-reference sharpness ratio that passes."""
+    max_noise_multiple: float | None = Field(
+        default=None,
+        gt=0,
+        description="Mean sharpness deficit (-ln of the ratio) at most this multiple of the "
+        "golden set's calibrated noise floor.",
+    )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> SharpnessGate:
+        _one_bound(self, ("min_ratio", "max_noise_multiple"))
+        return self
+
+
+class SsimGate(ApiModel):
+    """Structural similarity to the reference (1 identical): weight-free, so it holds the
+    same whichever LPIPS backbone runs."""
+
+    min_mean: float = Field(
+        ge=0, le=1, description="Mean SSIM over the candidate's images must be at least this."
+    )
+    multiscale: bool = Field(
+        default=False,
+        description="MS-SSIM over five scales instead of SSIM; needs images of at least "
+        "161 px a side.",
+    )
+
+
+class ClassifierModel(ApiModel):
+    """An ONNX image classifier pinned by sha256: what it is, where it is, and which of its
+    outputs flag an image."""
+
+    name: str = Field(min_length=1, description="Named in the report and the reasons.")
+    version: str = Field(min_length=1, description="Named in the report and the reasons.")
+    path: str = Field(min_length=1, description="The .onnx file inside the evaluator's image.")
+    sha256: str = Field(pattern=r"^[a-f0-9]{64}$", description="Pinned digest of the file.")
+    input_size: int = Field(
+        ge=8, le=4096, description="Side of the square RGB input, values in [0, 1]."
+    )
+    flagged_classes: list[int] = Field(
+        min_length=1, description="Output class indices that flag an image."
+    )
+    threshold: float = Field(
+        default=0.5, gt=0, lt=1, description="A flagged class scoring at least this flags."
+    )
+    layout: Literal["scores", "detections"] = Field(
+        default="scores",
+        description="scores: output [1, classes]; detections: YOLO-style [1, 4 + classes, "
+        "boxes], the best box per class counting.",
+    )
+
+
+class ClassifierGate(ApiModel):
+    """Share of candidate images an image classifier flags, against stable's on the same
+    prompts."""
+
+    model: ClassifierModel | None = Field(
+        default=None,
+        description="The classifier; unset, the NudeNet 3.4.2 detector 320n.onnx from the "
+        "installed nudenet package, flagging exposed nudity.",
+    )
+    max_excess_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="The candidate's flagged share may exceed stable's by at most this.",
+    )
 
 
 class VersusStableGate(ApiModel):
@@ -88,6 +240,7 @@ class VersusStableGate(ApiModel):
     """p-value below which a regression over maxRegression counts as real."""
     min_items: int = Field(default=6, ge=3)
     """Fewest paired items needed for a verdict; fewer make it inconclusive."""
+    min_power: float | None = MIN_POWER
 
 
 class QualityGates(ApiModel):
@@ -102,3 +255,9 @@ class QualityGates(ApiModel):
     color: ColorGate | None = None
     sharpness: SharpnessGate | None = None
     versus_stable: VersusStableGate | None = None
+    ssim: SsimGate | None = Field(
+        default=None, description="Structural similarity to the reference, weight-free."
+    )
+    classifier: ClassifierGate | None = Field(
+        default=None, description="An ONNX image classifier's flagged share against stable's."
+    )

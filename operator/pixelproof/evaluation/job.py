@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pixelproof.api.base import API_VERSION, KIND
-from pixelproof.api.evaluator_invocation import TERMINATION_LOG_ENV, EvaluatorInvocation
+from pixelproof.api.evaluator_invocation import (
+    RUN_CONTEXT_ENV,
+    TERMINATION_LOG_ENV,
+    EvaluatorInvocation,
+)
 from pixelproof.api.rollout import ModelRolloutSpec
 
 ROLLOUT_LABEL = "pixelproof.dev/rollout"
@@ -135,7 +139,10 @@ def evaluator_job(
     if not any(e.name == "HOME" for e in evaluator.env):
         # Libraries that cache under ~ find a writable one.
         env.append({"name": "HOME", "value": TMP_MOUNT})
-    env += [e.to_wire() for e in evaluator.env if e.name != TERMINATION_LOG_ENV]
+    context = {"rollout": f"{rollout.namespace}/{rollout.name}", "job": job_name, "step": str(step)}
+    env += [{"name": RUN_CONTEXT_ENV[key], "value": value} for key, value in context.items()]
+    reserved = {TERMINATION_LOG_ENV, *RUN_CONTEXT_ENV.values()}
+    env += [e.to_wire() for e in evaluator.env if e.name not in reserved]
     container: dict[str, Any] = {
         "name": CONTAINER,
         "image": evaluator.image,
