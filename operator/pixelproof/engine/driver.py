@@ -39,14 +39,18 @@ def run_steps(ctx: Context) -> None:
 
 
 def _promote_full(ctx: Context) -> Wait | None:
-    """Jump past the remaining steps unless an evaluation runs here or a gate is unsettled."""
+    """Jump past the remaining steps unless an evaluation runs or was inconclusive here, or
+    a gate is unsettled: skipping steps never skips a verdict nobody has reached."""
     current = ctx.status.last_evaluation
-    if (
-        current is not None
-        and current.state == "Running"
-        and current.step == ctx.status.current_step
-    ):
-        return None
+    if current is not None and current.step == ctx.status.current_step:
+        if current.state == "Running":
+            return None
+        if current.state == "Inconclusive":
+            return Wait(
+                f"promote-full: evaluation inconclusive: {current.message} "
+                f"(kubectl pixelproof retry {ctx.name})",
+                counts_toward_deadline=True,
+            )
     blocked = promotion_blocked(ctx)
     if blocked is not None:
         return blocked
