@@ -96,6 +96,11 @@ def service_monitor(helm: Path, **overrides: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def operator_metrics() -> Iterator[str]:
     """The operator's own /metrics endpoint, reporting one rolled-back rollout."""
+    # The registry is the process's: rollouts earlier tests reported would be scraped too.
+    for metric in telemetry.REGISTRY.collect():
+        for sample in metric.samples:
+            if {"namespace", "name"} <= sample.labels.keys():
+                telemetry.forget(sample.labels["namespace"], sample.labels["name"])
     status = {
         "phase": "RolledBack",
         "conditions": [{"type": "Stalled", "status": "True", "reason": "RolledBack"}],
