@@ -25,6 +25,7 @@ from pixelproof_testkit.kubectl import (
     kubectl_env,
     run,
 )
+from pixelproof_testkit.manifests import deployment
 from pixelproof_testkit.polling import wait_for
 
 NS = "imagegen"
@@ -143,23 +144,6 @@ def set_status(kube: KubeClient, name: str, status: dict[str, Any], namespace: s
     kube.patch(MODELROLLOUTS.path(namespace, name, "status"), {"status": status})
 
 
-def deployment(name: str, replicas: int, version: str) -> dict[str, Any]:
-    labels = {"app": "poster-gen", "version": version}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": NS},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "gen", "image": f"gen:{version}"}]},
-            },
-        },
-    }
-
-
 def ready_pod(kube: KubeClient, name: str, version: str) -> None:
     pod = {
         "metadata": {
@@ -182,12 +166,12 @@ def ready_pod(kube: KubeClient, name: str, version: str) -> None:
 @pytest.fixture(scope="module")
 def owned(kube: KubeClient) -> None:
     """What a rollout named poster-gen owns and touches: route, Deployments, pods, a Job."""
-    kube.create(DEPLOYMENTS.path(NS), deployment("poster-gen-v1", 2, "v1"))
-    kube.create(DEPLOYMENTS.path(NS), deployment("poster-gen-v2", 1, "v2"))
+    kube.create(DEPLOYMENTS.path(NS), deployment("poster-gen-v1", 2))
+    kube.create(DEPLOYMENTS.path(NS), deployment("poster-gen-v2", 1))
     for pod, version in (
-        ("poster-gen-v1-a", "v1"),
-        ("poster-gen-v1-b", "v1"),
-        ("poster-gen-v2-a", "v2"),
+        ("poster-gen-v1-a", "poster-gen-v1"),
+        ("poster-gen-v1-b", "poster-gen-v1"),
+        ("poster-gen-v2-a", "poster-gen-v2"),
     ):
         ready_pod(kube, pod, version)
     route = {
