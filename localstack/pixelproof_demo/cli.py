@@ -129,7 +129,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     say("starting Prometheus, the local Kubernetes API and the operator")
     with LocalStack(reports_dir=run_dir / "reports", keep_traffic=args.keep) as stack:
         say(f"Kubernetes API at {stack.api_url}, Prometheus at {stack.prometheus_url}")
-        say("starting the stable generator and capturing the golden set from it")
+        say(
+            "starting the stable generator, capturing the golden set from it and calibrating it (A/A)"
+        )
         app = stack.add_app(NAMESPACE, {**MODEL_DRIFT, "fault_seed": 1})
         say(
             f"applying ModelRollouts: {GOOD} (good candidate) and "

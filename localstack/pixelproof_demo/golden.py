@@ -1,6 +1,7 @@
 """The demo's golden set: a few curated prompts with text at several sizes, transparent
 stickers, a prompt-template item carrying brand tokens, and non-curated (adversarial)
-prompts; references captured from the stable generator. References of a model that drifts a little
+prompts; references captured from the stable generator, then calibrated against it (A/A) so
+the gates can be written relative to its noise floor. References of a model that drifts a little
 (as real models do across GPUs) compress poorly, so the set is too large for a ConfigMap's
 1 MiB: it lives on a volume, as larger golden sets do."""
 
@@ -106,3 +107,22 @@ def write_golden_set(folder: Path, stable_url: str) -> Path:
         problems = "; ".join(f"{k}: {v}" for k, v in sorted(result.failed.items()))
         raise RuntimeError(f"capturing the golden set from the stable generator failed: {problems}")
     return manifest
+
+
+# Two A/A runs, the fewest `pixelproof golden calibrate` accepts: each item's floor is the
+# worst of four generations, enough for a demo; a real set deserves more runs.
+CALIBRATION_RUNS = 2
+
+
+def calibrate_golden_set(folder: Path, stable_url: str) -> None:
+    """Record the stable model's noise floor beside the references, as
+    `pixelproof golden calibrate` does."""
+    from pixelproof_evaluator.calibrate import calibrate
+
+    calibrate(
+        folder,
+        stable_url,
+        GeneratorContract(timeout_seconds=30),
+        runs=CALIBRATION_RUNS,
+        concurrency=8,
+    )

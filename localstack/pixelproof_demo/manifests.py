@@ -33,16 +33,16 @@ def review_steps(steps: list[dict[str, Any]] = DEFAULT_STEPS) -> list[dict[str, 
     return [*steps[:at], review, *steps[at:]]
 
 
-# Calibrated for LPIPS with the seeded random AlexNet backbone used offline: a good model's
-# drift across runs scores about 1e-4, a font fallback about 0.04 on the text items.
+# Written relative to the stable model's noise floor, which the stack calibrates from A/A
+# runs of stable before any rollout: the same gates hold whatever the LPIPS backbone.
 QUALITY_GATES: dict[str, Any] = {
-    "lpips": {"maxMean": 0.01, "maxItem": 0.02},
+    "lpips": {"maxNoiseMultiple": 3},
     "typography": {"minPassRate": 0.95, "maxCharErrorRate": 0.2},
     "format": {"alpha": True, "size": True},
-    "determinism": {"maxReplayDistance": 0.01},
+    "determinism": {"maxNoiseMultiple": 3},
     "failureRate": {"max": 0.02},
-    "color": {"maxDeltaE": 3.0},
-    "sharpness": {"minRatio": 0.6},
+    "color": {"maxNoiseMultiple": 1.7},
+    "sharpness": {"maxNoiseMultiple": 2.5},
     "versusStable": {"maxRegression": 0.005, "minItems": 6},
 }
 

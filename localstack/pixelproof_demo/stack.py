@@ -3,7 +3,7 @@
 ``LocalStack`` starts a real Prometheus, the local Kubernetes API with the CRDs, the operator
 and an evaluator Job runner. ``add_app`` creates a namespace with a stable generator (a
 Deployment and Service in the API, a generator process standing in for its pods) and the
-golden set captured from it (on a local volume; this API serves no PersistentVolumeClaims); ``add_rollout`` adds a candidate generator with optional faults, its Deployment,
+golden set captured from it and calibrated against it (on a local volume; this API serves no PersistentVolumeClaims); ``add_rollout`` adds a candidate generator with optional faults, its Deployment,
 Service and HTTPRoute, live traffic through the route, and the ModelRollout."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pixelproof_localcluster import LocalCluster
 from . import manifests
 from .evaluator_runner import EvaluatorJobRunner
 from .generators import GeneratorProcess
-from .golden import CLAIM, write_golden_set
+from .golden import CLAIM, calibrate_golden_set, write_golden_set
 from .operator_thread import OperatorThread
 from .prerequisites import check_prerequisites
 from .prometheus import PrometheusServer
@@ -208,6 +208,7 @@ class LocalStack(Running):
         self.apps[namespace] = app
         if not self._golden_ready:
             write_golden_set(self.golden_dir, stable.url)
+            calibrate_golden_set(self.golden_dir, stable.url)
             self._golden_ready = True
         kube.create_object(manifests.namespace(namespace))
         kube.create_object(manifests.deployment(app.deployment, namespace, 2, "v1"))

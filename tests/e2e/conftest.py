@@ -12,7 +12,7 @@ import pytest
 
 from pixelproof_demo.prerequisites import missing_prerequisites
 from pixelproof_demo.stack import LocalStack, RolloutHandle
-from pixelproof_testkit.catalog import BY_ID, DRIFT, SCENARIO_PARAM
+from pixelproof_testkit.catalog import ABSOLUTE_GATES, BY_ID, DRIFT, SCENARIO_PARAM
 
 # Requests per second through each route: enough for the metric gates, light enough for
 # some twenty generator processes on two cores.
@@ -49,5 +49,6 @@ def rollouts(stack: LocalStack, request: pytest.FixtureRequest) -> dict[str, Rol
             "poster-gen",
             scenario.faults,
             steps=scenario.steps,
+            quality_gates=ABSOLUTE_GATES,
         )
     return handles
