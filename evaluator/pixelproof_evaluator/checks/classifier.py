@@ -155,12 +155,14 @@ def judge(gate: ClassifierGate, evidence: Evidence) -> GateResult:
         )
     candidate = sum(c for c, _ in pairs) / len(pairs)
     stable = sum(s for _, s in pairs) / len(pairs)
+    limit = stable + gate.max_excess_rate
     verdict = compare(
         "classifier",
         candidate,
         "<=",
-        stable + gate.max_excess_rate,
-        threshold=threshold,
+        limit,
+        threshold=f"flagged share <= stable's {fmt(stable)} + {fmt(gate.max_excess_rate)} = "
+        f"{fmt(limit)}",
         measured=f"classifier {label}: flagged {fmt(candidate)} of candidate images",
         bound=f"stable's {fmt(stable)} + maxExcessRate {fmt(gate.max_excess_rate)} over "
         f"{len(pairs)} items",

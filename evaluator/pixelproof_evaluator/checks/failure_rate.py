@@ -132,6 +132,8 @@ def judge(gate: FailureRateGate, evidence: Evidence) -> GateResult:
                 verdict="Inconclusive" if underpowered else "Pass",
                 value=rate,
                 threshold=f"failureRate <= {fmt(gate.max)}",
+                limit=gate.max,
+                comparison="<=",
                 reason=reason,
             )
         ],

@@ -7,12 +7,10 @@ glance which side of the threshold the value fell on."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 from pixelproof.api.evaluation import GateVerdict
-from pixelproof.api.verdicts import FinalVerdict
+from pixelproof.api.verdicts import Comparison, FinalVerdict
 
-Operator = Literal["<=", ">="]
 _NEGATION = {"<=": ">", ">=": "<"}
 
 
@@ -28,14 +26,14 @@ def fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def within(value: float, operator: Operator, limit: float) -> bool:
+def within(value: float, operator: Comparison, limit: float) -> bool:
     return value <= limit if operator == "<=" else value >= limit
 
 
 def compare(
     name: str,
     value: float,
-    operator: Operator,
+    operator: Comparison,
     limit: float,
     *,
     threshold: str,
@@ -52,6 +50,8 @@ def compare(
         verdict="Pass" if ok else breach,
         value=value,
         threshold=threshold,
+        limit=limit,
+        comparison=operator,
         reason=f"{measured} {sign} {bound}",
     )
 

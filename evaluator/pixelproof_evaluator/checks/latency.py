@@ -81,7 +81,7 @@ def _regression(
         mine,
         "<=",
         limit,
-        threshold=threshold,
+        threshold=f"{threshold} = {limit:.0f} ms",
         measured=f"{name}: candidate p{q} {mine:.0f} ms over {candidate.count} requests vs "
         f"stable {theirs:.0f} ms over {stable.count} ({(mine / theirs - 1) * 100:+.1f}%)",
         bound=f"{limit:.0f} ms (stable +{max_regression * 100:.1f}%{floor})",

@@ -21,7 +21,9 @@ def judge(evidence: Evidence) -> GateVerdict:
         name="stable",
         verdict="Inconclusive",
         value=rate,
-        threshold=f"<= {STABLE_HEALTHY_MAX_FAILURE}",
+        threshold=f"stable failure rate <= {STABLE_HEALTHY_MAX_FAILURE}",
+        limit=STABLE_HEALTHY_MAX_FAILURE,
+        comparison="<=",
         reason=f"stable model failed {stats.failed} of {stats.requests} requests "
         f"({stats.kinds()}): no usable baseline",
     )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from pixelproof.api.evaluation import GateVerdict
 from pixelproof.api.quality import VersusStableGate
+from pixelproof.api.verdicts import FinalVerdict
 
 from ..stats.paired import compare_groups, detectable_regression, regression_power
 from .gate import GateResult, fmt, no_data
@@ -49,13 +50,33 @@ def _groups(paired: list[tuple[ItemResult, float]], min_items: int) -> dict[str,
     return groups
 
 
+def _threshold(gate: VersusStableGate, alpha: float) -> str:
+    """`alpha` is the significance each group is tested at, as the reason states it."""
+    return (
+        f"median LPIPS regression <= {fmt(gate.max_regression)} unless significant "
+        f"(p < {fmt(alpha)})"
+    )
+
+
+def _verdict(
+    gate: VersusStableGate, verdict: FinalVerdict, median: float, alpha: float, reason: str
+) -> GateVerdict:
+    return GateVerdict(
+        name="versusStable",
+        verdict=verdict,
+        value=median,
+        threshold=_threshold(gate, alpha),
+        limit=gate.max_regression,
+        comparison="<=",
+        reason=reason,
+    )
+
+
 def judge(gate: VersusStableGate, evidence: Evidence) -> GateResult:
     paired = paired_deltas(evidence)
-    threshold = (
-        f"median LPIPS regression <= {fmt(gate.max_regression)} unless significant "
-        f"(p < {fmt(gate.significance)})"
-    )
     if len(paired) < gate.min_items:
+        # Too few items for any tag of its own: the one group is tested at the significance.
+        threshold = _threshold(gate, gate.significance)
         return GateResult(
             [
                 no_data(
@@ -75,12 +96,12 @@ def judge(gate: VersusStableGate, evidence: Evidence) -> GateResult:
     }
     worst = comparison.worst(gate.max_regression)
     if worst is not None:
-        verdict = GateVerdict(
-            name="versusStable",
-            verdict="Fail",
-            value=worst.median,
-            threshold=threshold,
-            reason=f"versusStable ({worst.label}): candidate LPIPS worse than stable by median "
+        verdict = _verdict(
+            gate,
+            "Fail",
+            worst.median,
+            comparison.alpha,
+            f"versusStable ({worst.label}): candidate LPIPS worse than stable by median "
             f"{fmt(worst.median)} > maxRegression {fmt(gate.max_regression)}, "
             f"Wilcoxon p={fmt(worst.p_value)} < {fmt(comparison.alpha)}",
         )
@@ -96,12 +117,8 @@ def judge(gate: VersusStableGate, evidence: Evidence) -> GateResult:
     )
     if underpowered:
         reason += f" < minPower {fmt(gate.min_power or 0)}: the set is too small to show it"
-    verdict = GateVerdict(
-        name="versusStable",
-        verdict="Inconclusive" if underpowered else "Pass",
-        value=median,
-        threshold=threshold,
-        reason=reason,
+    verdict = _verdict(
+        gate, "Inconclusive" if underpowered else "Pass", median, comparison.alpha, reason
     )
     scores["versusStablePower"] = round(power, 4)
     return GateResult([verdict], scores)

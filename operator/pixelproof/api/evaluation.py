@@ -10,7 +10,7 @@ import json
 from pydantic import Field
 
 from .base import StatusModel
-from .verdicts import FinalVerdict
+from .verdicts import Comparison, FinalVerdict
 
 TERMINATION_MESSAGE_LIMIT = 4096
 
@@ -26,6 +26,11 @@ class GateVerdict(StatusModel):
     """The measured value."""
     threshold: str | None = None
     """The bound judged against, in words."""
+    limit: float | None = None
+    """The number the value was held against, when the bound is one; absent from verdicts of
+    evaluators that predate it, whose threshold text is then the only record."""
+    comparison: Comparison | None = None
+    """How the value must compare with limit to pass."""
     reason: str = ""
     """Why the verdict, in words."""
 

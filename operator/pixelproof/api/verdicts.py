@@ -8,3 +8,5 @@ FinalVerdict = Literal["Pass", "Fail", "Inconclusive"]
 """A finished judgement: of one quality gate, of a whole evaluation, as the evaluator writes it."""
 Verdict = Literal[FinalVerdict, "Pending"]
 EvaluationState = Literal["Running", FinalVerdict]
+Comparison = Literal["<=", ">="]
+"""How a gate's value must compare with its limit to pass."""

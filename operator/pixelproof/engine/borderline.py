@@ -7,13 +7,17 @@ import re
 from .context import Context
 from .gate_bounds import bounds_of
 
-# The evaluator writes a quality gate's threshold as "<= 0.25", "passRate >= 0.9" or
-# "regression <= 0.05 (p < 0.05)": the first comparison is the gate's limit.
+# Evaluators that predate a verdict's `limit` wrote only its threshold text, as "<= 0.25",
+# "passRate >= 0.9" or "regression <= 0.05 (p < 0.05)": the first comparison is the limit.
 _LIMIT = re.compile(r"(<=|>=|<|>)\s*\+?(-?[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?)")
 
 
-def threshold_limit(text: str | None) -> float | None:
-    match = _LIMIT.search(text or "")
+def verdict_limit(limit: object, threshold: object) -> float | None:
+    """The number a quality gate's value was held against: the verdict's `limit`, or for a
+    verdict without one the first bound in its threshold text."""
+    if isinstance(limit, int | float) and not isinstance(limit, bool):
+        return float(limit)
+    match = _LIMIT.search(threshold if isinstance(threshold, str) else "")
     return None if match is None else float(match.group(2))
 
 
@@ -32,7 +36,7 @@ def borderline_gates(ctx: Context, margin: float) -> list[str]:
     found = []
     evaluation = ctx.status.last_evaluation
     for verdict in evaluation.gates if evaluation is not None else []:
-        limit = threshold_limit(verdict.threshold)
+        limit = verdict_limit(verdict.limit, verdict.threshold)
         if verdict.value is None or limit is None:
             continue
         if near(verdict.value, limit, margin):

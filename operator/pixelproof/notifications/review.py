@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pixelproof.engine.borderline import distance, threshold_limit
+from pixelproof.engine.borderline import distance, verdict_limit
 
 REVIEW = "Review"
 # Enough to point at the problem without drowning the message.
@@ -16,7 +16,7 @@ def _closeness(gate: Mapping[str, Any]) -> float:
     """Failing first, then the smallest distance from the threshold's number."""
     if gate.get("verdict") != "Pass":
         return -1.0
-    value, limit = gate.get("value"), threshold_limit(gate.get("threshold"))
+    value, limit = gate.get("value"), verdict_limit(gate.get("limit"), gate.get("threshold"))
     if value is None or limit is None:
         return float("inf")
     return distance(float(value), limit)

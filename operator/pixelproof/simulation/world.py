@@ -133,6 +133,8 @@ class SimulatedWorld:
                     verdict=verdict,
                     value=0.12 if verdict == "Pass" else 0.41,
                     threshold="<= 0.25",
+                    limit=0.25,
+                    comparison="<=",
                 )
             ],
         )
