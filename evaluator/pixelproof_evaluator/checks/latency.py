@@ -1,7 +1,8 @@
 """Latency percentiles of successful generations (catalog F7), over every request each model
 answered (first generations and replays): candidate p50, p95 and p99 against absolute limits,
 and each compared percentile against stable's, a regression counting only when it is both
-more than maxRegression and more than minDifferenceMs."""
+more than maxRegression (or a multiple of the calibrated run-to-run spread of that
+percentile) and more than minDifferenceMs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pixelproof.api.evaluation import GateVerdict
 from pixelproof.api.quality import LatencyGate
 
 from .gate import GateResult, compare, fmt, no_data
+from .noise_floor import calibration_problem
 
 if TYPE_CHECKING:
     from ..results import ItemResult, ModelResult
@@ -88,6 +90,45 @@ def _regression(
     )
 
 
+def _noise(
+    gate: LatencyGate, q: int, candidate: LatencyStats, stable: LatencyStats, evidence: Evidence
+) -> GateVerdict:
+    multiple = gate.max_noise_multiple or 0.0
+    name = f"latency.p{q}.noiseFloor"
+    rule = (
+        f"p{q} <= stable + max({fmt(multiple)} x calibrated spread, "
+        f"{fmt(gate.min_difference_ms)} ms)"
+    )
+    problem = calibration_problem("latency", evidence)
+    spread = (
+        evidence.calibration.latency_spread_ms.get(f"p{q}")
+        if evidence.calibration is not None
+        else None
+    )
+    if problem is None and spread is None:
+        problem = f"the calibration records no p{q} latency spread; recalibrate the golden set"
+    if problem is not None or spread is None:
+        return no_data(name, rule, f"{name}: {problem}")
+    mine, theirs = candidate.at(q), stable.at(q)
+    if mine is None or theirs is None:
+        missing = [n for n, v in (("candidate", mine), ("stable", theirs)) if v is None]
+        return no_data(name, rule, f"{name}: no successful {' or '.join(missing)} request")
+    allowed = max(multiple * spread, gate.min_difference_ms)
+    limit = theirs + allowed
+    floor = f", at least +{fmt(gate.min_difference_ms)} ms" if gate.min_difference_ms else ""
+    return compare(
+        name,
+        mine,
+        "<=",
+        limit,
+        threshold=f"p{q} <= stable + max({fmt(multiple)} x calibrated spread {fmt(spread)} ms, "
+        f"{fmt(gate.min_difference_ms)} ms) = {limit:.0f} ms",
+        measured=f"{name}: candidate p{q} {mine:.0f} ms vs stable {theirs:.0f} ms",
+        bound=f"{limit:.0f} ms (stable + {fmt(multiple)} x calibrated spread {fmt(spread)} ms"
+        f"{floor})",
+    )
+
+
 def judge(gate: LatencyGate, evidence: Evidence) -> GateResult:
     candidate = model_latency(evidence.results, lambda r: r.candidate)
     stable = model_latency(evidence.results, lambda r: r.stable)
@@ -116,8 +157,9 @@ def judge(gate: LatencyGate, evidence: Evidence) -> GateResult:
                 bound=f"{fmt(bound)} ms",
             )
         )
+    compared = sorted(set(gate.compare_percentiles))
     if gate.max_regression is not None:
-        verdicts.extend(
-            _regression(gate, q, candidate, stable) for q in sorted(set(gate.compare_percentiles))
-        )
+        verdicts.extend(_regression(gate, q, candidate, stable) for q in compared)
+    if gate.max_noise_multiple is not None:
+        verdicts.extend(_noise(gate, q, candidate, stable, evidence) for q in compared)
     return GateResult(verdicts, scores)

@@ -126,11 +126,17 @@ class LatencyGate(ApiModel):
         description="Each compared candidate percentile may exceed stable's by at most this "
         "fraction.",
     )
+    max_noise_multiple: float | None = Field(
+        default=None,
+        gt=0,
+        description="Each compared candidate percentile may exceed stable's by at most this "
+        "multiple of the golden set's calibrated run-to-run spread of that percentile.",
+    )
     compare_percentiles: list[Literal[50, 95, 99]] = Field(
         default=[50, 95, 99],
         min_length=1,
-        description="Percentiles maxRegression compares, over every request of each model "
-        "(first generations and replays).",
+        description="Percentiles maxRegression and maxNoiseMultiple compare, over every "
+        "request of each model (first generations and replays).",
     )
     min_difference_ms: float = Field(
         default=0,
