@@ -28,8 +28,14 @@ def reviewed(review: dict[str, Any], **extra: Any) -> dict[str, Any]:
     )
 
 
-def evaluated(value: float, threshold: str = "<= 0.25", **extra: Any) -> dict[str, Any]:
-    """Status at the review step, after an evaluation that passed with this lpips value."""
+def evaluated(
+    value: float,
+    threshold: str = "<= 0.25",
+    verdict: dict[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Status at the review step, after an evaluation that passed with this lpips value;
+    `verdict` adds fields to the lpips gate's verdict."""
     spec = parse_spec(reviewed({}, **extra)).model
     assert spec is not None
     return {
@@ -44,7 +50,15 @@ def evaluated(value: float, threshold: str = "<= 0.25", **extra: Any) -> dict[st
             "job": "gen-eval-1",
             "state": "Pass",
             "startedAt": "2026-12-01T08:50:00Z",
-            "gates": [{"name": "lpips", "verdict": "Pass", "value": value, "threshold": threshold}],
+            "gates": [
+                {
+                    "name": "lpips",
+                    "verdict": "Pass",
+                    "value": value,
+                    "threshold": threshold,
+                    **(verdict or {}),
+                }
+            ],
             "scores": {"lpipsMean": value},
             "report": "s3://reports/gen/1/report.html",
         },
@@ -154,6 +168,23 @@ def test_only_borderline_quality_gates_ask_for_a_review(
             a for a in drive.decisions[-1].actions if getattr(a, "reason", "") == "ReviewSkipped"
         ]
         assert skipped[0].message == "review at step 3 skipped: no gate within 10% of its threshold"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("value", "borderline"), [(0.029, True), (0.02, False), (0.003, False)])
+def test_a_noise_floor_gate_is_borderline_near_its_structured_limit(
+    value: float, borderline: bool
+) -> None:
+    """The threshold text's first number is the multiple (3); the verdict's limit is what the
+    value was held against."""
+    threshold = "lpips mean <= 3 x noise floor 0.01 = 0.03"
+    status = evaluated(value, threshold, {"limit": 0.03, "comparison": "<="})
+    drive = Drive(
+        reviewed({"onlyWhenWithin": {"margin": 0.1}}),
+        status=status,
+        router=Weights(stable=90, candidate=10),
+    )
+    drive.decide(T)
+    assert (drive.status["phase"] == "Paused") is borderline
 
 
 def test_a_metric_gate_close_to_its_threshold_asks_for_a_review() -> None:
