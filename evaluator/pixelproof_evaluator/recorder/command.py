@@ -65,6 +65,14 @@ def add_record_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def record_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="pixelproof-evaluator record", description=__doc__.splitlines()[0]
+    )
+    add_record_arguments(parser)
+    return run_record(parser.parse_args(argv))
+
+
 def run_record(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
