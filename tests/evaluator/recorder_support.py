@@ -3,6 +3,10 @@ requests as the data plane's mirror does."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +19,15 @@ import httpx
 from pixelproof_evaluator.recorder.redaction import Redactor
 from pixelproof_evaluator.recorder.server import RecorderServer
 from pixelproof_evaluator.recorder.store import SampleStore
+from pixelproof_testkit.polling import wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+RECORD_COMMAND = [sys.executable, "-m", "pixelproof_evaluator", "record"]
+
+
+def evaluator_env() -> dict[str, str]:
+    """This checkout's operator and evaluator packages first, for a child process."""
+    return {**os.environ, "PYTHONPATH": f"{REPO / 'operator'}{os.pathsep}{REPO / 'evaluator'}"}
 
 
 @dataclass
@@ -61,3 +74,33 @@ def metric(url: str, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.split()[-1])
     raise AssertionError(f"no metric {name} in {text}")
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(url + "/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@contextmanager
+def record_process(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`python -m pixelproof_evaluator record` on a free port, serving until the block ends."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    command = [*RECORD_COMMAND, "--port", str(port), "--host", "127.0.0.1", *args]
+    proc = subprocess.Popen(
+        command,
+        env=evaluator_env(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _healthy(url), timeout=30, what="the record command serving")
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.communicate(timeout=30)

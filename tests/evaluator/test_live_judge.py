@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from evaluator_support import GATES
 from live_support import LIVE_GATES, evaluate_live
 
 from pixelproof_evaluator.evaluate import Models
@@ -20,20 +21,30 @@ def test_a_fault_only_real_prompts_trigger_passes_golden_and_fails_live(
     models: Models,
     start_refgen: Callable[..., Any],
     run_evaluation: Callable[..., Any],
+    golden_dir: Path,
     gate_of: Callable[[Any, str], Any],
     tmp_path: Path,
 ) -> None:
     stable = start_refgen()
     candidate = start_refgen(fault_trigger=TRIGGER, error_rate=1.0, drop_alpha=True)
-    golden = run_evaluation(stable.url, candidate.url)
+    gates = {**GATES, "divergence": LIVE_GATES["divergence"]}
+    golden = run_evaluation(stable.url, candidate.url, gates=gates)
     assert golden.verdict == "Pass", golden.reason
-    live = evaluate_live(models, tmp_path / "live", stable.url, candidate.url)
-    assert live.verdict == "Fail", live.reason
-    failure = gate_of(live, "live.failureRate")
+    assert gate_of(golden, "divergence").verdict == "Pass"
+    both = evaluate_live(
+        models, tmp_path / "live", stable.url, candidate.url, gates=gates, golden=golden_dir
+    )
+    assert both.verdict == "Fail", both.reason
+    failure = gate_of(both, "live.failureRate")
     assert failure.verdict == "Fail"
     assert "3 of 13 candidate requests failed (http-status: 3)" in failure.reason
-    assert "live failureRate" in live.reason
-    assert gate_of(live, "live.prompts").value == 8
+    assert "live failureRate" in both.reason
+    assert gate_of(both, "live.prompts").value == 8
+    # The golden half of the same evaluation still passes every gate.
+    golden_gates = [g for g in both.gates if not g.name.startswith("live.")]
+    assert {g.name for g in golden_gates} == {g.name for g in golden.gates}
+    assert all(g.verdict == "Pass" for g in golden_gates), [g.reason for g in golden_gates]
+    assert both.items == golden.items + 8
 
 
 def test_a_good_candidate_passes_live(

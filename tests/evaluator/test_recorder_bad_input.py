@@ -4,22 +4,16 @@ threads than the pool, and memory stops growing at the sample's maximum."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from recorder_support import body, metric, recorder, samples
+from recorder_support import body, metric, record_process, recorder, samples
 
 from pixelproof_testkit.polling import wait_for
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _raw(port: int, request: bytes) -> bytes:
@@ -100,41 +94,12 @@ def _rss_kib(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-@pytest.fixture
-def recorder_process(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    port_probe = socket.socket()
-    port_probe.bind(("127.0.0.1", 0))
-    port = port_probe.getsockname()[1]
-    port_probe.close()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("operator", "evaluator")),
-    }
-    args = ["--port", str(port), "--host", "127.0.0.1", "--max-count", "200", "--retention", "1h"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pixelproof_evaluator", "record", *args],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _healthy(url), timeout=30, what="the recorder process serving")
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def test_memory_stops_growing_at_the_maximum_sample() -> None:
+    with record_process("--max-count", "200", "--retention", "1h") as (url, proc):
+        _fill_past_the_maximum(url, proc.pid)
 
 
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(url + "/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def test_memory_stops_growing_at_the_maximum_sample(recorder_process: tuple[str, int]) -> None:
-    url, pid = recorder_process
+def _fill_past_the_maximum(url: str, pid: int) -> None:
     filler = "x" * 4000
 
     def send(start: int, count: int) -> None:
