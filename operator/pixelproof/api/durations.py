@@ -75,3 +75,5 @@ durations (and so the API server's CEL) can hold."""
 ReviewDeadline = Annotated[str, _schema("1s", "720h"), _within("1s", "720h")]
 """How long a review step waits for a person; a zero deadline would decide before anyone
 could look."""
+RecorderRetention = Annotated[str, _schema("1m", "168h"), _within("1m", "168h")]
+"""How long the prompt recorder keeps a request: long enough to span a step, at most a week."""

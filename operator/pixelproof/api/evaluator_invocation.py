@@ -44,6 +44,11 @@ LPIPS_WEIGHTS = "--lpips-weights"
 VERBOSE = "--verbose"
 FAIL_EXIT_CODE = "--fail-exit-code"
 INCONCLUSIVE_EXIT_CODE = "--inconclusive-exit-code"
+LIVE_SOURCE = "--live-source"
+LIVE_COUNT = "--live-count"
+LIVE_MIN_COUNT = "--live-min-count"
+LIVE_SOURCE_SHA256 = "--live-source-sha256"
+ALLOW_PROMPT_TEXT = "--allow-prompt-text"
 
 
 class InvocationError(PixelproofError, ValueError):
@@ -111,6 +116,13 @@ class EvaluatorInvocation(BaseModel):
     # other than Pass to end the process unsuccessfully; the operator reads the summary instead.
     fail_exit_code: int = Field(default=0, ge=0, le=255)
     inconclusive_exit_code: int = Field(default=0, ge=0, le=255)
+    # Live mode: recorded prompts (a recorder's base URL, a prompt log file or a pinned
+    # https prompt log) replace the golden set's prompts.
+    live_source: str | None = None
+    live_count: int = Field(default=200, ge=1)
+    live_min_count: int = Field(default=50, ge=1)
+    live_source_sha256: str | None = None
+    allow_prompt_text: bool = False
 
     @model_validator(mode="after")
     def _one_golden_source(self) -> EvaluatorInvocation:
@@ -139,6 +151,15 @@ class EvaluatorInvocation(BaseModel):
         parser.add_argument(OUT, required=True, help="folder for report.json and report.html")
         parser.add_argument(LPIPS_WEIGHTS, help=f"AlexNet weights file (default: ${WEIGHTS_ENV})")
         parser.add_argument(VERBOSE, action="store_true")
+        parser.add_argument(LIVE_SOURCE, help="recorder URL or prompt log (JSONL) to replay")
+        parser.add_argument(LIVE_COUNT, type=int, default=200, help="live prompts to replay")
+        parser.add_argument(
+            LIVE_MIN_COUNT, type=int, default=50, help="fewest live prompts a verdict needs"
+        )
+        parser.add_argument(LIVE_SOURCE_SHA256, help=f"pinned sha256 of an https {LIVE_SOURCE}")
+        parser.add_argument(
+            ALLOW_PROMPT_TEXT, action="store_true", help="show recorded prompt text in the report"
+        )
         for flag, verdict in ((FAIL_EXIT_CODE, "Fail"), (INCONCLUSIVE_EXIT_CODE, "Inconclusive")):
             parser.add_argument(
                 flag,
@@ -172,6 +193,11 @@ class EvaluatorInvocation(BaseModel):
             verbose=args.verbose,
             fail_exit_code=args.fail_exit_code,
             inconclusive_exit_code=args.inconclusive_exit_code,
+            live_source=args.live_source,
+            live_count=args.live_count,
+            live_min_count=args.live_min_count,
+            live_source_sha256=args.live_source_sha256,
+            allow_prompt_text=args.allow_prompt_text,
         )
 
     @classmethod
@@ -210,6 +236,13 @@ class EvaluatorInvocation(BaseModel):
             argv += [FAIL_EXIT_CODE, str(self.fail_exit_code)]
         if self.inconclusive_exit_code:
             argv += [INCONCLUSIVE_EXIT_CODE, str(self.inconclusive_exit_code)]
+        if self.live_source is not None:
+            argv += [LIVE_SOURCE, self.live_source, LIVE_COUNT, str(self.live_count)]
+            argv += [LIVE_MIN_COUNT, str(self.live_min_count)]
+            if self.live_source_sha256 is not None:
+                argv += [LIVE_SOURCE_SHA256, self.live_source_sha256]
+            if self.allow_prompt_text:
+                argv.append(ALLOW_PROMPT_TEXT)
         return argv
 
     def to_command(self) -> list[str]:
