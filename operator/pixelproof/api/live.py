@@ -5,6 +5,7 @@ stands in for mirroring where the router cannot mirror."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Annotated
 
@@ -16,10 +17,16 @@ from .errors import FieldError
 from .evaluator_job import Resources
 from .patterns import DNS_SUBDOMAIN, HTTPS_URL, SHA256
 
+RECORDER_PORT = 8080
+"""The port the recorder listens on, and its Service's port."""
+MIXED_MIRROR = -1
+"""A route read back whose rules mirror different shares to the recorder."""
+
 DEFAULT_MIRROR_PERCENT = 10
 """A tenth of live traffic fills a recorder of a few thousand prompts within minutes at
 ordinary request rates, while copying as few users' prompts as that needs: the recorder
 keeps only maxCount of them anyway, so mirroring more buys no better sample."""
+
 
 def _compiles(pattern: str) -> str:
     try:
@@ -122,3 +129,19 @@ PROMPT_LOG_RULES = [
         "message": "liveTraffic.promptLog needs exactly one of configMap or url",
     }
 ]
+
+
+def recorder_name(rollout: str) -> str:
+    """The recorder's Deployment and Service name for a rollout: a DNS-1035 label (a Service
+    name starts with a letter and has no dots), unique to the rollout name."""
+    base = "r-" + rollout if rollout[:1].isdigit() else rollout
+    if "." not in rollout and len(base) <= 63 - len("-recorder"):
+        return f"{base}-recorder"
+    # Shortened, or dots turned to dashes, two names could meet: the digest keeps them apart.
+    digest = hashlib.sha256(rollout.encode()).hexdigest()[:8]
+    return f"{base.replace('.', '-')[:45].rstrip('-')}-{digest}-recorder"
+
+
+def recorder_url(rollout: str, namespace: str) -> str:
+    """The recorder's in-cluster base URL."""
+    return f"http://{recorder_name(rollout)}.{namespace}.svc:{RECORDER_PORT}"

@@ -49,20 +49,29 @@ def check_spec(spec: Any, *, operator_checks: bool = True) -> SpecCheck:
         return SpecCheck(model)
     problems = tuple(
         f"spec.metrics.gates[{index}]: {problem}" for index, problem in gate_query_problems(model)
-    ) + tuple(mirror_problems(model))
+    ) + tuple(live_traffic_problems(model))
     return SpecCheck(None, problems) if problems else SpecCheck(model)
 
 
-def mirror_problems(model: ModelRolloutSpec) -> list[str]:
-    """The API server admits mirroring on any router; only pixelproof knows which can."""
+def live_traffic_problems(model: ModelRolloutSpec) -> list[str]:
+    """The API server admits mirroring on any router; only pixelproof knows which can, and
+    that a recorder needs an image."""
     live = model.live_traffic
-    router = model.traffic.kind
-    if live is None or not live.mirrors or router in MIRRORING_ROUTERS:
+    if live is None or not live.mirrors:
         return []
-    return [
-        f"spec.liveTraffic: the {router} router cannot mirror requests to the prompt recorder; "
-        "use a gatewayAPI or istio router, or give spec.liveTraffic.promptLog"
-    ]
+    problems = []
+    router = model.traffic.kind
+    if router not in MIRRORING_ROUTERS:
+        problems.append(
+            f"spec.liveTraffic: the {router} router cannot mirror requests to the prompt "
+            "recorder; use a gatewayAPI or istio router, or give spec.liveTraffic.promptLog"
+        )
+    if live.recorder.image is None and model.evaluator is None:
+        problems.append(
+            "spec.liveTraffic.recorder.image: required when spec.evaluator (whose image the "
+            "recorder runs by default) is unset"
+        )
+    return problems
 
 
 def metadata_errors(metadata: Any) -> list[str]:
