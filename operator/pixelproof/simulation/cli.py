@@ -61,11 +61,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _mirror_state(world: SimulatedWorld) -> str:
-    """The route's mirror to the prompt recorder, for rollouts with spec.liveTraffic."""
+    """The simulated route's mirror to the prompt recorder as the rollout leaves it, for
+    rollouts with spec.liveTraffic."""
     if "liveTraffic" not in world.spec:
         return ""
-    percent = world.status.get("mirrorPercent")
-    return f"  mirror: {'none' if percent is None else f'{percent}%'}"
+    return f"  mirror: {'none' if world.mirror is None else f'{world.mirror}%'}"
 
 
 def _rollout(path: Path) -> tuple[dict[str, Any], list[str]]:
