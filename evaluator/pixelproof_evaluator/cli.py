@@ -1,4 +1,4 @@
-"""Command line: `python -m pixelproof_evaluator evaluate|capture|calibrate ...`.
+"""Command line: `python -m pixelproof_evaluator evaluate|capture|calibrate|record ...`.
 
 Exit status 0 means a verdict (Pass, Fail or Inconclusive) was written, unless
 --fail-exit-code or --inconclusive-exit-code give those verdicts a status of their own (for
@@ -27,10 +27,12 @@ from .capture import add_capture_arguments, run_capture
 from .checks.classifier import ClassifierError
 from .golden import GoldenSetError
 from .perceptual import LpipsWeightsError
+from .recorder.command import add_record_arguments, run_record
 from .termination import write_summary
 
 CAPTURE = "capture"
 CALIBRATE = "calibrate"
+RECORD = "record"
 EXIT_USAGE = 2
 EXIT_ERROR = 1
 
@@ -52,6 +54,8 @@ def build_parser(prog: str = "pixelproof_evaluator") -> argparse.ArgumentParser:
     ev = sub.add_parser(EVALUATE, help="judge a candidate model against the stable one")
     EvaluatorInvocation.add_arguments(ev)
     _add_golden_commands(sub)
+    rec = sub.add_parser(RECORD, help="record mirrored live prompts for live evaluation")
+    add_record_arguments(rec)
     return parser
 
 
@@ -78,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_capture(args)
     if args.command == CALIBRATE:
         return run_calibrate(args)
+    if args.command == RECORD:
+        return run_record(args)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
     try:
         invocation = EvaluatorInvocation.from_namespace(args)

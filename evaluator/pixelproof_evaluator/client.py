@@ -11,7 +11,7 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -81,10 +81,16 @@ class _Retryable(Exception):
 
 
 def build_body(
-    contract: GeneratorContract, prompt: str, seed: int, size: str, transparent: bool
+    contract: GeneratorContract,
+    prompt: str,
+    seed: int,
+    size: str,
+    transparent: bool,
+    fields: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The contract's fixed request fields, with the item's own fields taking precedence."""
     body = dict(contract.request)
+    body.update(fields or {})
     body.update({"prompt": prompt, "seed": seed, "size": size, "transparent": transparent})
     return body
 
@@ -135,9 +141,14 @@ class GeneratorClient:
         await self._http.aclose()
 
     async def generate(
-        self, prompt: str, seed: int, size: str, transparent: bool
+        self,
+        prompt: str,
+        seed: int,
+        size: str,
+        transparent: bool,
+        fields: Mapping[str, Any] | None = None,
     ) -> GenerationResult:
-        body = build_body(self.contract, prompt, seed, size, transparent)
+        body = build_body(self.contract, prompt, seed, size, transparent, fields)
         self.stats.requests += 1
         attempt = 0
         while True:

@@ -1,5 +1,5 @@
-"""One evaluation from start to verdict: load the golden set, generate and score, judge,
-and write the report and the summary."""
+"""One evaluation from start to verdict: load the golden set and/or the live prompts,
+generate and score, judge, and write the report and the summary."""
 
 from __future__ import annotations
 
@@ -20,12 +20,17 @@ from pixelproof.api.workloads import GeneratorContract
 
 from .calibration import Calibration
 from .client import RetryPolicy
-from .golden import GoldenSet, load_golden_dir
+from .golden import GoldenItem, GoldenSet, load_golden_dir
 from .golden_archive import Fetch, fetch_https, load_golden_url
-from .judge import judge
+from .judge import Judgement, combine, judge
+from .live import LiveOptions, LiveRun, run_live
+from .live_items import quoted_text
+from .live_source import Fetch as LiveFetch
+from .live_source import fetch_bounded, load_live_records
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer, build_scorer, warn_random_backbone
 from .report import IMAGE_FOLDER, write_report
+from .results import ItemResult
 from .runner import EvaluationConfig, progress_bar, run_evaluation
 
 
@@ -44,6 +49,12 @@ class EvaluateOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lpips_weights: str | None = None
     fetch: Fetch = fetch_https
+    live: LiveOptions | None = None
+    live_fetch: LiveFetch = fetch_bounded
+
+    @property
+    def has_golden(self) -> bool:
+        return self.golden is not None or self.golden_url is not None
 
     @classmethod
     def from_invocation(cls, invocation: EvaluatorInvocation) -> EvaluateOptions:
@@ -59,6 +70,15 @@ class EvaluateOptions:
             tags=list(invocation.tags),
             concurrency=invocation.concurrency,
             lpips_weights=invocation.lpips_weights,
+            live=LiveOptions(
+                source=invocation.live_source,
+                count=invocation.live_count,
+                min_count=invocation.live_min_count,
+                sha256=invocation.live_source_sha256,
+                allow_prompt_text=invocation.allow_prompt_text,
+            )
+            if invocation.live_source is not None
+            else None,
         )
 
 
@@ -113,20 +133,31 @@ def calibration_note(calibration: Calibration | None, backbone: str) -> str:
 
 
 def evaluate(options: EvaluateOptions, models: Models | None = None) -> EvaluationSummary:
-    """Runs the evaluation and writes the report; golden-set problems raise before any request."""
+    """Runs the evaluation and writes the report; golden-set and live-source problems raise
+    before any request."""
     started = time.monotonic()
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     models = models or Models(options.lpips_weights)
-    with tempfile.TemporaryDirectory(prefix="pixelproof-golden-") as workdir:
-        golden = load_golden(options, Path(workdir))
-        items = golden.select(options.tags)
-    calibration = golden.calibration
-    if not items:
-        raise ValueError(f"no golden items carry any of the tags {', '.join(options.tags)}")
-    needs_ocr = options.gates.typography is not None and any(item.spec.text for item in items)
+    items: list[GoldenItem] = []
+    calibration: Calibration | None = None
+    if options.has_golden or options.live is None:
+        with tempfile.TemporaryDirectory(prefix="pixelproof-golden-") as workdir:
+            golden = load_golden(options, Path(workdir))
+            items = golden.select(options.tags)
+        calibration = golden.calibration
+        if not items:
+            raise ValueError(f"no golden items carry any of the tags {', '.join(options.tags)}")
+    live = options.live
+    records = (
+        load_live_records(live.source, live.count, live.sha256, fetch=options.live_fetch)
+        if live is not None
+        else []
+    )
+    typography = options.gates.typography is not None
+    needs_ocr = typography and any(item.spec.text for item in items)
+    live_needs_ocr = typography and any(quoted_text(r.prompt) for r in records)
     scorer = models.scorer
     warn_random_backbone(scorer.backbone)
-    ocr = models.ocr if needs_ocr else None
     config = EvaluationConfig(
         stable_url=options.stable_url,
         candidate_url=options.candidate_url,
@@ -137,17 +168,30 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
         replay=True,
         image_dir=options.out / IMAGE_FOLDER,
     )
-    with progress_bar(len(items)) as bar:
-        results, stats = asyncio.run(
-            run_evaluation(items, config, scorer, ocr, progress=bar.update)
-        )
-    judgement = judge(options.gates, results, calibration, scorer.backbone)
+    judgements: list[Judgement] = []
+    results: list[ItemResult] = []
+    stats: dict[str, Any] = {}
+    if items:
+        with progress_bar(len(items)) as bar:
+            results, stats = asyncio.run(
+                run_evaluation(
+                    items, config, scorer, models.ocr if needs_ocr else None, progress=bar.update
+                )
+            )
+        judgements.append(judge(options.gates, results, calibration, scorer.backbone))
+    live_run: LiveRun | None = None
+    if live is not None:
+        ocr = models.ocr if live_needs_ocr else None
+        live_run = run_live(live, config, scorer, ocr, records)
+        judgements.append(live_run.judgement)
+    judgement = combine(judgements)
+    live_results = live_run.results if live_run is not None else []
     summary = EvaluationSummary(
         verdict=judgement.verdict,
         reason=judgement.reason,
         gates=judgement.gates,
         scores=judgement.scores,
-        items=len(results),
+        items=len(results) + len(live_results),
         failed_items=judgement.failed_items,
         backbone=scorer.backbone,
         report=str(options.out / "report.html"),
@@ -169,5 +213,14 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
         "clients": stats,
         "machine": f"{platform.platform()} ({platform.machine()})",
     }
-    write_report(options.out, summary, results, extra)
+    if live is not None and live_run is not None:
+        extra["live"] = {
+            "source": live.source,
+            "records": live_run.recorded,
+            "prompts": len(live_results),
+            "minCount": live.min_count,
+            "promptText": "shown" if live.allow_prompt_text else "sha256 only",
+            "clients": live_run.stats,
+        }
+    write_report(options.out, summary, results, extra, live_results)
     return summary

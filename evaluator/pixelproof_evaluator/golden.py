@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -84,6 +85,10 @@ class GoldenItem:
     width: int
     height: int
     reference_png: bytes
+    request: Mapping[str, Any] = field(default_factory=dict)
+    """Request fields beyond the contract's own that this item is generated with."""
+    private: bool = False
+    """The prompt is a user's: reports and reasons name the item, never its prompt's text."""
 
     @property
     def id(self) -> str:

@@ -57,6 +57,16 @@ def judge(
     return Judgement(*overall(verdicts), verdicts, scores, failed_items(results))
 
 
+def combine(judgements: Sequence[Judgement]) -> Judgement:
+    """One judgement from the golden set's and the live prompts'."""
+    if len(judgements) == 1:
+        return judgements[0]
+    verdicts = [v for j in judgements for v in j.gates]
+    scores = {k: v for j in judgements for k, v in j.scores.items()}
+    failed = [item for j in judgements for item in j.failed_items]
+    return Judgement(*overall(verdicts), verdicts, scores, failed)
+
+
 def common_scores(evidence: Evidence) -> dict[str, float]:
     """Scores reported whichever gates are configured."""
     scores: dict[str, float] = {}

@@ -13,6 +13,7 @@ from typing import Any
 from pixelproof.api.evaluation import EvaluationSummary
 
 from .perceptual import BACKBONE_RANDOM, RANDOM_BACKBONE_WARNING
+from .report_live import live_section
 from .results import ItemResult
 
 IMAGE_FOLDER = "images"
@@ -41,13 +42,16 @@ def write_report(
     summary: EvaluationSummary,
     results: Sequence[ItemResult],
     extra: dict[str, Any],
+    live: Sequence[ItemResult] = (),
 ) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     doc = {"summary": summary.to_wire(), **extra, "items": [r.to_json() for r in results]}
+    if live:
+        doc["liveItems"] = [r.to_json() for r in live]
     json_path = out / "report.json"
     json_path.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
     html_path = out / "report.html"
-    html_path.write_text(render_html(summary, results, extra), encoding="utf-8")
+    html_path.write_text(render_html(summary, results, extra, live), encoding="utf-8")
     return json_path, html_path
 
 
@@ -148,7 +152,10 @@ def worst_first(results: Sequence[ItemResult], failed: set[str]) -> list[ItemRes
 
 
 def render_html(
-    summary: EvaluationSummary, results: Sequence[ItemResult], extra: dict[str, Any]
+    summary: EvaluationSummary,
+    results: Sequence[ItemResult],
+    extra: dict[str, Any],
+    live: Sequence[ItemResult] = (),
 ) -> str:
     gate_rows = "".join(
         f'<tr><td>{_esc(g.name)}</td><td class="{g.verdict}">{g.verdict}</td>'
@@ -205,5 +212,6 @@ def render_html(
         "<h2>Gates</h2><table class=gates><tr><th>gate</th><th>verdict</th><th>value</th>"
         f"<th>threshold</th><th>reason</th></tr>{gate_rows}</table>"
         f"<h2>Run</h2><table>{meta}</table>"
-        f"<h2>Items</h2>{''.join(items)}</body></html>"
+        f"{'<h2>Items</h2>' + ''.join(items) if results else ''}"
+        f"{live_section(live, failed)}</body></html>"
     )

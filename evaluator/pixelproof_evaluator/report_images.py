@@ -37,19 +37,24 @@ def difference_heatmap(output: DecodedImage, reference: DecodedImage) -> NDArray
 def write_item_images(
     folder: Path,
     item_id: str,
-    reference: DecodedImage,
+    reference: DecodedImage | None,
     stable: DecodedImage | None,
     candidate: DecodedImage | None,
 ) -> dict[str, str]:
-    """Writes the item's thumbnails; returns their paths relative to the report folder."""
+    """Writes the item's thumbnails; returns their paths relative to the report folder. Without
+    a reference (a live prompt) the heatmap shows where the candidate differs from stable."""
     folder.mkdir(parents=True, exist_ok=True)
     stem = _UNSAFE.sub("_", item_id)
-    images: dict[str, NDArray[np.uint8]] = {"reference": reference.rgba}
+    images: dict[str, NDArray[np.uint8]] = {}
+    if reference is not None:
+        images["reference"] = reference.rgba
     if stable is not None:
         images["stable"] = stable.rgba
+    against = reference if reference is not None else stable
     if candidate is not None:
         images["candidate"] = candidate.rgba
-        images["heatmap"] = difference_heatmap(candidate, reference)
+        if against is not None:
+            images["heatmap"] = difference_heatmap(candidate, against)
     written = {}
     for role, rgba in images.items():
         name = f"{stem}.{role}.png"

@@ -9,6 +9,7 @@ from .checks.format import FormatResult, SizeResult
 from .checks.typography import TypographyResult
 from .client import GenerationResult
 from .golden import GoldenItem
+from .recorder.records import prompt_digest
 
 
 def _failure(generation: GenerationResult, decoded: FormatResult | None) -> str | None:
@@ -33,6 +34,8 @@ class ModelResult:
     delta_e: float | None = None
     sharpness: float | None = None
     ssim: float | None = None
+    divergence: float | None = None
+    """LPIPS between this output and stable's for the same prompt and seed."""
     flagged: bool | None = None
     """Whether the classifier gate's classifier flagged the image."""
     typography: TypographyResult | None = None
@@ -59,7 +62,7 @@ class ModelResult:
             return f"decode: {self.format.error}"
         return None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, private: bool = False) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "failure": self.failure,
             "failureDetail": self.failure_detail(),
@@ -92,18 +95,20 @@ class ModelResult:
             ("deltaE", self.delta_e),
             ("sharpnessRatio", self.sharpness),
             ("ssim", self.ssim),
+            ("divergence", self.divergence),
             ("flagged", self.flagged),
         ):
             doc[key] = value
         if self.typography is not None:
+            # Quoted and recognised text is the user's prompt, so a private item shows scores only.
             doc["typography"] = {
                 "passed": self.typography.passed,
-                "recognised": self.typography.recognised,
+                "recognised": [] if private else self.typography.recognised,
                 "texts": [
                     {
-                        "expected": t.expected,
+                        "expected": None if private else t.expected,
                         "fontSize": t.font_size,
-                        "matched": t.matched,
+                        "matched": None if private else t.matched,
                         "cer": round(t.cer, 4),
                         "passed": t.passed,
                     }
@@ -121,16 +126,18 @@ class ItemResult:
     images: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        spec = self.item.spec
+        spec, private = self.item.spec, self.item.private
         return {
             "id": spec.id,
-            "prompt": spec.prompt,
+            "prompt": prompt_digest(spec.prompt) if private else spec.prompt,
             "seed": spec.seed,
             "size": spec.size,
             "tags": spec.tags,
             "alpha": spec.alpha,
-            "text": [t.model_dump(by_alias=True, exclude_none=True) for t in spec.text],
-            "stable": self.stable.to_json(),
-            "candidate": self.candidate.to_json(),
+            "text": []
+            if private
+            else [t.model_dump(by_alias=True, exclude_none=True) for t in spec.text],
+            "stable": self.stable.to_json(private=private),
+            "candidate": self.candidate.to_json(private=private),
             "images": self.images,
         }

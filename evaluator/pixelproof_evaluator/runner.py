@@ -28,6 +28,7 @@ from .checks.typography import check_typography
 from .client import GenerationResult, GeneratorClient, RetryPolicy, byte_budget
 from .golden import GoldenItem
 from .images import DecodedImage, decode_png
+from .live_items import hold_to_stable_text, like_output
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer
 from .report_images import write_item_images
@@ -51,6 +52,9 @@ class EvaluationConfig:
     replay: bool = True
     check_group: int = 8
     image_dir: Path | None = None
+    stable_reference: bool = False
+    """Live prompts have no reference image: stable's output for the same prompt and seed
+    takes its place, and the candidate is held to stable's format, size and text."""
 
 
 @dataclass
@@ -80,47 +84,61 @@ class Checker:
         self.classifier = build_classifier(gate) if gate is not None else None
 
     def check_group(self, group: Sequence[_Generated]) -> list[ItemResult]:
-        references = {
-            g.item.id: decode_png(g.item.reference_png, max_pixels=MAX_PIXELS) for g in group
-        }
+        live = self.config.stable_reference
+        references: dict[str, DecodedImage | None] = {}
         decoded: dict[tuple[str, str], tuple[DecodedImage | None, DecodedImage | None]] = {}
         results = []
         for g in group:
-            per_model = {}
-            for name, (first, second) in (("stable", g.stable), ("candidate", g.candidate)):
-                model, image, replay_image = self._decode(g.item, first, second)
-                per_model[name] = model
-                decoded[(g.item.id, name)] = (image, replay_image)
-            results.append(ItemResult(g.item, per_model["stable"], per_model["candidate"]))
+            item = g.item
+            stable, stable_image, stable_replay = self._decode(item, *g.stable)
+            if live:
+                item = like_output(item, stable_image)
+                references[item.id] = stable_image
+            else:
+                references[item.id] = decode_png(item.reference_png, max_pixels=MAX_PIXELS)
+            candidate, image, replay_image = self._decode(item, *g.candidate)
+            decoded[(item.id, "stable")] = (stable_image, stable_replay)
+            decoded[(item.id, "candidate")] = (image, replay_image)
+            results.append(ItemResult(item, stable, candidate))
         self._score_lpips(results, references, decoded)
         for result in results:
             reference = references[result.item.id]
             for name in ("stable", "candidate"):
-                model = getattr(result, name)
-                image, _ = decoded[(result.item.id, name)]
-                if image is None:
-                    continue
-                model.delta_e = mean_delta_e(image, reference)
-                model.sharpness = sharpness_ratio(image, reference)
-                model.ssim = gate_similarity(self.config.gates.ssim, image, reference)
-                if self.classifier is not None:
-                    model.flagged = self.classifier.flagged(image)
-                if self.ocr is not None and result.item.spec.text:
-                    expected = [
-                        ExpectedTextSpec(t.text, t.font_size) for t in result.item.spec.text
-                    ]
-                    model.typography = check_typography(
-                        self.ocr, image, expected, max_char_error_rate=self.max_cer
-                    )
+                self._score_model(result, name, decoded[(result.item.id, name)][0], reference)
+            if live:
+                hold_to_stable_text(result)
             if self.config.image_dir is not None:
                 result.images = write_item_images(
                     self.config.image_dir,
                     result.item.id,
-                    reference,
+                    None if live else reference,
                     decoded[(result.item.id, "stable")][0],
                     decoded[(result.item.id, "candidate")][0],
                 )
         return results
+
+    def _score_model(
+        self,
+        result: ItemResult,
+        name: str,
+        image: DecodedImage | None,
+        reference: DecodedImage | None,
+    ) -> None:
+        if image is None:
+            return
+        model: ModelResult = getattr(result, name)
+        # With stable's output as the reference, stable against itself measures nothing.
+        if reference is not None and not (self.config.stable_reference and name == "stable"):
+            model.delta_e = mean_delta_e(image, reference)
+            model.sharpness = sharpness_ratio(image, reference)
+            model.ssim = gate_similarity(self.config.gates.ssim, image, reference)
+        if self.classifier is not None:
+            model.flagged = self.classifier.flagged(image)
+        if self.ocr is not None and result.item.spec.text:
+            expected = [ExpectedTextSpec(t.text, t.font_size) for t in result.item.spec.text]
+            model.typography = check_typography(
+                self.ocr, image, expected, max_char_error_rate=self.max_cer
+            )
 
     def _decode(
         self, item: GoldenItem, first: GenerationResult, second: GenerationResult | None
@@ -143,22 +161,35 @@ class Checker:
     def _score_lpips(
         self,
         results: list[ItemResult],
-        references: dict[str, DecodedImage],
+        references: dict[str, DecodedImage | None],
         decoded: dict[tuple[str, str], tuple[DecodedImage | None, DecodedImage | None]],
     ) -> None:
+        live = self.config.stable_reference
         to_reference: list[tuple[ModelResult, DecodedImage, DecodedImage]] = []
         to_replay: list[tuple[ModelResult, DecodedImage, DecodedImage]] = []
+        to_stable: list[tuple[ModelResult, DecodedImage, DecodedImage]] = []
         for result in results:
+            reference = references[result.item.id]
+            stable_image = decoded[(result.item.id, "stable")][0]
             for name in ("stable", "candidate"):
                 model = getattr(result, name)
                 image, replay_image = decoded[(result.item.id, name)]
-                if image is not None:
-                    to_reference.append((model, image, references[result.item.id]))
-                    if replay_image is not None:
-                        to_replay.append((model, image, replay_image))
+                if image is None:
+                    continue
+                if reference is not None and not (live and name == "stable"):
+                    to_reference.append((model, image, reference))
+                if replay_image is not None:
+                    to_replay.append((model, image, replay_image))
+                if name == "candidate" and stable_image is not None and not live:
+                    to_stable.append((model, image, stable_image))
         scores = reference_distances(self.scorer, [(img, ref) for _, img, ref in to_reference])
         for (model, _, _), score in zip(to_reference, scores, strict=True):
             model.lpips = score
+            if live:
+                model.divergence = score
+        divergences = reference_distances(self.scorer, [(c, s) for _, c, s in to_stable])
+        for (model, _, _), score in zip(to_stable, divergences, strict=True):
+            model.divergence = score
         replays = replay_distances(self.scorer, [(a, b) for _, a, b in to_replay])
         for (model, _, _), score in zip(to_replay, replays, strict=True):
             model.replay_distance = score
@@ -168,10 +199,10 @@ async def _generate_item(
     item: GoldenItem, client: GeneratorClient, replay: bool
 ) -> tuple[GenerationResult, GenerationResult | None]:
     spec = item.spec
-    first = await client.generate(spec.prompt, spec.seed, spec.size, spec.alpha)
+    first = await client.generate(spec.prompt, spec.seed, spec.size, spec.alpha, item.request)
     if not replay or not first.ok:
         return first, None
-    second = await client.generate(spec.prompt, spec.seed, spec.size, spec.alpha)
+    second = await client.generate(spec.prompt, spec.seed, spec.size, spec.alpha, item.request)
     return first, second
 
 

@@ -61,6 +61,12 @@ Serving faults:
 - ``hang`` (0..1, F12): fraction of requests that sleep for an hour (far beyond any client
   timeout) without answering; the server's stop ends the sleep.
 
+Selective faults:
+
+- ``fault_trigger`` (regex, F16): when set, every other knob applies only to prompts that
+  match it (``re.search``); other prompts are served as by a good model. A candidate whose
+  fault never shows on the golden set but does on some real prompts; empty is off.
+
 ``fault_seed`` (int) seeds the random decisions of the fractional knobs; setting faults
 (at start or by ``PUT /faults``) restarts that random sequence, so a test that sends the same
 requests in the same order sees the same faults.
@@ -70,6 +76,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -109,6 +116,7 @@ class Faults:
     corrupt_png: float = _knob(0.0, 0.0, 1.0)
     html_error: float = _knob(0.0, 0.0, 1.0)
     hang: float = _knob(0.0, 0.0, 1.0)
+    fault_trigger: str = _knob("")
     fault_seed: int = _knob(0, 0, 2**63 - 1)
 
     def __post_init__(self) -> None:
@@ -131,6 +139,18 @@ class Faults:
                 f"fault 'font_fallback' must be one of {', '.join(fallbacks)} (or empty for off), "
                 f"got {self.font_fallback!r}"
             )
+
+        if self.fault_trigger:
+            try:
+                re.compile(self.fault_trigger)
+            except re.error as exc:
+                raise ValueError(
+                    f"fault 'fault_trigger' must be a regular expression: {exc}"
+                ) from None
+
+    def applies_to(self, prompt: str) -> bool:
+        """Whether this prompt gets the faults: always, unless a trigger says otherwise."""
+        return not self.fault_trigger or re.search(self.fault_trigger, prompt) is not None
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Faults:

@@ -168,6 +168,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(started, error.status, "application/json", _json(error.to_json()))
             return
         faults, decisions = self.app.roll()
+        if not faults.applies_to(request.prompt):
+            faults, decisions = Faults(), Decisions(noise_seed=decisions.noise_seed)
         if decisions.hang:
             self.app.stopping.wait(HANG_SECONDS)
         if decisions.hang or decisions.crash:

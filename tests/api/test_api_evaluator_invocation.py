@@ -50,15 +50,41 @@ _generator = st.builds(
 )
 
 
+_live = st.one_of(
+    st.just({}),
+    st.builds(lambda url: {"live_source": url + "/samples"}, _url),
+    st.builds(lambda path: {"live_source": path}, _path),
+    st.builds(
+        lambda word: {
+            "live_source": f"https://example.com/{word}.jsonl",
+            "live_source_sha256": "cd" * 32,
+        },
+        _word,
+    ),
+)
+
+
 @st.composite
 def invocations(draw: st.DrawFn) -> EvaluatorInvocation:
+    live = draw(_live)
+    kind = draw(st.integers(0, 2 if live else 1))
     source = (
         {"golden": draw(_path)}
-        if draw(st.booleans())
+        if kind == 0
         else {"golden_url": "https://example.com/" + draw(_word), "golden_sha256": "ab" * 32}
+        if kind == 1
+        else {}
     )
+    if live:
+        minimum = draw(st.integers(1, 100))
+        live |= {
+            "live_min_count": minimum,
+            "live_count": draw(st.integers(minimum, 500)),
+            "allow_prompt_text": draw(st.booleans()),
+        }
     return EvaluatorInvocation(
         **source,
+        **live,
         stable=draw(_url),
         candidate=draw(_url),
         generator=draw(_generator),
@@ -113,3 +139,44 @@ def test_a_golden_archive_needs_its_digest_and_excludes_a_folder() -> None:
         EvaluatorInvocation.from_argv(["--golden", "/g", "--golden-url", "https://x/g", *models])
     with pytest.raises(ValueError, match="exactly one of --golden and --golden-url"):
         EvaluatorInvocation(stable="s", candidate="c", gates=QualityGates(), out="/r")
+
+
+def test_live_source_alone_or_beside_a_golden_set() -> None:
+    models = ["--stable", "http://s", "--candidate", "http://c", "--gates", "{}", "--out", "/r"]
+    live = EvaluatorInvocation.from_argv(["--live-source", "http://rec:8080/samples", *models])
+    assert (live.golden, live.golden_url, live.live_source) == (
+        None,
+        None,
+        "http://rec:8080/samples",
+    )
+    assert (live.live_count, live.live_min_count, live.allow_prompt_text) == (50, 20, False)
+    both = EvaluatorInvocation.from_argv(
+        ["--golden", "/g", "--live-source", "/prompts", "--live-count", "30", *models]
+    )
+    assert (both.golden, both.live_source, both.live_count) == ("/g", "/prompts", 30)
+    assert "--live-count" in both.to_argv() and "--live-min-count" not in both.to_argv()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "give one of --golden, --golden-url or --live-source"),
+        (
+            ["--live-source", "https://x/p.jsonl"],
+            "an https --live-source needs --live-source-sha256",
+        ),
+        (
+            ["--live-source", "/p", "--live-count", "5"],
+            "--live-min-count 20 is more than --live-count 5",
+        ),
+        (["--live-source", "/p", "--live-count", "0"], "count 0 must be at least 1"),
+        (
+            ["--live-source", "https://x/p.jsonl", "--live-source-sha256", "nothex"],
+            "live_source_sha256: String should match pattern",
+        ),
+    ],
+)
+def test_bad_live_arguments_name_the_flag(extra: list[str], message: str) -> None:
+    models = ["--stable", "http://s", "--candidate", "http://c", "--gates", "{}", "--out", "/r"]
+    with pytest.raises(InvocationError, match=message):
+        EvaluatorInvocation.from_argv([*models, *extra])

@@ -11,6 +11,7 @@ from . import (
     classifier,
     color,
     determinism,
+    divergence,
     failure_rate,
     format,
     latency,
@@ -43,4 +44,5 @@ CHECKS: tuple[Check, ...] = (
     Check("versus_stable", versus_stable.judge),
     Check("ssim", ssim.judge),
     Check("classifier", classifier.judge),
+    Check("divergence", divergence.judge),
 )

@@ -82,6 +82,8 @@ def _worst(read: Sequence[ItemResult]) -> str:
     if not worst.candidate.typography:
         return ""
     text = max(worst.candidate.typography.texts, key=lambda t: t.cer)
+    if worst.item.private:
+        return f"; worst {worst.item.id}: character error rate {fmt(text.cer)}"
     return f"; worst {worst.item.id}: expected {text.expected!r}, read {text.matched!r}"
 
 

@@ -49,6 +49,7 @@ RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     ("qualityGates", "determinism"): bound_rules("maxReplayDistance", "maxNoiseMultiple"),
     ("qualityGates", "color"): bound_rules("maxDeltaE", "maxNoiseMultiple"),
     ("qualityGates", "sharpness"): bound_rules("minRatio", "maxNoiseMultiple"),
+    ("qualityGates", "divergence"): bound_rules("maxMean", "maxNoiseMultiple"),
 }
 
 PRINTER_COLUMNS = [

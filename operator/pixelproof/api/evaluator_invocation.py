@@ -45,10 +45,12 @@ VERBOSE = "--verbose"
 FAIL_EXIT_CODE = "--fail-exit-code"
 INCONCLUSIVE_EXIT_CODE = "--inconclusive-exit-code"
 LIVE_SOURCE = "--live-source"
+LIVE_SOURCE_SHA256 = "--live-source-sha256"
 LIVE_COUNT = "--live-count"
 LIVE_MIN_COUNT = "--live-min-count"
-LIVE_SOURCE_SHA256 = "--live-source-sha256"
 ALLOW_PROMPT_TEXT = "--allow-prompt-text"
+DEFAULT_LIVE_COUNT = 50
+DEFAULT_LIVE_MIN_COUNT = 20
 
 
 class InvocationError(PixelproofError, ValueError):
@@ -64,6 +66,16 @@ class InvocationParser(argparse.ArgumentParser):
 
 def _tags(text: str) -> list[str]:
     return [tag.strip() for tag in text.split(",") if tag.strip()]
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"count {text!r} is not a number") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"count {value} must be at least 1")
+    return value
 
 
 def _exit_code(text: str) -> int:
@@ -95,8 +107,9 @@ def _json_model(kind: type[GeneratorContract] | type[QualityGates], flag: str, t
 
 
 class EvaluatorInvocation(BaseModel):
-    """One evaluation: the golden set (a folder or manifest, or a pinned archive URL), both
-    models' base URLs, how to call them, the gates, and where the report goes."""
+    """One evaluation: the golden set (a folder or manifest, or a pinned archive URL) and/or a
+    live source of recorded prompts, both models' base URLs, how to call them, the gates, and
+    where the report goes."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -116,25 +129,34 @@ class EvaluatorInvocation(BaseModel):
     # other than Pass to end the process unsuccessfully; the operator reads the summary instead.
     fail_exit_code: int = Field(default=0, ge=0, le=255)
     inconclusive_exit_code: int = Field(default=0, ge=0, le=255)
-    # Live mode: recorded prompts (a recorder's base URL, a prompt log file or a pinned
-    # https prompt log) replace the golden set's prompts.
+    # Recorded live prompts: the recorder's URL, an https JSON Lines file pinned by its digest,
+    # or a mounted file or folder. Judged paired against stable, with or without a golden set.
     live_source: str | None = None
-    live_count: int = Field(default=200, ge=1)
-    live_min_count: int = Field(default=50, ge=1)
-    live_source_sha256: str | None = None
+    live_source_sha256: str | None = Field(default=None, pattern=r"^[a-f0-9]{64}$")
+    live_count: int = Field(default=DEFAULT_LIVE_COUNT, ge=1)
+    live_min_count: int = Field(default=DEFAULT_LIVE_MIN_COUNT, ge=1)
     allow_prompt_text: bool = False
+    """Whether reports and logs may show live prompts' text rather than their digest."""
 
     @model_validator(mode="after")
     def _one_golden_source(self) -> EvaluatorInvocation:
-        if (self.golden is None) == (self.golden_url is None):
-            raise ValueError(f"give exactly one of {GOLDEN} and {GOLDEN_URL}")
+        golden_sources = (self.golden is not None) + (self.golden_url is not None)
+        if golden_sources > 1 or (golden_sources == 0 and self.live_source is None):
+            raise ValueError(f"give exactly one of {GOLDEN} and {GOLDEN_URL}, or a {LIVE_SOURCE}")
         if (self.golden_url is None) != (self.golden_sha256 is None):
             raise ValueError(f"{GOLDEN_SHA256} pins a {GOLDEN_URL} archive and needs one")
+        pinned = self.live_source is not None and self.live_source.startswith("https://")
+        if pinned != (self.live_source_sha256 is not None):
+            raise ValueError(f"{LIVE_SOURCE_SHA256} pins an https {LIVE_SOURCE} and needs one")
+        if self.live_min_count > self.live_count:
+            raise ValueError(
+                f"{LIVE_MIN_COUNT} {self.live_min_count} is more than {LIVE_COUNT} {self.live_count}"
+            )
         return self
 
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
-        source = parser.add_mutually_exclusive_group(required=True)
+        source = parser.add_mutually_exclusive_group()
         source.add_argument(GOLDEN, help="golden set folder or manifest file")
         source.add_argument(GOLDEN_URL, help="https URL of a golden set archive (tar.gz or zip)")
         parser.add_argument(GOLDEN_SHA256, help=f"pinned sha256 of the {GOLDEN_URL} archive")
@@ -151,14 +173,26 @@ class EvaluatorInvocation(BaseModel):
         parser.add_argument(OUT, required=True, help="folder for report.json and report.html")
         parser.add_argument(LPIPS_WEIGHTS, help=f"AlexNet weights file (default: ${WEIGHTS_ENV})")
         parser.add_argument(VERBOSE, action="store_true")
-        parser.add_argument(LIVE_SOURCE, help="recorder URL or prompt log (JSONL) to replay")
-        parser.add_argument(LIVE_COUNT, type=int, default=200, help="live prompts to replay")
         parser.add_argument(
-            LIVE_MIN_COUNT, type=int, default=50, help="fewest live prompts a verdict needs"
+            LIVE_SOURCE, help="recorder URL, https JSON Lines URL, or file/folder of live prompts"
         )
         parser.add_argument(LIVE_SOURCE_SHA256, help=f"pinned sha256 of an https {LIVE_SOURCE}")
         parser.add_argument(
-            ALLOW_PROMPT_TEXT, action="store_true", help="show recorded prompt text in the report"
+            LIVE_COUNT,
+            type=_count,
+            default=DEFAULT_LIVE_COUNT,
+            help=f"live prompts to replay (default {DEFAULT_LIVE_COUNT})",
+        )
+        parser.add_argument(
+            LIVE_MIN_COUNT,
+            type=_count,
+            default=DEFAULT_LIVE_MIN_COUNT,
+            help=f"fewer usable live prompts is Inconclusive (default {DEFAULT_LIVE_MIN_COUNT})",
+        )
+        parser.add_argument(
+            ALLOW_PROMPT_TEXT,
+            action="store_true",
+            help="show live prompts' text in reports and logs, not only their sha256",
         )
         for flag, verdict in ((FAIL_EXIT_CODE, "Fail"), (INCONCLUSIVE_EXIT_CODE, "Inconclusive")):
             parser.add_argument(
@@ -177,28 +211,46 @@ class EvaluatorInvocation(BaseModel):
             raise InvocationError(f"{CONCURRENCY} must be at least 1")
         if args.golden_url is not None and not args.golden_sha256:
             raise InvocationError(f"{GOLDEN_URL} needs {GOLDEN_SHA256}")
-        return cls(
-            stable=args.stable,
-            candidate=args.candidate,
-            gates=gates,
-            out=args.out,
-            golden=args.golden,
-            golden_url=args.golden_url,
-            # Without an archive URL the digest pins nothing, and the evaluator ignores it.
-            golden_sha256=args.golden_sha256 if args.golden_url is not None else None,
-            generator=generator,
-            tags=tuple(args.tags),
-            concurrency=args.concurrency,
-            lpips_weights=args.lpips_weights,
-            verbose=args.verbose,
-            fail_exit_code=args.fail_exit_code,
-            inconclusive_exit_code=args.inconclusive_exit_code,
-            live_source=args.live_source,
-            live_count=args.live_count,
-            live_min_count=args.live_min_count,
-            live_source_sha256=args.live_source_sha256,
-            allow_prompt_text=args.allow_prompt_text,
-        )
+        if args.golden is None and args.golden_url is None and args.live_source is None:
+            raise InvocationError(f"give one of {GOLDEN}, {GOLDEN_URL} or {LIVE_SOURCE}")
+        live_https = args.live_source is not None and args.live_source.startswith("https://")
+        if live_https and not args.live_source_sha256:
+            raise InvocationError(f"an https {LIVE_SOURCE} needs {LIVE_SOURCE_SHA256}")
+        if args.live_min_count > args.live_count:
+            raise InvocationError(
+                f"{LIVE_MIN_COUNT} {args.live_min_count} is more than {LIVE_COUNT} {args.live_count}"
+            )
+        try:
+            return cls(
+                stable=args.stable,
+                candidate=args.candidate,
+                gates=gates,
+                out=args.out,
+                golden=args.golden,
+                golden_url=args.golden_url,
+                # Without an archive URL the digest pins nothing, and the evaluator ignores it.
+                golden_sha256=args.golden_sha256 if args.golden_url is not None else None,
+                generator=generator,
+                tags=tuple(args.tags),
+                concurrency=args.concurrency,
+                lpips_weights=args.lpips_weights,
+                verbose=args.verbose,
+                fail_exit_code=args.fail_exit_code,
+                inconclusive_exit_code=args.inconclusive_exit_code,
+                live_source=args.live_source,
+                # Only an https source can be pinned; otherwise the digest is ignored.
+                live_source_sha256=args.live_source_sha256 if live_https else None,
+                live_count=args.live_count,
+                live_min_count=args.live_min_count,
+                allow_prompt_text=args.allow_prompt_text,
+            )
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: "
+                f"{str(e['msg']).removeprefix('Value error, ')}"
+                for e in exc.errors()
+            )
+            raise InvocationError(problems) from exc
 
     @classmethod
     def from_argv(cls, argv: Sequence[str]) -> EvaluatorInvocation:
@@ -209,10 +261,11 @@ class EvaluatorInvocation(BaseModel):
 
     def to_argv(self) -> list[str]:
         """The arguments after `evaluate`."""
+        argv: list[str] = []
         if self.golden is not None:
             argv = [GOLDEN, self.golden]
-        else:
-            argv = [GOLDEN_URL, str(self.golden_url), GOLDEN_SHA256, str(self.golden_sha256)]
+        elif self.golden_url is not None:
+            argv = [GOLDEN_URL, self.golden_url, GOLDEN_SHA256, str(self.golden_sha256)]
         argv += [
             STABLE,
             self.stable,
@@ -237,12 +290,15 @@ class EvaluatorInvocation(BaseModel):
         if self.inconclusive_exit_code:
             argv += [INCONCLUSIVE_EXIT_CODE, str(self.inconclusive_exit_code)]
         if self.live_source is not None:
-            argv += [LIVE_SOURCE, self.live_source, LIVE_COUNT, str(self.live_count)]
-            argv += [LIVE_MIN_COUNT, str(self.live_min_count)]
+            argv += [LIVE_SOURCE, self.live_source]
             if self.live_source_sha256 is not None:
                 argv += [LIVE_SOURCE_SHA256, self.live_source_sha256]
-            if self.allow_prompt_text:
-                argv.append(ALLOW_PROMPT_TEXT)
+        if self.live_count != DEFAULT_LIVE_COUNT:
+            argv += [LIVE_COUNT, str(self.live_count)]
+        if self.live_min_count != DEFAULT_LIVE_MIN_COUNT:
+            argv += [LIVE_MIN_COUNT, str(self.live_min_count)]
+        if self.allow_prompt_text:
+            argv.append(ALLOW_PROMPT_TEXT)
         return argv
 
     def to_command(self) -> list[str]:

@@ -243,6 +243,35 @@ class VersusStableGate(ApiModel):
     min_power: float | None = MIN_POWER
 
 
+class DivergenceGate(ApiModel):
+    """Perceptual distance (LPIPS) between stable's and the candidate's outputs for the same
+    prompt and seed, for changes meant to be invisible: a new GPU type or runtime, quantised
+    weights. Judged on live prompts and on the golden set alike."""
+
+    max_mean: float | None = Field(default=None, ge=0, le=1)
+    """Highest LPIPS between the two models' outputs, averaged over prompts, that passes."""
+    max_item: float | None = Field(default=None, ge=0, le=1)
+    """Highest LPIPS any single prompt may have; no per-prompt limit when unset."""
+    max_noise_multiple: float | None = Field(
+        default=None,
+        gt=0,
+        description="At most this multiple of stable's own seed-replay distance in the same run "
+        "(mean over prompts): how far stable differs from itself.",
+    )
+    min_noise_floor: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="The noise floor maxNoiseMultiple multiplies is at least this, so a stable "
+        "model that replays bit-exact does not fail every invisible difference.",
+    )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> DivergenceGate:
+        _one_bound(self, ("max_mean", "max_noise_multiple"))
+        return self
+
+
 class QualityGates(ApiModel):
     """Quality gates the evaluator judges at each evaluate step; unset gates are not judged."""
 
@@ -260,4 +289,8 @@ class QualityGates(ApiModel):
     )
     classifier: ClassifierGate | None = Field(
         default=None, description="An ONNX image classifier's flagged share against stable's."
+    )
+    divergence: DivergenceGate | None = Field(
+        default=None,
+        description="LPIPS between stable's and the candidate's outputs of the same prompt and seed.",
     )
