@@ -150,8 +150,20 @@ def _rollout(spec: dict[str, Any]) -> dict[str, Any]:
             make_spec(STEPS, liveTraffic={"recorder": {"retention": "10s"}}),
             "liveTraffic.recorder.retention",
         ),
+        (
+            make_spec(STEPS, liveTraffic={"recorder": {"retention": "1h30m"}}),
+            "liveTraffic.recorder.retention",
+        ),
     ],
-    ids=["live-needs-liveTraffic", "minCount", "percent-0", "percent-101", "log", "retention"],
+    ids=[
+        "live-needs-liveTraffic",
+        "minCount",
+        "percent-0",
+        "percent-101",
+        "log",
+        "retention",
+        "retention-compound",
+    ],
 )
 def test_the_api_server_and_the_models_refuse_the_same_live_specs(
     spec: dict[str, Any], message: str

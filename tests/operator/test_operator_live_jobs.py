@@ -29,6 +29,12 @@ def _argv(live: dict[str, Any], step: int) -> tuple[EvaluatorInvocation, dict[st
 def test_a_golden_step_gets_no_live_source() -> None:
     invocation, _ = _argv({}, 0)
     assert invocation.live_source is None
+    assert invocation.golden == "/golden"
+
+
+def test_a_live_step_judges_recorded_prompts_alone() -> None:
+    invocation, _ = _argv({}, 1)
+    assert invocation.golden is None and invocation.golden_url is None
 
 
 def test_a_live_step_replays_the_rollouts_recorder() -> None:

@@ -93,7 +93,11 @@ def evaluator_invocation(
     assert spec.golden_set is not None and spec.evaluator is not None
     port = spec.generator.port
     golden = spec.golden_set
-    if golden.url is not None:
+    source: dict[str, Any]
+    if live:
+        # A live step judges recorded prompts alone; the golden steps judge the golden set.
+        source = {}
+    elif golden.url is not None:
         source = {"golden_url": golden.url.href, "golden_sha256": golden.url.sha256}
     elif golden.manifest == "golden.yaml":
         source = {"golden": GOLDEN_MOUNT}
