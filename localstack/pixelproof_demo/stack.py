@@ -242,6 +242,7 @@ class LocalStack(Running):
         quality_gates: dict[str, Any] | None = None,
         metric_gates: list[dict[str, Any]] | None = None,
         generator_timeout_seconds: float = 10,
+        live_traffic: dict[str, Any] | None = None,
     ) -> RolloutHandle:
         """A candidate generator with `faults`, its objects, traffic through its own
         HTTPRoute, and the ModelRollout that rolls it out."""
@@ -280,6 +281,7 @@ class LocalStack(Running):
                 quality_gates=quality_gates,
                 metric_gates=metric_gates,
                 generator_timeout_seconds=generator_timeout_seconds,
+                live_traffic=live_traffic,
             )
         )
         return handle
