@@ -30,7 +30,7 @@ LIVE_TRAFFIC: dict[str, Any] = {
     "mirrorPercent": 50,
     "recorder": {"maxCount": 200, "retention": "10m"},
 }
-LIVE_STEP: dict[str, Any] = {"evaluate": {"source": "live", "count": 12, "minCount": 6}}
+LIVE_STEP: dict[str, Any] = {"evaluate": {"source": "live", "count": 8, "minCount": 4}}
 
 
 def live_steps(steps: list[dict[str, Any]] = DEFAULT_STEPS) -> list[dict[str, Any]]:

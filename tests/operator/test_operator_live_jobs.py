@@ -39,7 +39,7 @@ def test_a_live_step_judges_recorded_prompts_alone() -> None:
 
 def test_a_live_step_replays_the_rollouts_recorder() -> None:
     invocation, _ = _argv({"recorder": {"allowPromptText": True}}, 1)
-    assert invocation.live_source == "http://poster-gen-recorder.imagegen.svc:8080"
+    assert invocation.live_source == "http://poster-gen-recorder.imagegen.svc:8080/samples"
     assert (invocation.live_count, invocation.live_min_count) == (80, 50)
     assert invocation.allow_prompt_text is True
     assert invocation.live_source_sha256 is None

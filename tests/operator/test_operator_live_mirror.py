@@ -109,7 +109,7 @@ def test_the_route_mirrors_while_running_and_not_after_success(
     argv = job["spec"]["template"]["spec"]["containers"][0]["command"]
     at = argv.index("--live-source")
     assert argv[at : at + 6] == [
-        "--live-source", f"http://{RECORDER}.imagegen.svc:8080",
+        "--live-source", f"http://{RECORDER}.imagegen.svc:8080/samples",
         "--live-count", "30", "--live-min-count", "10",
     ]  # fmt: skip
     assert "--allow-prompt-text" not in argv

@@ -19,6 +19,8 @@ from .patterns import DNS_SUBDOMAIN, HTTPS_URL, SHA256
 
 RECORDER_PORT = 8080
 """The port the recorder listens on, and its Service's port."""
+SAMPLES_PATH = "/samples"
+"""Where the recorder serves what it recorded, as JSON Lines (?count=N)."""
 MIXED_MIRROR = -1
 """A route read back whose rules mirror different shares to the recorder."""
 
@@ -145,3 +147,8 @@ def recorder_name(rollout: str) -> str:
 def recorder_url(rollout: str, namespace: str) -> str:
     """The recorder's in-cluster base URL."""
     return f"http://{recorder_name(rollout)}.{namespace}.svc:{RECORDER_PORT}"
+
+
+def samples_url(rollout: str, namespace: str) -> str:
+    """Where a live evaluation reads the recorder's prompts."""
+    return recorder_url(rollout, namespace) + SAMPLES_PATH

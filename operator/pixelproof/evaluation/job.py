@@ -12,7 +12,7 @@ from pixelproof.api.evaluator_invocation import (
     TERMINATION_LOG_ENV,
     EvaluatorInvocation,
 )
-from pixelproof.api.live import recorder_url
+from pixelproof.api.live import samples_url
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.api.steps import EvaluateStep
 
@@ -74,7 +74,7 @@ def live_options(
     }
     log = live.prompt_log
     if log is None:
-        options["live_source"] = recorder_url(rollout, namespace)
+        options["live_source"] = samples_url(rollout, namespace)
     elif log.url is not None:
         options["live_source"] = log.url.href
         options["live_source_sha256"] = log.url.sha256
