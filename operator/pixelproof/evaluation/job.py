@@ -12,15 +12,15 @@ from pixelproof.api.evaluator_invocation import (
     TERMINATION_LOG_ENV,
     EvaluatorInvocation,
 )
-from pixelproof.api.live import samples_url
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.api.steps import EvaluateStep
+
+from .live import live_options, live_volume
 
 ROLLOUT_LABEL = "pixelproof.dev/rollout"
 STEP_LABEL = "pixelproof.dev/step"
 ATTEMPT_LABEL = "pixelproof.dev/attempt"
 GOLDEN_MOUNT = "/golden"
-LIVE_MOUNT = "/live"
 REPORTS_MOUNT = "/reports"
 TMP_MOUNT = "/tmp"
 TERMINATION_LOG = "/dev/termination-log"
@@ -58,32 +58,6 @@ def service_url(service: str, namespace: str, port: int) -> str:
     return f"http://{service}.{namespace}.svc:{port}"
 
 
-def live_options(
-    spec: ModelRolloutSpec, rollout: str, namespace: str, evaluate: EvaluateStep | None
-) -> dict[str, Any]:
-    """The invocation's live fields for a live evaluate step: where recorded prompts come
-    from (the rollout's recorder, or its prompt log), how many, and whether the report may
-    show their text."""
-    live = spec.live_traffic
-    if evaluate is None or evaluate.source != "live" or live is None:
-        return {}
-    options: dict[str, Any] = {
-        "live_count": evaluate.count,
-        "live_min_count": evaluate.min_count,
-        "allow_prompt_text": live.recorder.allow_prompt_text,
-    }
-    log = live.prompt_log
-    if log is None:
-        options["live_source"] = samples_url(rollout, namespace)
-    elif log.url is not None:
-        options["live_source"] = log.url.href
-        options["live_source_sha256"] = log.url.sha256
-    else:
-        assert log.config_map is not None
-        options["live_source"] = f"{LIVE_MOUNT}/{log.config_map.key}"
-    return options
-
-
 def evaluator_invocation(
     spec: ModelRolloutSpec,
     namespace: str,
@@ -118,18 +92,6 @@ def evaluator_invocation(
 
 def _evaluate_step(spec: ModelRolloutSpec, step: int) -> EvaluateStep | None:
     return spec.steps[step].evaluate if 0 <= step < len(spec.steps) else None
-
-
-def _live_volume(
-    spec: ModelRolloutSpec, evaluate: EvaluateStep | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """A prompt log kept in a ConfigMap, mounted for a live evaluate step."""
-    live = spec.live_traffic
-    log = live.prompt_log if live is not None else None
-    if evaluate is None or evaluate.source != "live" or log is None or log.config_map is None:
-        return [], []
-    volume = {"name": "live", "configMap": {"name": log.config_map.name}}
-    return [volume], [{"name": "live", "mountPath": LIVE_MOUNT, "readOnly": True}]
 
 
 def _volumes(spec: ModelRolloutSpec) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -201,7 +163,7 @@ def evaluator_job(
     }
     evaluate = _evaluate_step(spec, step)
     volumes, mounts = _volumes(spec)
-    live_volumes, live_mounts = _live_volume(spec, evaluate)
+    live_volumes, live_mounts = live_volume(spec, evaluate)
     volumes, mounts = volumes + live_volumes, mounts + live_mounts
     live = live_options(spec, rollout.name, rollout.namespace, evaluate)
     env = [{"name": TERMINATION_LOG_ENV, "value": TERMINATION_LOG}]
