@@ -115,7 +115,10 @@ class TrafficDriver:
         fields: Mapping[str, Any] | None = None,
         timeout_s: float = 10.0,
         weights_every_s: float = 1.0,
+        on_request: Callable[[bytes], None] | None = None,
     ) -> None:
+        """`on_request` sees each request body as it is sent (a stand-in data plane mirrors
+        a share of them); it runs on the sending thread and must not raise."""
         if count is None and duration_s is None:
             raise ValueError("traffic must be bounded: give count, duration_s or both")
         if count is not None and count < 0:
@@ -139,6 +142,7 @@ class TrafficDriver:
         self._fields = dict(fields or {})
         self._timeout_s = timeout_s
         self._weights_every_s = weights_every_s
+        self._on_request = on_request
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._counts = [TargetCounts(), TargetCounts()]
@@ -268,6 +272,8 @@ class TrafficDriver:
                 "size": self._size,
             }
         ).encode()
+        if self._on_request is not None:
+            self._on_request(body)
         connection = self._connection(target)
         connection.request("POST", path, body, {"Content-Type": "application/json"})
         response = connection.getresponse()

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from .manifests import REVIEW_DEADLINE, review_steps
+from .manifests import LIVE_TRAFFIC, REVIEW_DEADLINE, live_steps, review_steps
 from .prerequisites import missing_prerequisites
 
 DEFAULT_FAULT = "blur=1.5"
@@ -142,14 +142,19 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                 f"{GOOD} pauses for a review after its evaluation: "
                 f"kubectl pixelproof promote {GOOD} -n {NAMESPACE}"
             )
+        say(
+            f"both mirror {LIVE_TRAFFIC['mirrorPercent']} % of their route's requests to a "
+            "prompt recorder; after the golden set they are judged on the recorded prompts"
+        )
         handles = [
             stack.add_rollout(
                 app,
                 GOOD,
                 {**MODEL_DRIFT, "fault_seed": 2},
-                steps=review_steps() if args.review else None,
+                steps=review_steps(live_steps()) if args.review else live_steps(),
+                live_traffic=LIVE_TRAFFIC,
             ),
-            stack.add_rollout(app, FAULTY, faults),
+            stack.add_rollout(app, FAULTY, faults, steps=live_steps(), live_traffic=LIVE_TRAFFIC),
         ]
         deadline = time.monotonic() + args.timeout
         with RolloutDisplay(out) as display:

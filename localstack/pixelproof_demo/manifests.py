@@ -24,6 +24,20 @@ DEFAULT_STEPS: list[dict[str, Any]] = [
 
 REVIEW_DEADLINE = "30s"
 
+# Half the demo's few requests a second reach the recorder: enough prompts for a live
+# evaluation within the first pause. A real service mirrors far less (docs/live-traffic.md).
+LIVE_TRAFFIC: dict[str, Any] = {
+    "mirrorPercent": 50,
+    "recorder": {"maxCount": 200, "retention": "10m"},
+}
+LIVE_STEP: dict[str, Any] = {"evaluate": {"source": "live", "count": 8, "minCount": 4}}
+
+
+def live_steps(steps: list[dict[str, Any]] = DEFAULT_STEPS) -> list[dict[str, Any]]:
+    """`steps` with a live evaluation right after the golden one."""
+    at = next(i for i, step in enumerate(steps) if "evaluate" in step) + 1
+    return [*steps[:at], LIVE_STEP, *steps[at:]]
+
 
 def review_steps(steps: list[dict[str, Any]] = DEFAULT_STEPS) -> list[dict[str, Any]]:
     """`steps` with a review after the evaluation: the demo nobody watches promotes itself
@@ -135,9 +149,10 @@ def modelrollout(
     quality_gates: dict[str, Any] | None = None,
     metric_gates: list[dict[str, Any]] | None = None,
     generator_timeout_seconds: float = 10,
+    live_traffic: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """`stable` and `candidate` are (Deployment, Service) pairs."""
-    return {
+    rollout: dict[str, Any] = {
         "apiVersion": "pixelproof.dev/v1alpha1",
         "kind": "ModelRollout",
         "metadata": {"name": name, "namespace": namespace, "labels": LABELS},
@@ -172,3 +187,6 @@ def modelrollout(
             "progressDeadlineSeconds": 600,
         },
     }
+    if live_traffic is not None:
+        rollout["spec"]["liveTraffic"] = live_traffic
+    return rollout

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -22,9 +22,11 @@ from pixelproof.api.crd import build_crd
 from pixelproof.api.status import TERMINAL_PHASES
 from pixelproof.kube import EVENTS, MODELROLLOUTS, KubeClient
 from pixelproof.running import Running
-from pixelproof_localcluster import LocalCluster
+from pixelproof_localcluster import LocalCluster, LocalProcessDeployments
+from pixelproof_refgen.traffic import DEFAULT_PROMPTS
 
 from . import manifests
+from .environment import child_environment
 from .evaluator_runner import EvaluatorJobRunner
 from .generators import GeneratorProcess
 from .golden import CLAIM, calibrate_golden_set, write_golden_set
@@ -76,6 +78,7 @@ class LocalStack(Running):
         timer_interval: float = 1.0,
         traffic_rate: float = 5.0,
         keep_traffic: bool = False,
+        traffic_prompts: Sequence[str] = DEFAULT_PROMPTS,
     ) -> None:
         """`keep_traffic` keeps each route's traffic flowing after its rollout ends (for
         exploring with kubectl); otherwise it stops, sparing the CPU."""
@@ -90,6 +93,7 @@ class LocalStack(Running):
         self.timer_interval = timer_interval
         self.traffic_rate = traffic_rate
         self.keep_traffic = keep_traffic
+        self.traffic_prompts = tuple(traffic_prompts)
         self.apps: dict[str, App] = {}
         self.rollouts: list[RolloutHandle] = []
         self.snapshots: dict[tuple[str, str], dict[str, Any]] = {}
@@ -103,6 +107,7 @@ class LocalStack(Running):
         self.operator: OperatorThread | None = None
         self.kube: KubeClient | None = None
         self.runner: EvaluatorJobRunner | None = None
+        self.processes: LocalProcessDeployments | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -117,8 +122,15 @@ class LocalStack(Running):
                 self.reports_dir,
                 slots=self.evaluator_slots,
             )
+            # Deployments of the evaluator image (the operator's prompt recorders) run as
+            # local processes of the real `record` command.
+            self.processes = LocalProcessDeployments(
+                {manifests.EVALUATOR_IMAGE: []}, env=child_environment()
+            )
             self.cluster = LocalCluster(
-                job_runner=self.runner, kubeconfig_path=self.workdir / "kubeconfig"
+                job_runner=self.runner,
+                deployment_processes=self.processes,
+                kubeconfig_path=self.workdir / "kubeconfig",
             )
             self.cluster.start()
             self.cluster.register_crd(build_crd())
@@ -184,9 +196,13 @@ class LocalStack(Running):
     # -- services ----------------------------------------------------------------------------
 
     def resolve(self, namespace: str, service: str) -> str | None:
-        """The local URL standing for a Service's cluster address."""
+        """The local URL standing for a Service's cluster address: a generator process, or
+        the process of the Deployment the Service is named after (a prompt recorder)."""
         with self._lock:
-            return self._services.get((namespace, service))
+            found = self._services.get((namespace, service))
+        if found is None and self.processes is not None:
+            return self.processes.url(namespace, service)
+        return found
 
     def claim(self, namespace: str, name: str) -> Path | None:
         """The local folder of a PersistentVolumeClaim: the golden set's, in every app."""
@@ -227,6 +243,7 @@ class LocalStack(Running):
         quality_gates: dict[str, Any] | None = None,
         metric_gates: list[dict[str, Any]] | None = None,
         generator_timeout_seconds: float = 10,
+        live_traffic: dict[str, Any] | None = None,
     ) -> RolloutHandle:
         """A candidate generator with `faults`, its objects, traffic through its own
         HTTPRoute, and the ModelRollout that rolls it out."""
@@ -246,6 +263,8 @@ class LocalStack(Running):
             (app.service, app.stable.url),
             (service, candidate.url),
             rate=self.traffic_rate,
+            resolve=lambda target: self.resolve(namespace, target),
+            prompts=self.traffic_prompts,
         ).start()
         handle = RolloutHandle(
             name, namespace, deployment, service, route, candidate, traffic, dict(faults or {})
@@ -263,6 +282,7 @@ class LocalStack(Running):
                 quality_gates=quality_gates,
                 metric_gates=metric_gates,
                 generator_timeout_seconds=generator_timeout_seconds,
+                live_traffic=live_traffic,
             )
         )
         return handle

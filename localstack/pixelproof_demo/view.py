@@ -30,6 +30,8 @@ class RolloutView:
     evaluation_gates: tuple[GateView, ...]
     message: str
     report: str | None
+    mirror: str = "-"
+    """The route's mirror to the prompt recorder as read back (spec.liveTraffic)."""
 
     @property
     def terminal(self) -> bool:
@@ -97,7 +99,15 @@ def describe(rollout: dict[str, Any]) -> RolloutView:
         evaluation_gates=evaluation_gates,
         message=str(status.get("rollbackReason") or status.get("message") or ""),
         report=evaluation.get("report"),
+        mirror=_mirror(spec, status),
     )
+
+
+def _mirror(spec: dict[str, Any], status: dict[str, Any]) -> str:
+    if "liveTraffic" not in spec:
+        return "-"
+    percent = status.get("mirrorPercent")
+    return "none" if percent is None else f"{percent}%"
 
 
 def failing_gates(view: RolloutView) -> list[GateView]:
@@ -114,6 +124,7 @@ def state_key(view: RolloutView) -> tuple[object, ...]:
         view.step,
         view.weights,
         view.verified,
+        view.mirror,
         tuple(g.verdict for g in view.gates),
         view.evaluation,
     )
@@ -124,5 +135,6 @@ def line(view: RolloutView) -> str:
     gates = " ".join(f"{g.name}={g.value}:{g.verdict}" for g in view.gates) or "-"
     return (
         f"{view.name} phase={view.phase} step={view.step} weights={view.weights} "
-        f"verified={view.verified} gates[{gates}] evaluation={view.evaluation} | {view.message}"
+        f"verified={view.verified} mirror={view.mirror} gates[{gates}] "
+        f"evaluation={view.evaluation} | {view.message}"
     )

@@ -18,7 +18,12 @@ from pixelproof.api.validation import validate_modelrollout
 from pixelproof.running import Running
 from pixelproof_localcluster import admission, faults, kubeconfig
 from pixelproof_localcluster.apiserver import LocalApiServer
-from pixelproof_localcluster.kubelet import DeploymentController, JobController, JobRunner
+from pixelproof_localcluster.kubelet import (
+    DeploymentController,
+    JobController,
+    JobRunner,
+    LocalProcessDeployments,
+)
 from pixelproof_localcluster.resources import CRD_GROUP, CRD_PLURAL
 
 T = TypeVar("T")
@@ -52,6 +57,7 @@ class LocalCluster(Running):
         validators: admission.Validators | None = None,
         job_runner: JobRunner | None = None,
         deployment_ready_delay: float = 0.0,
+        deployment_processes: LocalProcessDeployments | None = None,
         port: int = 0,
         kubeconfig_path: str | Path | None = None,
         bundled_crds: bool = True,
@@ -62,6 +68,7 @@ class LocalCluster(Running):
             self._crd_paths.insert(0, BUNDLED_CRDS)
         self._job_runner = job_runner
         self._ready_delay = deployment_ready_delay
+        self.deployment_processes = deployment_processes
         self._port = port
         self._kubeconfig_path = Path(kubeconfig_path) if kubeconfig_path else None
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
@@ -116,7 +123,9 @@ class LocalCluster(Running):
 
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        deployments = DeploymentController(self.server.store, ready_delay=self._ready_delay)
+        deployments = DeploymentController(
+            self.server.store, ready_delay=self._ready_delay, processes=self.deployment_processes
+        )
         jobs = JobController(self.server.store, self._job_runner)
         async with self.server, LoopbackServer(self.server, port=self._port) as http:
             self._url = f"http://{http.host}:{http.port}"

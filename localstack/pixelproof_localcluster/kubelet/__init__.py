@@ -2,11 +2,13 @@
 
 There are no nodes, container runtimes or controller-managers on this machine.
 These controllers fake just enough of them for an operator to observe realistic
-status: Deployments report ready replicas (or are held unready on request), and Jobs
+status: Deployments report ready replicas (or are held unready on request, or run as a
+local process when their image maps to a command), and Jobs
 run their pod through a pluggable ``JobRunner`` (a local subprocess, or a test's
 function) whose outcome becomes the Pod's container state and the Job's conditions.
 """
 
+from pixelproof_localcluster.kubelet.deployment_processes import LocalProcessDeployments
 from pixelproof_localcluster.kubelet.deployments import (
     HOLD_UNREADY_ANNOTATION,
     READY_AFTER_ANNOTATION,
@@ -28,6 +30,7 @@ __all__ = [
     "DeploymentController",
     "JobController",
     "JobRunner",
+    "LocalProcessDeployments",
     "LocalProcessJobRunner",
     "PodOutcome",
     "Terminated",

@@ -2,7 +2,8 @@
 
 Replicas become ready ``ready_delay`` seconds after a spec change (per Deployment via the
 ``READY_AFTER_ANNOTATION``), or never while ``HOLD_UNREADY_ANNOTATION`` is "true".
-No Pods or ReplicaSets are created: only the Deployment's status is maintained.
+No Pods or ReplicaSets are created: only the Deployment's status is maintained, except for
+Deployments whose image ``processes`` runs as a local process: those are ready when it is.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from typing import Any
 
 from pixelproof_localcluster.kubelet.conditions import carry_times, condition
+from pixelproof_localcluster.kubelet.deployment_processes import LocalProcessDeployments
 from pixelproof_localcluster.resources import ResourceSpec
 from pixelproof_localcluster.store import ObjectStore, WatchEvent
 
@@ -71,15 +73,24 @@ def _status(obj: dict[str, Any], *, ready: int, updated: int) -> dict[str, Any]:
 
 
 class DeploymentController:
-    def __init__(self, store: ObjectStore, *, ready_delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        store: ObjectStore,
+        *,
+        ready_delay: float = 0.0,
+        processes: LocalProcessDeployments | None = None,
+    ) -> None:
         self._store = store
         self._ready_delay = ready_delay
+        self.processes = processes
         self._tasks: dict[tuple[str | None, str], tuple[_Target, asyncio.Task[None]]] = {}
 
     def start(self) -> None:
         self._store.add_listener(self._on_event)
 
     async def stop(self) -> None:
+        if self.processes is not None:
+            await self.processes.stop()
         tasks = [task for _, task in self._tasks.values()]
         for task in tasks:
             task.cancel()
@@ -111,6 +122,11 @@ class DeploymentController:
         if spec.storage_key != ("apps", "deployments"):
             return
         obj = event.object
+        if self.processes is not None and self.processes.handles(obj):
+            self.processes.sync(
+                obj, event.type == "DELETED", lambda o, ready: self._write_ready(spec, o, ready)
+            )
+            return
         key = (obj["metadata"].get("namespace"), obj["metadata"]["name"])
         existing = self._tasks.get(key)
         if event.type == "DELETED":
@@ -150,6 +166,14 @@ class DeploymentController:
             if obj is None:
                 return
         self._write(spec, obj, self._final_status(obj, target))
+
+    def _write_ready(self, spec: ResourceSpec, obj: dict[str, Any], ready: int) -> None:
+        meta = obj["metadata"]
+        stored = self._store.find(spec, meta.get("namespace"), meta["name"])
+        if stored is not None:
+            status = _status(stored, ready=ready, updated=_replicas(stored))
+            if status != (stored.get("status") or {}):
+                self._write(spec, stored, status)
 
     def _write(self, spec: ResourceSpec, obj: dict[str, Any], status: dict[str, Any]) -> None:
         meta = obj["metadata"]

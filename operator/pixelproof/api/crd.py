@@ -15,11 +15,12 @@ import yaml
 
 from .base import GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION
 from .golden import GOLDEN_RULES
+from .live import PROMPT_LOG_RULES
 from .metrics import METRIC_GATE_RULES, METRICS_RULES, RELATIVE_RULES
 from .quality import bound_rules
 from .rollout import SPEC_RULES, WEBHOOK_RULES, ModelRolloutSpec
 from .status import RolloutStatus
-from .steps import STEP_RULES
+from .steps import EVALUATE_RULES, STEP_RULES
 from .traffic import TRAFFIC_RULES
 from .windows import FREEZE_RULES, WINDOW_RULES
 
@@ -35,6 +36,8 @@ RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     (): SPEC_RULES,
     ("traffic",): TRAFFIC_RULES,
     ("steps", "[]"): STEP_RULES,
+    ("steps", "[]", "evaluate"): EVALUATE_RULES,
+    ("liveTraffic", "promptLog"): PROMPT_LOG_RULES,
     ("goldenSet",): GOLDEN_RULES,
     ("metrics",): METRICS_RULES,
     ("metrics", "gates", "[]"): METRIC_GATE_RULES,

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field
 
 from .errors import FieldError
 from .patterns import DURATION as DURATION_PATTERN
+from .patterns import WHOLE_DURATION
 
 _PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -75,3 +76,8 @@ durations (and so the API server's CEL) can hold."""
 ReviewDeadline = Annotated[str, _schema("1s", "720h"), _within("1s", "720h")]
 """How long a review step waits for a person; a zero deadline would decide before anyone
 could look."""
+RecorderRetention = Annotated[
+    str, _schema("1m", "168h"), Field(pattern=WHOLE_DURATION), _within("1m", "168h")
+]
+"""How long the prompt recorder keeps a request: long enough to span a step, at most a week.
+One whole number and unit, as the recorder's --retention reads it."""

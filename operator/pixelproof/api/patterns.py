@@ -13,6 +13,7 @@ QUALIFIED_NAME = (
 )
 LABEL_VALUE = r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$"
 DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
+WHOLE_DURATION = r"^[0-9]+(s|m|h)$"
 QUANTITY = r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][-+]?[0-9]+)?$"
 HTTP_URL = r"^https?://"
 HTTPS_URL = r"^https://"
@@ -30,6 +31,7 @@ MEANINGS: dict[str, str] = {
     LABEL_VALUE: "a label value: letters, digits, '-', '_' and '.', "
     "starting and ending with a letter or digit",
     DURATION: "a duration: use a number and a unit, e.g. 30s, 10m, 1h30m",
+    WHOLE_DURATION: "a duration of one whole number and one unit (s, m or h), e.g. 90m or 1h",
     QUANTITY: "a resource quantity: a non-negative number, e.g. 1, 500m, 16Gi",
     HTTP_URL: "an http:// or https:// URL",
     HTTPS_URL: "an https:// URL",

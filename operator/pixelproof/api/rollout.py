@@ -10,6 +10,7 @@ from .base import ApiModel
 from .errors import FieldError, raise_all
 from .evaluator_job import EvaluatorSpec
 from .golden import GoldenSetSource
+from .live import LiveTrafficSpec
 from .metrics import MetricsSpec
 from .patterns import DNS_LABEL, DNS_SUBDOMAIN, HTTP_URL, LABEL_VALUE, QUALIFIED_NAME
 from .quality import QualityGates
@@ -82,6 +83,10 @@ class ModelRolloutSpec(ApiModel):
     """Steps run in order; the rollout succeeds after the last one with all traffic on the candidate."""
     golden_set: GoldenSetSource | None = None
     """Where the golden set for evaluate steps comes from."""
+    live_traffic: LiveTrafficSpec | None = Field(
+        default=None,
+        description="Opt-in: record real prompts (a mirrored share of live traffic, or a prompt log) for evaluate steps with source live.",
+    )
     evaluator: EvaluatorSpec | None = None
     """The Job that evaluate steps run."""
     quality_gates: QualityGates = Field(default_factory=QualityGates)
@@ -112,6 +117,8 @@ class ModelRolloutSpec(ApiModel):
             and (self.golden_set is None or self.evaluator is None),
             self.stable.service == self.candidate.service,
             self.stable.deployment == self.candidate.deployment,
+            any(s.evaluate is not None and s.evaluate.source == "live" for s in self.steps)
+            and self.live_traffic is None,
         ]
         raise_all([_rule_error(index) for index, failed in enumerate(broken) if failed])
         return self
@@ -150,6 +157,11 @@ SPEC_RULES = [
         "rule": "self.stable.deployment != self.candidate.deployment",
         "message": "stable and candidate must be different Deployments",
         "fieldPath": ".candidate.deployment",
+    },
+    {
+        "rule": "!self.steps.exists(s, has(s.evaluate) && s.evaluate.source == 'live') || has(self.liveTraffic)",
+        "message": "an evaluate step with source live needs spec.liveTraffic",
+        "fieldPath": ".steps",
     },
 ]
 

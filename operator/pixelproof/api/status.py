@@ -124,6 +124,13 @@ class RolloutStatus(StatusModel):
     """When the current step started, RFC 3339."""
     holding_since: str | None = None
     """When the current hold began, RFC 3339; a hold longer than progressDeadlineSeconds fails."""
+    mirror_percent: int | None = Field(
+        default=None,
+        description="Percent of live requests the route was last read back mirroring to the prompt recorder (spec.liveTraffic); -1 when its rules disagree.",
+    )
+    recorder: str | None = Field(
+        default=None, description="In-cluster URL of the rollout's prompt recorder while it runs."
+    )
     traffic_shifted: bool = False
     """Whether the candidate has had traffic; metric gates judge only from then."""
     waiting_on: str | None = None

@@ -25,8 +25,29 @@ class PauseStep(ApiModel):
         return None if self.duration is None else parse_duration(self.duration)
 
 
+EvaluateSource = Literal["golden", "live"]
+
+
 class EvaluateStep(ApiModel):
-    """Run the evaluator Job against the golden set and gate on its verdict."""
+    """Run the evaluator Job against the golden set, or against recorded live prompts, and
+    gate on its verdict."""
+
+    source: EvaluateSource = Field(
+        default="golden",
+        description="golden: the golden set; live: prompts recorded from real traffic (needs spec.liveTraffic), judged by the reference-free gates.",
+    )
+    count: int = Field(
+        default=200,
+        ge=1,
+        le=10000,
+        description="Live prompts replayed on both models (source live).",
+    )
+    min_count: int = Field(
+        default=50,
+        ge=1,
+        le=10000,
+        description="Fewest live prompts a verdict needs; with fewer recorded the run ends inconclusive (source live).",
+    )
 
     tags: list[str] = Field(
         default_factory=list,
@@ -38,6 +59,12 @@ class EvaluateStep(ApiModel):
         le=10,
         description="Runs allowed when a run ends inconclusive (no GPU free, image pull error, deadline).",
     )
+
+    @model_validator(mode="after")
+    def _counts(self) -> EvaluateStep:
+        if self.min_count > self.count:
+            raise ValueError(EVALUATE_RULES[0]["message"])
+        return self
 
 
 class Step(ApiModel):
@@ -73,7 +100,8 @@ class Step(ApiModel):
             return f"pause {self.pause.duration}" if self.pause.duration else "pause until promoted"
         if self.review is not None:
             return "review"
-        return "evaluate"
+        assert self.evaluate is not None
+        return "evaluate live" if self.evaluate.source == "live" else "evaluate"
 
 
 def kind_at(steps: list[Step], index: int) -> StepKind:
@@ -84,5 +112,12 @@ STEP_RULES = [
     {
         "rule": "(has(self.setWeight) ? 1 : 0) + (has(self.pause) ? 1 : 0) + (has(self.evaluate) ? 1 : 0) + (has(self.review) ? 1 : 0) == 1",
         "message": "a step must have exactly one of setWeight, pause, evaluate, review",
+    }
+]
+
+EVALUATE_RULES = [
+    {
+        "rule": "self.minCount <= self.count",
+        "message": "evaluate: minCount must not exceed count",
     }
 ]

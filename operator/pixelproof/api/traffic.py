@@ -10,6 +10,8 @@ from .base import ApiModel
 from .patterns import DNS_LABEL
 
 RouterKind = Literal["gatewayAPI", "istio", "kserve", "replicas"]
+MIRRORING_ROUTERS: frozenset[RouterKind] = frozenset({"gatewayAPI", "istio"})
+"""Routers whose route can copy requests to a second backend (the prompt recorder)."""
 
 
 class GatewayAPIRouter(ApiModel):

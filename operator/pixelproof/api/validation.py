@@ -3,7 +3,8 @@ local API server's admission and the engine all ask here, so they agree on every
 
 It checks what the API server checks (the models carry every rule the CRD does; a test
 compares their verdicts with the CRD's), then what only pixelproof can: that every
-metric gate's query template renders."""
+metric gate's query template renders, and that the router can mirror live traffic when
+spec.liveTraffic asks it to."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pixelproof.metrics.templating import gate_query_problems
 from .base import API_VERSION, KIND
 from .messages import error_messages, excerpt
 from .rollout import ModelRolloutSpec, ObjectMeta
+from .traffic import MIRRORING_ROUTERS
 from .wire import to_wire
 
 TOP_LEVEL = ("apiVersion", "kind", "metadata", "spec", "status")
@@ -45,10 +47,31 @@ def check_spec(spec: Any, *, operator_checks: bool = True) -> SpecCheck:
         return SpecCheck(None, tuple(error_messages(exc, ("spec",))))
     if not operator_checks:
         return SpecCheck(model)
-    queries = tuple(
+    problems = tuple(
         f"spec.metrics.gates[{index}]: {problem}" for index, problem in gate_query_problems(model)
-    )
-    return SpecCheck(None, queries) if queries else SpecCheck(model)
+    ) + tuple(live_traffic_problems(model))
+    return SpecCheck(None, problems) if problems else SpecCheck(model)
+
+
+def live_traffic_problems(model: ModelRolloutSpec) -> list[str]:
+    """The API server admits mirroring on any router; only pixelproof knows which can, and
+    that a recorder needs an image."""
+    live = model.live_traffic
+    if live is None or not live.mirrors:
+        return []
+    problems = []
+    router = model.traffic.kind
+    if router not in MIRRORING_ROUTERS:
+        problems.append(
+            f"spec.liveTraffic: the {router} router cannot mirror requests to the prompt "
+            "recorder; use a gatewayAPI or istio router, or give spec.liveTraffic.promptLog"
+        )
+    if live.recorder.image is None and model.evaluator is None:
+        problems.append(
+            "spec.liveTraffic.recorder.image: required when spec.evaluator (whose image the "
+            "recorder runs by default) is unset"
+        )
+    return problems
 
 
 def metadata_errors(metadata: Any) -> list[str]:
@@ -69,7 +92,7 @@ def metadata_errors(metadata: Any) -> list[str]:
 def validate_modelrollout(obj: Any, *, operator_checks: bool = True) -> list[str]:
     """Every reason this ModelRollout is refused; empty when it is valid. Without
     `operator_checks` it is what the API server admits: the operator's own checks (query
-    templates) then surface as Stalled, as they would in a cluster."""
+    templates, mirroring) then surface as Stalled, as they would in a cluster."""
     if not isinstance(obj, Mapping):
         return [f"<root>: must be an object, got {excerpt(obj)}"]
     errors = [f"<root>: unknown field {str(k)!r}" for k in obj if k not in TOP_LEVEL]

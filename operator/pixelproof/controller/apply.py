@@ -7,18 +7,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pixelproof.api.live import recorder_name
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.engine.actions import (
     Action,
     EmitEvent,
     Notify,
+    RemoveRecorder,
     ScaleCandidate,
+    SetMirror,
     SetWeights,
     StartEvaluation,
+    StartRecorder,
     StopEvaluation,
 )
 from pixelproof.evaluation.job import RolloutRef, evaluator_job
-from pixelproof.kube import DEPLOYMENTS, JOBS, ApiError, KubeApi
+from pixelproof.evaluation.recorder import recorder_deployment, recorder_service
+from pixelproof.kube import DEPLOYMENTS, JOBS, SERVICES, ApiError, KubeApi, Resource
 from pixelproof.routers import Router, RouterError
 
 logger = logging.getLogger(__name__)
@@ -50,6 +55,14 @@ async def apply_changes(
         try:
             if isinstance(action, SetWeights) and router is not None:
                 await router.set_weights(action.weights)
+            elif isinstance(action, SetMirror) and router is not None:
+                await router.set_mirror(action.percent)
+            elif isinstance(action, StartRecorder) and spec is not None:
+                ref = RolloutRef(meta["name"], namespace, meta["uid"])
+                await _create(api, SERVICES, namespace, recorder_service(ref))
+                await _create(api, DEPLOYMENTS, namespace, recorder_deployment(ref, spec))
+            elif isinstance(action, RemoveRecorder):
+                await remove_recorder(api, namespace, meta["name"])
             elif isinstance(action, ScaleCandidate) and spec is not None:
                 if router is None or not router.owns_candidate_replicas:
                     await api.patch(
@@ -69,11 +82,7 @@ async def apply_changes(
                     attempt=action.attempt,
                     tags=action.tags,
                 )
-                try:
-                    await api.create(JOBS, namespace, job)
-                except ApiError as exc:
-                    if exc.code != 409:
-                        raise
+                await _create(api, JOBS, namespace, job)
                 applied.started_jobs.append(action.job)
             elif isinstance(action, StopEvaluation):
                 await api.delete(JOBS, namespace, action.job)
@@ -82,6 +91,22 @@ async def apply_changes(
             logger.warning("%s/%s: %s", namespace, meta["name"], message)
             applied.failures.append(message)
     return applied
+
+
+async def _create(api: KubeApi, res: Resource, namespace: str, body: dict[str, Any]) -> None:
+    """Create unless it exists: a restarted operator repeats creations it already made."""
+    try:
+        await api.create(res, namespace, body)
+    except ApiError as exc:
+        if exc.code != 409:
+            raise
+
+
+async def remove_recorder(api: KubeApi, namespace: str, rollout: str) -> None:
+    """Delete the rollout's prompt recorder, its recorded prompts with it."""
+    name = recorder_name(rollout)
+    await api.delete(DEPLOYMENTS, namespace, name)
+    await api.delete(SERVICES, namespace, name)
 
 
 async def announce(

@@ -10,12 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from pixelproof.api.commands import commands_from_annotations
+from pixelproof.api.live import recorder_name
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.engine.observations import (
     CandidateReading,
     EvaluationReading,
     MetricSample,
     Observations,
+    RecorderReading,
 )
 from pixelproof.engine.spec import ParsedSpec
 from pixelproof.evaluation.outcome import read_outcome
@@ -95,6 +97,28 @@ async def _problems(api: KubeApi, spec: ModelRolloutSpec, namespace: str) -> tup
     return tuple(message for (message, _, _), obj in zip(checks, found, strict=True) if obj is None)
 
 
+async def recorder_reading(api: KubeApi, namespace: str, rollout: str) -> RecorderReading:
+    """The rollout's prompt recorder: ready once its Service exists and a pod is ready."""
+    name = recorder_name(rollout)
+    deployment, service = await asyncio.gather(
+        api.find(DEPLOYMENTS, namespace, name), api.find(SERVICES, namespace, name)
+    )
+    if deployment is None and service is None:
+        return RecorderReading()
+    ready = int((deployment or {}).get("status", {}).get("readyReplicas") or 0) > 0
+    return RecorderReading(exists=True, ready=ready and service is not None)
+
+
+async def _recorder_if_any(
+    api: KubeApi, spec: ModelRolloutSpec, status: Mapping[str, Any], namespace: str, name: str
+) -> RecorderReading:
+    # Rollouts without live traffic skip the reads; one that just dropped it still has a
+    # recorder (its status names it) to remove.
+    if spec.live_traffic is None and not status.get("recorder"):
+        return RecorderReading()
+    return await recorder_reading(api, namespace, name)
+
+
 async def evaluation_reading(
     api: KubeApi, namespace: str, status: Mapping[str, Any], spec: ModelRolloutSpec, now: datetime
 ) -> EvaluationReading | None:
@@ -126,13 +150,14 @@ async def observe(
     if spec is None:
         # The engine names the fault (Stalled, InvalidSpec); there is nothing to observe.
         return World(Observations(generation=generation, commands=commands), None, None)
-    router = router_for(spec, api, namespace)
-    router_reading, deployment, problems, evaluation, freezes = await asyncio.gather(
+    router = router_for(spec, api, namespace, meta["name"])
+    router_reading, deployment, problems, evaluation, freezes, recorder = await asyncio.gather(
         router.read_weights(),
         api.find(DEPLOYMENTS, namespace, spec.candidate.deployment),
         _problems(api, spec, namespace),
         evaluation_reading(api, namespace, status, spec, now),
         campaign_freezes(api, namespace, freeze_namespace),
+        _recorder_if_any(api, spec, status, namespace, meta["name"]),
     )
     metrics: tuple[MetricSample, ...] = ()
     if sampler is not None and spec.metrics.gates:
@@ -151,6 +176,7 @@ async def observe(
         generation=generation,
         router=router_reading,
         candidate=candidate,
+        recorder=recorder,
         evaluation=evaluation,
         metrics=metrics,
         commands=commands,

@@ -35,8 +35,9 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission(
         "apps",
         "deployments",
-        ("get", "patch"),
-        "candidate readiness; the replicas router sets the candidate's replicas",
+        ("get", "patch", "create", "delete"),
+        "candidate readiness; the replicas router sets the candidate's replicas; "
+        "the prompt recorder of a rollout with liveTraffic",
     ),
     Permission(
         "apps",
@@ -44,7 +45,12 @@ PERMISSIONS: tuple[Permission, ...] = (
         ("patch",),
         "candidate capacity; the replicas router scales stable",
     ),
-    Permission("", "services", ("get",), "the stable and candidate Services must exist"),
+    Permission(
+        "",
+        "services",
+        ("get", "create", "delete"),
+        "the stable and candidate Services must exist; the prompt recorder's Service",
+    ),
     Permission(
         "",
         "configmaps",

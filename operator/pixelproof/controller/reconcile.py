@@ -23,7 +23,7 @@ from pixelproof.evaluation.retention import rollout_jobs, sweep_jobs
 from pixelproof.kube import JOBS, MODELROLLOUTS, ApiError, ConflictError, KubeApi
 from pixelproof.routers import RouterError, router_for
 
-from .apply import EventPoster, Notifier, announce, apply_changes
+from .apply import EventPoster, Notifier, announce, apply_changes, remove_recorder
 from .observe import MetricSampler, observe
 from .policy import RolloutPolicy
 from .statuspatch import merge_patch
@@ -177,8 +177,8 @@ class Reconciler:
 
     async def finalize(self, rollout: dict[str, Any]) -> None:
         """The rollout is being deleted: traffic back to stable unless spec.rollback.onDelete
-        says keep, and its evaluator Jobs removed. A router object that is already gone does
-        not block deletion."""
+        says keep, any mirror to its prompt recorder removed, and its evaluator Jobs and
+        recorder deleted. A router object that is already gone does not block deletion."""
         meta = rollout["metadata"]
         namespace, name = meta["namespace"], meta["name"]
         async with self._lock(namespace, name):
@@ -189,7 +189,7 @@ class Reconciler:
             except ValidationError:
                 spec = None
             if spec is not None:
-                router = router_for(spec, self.api, namespace)
+                router = router_for(spec, self.api, namespace, name)
                 try:
                     await router.clean_up(return_to_stable=spec.rollback.on_delete == "stable")
                 except RouterError as exc:
@@ -198,6 +198,8 @@ class Reconciler:
                     )
             for job in await rollout_jobs(self.api, namespace, name):
                 await self.api.delete(JOBS, namespace, job["metadata"]["name"])
+            # Owner references would collect it too; deleting it here ends the recording now.
+            await remove_recorder(self.api, namespace, name)
         self._locks.pop((namespace, name), None)
         telemetry.forget(namespace, name)
 

@@ -5,9 +5,12 @@ from .actions import (
     EmitEvent,
     Notify,
     RecordGate,
+    RemoveRecorder,
     ScaleCandidate,
+    SetMirror,
     SetWeights,
     StartEvaluation,
+    StartRecorder,
     StopEvaluation,
 )
 from .decide import Decision, decide
@@ -16,6 +19,7 @@ from .observations import (
     EvaluationReading,
     MetricSample,
     Observations,
+    RecorderReading,
     RouterReading,
 )
 from .spec import ParsedSpec, parse_spec
@@ -31,10 +35,14 @@ __all__ = [
     "Observations",
     "ParsedSpec",
     "RecordGate",
+    "RecorderReading",
+    "RemoveRecorder",
     "RouterReading",
     "ScaleCandidate",
+    "SetMirror",
     "SetWeights",
     "StartEvaluation",
+    "StartRecorder",
     "StopEvaluation",
     "decide",
     "parse_spec",

@@ -14,6 +14,23 @@ class SetWeights:
 
 
 @dataclass(frozen=True)
+class SetMirror:
+    """Mirror `percent` of the route's requests to the prompt recorder; None removes the mirror."""
+
+    percent: int | None
+
+
+@dataclass(frozen=True)
+class StartRecorder:
+    """Create the rollout's prompt recorder (Deployment and Service) unless it exists."""
+
+
+@dataclass(frozen=True)
+class RemoveRecorder:
+    """Delete the rollout's prompt recorder and the prompts it holds."""
+
+
+@dataclass(frozen=True)
 class ScaleCandidate:
     replicas: int
 
@@ -55,5 +72,14 @@ class Notify:
 
 
 Action = (
-    Notify | SetWeights | ScaleCandidate | StartEvaluation | StopEvaluation | RecordGate | EmitEvent
+    Notify
+    | SetWeights
+    | SetMirror
+    | StartRecorder
+    | RemoveRecorder
+    | ScaleCandidate
+    | StartEvaluation
+    | StopEvaluation
+    | RecordGate
+    | EmitEvent
 )

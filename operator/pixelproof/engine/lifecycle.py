@@ -1,6 +1,6 @@
 """A decision's order of business around the steps: revision, commands, terminal
 phases, missing dependencies, metric gates, the candidate's readiness, then the steps,
-and last the progress deadline."""
+the progress deadline, and last the live traffic mirror the phase now calls for."""
 
 from __future__ import annotations
 
@@ -17,10 +17,16 @@ from .holds import (
     ensure_candidate_capacity,
     missing_dependencies,
 )
+from .live import keep_live_traffic
 from .restart import track_revision
 
 
 def run(ctx: Context) -> None:
+    _run(ctx)
+    keep_live_traffic(ctx)
+
+
+def _run(ctx: Context) -> None:
     starting_over = track_revision(ctx)
     if starting_over is not None:
         ctx.hold_on(starting_over)

@@ -21,6 +21,17 @@ class RouterReading:
     candidate_ready: bool | None = None
     """From a router that judges the candidate's readiness itself (KServe: the revision's
     status, since Knative sizes its Deployment); None leaves it to the candidate Deployment."""
+    mirror: int | None = None
+    """Percent of the route's requests mirrored to the rollout's prompt recorder; None when
+    none are (api.live.MIXED_MIRROR when its rules disagree)."""
+
+
+@dataclass(frozen=True)
+class RecorderReading:
+    """The rollout's prompt recorder Deployment and Service, as found in the cluster."""
+
+    exists: bool = False
+    ready: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,7 @@ class Observations:
     generation: int = 1
     router: RouterReading = field(default_factory=RouterReading)
     candidate: CandidateReading = field(default_factory=CandidateReading)
+    recorder: RecorderReading = field(default_factory=RecorderReading)
     evaluation: EvaluationReading | None = None
     metrics: tuple[MetricSample, ...] = ()
     commands: dict[Command, str] = field(default_factory=dict)

@@ -13,6 +13,9 @@ from pixelproof.api.evaluator_invocation import (
     EvaluatorInvocation,
 )
 from pixelproof.api.rollout import ModelRolloutSpec
+from pixelproof.api.steps import EvaluateStep
+
+from .live import live_options, live_volume
 
 ROLLOUT_LABEL = "pixelproof.dev/rollout"
 STEP_LABEL = "pixelproof.dev/step"
@@ -31,6 +34,18 @@ class RolloutRef:
     uid: str
 
 
+def owner_reference(rollout: RolloutRef) -> dict[str, Any]:
+    """The rollout as controller of an object it made: deleting it deletes the object."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "name": rollout.name,
+        "uid": rollout.uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
 def rollout_label(name: str) -> str:
     """A label value for a rollout name (label values stop at 63 characters)."""
     if len(name) <= 63:
@@ -44,12 +59,19 @@ def service_url(service: str, namespace: str, port: int) -> str:
 
 
 def evaluator_invocation(
-    spec: ModelRolloutSpec, namespace: str, tags: tuple[str, ...]
+    spec: ModelRolloutSpec,
+    namespace: str,
+    tags: tuple[str, ...],
+    live: dict[str, Any] | None = None,
 ) -> EvaluatorInvocation:
     assert spec.golden_set is not None and spec.evaluator is not None
     port = spec.generator.port
     golden = spec.golden_set
-    if golden.url is not None:
+    source: dict[str, Any]
+    if live:
+        # A live step judges recorded prompts alone; the golden steps judge the golden set.
+        source = {}
+    elif golden.url is not None:
         source = {"golden_url": golden.url.href, "golden_sha256": golden.url.sha256}
     elif golden.manifest == "golden.yaml":
         source = {"golden": GOLDEN_MOUNT}
@@ -64,7 +86,12 @@ def evaluator_invocation(
         out=REPORTS_MOUNT,
         tags=tags,
         concurrency=spec.evaluator.concurrency,
+        **(live or {}),
     )
+
+
+def _evaluate_step(spec: ModelRolloutSpec, step: int) -> EvaluateStep | None:
+    return spec.steps[step].evaluate if 0 <= step < len(spec.steps) else None
 
 
 def _volumes(spec: ModelRolloutSpec) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -134,7 +161,11 @@ def evaluator_job(
         "app.kubernetes.io/name": "pixelproof-evaluator",
         "app.kubernetes.io/managed-by": "pixelproof",
     }
+    evaluate = _evaluate_step(spec, step)
     volumes, mounts = _volumes(spec)
+    live_volumes, live_mounts = live_volume(spec, evaluate)
+    volumes, mounts = volumes + live_volumes, mounts + live_mounts
+    live = live_options(spec, rollout.name, rollout.namespace, evaluate)
     env = [{"name": TERMINATION_LOG_ENV, "value": TERMINATION_LOG}]
     if not any(e.name == "HOME" for e in evaluator.env):
         # Libraries that cache under ~ find a writable one.
@@ -146,7 +177,7 @@ def evaluator_job(
     container: dict[str, Any] = {
         "name": CONTAINER,
         "image": evaluator.image,
-        "command": evaluator_invocation(spec, rollout.namespace, tags).to_command(),
+        "command": evaluator_invocation(spec, rollout.namespace, tags, live).to_command(),
         "env": env,
         "resources": evaluator.resources,
         "volumeMounts": mounts,
@@ -177,16 +208,7 @@ def evaluator_job(
             "name": job_name,
             "namespace": rollout.namespace,
             "labels": labels,
-            "ownerReferences": [
-                {
-                    "apiVersion": API_VERSION,
-                    "kind": KIND,
-                    "name": rollout.name,
-                    "uid": rollout.uid,
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
+            "ownerReferences": [owner_reference(rollout)],
         },
         "spec": {
             "backoffLimit": 0,

@@ -93,9 +93,30 @@ def step_text(step: Mapping[str, Any]) -> str:
         duration = (step.get("pause") or {}).get("duration")
         return f"pause {duration}" if duration else "pause until promoted"
     if "evaluate" in step:
-        tags = (step.get("evaluate") or {}).get("tags") or []
+        evaluate = step.get("evaluate") or {}
+        if evaluate.get("source") == "live":
+            return f"evaluate live ({evaluate.get('count', 200)} recorded prompts)"
+        tags = evaluate.get("tags") or []
         return "evaluate" + (f" (tags: {', '.join(tags)})" if tags else "")
     return "?"
+
+
+def mirror_text(spec: Mapping[str, Any], status: Mapping[str, Any]) -> str | None:
+    """The route's mirror to the prompt recorder as read back, next to the declared share;
+    None for rollouts without spec.liveTraffic."""
+    live = spec.get("liveTraffic")
+    if live is None:
+        return None
+    if live.get("promptLog"):
+        return "none (prompts come from spec.liveTraffic.promptLog)"
+    declared = f"declared {live.get('mirrorPercent', 10)}%"
+    percent = status.get("mirrorPercent")
+    recorder = status.get("recorder")
+    if percent is None:
+        return f"none ({declared}" + (f", recorder {recorder})" if recorder else ")")
+    if percent == -1:
+        return f"rules disagree ({declared})"
+    return f"{percent}% of requests to {recorder or 'the prompt recorder'} ({declared})"
 
 
 def number_text(value: Any, missing: str = "no data") -> str:
@@ -172,6 +193,9 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
         )
     else:
         out.append("             verified: not read back from the router yet")
+    mirror = mirror_text(spec, status)
+    if mirror is not None:
+        out.append(f"Mirror:      {mirror}")
     out.append("Steps:")
     for index, step in enumerate(steps):
         marker = "->" if index == current else ("ok" if index < current else "  ")

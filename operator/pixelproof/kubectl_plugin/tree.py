@@ -16,7 +16,7 @@ from pixelproof.evaluation.job import ROLLOUT_LABEL, rollout_label
 from pixelproof.kube import DEPLOYMENTS, HTTPROUTES, JOBS, PODS, VIRTUALSERVICES, Resource
 
 from .kube import PluginError, Target
-from .render import age, display_phase, step_position, weights_text
+from .render import age, display_phase, mirror_text, step_position, weights_text
 from .style import (
     DEGRADED,
     HEALTHY,
@@ -274,6 +274,9 @@ def rollout_header(obj: Mapping[str, Any], style: Style) -> list[str]:
         f"Weights:       stable {declared.get('stable', 0)} / candidate "
         f"{declared.get('candidate', 0)}{check}"
     )
+    mirror = mirror_text(obj.get("spec") or {}, status)
+    if mirror is not None:
+        lines.append(f"Mirror:        {mirror}")
     evaluation = status.get("lastEvaluation") or {}
     verdict = evaluation.get("state")
     lines.append(

@@ -30,12 +30,18 @@ class Router(Protocol):
         ...
 
     async def read_weights(self) -> RouterReading:
-        """The weights live in the cluster now, or an error naming what is missing or wrong."""
+        """The weights (and the mirror to the prompt recorder) live in the cluster now, or an
+        error naming what is missing or wrong."""
+        ...
+
+    async def set_mirror(self, percent: int | None) -> None:
+        """Mirror `percent` of the route's requests to the prompt recorder, or (None) stop;
+        raises RouterError when the router cannot mirror."""
         ...
 
     async def clean_up(self, return_to_stable: bool) -> None:
         """The rollout is going away: put traffic back on stable when asked, and remove
-        anything the router keeps on the objects it manages."""
+        anything the router keeps on the objects it manages (a mirror included)."""
         ...
 
 
@@ -50,3 +56,10 @@ def shares(stable: float, candidate: float, others: float = 0) -> Weights:
     if others == 0:
         return Weights(stable=100 - candidate_share, candidate=candidate_share)
     return Weights(stable=round(100 * stable / total), candidate=candidate_share)
+
+
+def cannot_mirror(router: str) -> RouterError:
+    return RouterError(
+        f"the {router} router cannot mirror requests to the prompt recorder "
+        "(spec.liveTraffic needs a gatewayAPI or istio router, or a promptLog)"
+    )

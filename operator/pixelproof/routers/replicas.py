@@ -17,7 +17,7 @@ from pixelproof.api.status import STABLE_ONLY, Weights
 from pixelproof.engine.observations import RouterReading
 from pixelproof.kube import DEPLOYMENTS, KubeApi
 
-from .base import RouterError, shares
+from .base import RouterError, cannot_mirror, shares
 
 WEIGHT_ANNOTATION = "pixelproof.dev/weight"
 
@@ -94,6 +94,11 @@ class ReplicasRouter:
         else:
             await self._set_candidate(candidate_pods, weights.candidate)
             await self._scale(self.stable, stable_pods)
+
+    async def set_mirror(self, percent: int | None) -> None:
+        """Pods behind one Service have no route to copy requests from."""
+        if percent is not None:
+            raise cannot_mirror("replicas")
 
     async def clean_up(self, return_to_stable: bool) -> None:
         if return_to_stable:

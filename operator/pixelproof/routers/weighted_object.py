@@ -9,9 +9,10 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from pixelproof.api.status import STABLE_ONLY, Weights
+from pixelproof.engine.observations import RouterReading
 from pixelproof.kube import ConflictError, KubeApi, Resource
 
-from .base import CONFLICT_RETRIES, RouterError
+from .base import CONFLICT_RETRIES, RouterError, cannot_mirror
 
 JsonPatch = list[dict[str, Any]]
 
@@ -22,13 +23,22 @@ class WeightedObjectRouter(ABC):
     kind: ClassVar[str]
 
     def __init__(
-        self, api: KubeApi, namespace: str, name: str, stable_service: str, candidate_service: str
+        self,
+        api: KubeApi,
+        namespace: str,
+        name: str,
+        stable_service: str,
+        candidate_service: str,
+        recorder: str | None = None,
     ) -> None:
+        """`recorder` is the Service of the rollout's prompt recorder, the only mirror this
+        router writes or removes."""
         self.api = api
         self.namespace = namespace
         self.name = name
         self.stable = stable_service
         self.candidate = candidate_service
+        self.recorder = recorder
 
     @property
     def _what(self) -> str:
@@ -55,9 +65,20 @@ class WeightedObjectRouter(ABC):
                     raise
 
     @abstractmethod
+    async def read_weights(self) -> RouterReading:
+        """The weights, and the mirror to the prompt recorder, live in the cluster now."""
+
+    @abstractmethod
     async def set_weights(self, weights: Weights) -> None:
         """Route `weights` percent of traffic; raises RouterError naming what is missing."""
+
+    async def set_mirror(self, percent: int | None) -> None:
+        """Routers that mirror override this; the others have none to remove."""
+        if percent is not None:
+            raise cannot_mirror(self.kind)
 
     async def clean_up(self, return_to_stable: bool) -> None:
         if return_to_stable:
             await self.set_weights(STABLE_ONLY)
+        if self.recorder is not None and (await self.read_weights()).mirror is not None:
+            await self.set_mirror(None)

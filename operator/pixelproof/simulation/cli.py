@@ -54,9 +54,18 @@ def main(argv: list[str] | None = None) -> int:
         if world.finished:
             break
     print(
-        f"\nphase: {world.status.get('phase')}  weights: {world.status.get('weights')}\n{world.status.get('message')}"
+        f"\nphase: {world.status.get('phase')}  weights: {world.status.get('weights')}"
+        f"{_mirror_state(world)}\n{world.status.get('message')}"
     )
     return 0 if world.status.get("phase") == "Succeeded" else 1
+
+
+def _mirror_state(world: SimulatedWorld) -> str:
+    """The simulated route's mirror to the prompt recorder as the rollout leaves it, for
+    rollouts with spec.liveTraffic."""
+    if "liveTraffic" not in world.spec:
+        return ""
+    return f"  mirror: {'none' if world.mirror is None else f'{world.mirror}%'}"
 
 
 def _rollout(path: Path) -> tuple[dict[str, Any], list[str]]:

@@ -23,10 +23,14 @@ from pixelproof.engine import (
     EvaluationReading,
     MetricSample,
     Observations,
+    RecorderReading,
+    RemoveRecorder,
     RouterReading,
     ScaleCandidate,
+    SetMirror,
     SetWeights,
     StartEvaluation,
+    StartRecorder,
     decide,
     parse_spec,
 )
@@ -54,6 +58,11 @@ class SimulatedWorld:
     weights: Weights | None = field(default_factory=Weights)
     apply_weights: bool = True
     router_error: str | None = None
+    mirror: int | None = None
+    """Percent of requests the route mirrors to the prompt recorder."""
+    apply_mirror: bool = True
+    recorder: RecorderReading = field(default_factory=RecorderReading)
+    recorder_starts_ready: bool = True
     candidate_replicas: int = 0
     candidate_ready: bool | None = None
     """Readiness regardless of replicas, when set."""
@@ -93,7 +102,8 @@ class SimulatedWorld:
         )
         return Observations(
             generation=self.generation,
-            router=RouterReading(weights=self.weights, error=self.router_error),
+            router=RouterReading(weights=self.weights, error=self.router_error, mirror=self.mirror),
+            recorder=self.recorder,
             candidate=CandidateReading(
                 ready=ready,
                 ready_replicas=self.candidate_replicas if ready else 0,
@@ -114,6 +124,12 @@ class SimulatedWorld:
     def _apply(self, action: Action) -> None:
         if isinstance(action, SetWeights) and self.apply_weights:
             self.weights = action.weights
+        elif isinstance(action, SetMirror) and self.apply_mirror:
+            self.mirror = action.percent
+        elif isinstance(action, StartRecorder):
+            self.recorder = RecorderReading(exists=True, ready=self.recorder_starts_ready)
+        elif isinstance(action, RemoveRecorder):
+            self.recorder = RecorderReading()
         elif isinstance(action, ScaleCandidate):
             self.candidate_replicas = action.replicas
         elif isinstance(action, StartEvaluation):

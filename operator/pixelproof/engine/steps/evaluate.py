@@ -1,4 +1,5 @@
-"""evaluate: run the evaluator Job against the golden set and gate on its verdict."""
+"""evaluate: run the evaluator Job against the golden set or recorded live prompts, and
+gate on its verdict."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from ..actions import StartEvaluation
 from ..context import Context
 from ..evaluations import record_evaluation, start_evaluation
 from ..gating import promotion_blocked
+from ..live import live_evaluation_blocked
 from ..outcome import Advance, Outcome, Stop, Wait
 
 
@@ -24,6 +26,9 @@ def evaluate(ctx: Context, step: Step) -> Outcome:
                 f"candidate {ctx.spec.candidate.deployment} not ready to evaluate",
                 counts_toward_deadline=True,
             )
+        unrecorded = live_evaluation_blocked(ctx, evaluate)
+        if unrecorded is not None:
+            return unrecorded
         return start_evaluation(ctx, evaluate, attempt=1)
     if current.state == "Running":
         reading = ctx.obs.evaluation
