@@ -25,12 +25,13 @@ from .golden import (
     GoldenItemSpec,
     GoldenSetError,
     find_manifest,
-    parse_size,
+    load_item,
     read_manifest,
     sha256_hex,
     write_manifest,
 )
 from .prompt_list import read_prompt_list
+from .request_body import request_inputs
 from .runner import MAX_AREA_FACTOR
 
 
@@ -44,8 +45,14 @@ class CaptureResult:
 async def _capture_one(
     client: GeneratorClient, root: Path, spec: GoldenItemSpec
 ) -> tuple[GoldenItemSpec | None, str | None]:
-    width, height = parse_size(spec.size)
-    result = await client.generate(spec.prompt, spec.seed, spec.size, spec.alpha)
+    try:
+        item = load_item(root, spec, require_reference=False)
+        result = await client.generate(
+            spec.prompt, spec.seed, item.size, spec.alpha, request_inputs(item)
+        )
+    except GoldenSetError as exc:
+        return None, str(exc)
+    width, height = item.width, item.height
     if result.body is None:
         return None, f"{result.failure}: {result.detail}"
     fmt, image = check_format(

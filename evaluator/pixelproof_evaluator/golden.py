@@ -6,19 +6,29 @@ keys cannot hold folders), a PVC folder or an unpacked archive."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from .calibration import Calibration, CalibrationError, read_calibration
-from .errors import EvaluatorError
+from .golden_files import GoldenSetError as GoldenSetError
+from .golden_files import read_pinned
+from .golden_files import sha256_hex as sha256_hex
+from .golden_inputs import ItemInput, expected_size, input_of
 from .images import ImageDecodeError, decode_png
 
 MANIFEST_NAMES = ("golden.yaml", "golden.yml", "golden.json")
@@ -26,10 +36,6 @@ MIN_SIDE = 16
 MAX_SIDE = 4096
 _SIZE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
 _FLAT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-class GoldenSetError(EvaluatorError):
-    """The golden set cannot be used; the message names the file or item at fault."""
 
 
 class _Model(BaseModel):
@@ -41,23 +47,60 @@ class ExpectedText(_Model):
     font_size: int | None = Field(default=None, gt=0)
 
 
+Task = Literal["generate", "edit", "inpaint", "upscale"]
+
+
 class GoldenItemSpec(_Model):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=128)
-    prompt: str = Field(min_length=1)
+    prompt: str = ""
     seed: int = Field(ge=0)
-    size: str
+    size: str | None = None
+    """Output size; image-to-image items may leave it out and get the input's (times scale)."""
+    task: Task = "generate"
+    input: str | None = None
+    input_sha256: str | None = Field(default=None, pattern=r"^[a-f0-9]{64}$")
+    mask: str | None = None
+    mask_sha256: str | None = Field(default=None, pattern=r"^[a-f0-9]{64}$")
+    params: dict[str, Any] = Field(default_factory=dict)
+    """Task parameters sent with the request, e.g. scale for upscale."""
     text: list[ExpectedText] = Field(default_factory=list)
     alpha: bool = False
     tags: list[str] = Field(default_factory=list)
     reference: str | None = None
     sha256: str | None = Field(default=None, pattern=r"^[a-f0-9]{64}$")
 
-    @field_validator("reference")
+    @field_validator("reference", "input", "mask")
     @classmethod
     def _flat(cls, value: str | None) -> str | None:
         if value is not None and not _FLAT_NAME.match(value):
-            raise ValueError(f"reference {value!r} must be a flat file name (no folders)")
+            raise ValueError(f"{value!r} must be a flat file name (no folders)")
         return value
+
+    @model_validator(mode="after")
+    def _task_fields(self) -> GoldenItemSpec:
+        if self.task == "generate":
+            if self.input is not None or self.mask is not None:
+                raise ValueError("input and mask need task edit, inpaint or upscale")
+            if not self.prompt:
+                raise ValueError("a generate item needs a prompt")
+            if self.size is None:
+                raise ValueError("a generate item needs a size")
+            return self
+        if self.input is None:
+            raise ValueError(f"a {self.task} item needs an input image")
+        if (self.mask is not None) != (self.task == "inpaint"):
+            raise ValueError("an inpaint item needs a mask, and only inpaint items take one")
+        if self.task == "upscale":
+            scale = self.params.get("scale")
+            if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= 8:
+                raise ValueError(
+                    f"an upscale item needs params.scale, an integer 1-8, got {scale!r}"
+                )
+        return self
+
+    @property
+    def scale(self) -> int:
+        return int(self.params.get("scale", 1)) if self.task == "upscale" else 1
 
 
 class GoldenManifest(_Model):
@@ -82,8 +125,10 @@ def parse_size(size: str) -> tuple[int, int]:
 class GoldenItem:
     spec: GoldenItemSpec
     width: int
+    """Expected output width: the item's size, or its input's width times the scale."""
     height: int
     reference_png: bytes
+    input: ItemInput | None = None
 
     @property
     def id(self) -> str:
@@ -91,7 +136,7 @@ class GoldenItem:
 
     @property
     def size(self) -> str:
-        return self.spec.size
+        return f"{self.width}x{self.height}"
 
 
 @dataclass(frozen=True)
@@ -109,10 +154,6 @@ class GoldenSet:
             return list(self.items)
         wanted = set(tags)
         return [item for item in self.items if wanted.intersection(item.spec.tags)]
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def find_manifest(path: Path) -> Path:
@@ -153,10 +194,11 @@ def read_manifest(manifest_path: Path) -> GoldenManifest:
                 f"golden manifest {manifest_path}: item id {item.id!r} appears twice"
             )
         seen.add(item.id)
-        try:
-            parse_size(item.size)
-        except ValueError as exc:
-            raise GoldenSetError(f"golden item {item.id!r}: {exc}") from exc
+        if item.size is not None:
+            try:
+                parse_size(item.size)
+            except ValueError as exc:
+                raise GoldenSetError(f"golden item {item.id!r}: {exc}") from exc
     return manifest
 
 
@@ -176,32 +218,30 @@ def _describe(exc: ValidationError, doc: object) -> str:
     return "; ".join(parts)
 
 
+def item_size(spec: GoldenItemSpec, item_input: ItemInput | None) -> tuple[int, int]:
+    """The output size an item expects, which an explicit size must agree with."""
+    if item_input is None:
+        return parse_size(spec.size or "")
+    width, height = expected_size(item_input, spec.scale)
+    if spec.size is not None and parse_size(spec.size) != (width, height):
+        raise GoldenSetError(
+            f"golden item {spec.id!r}: size {spec.size} disagrees with its {spec.task} of a "
+            f"{item_input.width}x{item_input.height} input, which gives {width}x{height}"
+        )
+    return width, height
+
+
 def load_item(root: Path, spec: GoldenItemSpec, *, require_reference: bool = True) -> GoldenItem:
-    width, height = parse_size(spec.size)
+    item_input = input_of(root, spec)
+    width, height = item_size(spec, item_input)
     if spec.reference is None:
         if require_reference:
             raise GoldenSetError(
                 f"golden item {spec.id!r} has no reference image; capture one from the stable "
                 "model with `pixelproof golden capture`"
             )
-        return GoldenItem(spec, width, height, b"")
-    path = root / spec.reference
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise GoldenSetError(f"golden item {spec.id!r}: reference image {path} is missing") from exc
-    except OSError as exc:
-        raise GoldenSetError(
-            f"golden item {spec.id!r}: cannot read reference {path}: {exc}"
-        ) from exc
-    if spec.sha256 is None:
-        raise GoldenSetError(f"golden item {spec.id!r}: reference {spec.reference} has no sha256")
-    digest = sha256_hex(data)
-    if digest != spec.sha256:
-        raise GoldenSetError(
-            f"golden item {spec.id!r}: reference {spec.reference} has sha256 {digest}, "
-            f"the manifest pins {spec.sha256}"
-        )
+        return GoldenItem(spec, width, height, b"", item_input)
+    data = read_pinned(root, spec.id, "reference", spec.reference, spec.sha256)
     try:
         image = decode_png(data, max_pixels=MAX_SIDE * MAX_SIDE)
     except ImageDecodeError as exc:
@@ -211,9 +251,9 @@ def load_item(root: Path, spec: GoldenItemSpec, *, require_reference: bool = Tru
     if (image.width, image.height) != (width, height):
         raise GoldenSetError(
             f"golden item {spec.id!r}: reference {spec.reference} is {image.width}x{image.height}, "
-            f"the item asks for {spec.size}"
+            f"the item asks for {width}x{height}"
         )
-    return GoldenItem(spec, width, height, data)
+    return GoldenItem(spec, width, height, data, item_input)
 
 
 def load_golden_dir(path: Path, *, require_references: bool = True) -> GoldenSet:
@@ -229,13 +269,18 @@ def load_golden_dir(path: Path, *, require_references: bool = True) -> GoldenSet
     return GoldenSet(root, manifest_path, manifest, items, calibration)
 
 
+def _item_doc(spec: GoldenItemSpec) -> dict[str, Any]:
+    """Every field spelled out, except the image-to-image ones a generate item leaves unset."""
+    doc = spec.model_dump(by_alias=True, exclude_none=True, exclude_defaults=False)
+    if spec.task == "generate":
+        del doc["task"]
+    if not spec.params:
+        del doc["params"]
+    return doc
+
+
 def write_manifest(manifest_path: Path, specs: Iterable[GoldenItemSpec], version: int = 1) -> None:
-    doc = {
-        "version": version,
-        "items": [
-            s.model_dump(by_alias=True, exclude_none=True, exclude_defaults=False) for s in specs
-        ],
-    }
+    doc = {"version": version, "items": [_item_doc(s) for s in specs]}
     if manifest_path.suffix == ".json":
         text = json.dumps(doc, indent=2) + "\n"
     else:

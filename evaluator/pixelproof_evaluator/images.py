@@ -97,14 +97,16 @@ def decode_png(data: bytes, *, max_pixels: int) -> DecodedImage:
         Image.DecompressionBombWarning,
     ) as exc:
         raise ImageDecodeError(f"invalid PNG: {exc}") from exc
-    mode = image.mode
-    has_alpha = (
-        mode in ("RGBA", "LA", "PA", "RGBa", "La")
-        or (mode == "P" and "transparency" in image.info)
-        or (mode in ("RGB", "L") and "transparency" in image.info)
+    return DecodedImage(
+        np.asarray(image.convert("RGBA"), dtype=np.uint8), image.mode, alpha_of(image)
     )
-    rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
-    return DecodedImage(rgba, mode, has_alpha)
+
+
+def alpha_of(image: Image.Image) -> bool:
+    """Whether the image carries transparency: an alpha channel or a transparent colour."""
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode in ("P", "RGB", "L") and "transparency" in image.info
+    )
 
 
 def encode_png(rgba: NDArray[np.uint8]) -> bytes:

@@ -33,6 +33,10 @@ class ModelResult:
     delta_e: float | None = None
     sharpness: float | None = None
     ssim: float | None = None
+    preservation: float | None = None
+    """Mean difference from the input outside the mask (inpaint items)."""
+    input_delta_e: float | None = None
+    """Delta E from the input where the task keeps colour (upscale, inpaint items)."""
     flagged: bool | None = None
     """Whether the classifier gate's classifier flagged the image."""
     typography: TypographyResult | None = None
@@ -92,6 +96,8 @@ class ModelResult:
             ("deltaE", self.delta_e),
             ("sharpnessRatio", self.sharpness),
             ("ssim", self.ssim),
+            ("preservation", self.preservation),
+            ("inputDeltaE", self.input_delta_e),
             ("flagged", self.flagged),
         ):
             doc[key] = value
@@ -126,7 +132,9 @@ class ItemResult:
             "id": spec.id,
             "prompt": spec.prompt,
             "seed": spec.seed,
-            "size": spec.size,
+            "size": self.item.size,
+            "task": spec.task,
+            "input": spec.input,
             "tags": spec.tags,
             "alpha": spec.alpha,
             "text": [t.model_dump(by_alias=True, exclude_none=True) for t in spec.text],

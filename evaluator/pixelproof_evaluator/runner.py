@@ -20,7 +20,9 @@ from .checks.classifier import build_classifier
 from .checks.color import mean_delta_e
 from .checks.determinism import replay_distances
 from .checks.format import check_format, check_size
+from .checks.input_color import input_delta_e
 from .checks.lpips import reference_distances
+from .checks.preservation import preservation_error
 from .checks.sharpness import sharpness_ratio
 from .checks.ssim import gate_similarity
 from .checks.text_assignment import ExpectedTextSpec
@@ -31,6 +33,7 @@ from .images import DecodedImage, decode_png
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer
 from .report_images import write_item_images
+from .request_body import request_inputs
 from .results import ItemResult, ModelResult
 
 # An output may be larger than requested (the size check reports it), but one this many
@@ -103,6 +106,10 @@ class Checker:
                 model.delta_e = mean_delta_e(image, reference)
                 model.sharpness = sharpness_ratio(image, reference)
                 model.ssim = gate_similarity(self.config.gates.ssim, image, reference)
+                item_input = result.item.input
+                if item_input is not None:
+                    model.preservation = preservation_error(image, item_input)
+                    model.input_delta_e = input_delta_e(image, result.item.spec.task, item_input)
                 if self.classifier is not None:
                     model.flagged = self.classifier.flagged(image)
                 if self.ocr is not None and result.item.spec.text:
@@ -168,10 +175,11 @@ async def _generate_item(
     item: GoldenItem, client: GeneratorClient, replay: bool
 ) -> tuple[GenerationResult, GenerationResult | None]:
     spec = item.spec
-    first = await client.generate(spec.prompt, spec.seed, spec.size, spec.alpha)
+    inputs = request_inputs(item)
+    first = await client.generate(spec.prompt, spec.seed, item.size, spec.alpha, inputs)
     if not replay or not first.ok:
         return first, None
-    second = await client.generate(spec.prompt, spec.seed, spec.size, spec.alpha)
+    second = await client.generate(spec.prompt, spec.seed, item.size, spec.alpha, inputs)
     return first, second
 
 
@@ -241,6 +249,11 @@ async def run_evaluation(
             async with window:
                 await produce(item)
 
+        # An oversized input is refused before either model receives any request.
+        for item in items:
+            if item.input is not None:
+                spec = item.spec
+                stable.request(spec.prompt, spec.seed, item.size, spec.alpha, request_inputs(item))
         consumer = asyncio.create_task(consume())
         try:
             await asyncio.gather(*(bounded(item) for item in items))

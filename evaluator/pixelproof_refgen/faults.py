@@ -61,6 +61,10 @@ Serving faults:
 - ``hang`` (0..1, F12): fraction of requests that sleep for an hour (far beyond any client
   timeout) without answering; the server's stop ends the sleep.
 
+Image-to-image faults (``/edit``, ``/inpaint``, ``/upscale``; img2img.py): ``wrong_scale``,
+``mask_bleed``, ``colorspace_drift``, ``ignore_exif``, ``fail_unusual_modes`` and
+``max_input_pixels``; ``drop_alpha`` also drops an input's alpha.
+
 ``fault_seed`` (int) seeds the random decisions of the fractional knobs; setting faults
 (at start or by ``PUT /faults``) restarts that random sequence, so a test that sends the same
 requests in the same order sees the same faults.
@@ -109,6 +113,12 @@ class Faults:
     corrupt_png: float = _knob(0.0, 0.0, 1.0)
     html_error: float = _knob(0.0, 0.0, 1.0)
     hang: float = _knob(0.0, 0.0, 1.0)
+    wrong_scale: float = _knob(0.0, 0.0, 8.0)
+    mask_bleed: float = _knob(0.0, 0.0, 1.0)
+    colorspace_drift: bool = _knob(False)
+    ignore_exif: bool = _knob(False)
+    fail_unusual_modes: bool = _knob(False)
+    max_input_pixels: int = _knob(0, 0, 2**31)
     fault_seed: int = _knob(0, 0, 2**63 - 1)
 
     def __post_init__(self) -> None:

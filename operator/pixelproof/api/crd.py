@@ -46,6 +46,8 @@ RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     ("qualityGates", "determinism"): bound_rules("maxReplayDistance", "maxNoiseMultiple"),
     ("qualityGates", "color"): bound_rules("maxDeltaE", "maxNoiseMultiple"),
     ("qualityGates", "sharpness"): bound_rules("minRatio", "maxNoiseMultiple"),
+    ("qualityGates", "preservation"): bound_rules("maxMeanError", "maxNoiseMultiple"),
+    ("qualityGates", "inputColor"): bound_rules("maxDeltaE", "maxNoiseMultiple"),
 }
 
 PRINTER_COLUMNS = [
