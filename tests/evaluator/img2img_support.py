@@ -1,0 +1,104 @@
+"""An image-to-image golden set the img2img tests share: upscale, inpaint and edit items whose
+inputs the reference generator renders, a robustness class derived from them with the real
+helper, and gate thresholds tuned to these fixtures."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from pixelproof_evaluator.golden import GoldenItemSpec, sha256_hex, write_manifest
+from pixelproof_evaluator.robustness_set import add_robustness_items
+from pixelproof_refgen import render
+from pixelproof_refgen.request import GenerateRequest
+
+# (id, task, width, height, seed); inpaint items repaint a centred rectangle.
+ITEMS: list[tuple[str, str, int, int, int]] = [
+    ("up-wide", "upscale", 96, 64, 31),
+    ("up-square", "upscale", 64, 64, 32),
+    ("inpaint-wide", "inpaint", 96, 64, 33),
+    ("inpaint-tall", "inpaint", 64, 96, 34),
+    ("edit-square", "edit", 64, 64, 35),
+]
+UPSCALE_VARIANTS = (
+    "jpeg",
+    "grayscale",
+    "palette",
+    "cmyk",
+    "16bit",
+    "exif-rotated",
+    "alpha",
+    "tiny",
+)
+INPAINT_VARIANTS = ("grayscale", "exif-rotated")
+LARGE_SIDE = 160
+
+# Thresholds tuned to these fixtures and the offline LPIPS backbone.
+GATES: dict[str, Any] = {
+    "lpips": {"maxMean": 0.05},
+    "format": {"alpha": True, "size": True},
+    "determinism": {"maxReplayDistance": 0.02},
+    "outputSize": {},
+    "preservation": {"maxMeanError": 8.0},
+    "inputColor": {"maxDeltaE": 3.0},
+    "robustness": {"maxLpipsExcess": 0.1},
+}
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def input_image(width: int, height: int, seed: int) -> Image.Image:
+    prompt = f'a street scene with a sign "OPEN {seed}"'
+    return render(GenerateRequest(prompt, seed, width, height)).image.convert("RGB")
+
+
+def centred_mask(width: int, height: int) -> Image.Image:
+    mask = np.zeros((height, width), dtype=np.uint8)
+    mask[height // 4 : 3 * height // 4, width // 4 : 3 * width // 4] = 255
+    return Image.fromarray(mask, "L")
+
+
+def write_file(folder: Path, name: str, data: bytes) -> str:
+    (folder / name).write_bytes(data)
+    return sha256_hex(data)
+
+
+def item_spec(
+    folder: Path, item_id: str, task: str, width: int, height: int, seed: int
+) -> GoldenItemSpec:
+    fields: dict[str, Any] = {
+        "id": item_id,
+        "prompt": f"{task} a street scene",
+        "seed": seed,
+        "task": task,
+        "tags": [task],
+        "input": f"{item_id}.input.png",
+        "input_sha256": write_file(
+            folder, f"{item_id}.input.png", png(input_image(width, height, seed))
+        ),
+    }
+    if task == "upscale":
+        fields["params"] = {"scale": 2}
+    if task == "inpaint":
+        fields["mask"] = f"{item_id}.mask.png"
+        fields["mask_sha256"] = write_file(folder, fields["mask"], png(centred_mask(width, height)))
+    return GoldenItemSpec(**fields)
+
+
+def write_img2img_golden(folder: Path, *, robustness: bool = True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "golden.yaml"
+    write_manifest(path, [item_spec(folder, *item) for item in ITEMS])
+    if robustness:
+        add_robustness_items(folder, ["up-wide"], UPSCALE_VARIANTS)
+        add_robustness_items(folder, ["inpaint-wide"], INPAINT_VARIANTS)
+        add_robustness_items(folder, ["up-square"], ["large"], large_side=LARGE_SIDE)
+    return path
