@@ -42,6 +42,11 @@ class CaptureResult:
     failed: dict[str, str] = field(default_factory=dict)
 
 
+def reference_name(spec: GoldenItemSpec) -> str:
+    """`<id>.png`; for an image-to-image item `<id>.reference.png`, which no input is named."""
+    return f"{spec.id}.png" if spec.input is None else f"{spec.id}.reference.png"
+
+
 async def _capture_one(
     client: GeneratorClient, root: Path, spec: GoldenItemSpec
 ) -> tuple[GoldenItemSpec | None, str | None]:
@@ -65,7 +70,7 @@ async def _capture_one(
     size = check_size(image.width, image.height, width, height)
     if not size.size_ok:
         return None, f"size: {size.problem}"
-    name = spec.reference or f"{spec.id}.png"
+    name = spec.reference or reference_name(spec)
     (root / name).write_bytes(result.body)
     return spec.model_copy(update={"reference": name, "sha256": sha256_hex(result.body)}), None
 
