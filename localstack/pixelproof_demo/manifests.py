@@ -46,6 +46,18 @@ QUALITY_GATES: dict[str, Any] = {
     "versusStable": {"maxRegression": 0.005, "minItems": 6},
 }
 
+# The image-to-image demos' gates, for the same backbone and drift as above.
+IMAGE_QUALITY_GATES: dict[str, Any] = {
+    "lpips": {"maxMean": 0.05},
+    "format": {"alpha": True, "size": True},
+    "determinism": {"maxReplayDistance": 0.02},
+    "failureRate": {"max": 0.02},
+    "outputSize": {},
+    "preservation": {"maxMeanError": 8.0},
+    "inputColor": {"maxDeltaE": 3.0},
+    "robustness": {"maxLpipsExcess": 0.1},
+}
+
 METRIC_GATES: list[dict[str, Any]] = [
     {"name": "error-rate", "template": "error-rate", "max": 0.02, "failureLimit": 2},
     {
@@ -135,8 +147,17 @@ def modelrollout(
     quality_gates: dict[str, Any] | None = None,
     metric_gates: list[dict[str, Any]] | None = None,
     generator_timeout_seconds: float = 10,
+    generator_inputs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """`stable` and `candidate` are (Deployment, Service) pairs."""
+    generator: dict[str, Any] = {
+        "path": "/generate",
+        "port": PORT,
+        "request": {},
+        "timeoutSeconds": generator_timeout_seconds,
+    }
+    if generator_inputs is not None:
+        generator["inputs"] = generator_inputs
     return {
         "apiVersion": "pixelproof.dev/v1alpha1",
         "kind": "ModelRollout",
@@ -144,12 +165,7 @@ def modelrollout(
         "spec": {
             "stable": {"deployment": stable[0], "service": stable[1]},
             "candidate": {"deployment": candidate[0], "service": candidate[1], "replicas": 1},
-            "generator": {
-                "path": "/generate",
-                "port": PORT,
-                "request": {},
-                "timeoutSeconds": generator_timeout_seconds,
-            },
+            "generator": generator,
             "traffic": {"gatewayAPI": {"httpRoute": route}},
             "steps": steps if steps is not None else DEFAULT_STEPS,
             "goldenSet": {"pvc": {"claimName": CLAIM}},
