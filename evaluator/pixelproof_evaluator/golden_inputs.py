@@ -21,7 +21,7 @@ from .golden_files import GoldenSetError, read_pinned
 from .images import DecodedImage, ImageDecodeError, alpha_of, describe_bytes
 
 if TYPE_CHECKING:
-    from .golden import GoldenItemSpec
+    from .golden_manifest import GoldenItemSpec
 
 INPUT_FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF")
 MAX_INPUT_PIXELS = 4096 * 4096

@@ -1,20 +1,15 @@
 """An image-to-image golden set the img2img tests share: upscale, inpaint and edit items whose
-inputs the reference generator renders, a robustness class derived from them with the real
-helper, and gate thresholds tuned to these fixtures."""
+inputs the reference generator renders (as the demo's do), a robustness class derived from
+them with the real helper, and gate thresholds tuned to these fixtures."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PIL import Image
-
+from pixelproof_demo.image_golden import centred_mask, input_image, png
 from pixelproof_evaluator.golden import GoldenItemSpec, sha256_hex, write_manifest
 from pixelproof_evaluator.robustness_set import add_robustness_items
-from pixelproof_refgen import render
-from pixelproof_refgen.request import GenerateRequest
 
 # (id, task, width, height, seed); inpaint items repaint a centred rectangle.
 ITEMS: list[tuple[str, str, int, int, int]] = [
@@ -47,23 +42,6 @@ GATES: dict[str, Any] = {
     "inputColor": {"maxDeltaE": 3.0},
     "robustness": {"maxLpipsExcess": 0.1},
 }
-
-
-def png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def input_image(width: int, height: int, seed: int) -> Image.Image:
-    prompt = f'a street scene with a sign "OPEN {seed}"'
-    return render(GenerateRequest(prompt, seed, width, height)).image.convert("RGB")
-
-
-def centred_mask(width: int, height: int) -> Image.Image:
-    mask = np.zeros((height, width), dtype=np.uint8)
-    mask[height // 4 : 3 * height // 4, width // 4 : 3 * width // 4] = 255
-    return Image.fromarray(mask, "L")
 
 
 def write_file(folder: Path, name: str, data: bytes) -> str:
@@ -102,3 +80,6 @@ def write_img2img_golden(folder: Path, *, robustness: bool = True) -> Path:
         add_robustness_items(folder, ["inpaint-wide"], INPAINT_VARIANTS)
         add_robustness_items(folder, ["up-square"], ["large"], large_side=LARGE_SIDE)
     return path
+
+
+__all__ = ["GATES", "centred_mask", "input_image", "png", "write_file", "write_img2img_golden"]
