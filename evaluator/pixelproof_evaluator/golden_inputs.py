@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
 from .golden_files import GoldenSetError, read_pinned
-from .images import DecodedImage, ImageDecodeError, alpha_of, describe_bytes
+from .images import DECODE_ERRORS, DecodedImage, ImageDecodeError, alpha_of, describe_bytes
 
 if TYPE_CHECKING:
     from .golden_manifest import GoldenItemSpec
@@ -78,13 +78,7 @@ def decode_image(data: bytes, what: str) -> tuple[DecodedImage, str]:
                 )
             image.load()
             oriented = ImageOps.exif_transpose(image) or image
-    except (
-        OSError,
-        ValueError,
-        SyntaxError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except DECODE_ERRORS as exc:
         raise ImageDecodeError(
             f"{what} is not a decodable image ({describe_bytes(data)}): {exc}"
         ) from exc

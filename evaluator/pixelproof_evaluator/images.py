@@ -19,6 +19,16 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 BACKDROP = np.array([128.0, 128.0, 128.0], dtype=np.float32)
 
 
+# What Pillow raises on bytes it cannot decode, or on a decompression bomb.
+DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+)
+
+
 class ImageDecodeError(EvaluatorError):
     """Bytes that are not a decodable PNG; the message says what they looked like instead."""
 
@@ -89,13 +99,7 @@ def decode_png(data: bytes, *, max_pixels: int) -> DecodedImage:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             image.load()
-    except (
-        OSError,
-        ValueError,
-        SyntaxError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except DECODE_ERRORS as exc:
         raise ImageDecodeError(f"invalid PNG: {exc}") from exc
     return DecodedImage(
         np.asarray(image.convert("RGBA"), dtype=np.uint8), image.mode, alpha_of(image)

@@ -19,7 +19,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from .manifests import IMAGE_QUALITY_GATES, QUALITY_GATES, REVIEW_DEADLINE, review_steps
+from .manifests import (
+    INPAINT_QUALITY_GATES,
+    QUALITY_GATES,
+    REVIEW_DEADLINE,
+    UPSCALE_QUALITY_GATES,
+    review_steps,
+)
 from .prerequisites import missing_prerequisites
 
 NAMESPACE = "imagegen"
@@ -35,8 +41,8 @@ class Task:
 
 TASKS: dict[str, Task] = {
     "generate": Task("poster-gen-v2", "poster-gen-v3", "blur=1.5", QUALITY_GATES),
-    "upscale": Task("upscaler-v2", "upscaler-v3", "wrong_scale=3", IMAGE_QUALITY_GATES),
-    "inpaint": Task("inpainter-v2", "inpainter-v3", "mask_bleed=0.3", IMAGE_QUALITY_GATES),
+    "upscale": Task("upscaler-v2", "upscaler-v3", "wrong_scale=3", UPSCALE_QUALITY_GATES),
+    "inpaint": Task("inpainter-v2", "inpainter-v3", "mask_bleed=0.3", INPAINT_QUALITY_GATES),
 }
 # A good model is not bit-exact across runs and GPUs: harmless pixel noise every gate must
 # accept. Stable and good candidate drift alike, so they also cost the same to serve.

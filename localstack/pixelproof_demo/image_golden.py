@@ -52,31 +52,29 @@ def centred_mask(width: int, height: int) -> Image.Image:
     return Image.fromarray(mask, "L")
 
 
-def _specs(folder: Path, task: str) -> list[Any]:
+def item_spec(folder: Path, item_id: str, task: str, width: int, height: int, seed: int) -> Any:
+    """An item of `task` whose rendered input (and, for inpaint, centred mask) is written
+    into `folder` and pinned by sha256."""
     from pixelproof_evaluator.golden import GoldenItemSpec, sha256_hex
 
-    specs = []
-    for name, width, height, seed in INPUTS:
-        item_id = f"{task}-{name}"
-        data = png(input_image(width, height, seed))
-        (folder / f"{item_id}.input.png").write_bytes(data)
-        fields: dict[str, Any] = {
-            "id": item_id,
-            "prompt": f"{task} a street scene",
-            "seed": seed,
-            "task": task,
-            "tags": [task],
-            "input": f"{item_id}.input.png",
-            "input_sha256": sha256_hex(data),
-        }
-        if task == "upscale":
-            fields["params"] = {"scale": UPSCALE_SCALE}
-        else:
-            mask = png(centred_mask(width, height))
-            (folder / f"{item_id}.mask.png").write_bytes(mask)
-            fields.update({"mask": f"{item_id}.mask.png", "mask_sha256": sha256_hex(mask)})
-        specs.append(GoldenItemSpec(**fields))
-    return specs
+    data = png(input_image(width, height, seed))
+    (folder / f"{item_id}.input.png").write_bytes(data)
+    fields: dict[str, Any] = {
+        "id": item_id,
+        "prompt": f"{task} a street scene",
+        "seed": seed,
+        "task": task,
+        "tags": [task],
+        "input": f"{item_id}.input.png",
+        "input_sha256": sha256_hex(data),
+    }
+    if task == "upscale":
+        fields["params"] = {"scale": UPSCALE_SCALE}
+    if task == "inpaint":
+        mask = png(centred_mask(width, height))
+        (folder / f"{item_id}.mask.png").write_bytes(mask)
+        fields.update({"mask": f"{item_id}.mask.png", "mask_sha256": sha256_hex(mask)})
+    return GoldenItemSpec(**fields)
 
 
 def write_image_golden_set(folder: Path, stable_url: str, task: str) -> Path:
@@ -88,7 +86,8 @@ def write_image_golden_set(folder: Path, stable_url: str, task: str) -> Path:
 
     folder.mkdir(parents=True, exist_ok=True)
     manifest = folder / "golden.yaml"
-    write_manifest(manifest, _specs(folder, task))
+    specs = [item_spec(folder, f"{task}-{name}", task, *size) for name, *size in INPUTS]
+    write_manifest(manifest, specs)
     add_robustness_items(folder, [f"{task}-{INPUTS[0][0]}"], ROBUSTNESS_VARIANTS)
     contract = GeneratorContract(
         timeout_seconds=30, inputs=GeneratorInputs.model_validate(contract_inputs(task))

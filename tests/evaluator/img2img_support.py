@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pixelproof_demo.image_golden import centred_mask, input_image, png
-from pixelproof_evaluator.golden import GoldenItemSpec, sha256_hex, write_manifest
+from pixelproof_demo.image_golden import centred_mask, input_image, item_spec, png
+from pixelproof_evaluator.golden import sha256_hex, write_manifest
 from pixelproof_evaluator.robustness_set import add_robustness_items
 
 # (id, task, width, height, seed); inpaint items repaint a centred rectangle.
@@ -47,28 +47,6 @@ GATES: dict[str, Any] = {
 def write_file(folder: Path, name: str, data: bytes) -> str:
     (folder / name).write_bytes(data)
     return sha256_hex(data)
-
-
-def item_spec(
-    folder: Path, item_id: str, task: str, width: int, height: int, seed: int
-) -> GoldenItemSpec:
-    fields: dict[str, Any] = {
-        "id": item_id,
-        "prompt": f"{task} a street scene",
-        "seed": seed,
-        "task": task,
-        "tags": [task],
-        "input": f"{item_id}.input.png",
-        "input_sha256": write_file(
-            folder, f"{item_id}.input.png", png(input_image(width, height, seed))
-        ),
-    }
-    if task == "upscale":
-        fields["params"] = {"scale": 2}
-    if task == "inpaint":
-        fields["mask"] = f"{item_id}.mask.png"
-        fields["mask_sha256"] = write_file(folder, fields["mask"], png(centred_mask(width, height)))
-    return GoldenItemSpec(**fields)
 
 
 def write_img2img_golden(folder: Path, *, robustness: bool = True) -> Path:
