@@ -90,10 +90,9 @@ def parse_image_request(task: str, content_type: str, body: bytes) -> ImageReque
     if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= MAX_SCALE:
         raise BadRequest("scale", f"scale must be an integer 1-{MAX_SCALE}, got {scale!r}")
     image = _image(fields, IMAGE_FIELD)
-    mask = _image(fields, MASK_FIELD)
-    for name, value in ((IMAGE_FIELD, image), (MASK_FIELD, mask)):
-        if value is None and (name == IMAGE_FIELD or task == "inpaint"):
-            raise BadRequest(name, f"{name} is required for {task}")
     if image is None:
         raise BadRequest(IMAGE_FIELD, f"{IMAGE_FIELD} is required for {task}")
+    mask = _image(fields, MASK_FIELD)
+    if mask is None and task == "inpaint":
+        raise BadRequest(MASK_FIELD, f"{MASK_FIELD} is required for inpaint")
     return ImageRequest(task, prompt, seed, image, mask, scale)

@@ -41,6 +41,6 @@ def test_demo_rolls_back_the_faulty_image_to_image_candidate(
     assert lines[-1].endswith("demo passed")
     caught = next(line for line in lines if f"{faulty}: RolledBack as expected" in line)
     assert gate in caught, caught
-    reason = next(line for line in lines if line.strip().startswith("reason:"))
+    reason = next(line for line in lines if "  reason: evaluation failed" in line)
     assert gate in reason, reason
     assert any(f"{good}: Succeeded as expected, candidate at 100 %" in line for line in lines)

@@ -41,6 +41,7 @@ GATES: dict[str, Any] = {
     "preservation": {"maxMeanError": 8.0},
     "inputColor": {"maxDeltaE": 3.0},
     "robustness": {"maxLpipsExcess": 0.1},
+    "versusStable": {"maxRegression": 0.005, "minItems": 6},
 }
 
 
