@@ -42,6 +42,8 @@ class ItemFloor(_Model):
     delta_e: float | None = None
     sharpness_deficit: float | None = None
     replay_distance: float | None = None
+    preservation: float | None = None
+    input_delta_e: float | None = None
 
 
 class Calibration(_Model):
@@ -62,6 +64,8 @@ METRICS: dict[str, Callable[[ModelResult], float | None]] = {
     "delta_e": lambda m: m.delta_e,
     "sharpness_deficit": lambda m: None if m.sharpness is None else sharpness_deficit(m.sharpness),
     "replay_distance": lambda m: m.replay_distance,
+    "preservation": lambda m: m.preservation,
+    "input_delta_e": lambda m: m.input_delta_e,
 }
 
 

@@ -26,12 +26,13 @@ from .golden import (
     GoldenItemSpec,
     GoldenSetError,
     find_manifest,
-    parse_size,
+    load_item,
     read_manifest,
     sha256_hex,
     write_manifest,
 )
 from .prompt_list import read_prompt_list
+from .request_body import request_inputs
 
 
 @dataclass
@@ -41,11 +42,22 @@ class CaptureResult:
     failed: dict[str, str] = field(default_factory=dict)
 
 
+def reference_name(spec: GoldenItemSpec) -> str:
+    """`<id>.png`; for an image-to-image item `<id>.reference.png`, which no input is named."""
+    return f"{spec.id}.png" if spec.input is None else f"{spec.id}.reference.png"
+
+
 async def _capture_one(
     client: GeneratorClient, root: Path, spec: GoldenItemSpec
 ) -> tuple[GoldenItemSpec | None, str | None]:
-    width, height = parse_size(spec.size)
-    result = await client.generate(spec.prompt, spec.seed, spec.size, spec.alpha)
+    try:
+        item = load_item(root, spec, require_reference=False)
+        result = await client.generate(
+            spec.prompt, spec.seed, item.size, spec.alpha, request_inputs(item)
+        )
+    except GoldenSetError as exc:
+        return None, str(exc)
+    width, height = item.width, item.height
     if result.body is None:
         return None, f"{result.failure}: {result.detail}"
     fmt, image = check_format(
@@ -58,7 +70,7 @@ async def _capture_one(
     size = check_size(image.width, image.height, width, height)
     if not size.size_ok:
         return None, f"size: {size.problem}"
-    name = spec.reference or f"{spec.id}.png"
+    name = spec.reference or reference_name(spec)
     (root / name).write_bytes(result.body)
     return spec.model_copy(update={"reference": name, "sha256": sha256_hex(result.body)}), None
 

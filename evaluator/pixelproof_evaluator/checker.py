@@ -15,7 +15,9 @@ from .checks.classifier import build_classifier
 from .checks.color import mean_delta_e
 from .checks.determinism import replay_distances
 from .checks.format import check_format, check_size
+from .checks.input_color import input_delta_e
 from .checks.lpips import reference_distances
+from .checks.preservation import preservation_error
 from .checks.sharpness import sharpness_ratio
 from .checks.ssim import gate_similarity
 from .checks.text_assignment import ExpectedTextSpec
@@ -127,6 +129,10 @@ class Checker:
             model.delta_e = mean_delta_e(image, reference)
             model.sharpness = sharpness_ratio(image, reference)
             model.ssim = gate_similarity(self.config.gates.ssim, image, reference)
+        item_input = result.item.input
+        if item_input is not None:
+            model.preservation = preservation_error(image, item_input)
+            model.input_delta_e = input_delta_e(image, result.item.spec.task, item_input)
         if self.classifier is not None:
             model.flagged = self.classifier.flagged(image)
         if self.ocr is not None and result.item.spec.text:

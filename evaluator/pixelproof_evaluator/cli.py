@@ -1,4 +1,4 @@
-"""Command line: `python -m pixelproof_evaluator evaluate|capture|calibrate|record ...`.
+"""Command line: `python -m pixelproof_evaluator evaluate|capture|calibrate|record|robustness ...`.
 
 Exit status 0 means a verdict (Pass, Fail or Inconclusive) was written, unless
 --fail-exit-code or --inconclusive-exit-code give those verdicts a status of their own (for
@@ -28,11 +28,13 @@ from .checks.classifier import ClassifierError
 from .golden import GoldenSetError
 from .perceptual import LpipsWeightsError
 from .recorder.command import add_record_arguments, run_record
+from .robustness_set import add_robustness_arguments, run_robustness
 from .termination import write_summary
 
 CAPTURE = "capture"
 CALIBRATE = "calibrate"
 RECORD = "record"
+ROBUSTNESS = "robustness"
 EXIT_USAGE = 2
 EXIT_ERROR = 1
 
@@ -46,6 +48,10 @@ def _add_golden_commands(sub: argparse._SubParsersAction[Any]) -> None:
         CALIBRATE, help="measure the golden set's noise floor from stable-against-stable runs"
     )
     add_calibrate_arguments(cal)
+    rob = sub.add_parser(
+        ROBUSTNESS, help="derive awkward-input items (JPEG, CMYK, 16-bit, EXIF, ...) from others"
+    )
+    add_robustness_arguments(rob)
 
 
 def build_parser(prog: str = "pixelproof_evaluator") -> argparse.ArgumentParser:
@@ -64,7 +70,17 @@ def golden_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pixelproof golden", description="golden set tools")
     _add_golden_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    return run_capture(args) if args.command == CAPTURE else run_calibrate(args)
+    return _run_subcommand(args)
+
+
+def _run_subcommand(args: argparse.Namespace) -> int:
+    if args.command == CAPTURE:
+        return run_capture(args)
+    if args.command == ROBUSTNESS:
+        return run_robustness(args)
+    if args.command == RECORD:
+        return run_record(args)
+    return run_calibrate(args)
 
 
 def _fail(reason: str, code: int) -> int:
@@ -78,12 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except InvocationError as exc:
         return _fail(f"evaluator arguments: {exc}", EXIT_USAGE)
-    if args.command == CAPTURE:
-        return run_capture(args)
-    if args.command == CALIBRATE:
-        return run_calibrate(args)
-    if args.command == RECORD:
-        return run_record(args)
+    if args.command != EVALUATE:
+        return _run_subcommand(args)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
     try:
         invocation = EvaluatorInvocation.from_namespace(args)

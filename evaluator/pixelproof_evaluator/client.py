@@ -20,6 +20,8 @@ import httpx
 from pixelproof.api.workloads import EVALUATION_HEADER, GeneratorContract
 
 from .budget import ByteBudget
+from .request_body import RequestInputs, build_request
+from .request_body import build_body as build_body
 
 FailureKind = Literal["timeout", "connection", "http-status", "too-large", "decode"]
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -80,21 +82,6 @@ class _Retryable(Exception):
         self.result = result
 
 
-def build_body(
-    contract: GeneratorContract,
-    prompt: str,
-    seed: int,
-    size: str,
-    transparent: bool,
-    fields: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The contract's fixed request fields, with the item's own fields taking precedence."""
-    body = dict(contract.request)
-    body.update(fields or {})
-    body.update({"prompt": prompt, "seed": seed, "size": size, "transparent": transparent})
-    return body
-
-
 class GeneratorClient:
     def __init__(
         self,
@@ -108,7 +95,7 @@ class GeneratorClient:
         rng: random.Random | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
-        self.url = base_url.rstrip("/") + contract.path
+        self.base_url = base_url.rstrip("/")
         self.contract = contract
         self.retry = retry or RetryPolicy()
         self.max_body_bytes = max_body_bytes
@@ -140,6 +127,19 @@ class GeneratorClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    def request(
+        self,
+        prompt: str,
+        seed: int,
+        size: str,
+        transparent: bool,
+        fields: Mapping[str, Any] | None = None,
+        inputs: RequestInputs | None = None,
+    ) -> httpx.Request:
+        """The request for one image, built but not sent; raises InputTooLarge."""
+        body = build_body(self.contract, prompt, seed, size, transparent, fields)
+        return build_request(self._http, self.base_url, self.contract, body, inputs)
+
     async def generate(
         self,
         prompt: str,
@@ -147,8 +147,11 @@ class GeneratorClient:
         size: str,
         transparent: bool,
         fields: Mapping[str, Any] | None = None,
+        inputs: RequestInputs | None = None,
     ) -> GenerationResult:
-        body = build_body(self.contract, prompt, seed, size, transparent, fields)
+        """One image; `inputs` makes it an image-to-image request. Raises InputTooLarge,
+        sending nothing, when the request would be over the contract's limit."""
+        request = self.request(prompt, seed, size, transparent, fields, inputs)
         self.stats.requests += 1
         attempt = 0
         while True:
@@ -156,7 +159,7 @@ class GeneratorClient:
             async with self._semaphore:
                 self.stats.attempts += 1
                 try:
-                    result = await self._attempt(body, attempt)
+                    result = await self._attempt(request, attempt)
                 except _Retryable as retryable:
                     result = retryable.result
                     if attempt < self.retry.max_attempts:
@@ -172,12 +175,12 @@ class GeneratorClient:
                 return result
             await self._sleep(delay)
 
-    async def _attempt(self, body: dict[str, Any], attempt: int) -> GenerationResult:
+    async def _attempt(self, request: httpx.Request, attempt: int) -> GenerationResult:
         started = time.perf_counter()
         deadline = self.contract.timeout_seconds
         waited: list[float] = []
         try:
-            status, data = await asyncio.wait_for(self._post(body, waited), timeout=deadline)
+            status, data = await asyncio.wait_for(self._post(request, waited), timeout=deadline)
         except (TimeoutError, httpx.TimeoutException) as exc:
             if isinstance(exc, httpx.ConnectTimeout):
                 raise _Retryable(
@@ -210,8 +213,9 @@ class GeneratorClient:
             )
         return GenerationResult(data, latency_ms, attempt, None, status)
 
-    async def _post(self, body: dict[str, Any], waited: list[float]) -> tuple[int, bytes]:
-        async with self._http.stream("POST", self.url, json=body) as response:
+    async def _post(self, request: httpx.Request, waited: list[float]) -> tuple[int, bytes]:
+        response = await self._http.send(request, stream=True)
+        try:
             declared = response.headers.get("content-length")
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
                 raise _BodyTooLarge(response.status_code, int(declared), self.max_body_bytes)
@@ -225,6 +229,8 @@ class GeneratorClient:
                     await reply.keep(chunk)
                     waited.append(time.perf_counter() - before)
                 return response.status_code, reply.body()
+        finally:
+            await response.aclose()
 
 
 class _BodyTooLarge(Exception):

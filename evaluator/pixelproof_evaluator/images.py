@@ -19,6 +19,16 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 BACKDROP = np.array([128.0, 128.0, 128.0], dtype=np.float32)
 
 
+# What Pillow raises on bytes it cannot decode, or on a decompression bomb.
+DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+)
+
+
 class ImageDecodeError(EvaluatorError):
     """Bytes that are not a decodable PNG; the message says what they looked like instead."""
 
@@ -89,22 +99,18 @@ def decode_png(data: bytes, *, max_pixels: int) -> DecodedImage:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             image.load()
-    except (
-        OSError,
-        ValueError,
-        SyntaxError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except DECODE_ERRORS as exc:
         raise ImageDecodeError(f"invalid PNG: {exc}") from exc
-    mode = image.mode
-    has_alpha = (
-        mode in ("RGBA", "LA", "PA", "RGBa", "La")
-        or (mode == "P" and "transparency" in image.info)
-        or (mode in ("RGB", "L") and "transparency" in image.info)
+    return DecodedImage(
+        np.asarray(image.convert("RGBA"), dtype=np.uint8), image.mode, alpha_of(image)
     )
-    rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
-    return DecodedImage(rgba, mode, has_alpha)
+
+
+def alpha_of(image: Image.Image) -> bool:
+    """Whether the image carries transparency: an alpha channel or a transparent colour."""
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode in ("P", "RGB", "L") and "transparency" in image.info
+    )
 
 
 def encode_png(rgba: NDArray[np.uint8]) -> bytes:

@@ -38,7 +38,9 @@ def live_item(record: LiveRecord, *, private: bool) -> GoldenItem:
         alpha=record.transparent,
         tags=[LIVE_TAG],
     )
-    return GoldenItem(spec, record.width, record.height, b"", dict(record.fields), private)
+    return GoldenItem(
+        spec, record.width, record.height, b"", request=dict(record.fields), private=private
+    )
 
 
 def live_items(records: Sequence[LiveRecord], *, private: bool) -> list[GoldenItem]:

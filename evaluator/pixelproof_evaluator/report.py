@@ -189,7 +189,7 @@ def render_html(
         )
         items.append(
             f'<section class="{css}" id="{_esc(r.item.id)}"><h3>{_esc(r.item.id)}</h3>{flag}'
-            f"<p>{_esc(r.item.spec.prompt)} — seed {r.item.spec.seed}, {_esc(r.item.spec.size)}"
+            f"<p>{_esc(r.item.spec.prompt)} — seed {r.item.spec.seed}, {_esc(r.item.size)}"
             f"{', alpha' if r.item.spec.alpha else ''}{f' — tags: {_esc(tags)}' if tags else ''}</p>"
             f'<div class="row">{figures}</div><div class="scores">'
             f"{_model_scores('stable', stable)}"

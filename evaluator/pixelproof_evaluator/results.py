@@ -36,6 +36,10 @@ class ModelResult:
     ssim: float | None = None
     divergence: float | None = None
     """LPIPS between this output and stable's for the same prompt and seed."""
+    preservation: float | None = None
+    """Mean difference from the input outside the mask (inpaint items)."""
+    input_delta_e: float | None = None
+    """Delta E from the input where the task keeps colour (upscale, inpaint items)."""
     flagged: bool | None = None
     """Whether the classifier gate's classifier flagged the image."""
     typography: TypographyResult | None = None
@@ -96,6 +100,8 @@ class ModelResult:
             ("sharpnessRatio", self.sharpness),
             ("ssim", self.ssim),
             ("divergence", self.divergence),
+            ("preservation", self.preservation),
+            ("inputDeltaE", self.input_delta_e),
             ("flagged", self.flagged),
         ):
             doc[key] = value
@@ -131,7 +137,9 @@ class ItemResult:
             "id": spec.id,
             "prompt": prompt_digest(spec.prompt) if private else spec.prompt,
             "seed": spec.seed,
-            "size": spec.size,
+            "size": self.item.size,
+            "task": spec.task,
+            "input": spec.input,
             "tags": spec.tags,
             "alpha": spec.alpha,
             "text": []

@@ -16,6 +16,7 @@ from .client import GenerationResult, GeneratorClient, byte_budget
 from .golden import GoldenItem
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer
+from .request_body import request_inputs
 from .results import ItemResult
 
 
@@ -23,10 +24,15 @@ async def _generate_item(
     item: GoldenItem, client: GeneratorClient, replay: bool
 ) -> tuple[GenerationResult, GenerationResult | None]:
     spec = item.spec
-    first = await client.generate(spec.prompt, spec.seed, spec.size, spec.alpha, item.request)
+    inputs = request_inputs(item)
+    first = await client.generate(
+        spec.prompt, spec.seed, item.size, spec.alpha, item.request, inputs
+    )
     if not replay or not first.ok:
         return first, None
-    second = await client.generate(spec.prompt, spec.seed, spec.size, spec.alpha, item.request)
+    second = await client.generate(
+        spec.prompt, spec.seed, item.size, spec.alpha, item.request, inputs
+    )
     return first, second
 
 
@@ -96,6 +102,18 @@ async def run_evaluation(
             async with window:
                 await produce(item)
 
+        # An oversized input is refused before either model receives any request.
+        for item in items:
+            if item.input is not None:
+                spec = item.spec
+                stable.request(
+                    spec.prompt,
+                    spec.seed,
+                    item.size,
+                    spec.alpha,
+                    item.request,
+                    request_inputs(item),
+                )
         consumer = asyncio.create_task(consume())
         try:
             await asyncio.gather(*(bounded(item) for item in items))

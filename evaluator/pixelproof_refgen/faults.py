@@ -66,6 +66,9 @@ Selective faults:
 - ``fault_trigger`` (regex, F16): when set, every other knob applies only to prompts that
   match it (``re.search``); other prompts are served as by a good model. A candidate whose
   fault never shows on the golden set but does on some real prompts; empty is off.
+Image-to-image faults (``/edit``, ``/inpaint``, ``/upscale``; img2img.py): ``wrong_scale``,
+``mask_bleed``, ``colorspace_drift``, ``ignore_exif``, ``fail_unusual_modes`` and
+``max_input_pixels``; ``drop_alpha`` also drops an input's alpha.
 
 ``fault_seed`` (int) seeds the random decisions of the fractional knobs; setting faults
 (at start or by ``PUT /faults``) restarts that random sequence, so a test that sends the same
@@ -117,6 +120,12 @@ class Faults:
     html_error: float = _knob(0.0, 0.0, 1.0)
     hang: float = _knob(0.0, 0.0, 1.0)
     fault_trigger: str = _knob("")
+    wrong_scale: float = _knob(0.0, 0.0, 8.0)
+    mask_bleed: float = _knob(0.0, 0.0, 1.0)
+    colorspace_drift: bool = _knob(False)
+    ignore_exif: bool = _knob(False)
+    fail_unusual_modes: bool = _knob(False)
+    max_input_pixels: int = _knob(0, 0, 2**31)
     fault_seed: int = _knob(0, 0, 2**63 - 1)
 
     def __post_init__(self) -> None:

@@ -66,6 +66,11 @@ def render(
     blocks = draw_text(rng, image, request.prompt, seed, text_faults)
     if not request.transparent:
         image = image.convert("RGB")
+    return Rendering(finish(image, faults, decisions), blocks, seed)
+
+
+def finish(image: Image.Image, faults: Faults, decisions: Decisions) -> Image.Image:
+    """The image faults, in their fixed order, on a finished picture."""
     if faults.color_shift > 0:
         image = distort.shift_color(image, faults.color_shift)
     if faults.blur > 0:
@@ -86,4 +91,4 @@ def render(
         image = distort.stretch(image, faults.stretch)
     if faults.drop_alpha:
         image = distort.drop_alpha(image)
-    return Rendering(image, blocks, seed)
+    return image

@@ -1,6 +1,7 @@
 """The generator HTTP service, in a thread of its own (``RefGenServer``).
 
-Routes: ``POST {path}`` (default ``/generate``) renders an image; ``GET /healthz``;
+Routes: ``POST {path}`` (default ``/generate``) renders an image; ``POST /edit``,
+``/inpaint`` and ``/upscale`` derive one from an input image (img2img.py); ``GET /healthz``;
 ``GET /metrics`` (Prometheus exposition); ``GET /faults`` and ``PUT /faults`` read and
 replace the fault knobs (faults.py).
 """
@@ -22,13 +23,16 @@ from pixelproof.running import Running
 
 from . import distort
 from .faults import HANG_SECONDS, Decisions, FaultDice, Faults
+from .image_request import TASKS, parse_image_request
+from .img2img import InputExhaustsMemory, UnusualInput, transform
 from .metrics import GeneratorMetrics
-from .render import render
+from .render import encode_png, render
 from .request import BadRequest, parse_request
 
 log = logging.getLogger("pixelproof_refgen")
 
 MAX_BODY_BYTES = 1 << 20
+MAX_IMAGE_BODY_BYTES = 96 << 20
 
 
 class RefGenServer(Running):
@@ -157,13 +161,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(HTTPStatus.OK, faults.to_dict())
 
     def do_POST(self) -> None:
-        if self.path != self.app.path:
+        task = self.path.lstrip("/")
+        if self.path != self.app.path and task not in TASKS:
             self._not_found()
             return
         started = time.perf_counter()
         self.evaluation = self.headers.get(EVALUATION_HEADER) is not None
         try:
-            request = parse_request(self._read_json())
+            if self.path == self.app.path:
+                request = parse_request(self._read_json())
+            else:
+                content_type = self.headers.get("Content-Type", "application/json")
+                body = self._read_body(MAX_IMAGE_BODY_BYTES)
+                image_request = parse_image_request(task, content_type, body)
         except BadRequest as error:
             self._answer(started, error.status, "application/json", _json(error.to_json()))
             return
@@ -188,7 +198,21 @@ class _Handler(BaseHTTPRequestHandler):
             return
         render_started = time.perf_counter()
         try:
-            png = render(request, faults, decisions).png()
+            if self.path == self.app.path:
+                png = render(request, faults, decisions).png()
+            else:
+                png = encode_png(transform(image_request, faults, decisions))
+        except BadRequest as error:
+            self._answer(started, error.status, "application/json", _json(error.to_json()))
+            return
+        except InputExhaustsMemory:
+            log.warning("worker out of memory on a large input (injected max_input_pixels fault)")
+            self.close_connection = True
+            return
+        except UnusualInput as error:
+            body = _json({"error": f"{error} (injected fail_unusual_modes fault)"})
+            self._answer(started, HTTPStatus.INTERNAL_SERVER_ERROR, "application/json", body)
+            return
         except (OSError, ValueError) as error:
             log.exception("rendering failed")
             body = _json({"error": f"rendering failed: {error}"})
@@ -209,17 +233,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.app.metrics.requests.labels(code=str(int(status))).inc()
         self.app.metrics.duration.observe(time.perf_counter() - started)
 
-    def _read_json(self) -> Any:
+    def _read_body(self, limit: int) -> bytes:
         length_header = self.headers.get("Content-Length")
         if length_header is None or not length_header.isdigit():
             self.close_connection = True
             raise BadRequest("body", "a JSON body with a Content-Length header is required", 411)
         length = int(length_header)
-        if length > MAX_BODY_BYTES:
+        if length > limit:
             self.close_connection = True
-            raise BadRequest("body", f"body is over the limit of {MAX_BODY_BYTES} bytes", 413)
+            raise BadRequest("body", f"body is over the limit of {limit} bytes", 413)
+        return self.rfile.read(length)
+
+    def _read_json(self) -> Any:
+        body = self._read_body(MAX_BODY_BYTES)
         try:
-            return json.loads(self.rfile.read(length))
+            return json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise BadRequest("body", f"body is not valid JSON: {error}") from None
 

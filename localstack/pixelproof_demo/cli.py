@@ -14,17 +14,39 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from .manifests import LIVE_TRAFFIC, REVIEW_DEADLINE, live_steps, review_steps
+from .manifests import (
+    DEFAULT_STEPS,
+    INPAINT_QUALITY_GATES,
+    LIVE_TRAFFIC,
+    QUALITY_GATES,
+    REVIEW_DEADLINE,
+    UPSCALE_QUALITY_GATES,
+    live_steps,
+    review_steps,
+)
 from .prerequisites import missing_prerequisites
 
-DEFAULT_FAULT = "blur=1.5"
 NAMESPACE = "imagegen"
-GOOD = "poster-gen-v2"
-FAULTY = "poster-gen-v3"
+
+
+@dataclass(frozen=True)
+class Task:
+    good: str
+    faulty: str
+    default_fault: str
+    quality_gates: dict[str, Any]
+
+
+TASKS: dict[str, Task] = {
+    "generate": Task("poster-gen-v2", "poster-gen-v3", "blur=1.5", QUALITY_GATES),
+    "upscale": Task("upscaler-v2", "upscaler-v3", "wrong_scale=3", UPSCALE_QUALITY_GATES),
+    "inpaint": Task("inpainter-v2", "inpainter-v3", "mask_bleed=0.3", INPAINT_QUALITY_GATES),
+}
 # A good model is not bit-exact across runs and GPUs: harmless pixel noise every gate must
 # accept. Stable and good candidate drift alike, so they also cost the same to serve.
 MODEL_DRIFT = {"replay_noise": 1.0}
@@ -41,10 +63,20 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help=f"fault of the faulty candidate, repeatable (default {DEFAULT_FAULT}); "
-        "knobs: drop_alpha, garble_small_text, font_fallback, stretch, color_shift, "
+        help="fault of the faulty candidate, repeatable (default "
+        + ", ".join(f"{t.default_fault} for {name}" for name, t in TASKS.items())
+        + "); knobs: drop_alpha, garble_small_text, font_fallback, stretch, color_shift, "
         "blur, nondeterminism, miscompose, off_template, latency_ms, error_rate, "
-        "crash_rate, corrupt_png, html_error, hang",
+        "crash_rate, corrupt_png, html_error, hang; for upscale and inpaint also "
+        "wrong_scale, mask_bleed, colorspace_drift, ignore_exif, fail_unusual_modes, "
+        "max_input_pixels",
+    )
+    p.add_argument(
+        "--task",
+        choices=sorted(TASKS),
+        default="generate",
+        help="what the models do: generate images from prompts (default), or upscale or "
+        "inpaint input images",
     )
     p.add_argument(
         "--keep",
@@ -72,32 +104,32 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _faults(assignments: Sequence[str]) -> dict[str, Any]:
+def _faults(assignments: Sequence[str], task: Task) -> dict[str, Any]:
     from pixelproof_refgen.faults import Faults
 
-    faults = Faults.from_cli(assignments or [DEFAULT_FAULT])
+    faults = Faults.from_cli(assignments or [task.default_fault])
     return faults.active()
 
 
-def _outcome_lines(views: dict[str, Any]) -> tuple[bool, list[str]]:
+def _outcome_lines(views: dict[str, Any], task: Task) -> tuple[bool, list[str]]:
     from .view import failing_gates
 
-    good, faulty = views[GOOD], views[FAULTY]
+    good, faulty = views[task.good], views[task.faulty]
     lines = []
     faulty_ok = faulty.phase == "RolledBack"
     if faulty_ok:
         caught = failing_gates(faulty)
         named = "; ".join(f"{g.name} = {g.value} (threshold {g.threshold})" for g in caught)
-        lines.append(f"{FAULTY}: RolledBack as expected, caught by {named or 'a gate'}")
+        lines.append(f"{task.faulty}: RolledBack as expected, caught by {named or 'a gate'}")
         lines.append(f"  reason: {faulty.message}")
     else:
-        lines.append(f"{FAULTY}: expected RolledBack, ended {faulty.phase}: {faulty.message}")
+        lines.append(f"{task.faulty}: expected RolledBack, ended {faulty.phase}: {faulty.message}")
     good_ok = good.phase == "Succeeded" and good.weights == "0/100"
     if good_ok:
-        lines.append(f"{GOOD}: Succeeded as expected, candidate at 100 % ({good.message})")
+        lines.append(f"{task.good}: Succeeded as expected, candidate at 100 % ({good.message})")
     else:
         lines.append(
-            f"{GOOD}: expected Succeeded at 100 %, ended {good.phase} "
+            f"{task.good}: expected Succeeded at 100 %, ended {good.phase} "
             f"with weights {good.weights}: {good.message}"
         )
     return faulty_ok and good_ok, lines
@@ -108,8 +140,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from .stack import LocalStack
     from .view import describe
 
+    task = TASKS[args.task]
     try:
-        faults = _faults(args.fault)
+        faults = _faults(args.fault, task)
     except ValueError as exc:
         print(f"pixelproof demo: {exc}", file=sys.stderr)
         return 2
@@ -127,34 +160,49 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         print(f"[{time.monotonic() - started:5.1f}s] {text}", file=out, flush=True)
 
     say("starting Prometheus, the local Kubernetes API and the operator")
-    with LocalStack(reports_dir=run_dir / "reports", keep_traffic=args.keep) as stack:
+    with LocalStack(
+        reports_dir=run_dir / "reports", keep_traffic=args.keep, task=args.task
+    ) as stack:
         say(f"Kubernetes API at {stack.api_url}, Prometheus at {stack.prometheus_url}")
         say(
             "starting the stable generator, capturing the golden set from it and calibrating it (A/A)"
         )
         app = stack.add_app(NAMESPACE, {**MODEL_DRIFT, "fault_seed": 1})
         say(
-            f"applying ModelRollouts: {GOOD} (good candidate) and "
-            f"{FAULTY} (faults: {', '.join(f'{k}={v}' for k, v in faults.items())})"
+            f"applying ModelRollouts: {task.good} (good candidate) and "
+            f"{task.faulty} (faults: {', '.join(f'{k}={v}' for k, v in faults.items())})"
         )
         if args.review:
             say(
-                f"{GOOD} pauses for a review after its evaluation: "
-                f"kubectl pixelproof promote {GOOD} -n {NAMESPACE}"
+                f"{task.good} pauses for a review after its evaluation: "
+                f"kubectl pixelproof promote {task.good} -n {NAMESPACE}"
             )
-        say(
-            f"both mirror {LIVE_TRAFFIC['mirrorPercent']} % of their route's requests to a "
-            "prompt recorder; after the golden set they are judged on the recorded prompts"
-        )
+        # Live traffic carries text prompts only: image-to-image rollouts are judged on
+        # their golden inputs.
+        live = args.task == "generate"
+        steps = live_steps() if live else DEFAULT_STEPS
+        if live:
+            say(
+                f"both mirror {LIVE_TRAFFIC['mirrorPercent']} % of their route's requests to a "
+                "prompt recorder; after the golden set they are judged on the recorded prompts"
+            )
         handles = [
             stack.add_rollout(
                 app,
-                GOOD,
+                task.good,
                 {**MODEL_DRIFT, "fault_seed": 2},
-                steps=review_steps(live_steps()) if args.review else live_steps(),
-                live_traffic=LIVE_TRAFFIC,
+                steps=review_steps(steps) if args.review else steps,
+                quality_gates=task.quality_gates,
+                live_traffic=LIVE_TRAFFIC if live else None,
             ),
-            stack.add_rollout(app, FAULTY, faults, steps=live_steps(), live_traffic=LIVE_TRAFFIC),
+            stack.add_rollout(
+                app,
+                task.faulty,
+                faults,
+                steps=steps,
+                quality_gates=task.quality_gates,
+                live_traffic=LIVE_TRAFFIC if live else None,
+            ),
         ]
         deadline = time.monotonic() + args.timeout
         with RolloutDisplay(out) as display:
@@ -164,7 +212,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                 if all(v.terminal for v in views.values()) or time.monotonic() > deadline:
                     break
                 time.sleep(0.5)
-        ok, lines = _outcome_lines(views)
+        ok, lines = _outcome_lines(views, task)
         if not all(v.terminal for v in views.values()):
             lines.insert(0, f"timed out after {args.timeout:g}s before both rollouts ended")
         for text in lines:
@@ -175,18 +223,18 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             print(f"  {report}", file=out)
         say(f"operator log: {run_dir / 'demo.log'}")
         if args.keep:
-            _keep_running(stack, out)
+            _keep_running(stack, out, task.faulty)
     say("demo " + ("passed" if ok else "FAILED"))
     return 0 if ok else 1
 
 
-def _keep_running(stack: Any, out: TextIO) -> None:
+def _keep_running(stack: Any, out: TextIO, faulty: str) -> None:
     kubeconfig = stack.kubeconfig_path
     print(
         "\nEverything keeps running. Explore with kubectl:\n"
         f"  export KUBECONFIG={kubeconfig}\n"
         f"  kubectl get modelrollouts -n {NAMESPACE}\n"
-        f"  kubectl describe modelrollout {FAULTY} -n {NAMESPACE}\n"
+        f"  kubectl describe modelrollout {faulty} -n {NAMESPACE}\n"
         f"  kubectl get httproutes,deployments,jobs,configmaps -n {NAMESPACE}\n"
         f"  kubectl get events -n {NAMESPACE}\n"
         f"Prometheus: {stack.prometheus_url}/graph\n"

@@ -60,6 +60,22 @@ QUALITY_GATES: dict[str, Any] = {
     "versusStable": {"maxRegression": 0.005, "minItems": 6},
 }
 
+# The upscale demo's gates, for the same backbone and drift as above; the inpaint demo's
+# add preservation (an upscale set has no masked item, which would leave it Inconclusive).
+UPSCALE_QUALITY_GATES: dict[str, Any] = {
+    "lpips": {"maxMean": 0.05},
+    "format": {"alpha": True, "size": True},
+    "determinism": {"maxReplayDistance": 0.02},
+    "failureRate": {"max": 0.02},
+    "outputSize": {},
+    "inputColor": {"maxDeltaE": 3.0},
+    "robustness": {"maxLpipsExcess": 0.1},
+}
+INPAINT_QUALITY_GATES: dict[str, Any] = {
+    **UPSCALE_QUALITY_GATES,
+    "preservation": {"maxMeanError": 8.0},
+}
+
 METRIC_GATES: list[dict[str, Any]] = [
     {"name": "error-rate", "template": "error-rate", "max": 0.02, "failureLimit": 2},
     {
@@ -150,8 +166,17 @@ def modelrollout(
     metric_gates: list[dict[str, Any]] | None = None,
     generator_timeout_seconds: float = 10,
     live_traffic: dict[str, Any] | None = None,
+    generator_inputs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """`stable` and `candidate` are (Deployment, Service) pairs."""
+    generator: dict[str, Any] = {
+        "path": "/generate",
+        "port": PORT,
+        "request": {},
+        "timeoutSeconds": generator_timeout_seconds,
+    }
+    if generator_inputs is not None:
+        generator["inputs"] = generator_inputs
     rollout: dict[str, Any] = {
         "apiVersion": "pixelproof.dev/v1alpha1",
         "kind": "ModelRollout",
@@ -159,12 +184,7 @@ def modelrollout(
         "spec": {
             "stable": {"deployment": stable[0], "service": stable[1]},
             "candidate": {"deployment": candidate[0], "service": candidate[1], "replicas": 1},
-            "generator": {
-                "path": "/generate",
-                "port": PORT,
-                "request": {},
-                "timeoutSeconds": generator_timeout_seconds,
-            },
+            "generator": generator,
             "traffic": {"gatewayAPI": {"httpRoute": route}},
             "steps": steps if steps is not None else DEFAULT_STEPS,
             "goldenSet": {"pvc": {"claimName": CLAIM}},

@@ -30,6 +30,7 @@ from .environment import child_environment
 from .evaluator_runner import EvaluatorJobRunner
 from .generators import GeneratorProcess
 from .golden import CLAIM, calibrate_golden_set, write_golden_set
+from .image_golden import contract_inputs, write_image_golden_set
 from .operator_thread import OperatorThread
 from .prerequisites import check_prerequisites
 from .prometheus import PrometheusServer
@@ -79,9 +80,11 @@ class LocalStack(Running):
         traffic_rate: float = 5.0,
         keep_traffic: bool = False,
         traffic_prompts: Sequence[str] = DEFAULT_PROMPTS,
+        task: str = "generate",
     ) -> None:
         """`keep_traffic` keeps each route's traffic flowing after its rollout ends (for
-        exploring with kubectl); otherwise it stops, sparing the CPU."""
+        exploring with kubectl); otherwise it stops, sparing the CPU. `task` is what the
+        golden set's items ask for: generate, or upscale or inpaint an input image."""
         self._own_workdir = workdir is None
         self.workdir = (
             Path(tempfile.mkdtemp(prefix="pixelproof-stack-")) if workdir is None else workdir
@@ -94,6 +97,7 @@ class LocalStack(Running):
         self.traffic_rate = traffic_rate
         self.keep_traffic = keep_traffic
         self.traffic_prompts = tuple(traffic_prompts)
+        self.task = task
         self.apps: dict[str, App] = {}
         self.rollouts: list[RolloutHandle] = []
         self.snapshots: dict[tuple[str, str], dict[str, Any]] = {}
@@ -223,8 +227,11 @@ class LocalStack(Running):
         app = App(namespace, stable)
         self.apps[namespace] = app
         if not self._golden_ready:
-            write_golden_set(self.golden_dir, stable.url)
-            calibrate_golden_set(self.golden_dir, stable.url)
+            if self.task == "generate":
+                write_golden_set(self.golden_dir, stable.url)
+                calibrate_golden_set(self.golden_dir, stable.url)
+            else:
+                write_image_golden_set(self.golden_dir, stable.url, self.task)
             self._golden_ready = True
         kube.create_object(manifests.namespace(namespace))
         kube.create_object(manifests.deployment(app.deployment, namespace, 2, "v1"))
@@ -283,6 +290,7 @@ class LocalStack(Running):
                 metric_gates=metric_gates,
                 generator_timeout_seconds=generator_timeout_seconds,
                 live_traffic=live_traffic,
+                generator_inputs=None if self.task == "generate" else contract_inputs(self.task),
             )
         )
         return handle

@@ -47,7 +47,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
         "pixelproof_evaluator.cli",
         "golden_main",
         (),
-        "golden set tools: `pixelproof golden capture|calibrate --help`",
+        "golden set tools: `pixelproof golden capture|calibrate|robustness --help`",
     ),
     "localcluster": (
         "pixelproof_localcluster.__main__",

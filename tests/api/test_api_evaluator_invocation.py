@@ -14,7 +14,7 @@ from pixelproof.api.evaluator_invocation import (
     InvocationError,
 )
 from pixelproof.api.quality import QualityGates
-from pixelproof.api.workloads import GeneratorContract
+from pixelproof.api.workloads import GeneratorContract, GeneratorInputs
 
 _word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=1, max_size=12).filter(
     lambda s: not s.startswith("-")
@@ -33,20 +33,42 @@ _gates = st.builds(
             "latency": st.fixed_dictionaries(
                 {}, optional={"maxP50Ms": st.floats(1, 1e5), "maxRegression": _fraction}
             ),
+            "outputSize": st.fixed_dictionaries({"maxOffRate": _fraction}),
+            "preservation": st.fixed_dictionaries({"maxMeanError": st.floats(0.5, 255)}),
+            "inputColor": st.fixed_dictionaries({"maxNoiseMultiple": st.floats(0.5, 100)}),
+            "robustness": st.fixed_dictionaries({"maxLpipsExcess": st.floats(0.01, 1)}),
             "versusStable": st.fixed_dictionaries(
                 {"maxRegression": _fraction}, optional={"minItems": st.integers(3, 100)}
             ),
         },
     ),
 )
+_field = st.from_regex(r"\A[a-z_][a-z0-9_]{0,10}\Z")
+_inputs = st.builds(
+    lambda encoding, image, mask, edit, limit: GeneratorInputs.model_validate(
+        {
+            "encoding": encoding,
+            "imageField": image,
+            "maskField": mask,
+            "paths": {"edit": edit},
+            "maxRequestBytes": limit,
+        }
+    ),
+    st.sampled_from(["base64", "multipart"]),
+    _field,
+    _field,
+    _path,
+    st.integers(1024, 1024**3),
+)
 _generator = st.builds(
-    lambda path, port, timeout, request: GeneratorContract(
-        path=path, port=port, timeout_seconds=timeout, request=request
+    lambda path, port, timeout, request, inputs: GeneratorContract(
+        path=path, port=port, timeout_seconds=timeout, request=request, inputs=inputs
     ),
     _path,
     st.integers(1, 65535),
     st.floats(min_value=0.5, max_value=3600),
     st.dictionaries(_word, st.one_of(st.integers(), _word, st.booleans()), max_size=3),
+    st.none() | _inputs,
 )
 
 
@@ -122,6 +144,10 @@ def test_defaults_are_the_evaluators_defaults() -> None:
         (["--gates", '{"lpips": {"maxMean": 2}}'], "--gates is invalid: lpips.maxMean"),
         (["--gates", "{}", "--generator", '{"port": 0}'], "--generator is invalid: port"),
         (["--gates", "{}", "--concurrency", "0"], "--concurrency must be at least 1"),
+        (
+            ["--gates", "{}", "--generator", '{"inputs": {"encoding": "form"}}'],
+            "--generator is invalid: inputs.encoding",
+        ),
         (["--gates", "{}", "--concurrency", "x"], "invalid int value"),
     ],
 )
@@ -180,3 +206,22 @@ def test_bad_live_arguments_name_the_flag(extra: list[str], message: str) -> Non
     models = ["--stable", "http://s", "--candidate", "http://c", "--gates", "{}", "--out", "/r"]
     with pytest.raises(InvocationError, match=message):
         EvaluatorInvocation.from_argv([*models, *extra])
+
+
+def test_image_inputs_travel_in_the_generator_contract() -> None:
+    contract = GeneratorContract.model_validate(
+        {"inputs": {"encoding": "multipart", "imageField": "init_image", "maskField": "mask_image"}}
+    )
+    invocation = EvaluatorInvocation(
+        golden="/golden",
+        stable="http://s",
+        candidate="http://c",
+        gates=QualityGates(),
+        out="/r",
+        generator=contract,
+    )
+    parsed = EvaluatorInvocation.from_argv(invocation.to_argv())
+    assert parsed.generator.inputs is not None
+    assert parsed.generator.inputs.encoding == "multipart"
+    assert parsed.generator.inputs.image_field == "init_image"
+    assert parsed.generator.inputs.paths.upscale == "/upscale"

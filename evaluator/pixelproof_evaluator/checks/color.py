@@ -4,7 +4,7 @@ images."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,24 +47,32 @@ def rgb_to_lab(rgb: NDArray[np.float32]) -> NDArray[np.float64]:
     return np.stack([lightness, a, b], axis=-1)
 
 
-def _block_means(lab: NDArray[np.float64]) -> NDArray[np.float64]:
-    height, width = lab.shape[:2]
+def _blocks(values: NDArray[Any]) -> NDArray[Any]:
+    """The image cut into COLOR_BLOCK-sided blocks: shape (rows, block h, cols, block w, ...)."""
+    height, width = values.shape[:2]
     rows, cols = max(1, height // COLOR_BLOCK), max(1, width // COLOR_BLOCK)
     bh, bw = height // rows, width // cols
-    cropped = lab[: rows * bh, : cols * bw]
-    means: NDArray[np.float64] = cropped.reshape(rows, bh, cols, bw, 3).mean(axis=(1, 3))
-    return means
+    cropped = values[: rows * bh, : cols * bw]
+    return cropped.reshape(rows, bh, cols, bw, *values.shape[2:])
 
 
-def mean_delta_e(output: DecodedImage, reference: DecodedImage) -> float:
+def mean_delta_e(
+    output: DecodedImage, reference: DecodedImage, keep: NDArray[np.bool_] | None = None
+) -> float | None:
     """Mean delta E between the mean colours of matching blocks: a colour cast moves every
     block, while a sub-pixel shift or other antialiasing only trades colour across edges
-    inside a block and leaves its mean as it was."""
+    inside a block and leaves its mean as it was. With `keep` (the reference's size), only
+    blocks wholly inside it count; None when no block is."""
     resized = output.resized(reference.width, reference.height)
-    delta = _block_means(rgb_to_lab(resized.rgb_on_backdrop())) - _block_means(
+    delta = _blocks(rgb_to_lab(resized.rgb_on_backdrop())).mean(axis=(1, 3)) - _blocks(
         rgb_to_lab(reference.rgb_on_backdrop())
-    )
-    return float(np.sqrt((delta**2).sum(axis=-1)).mean())
+    ).mean(axis=(1, 3))
+    distances = np.sqrt((delta**2).sum(axis=-1))
+    if keep is not None:
+        distances = distances[_blocks(keep).all(axis=(1, 3))]
+        if distances.size == 0:
+            return None
+    return float(distances.mean())
 
 
 def judge(gate: ColorGate, evidence: Evidence) -> GateResult:

@@ -50,6 +50,8 @@ RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     ("qualityGates", "color"): bound_rules("maxDeltaE", "maxNoiseMultiple"),
     ("qualityGates", "sharpness"): bound_rules("minRatio", "maxNoiseMultiple"),
     ("qualityGates", "divergence"): bound_rules("maxMean", "maxNoiseMultiple"),
+    ("qualityGates", "preservation"): bound_rules("maxMeanError", "maxNoiseMultiple"),
+    ("qualityGates", "inputColor"): bound_rules("maxDeltaE", "maxNoiseMultiple"),
 }
 
 PRINTER_COLUMNS = [

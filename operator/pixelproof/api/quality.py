@@ -7,6 +7,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import ApiModel
+from .gate_bounds import bound_rules as bound_rules
+from .gate_bounds import one_bound
+from .input_gates import InputColorGate, OutputSizeGate, PreservationGate, RobustnessGate
 
 MIN_POWER = Field(
     default=None,
@@ -15,22 +18,6 @@ MIN_POWER = Field(
     description="A pass is Inconclusive unless the set could have detected the gate's "
     "breach with at least this probability.",
 )
-
-
-def bound_rules(*aliases: str) -> list[dict[str, str]]:
-    """The CEL rule the CRD carries for a gate that needs one of several bounds."""
-    return [
-        {
-            "rule": " || ".join(f"has(self.{alias})" for alias in aliases),
-            "message": f"give {' or '.join(aliases)}",
-        }
-    ]
-
-
-def _one_bound(model: ApiModel, fields: tuple[str, ...]) -> None:
-    if all(getattr(model, name) is None for name in fields):
-        aliases = [model.model_fields[name].alias or name for name in fields]
-        raise ValueError(bound_rules(*aliases)[0]["message"])
 
 
 class LpipsGate(ApiModel):
@@ -48,7 +35,7 @@ class LpipsGate(ApiModel):
 
     @model_validator(mode="after")
     def _bounded(self) -> LpipsGate:
-        _one_bound(self, ("max_mean", "max_noise_multiple"))
+        one_bound(self, ("max_mean", "max_noise_multiple"))
         return self
 
 
@@ -85,7 +72,7 @@ class DeterminismGate(ApiModel):
 
     @model_validator(mode="after")
     def _bounded(self) -> DeterminismGate:
-        _one_bound(self, ("max_replay_distance", "max_noise_multiple"))
+        one_bound(self, ("max_replay_distance", "max_noise_multiple"))
         return self
 
 
@@ -159,7 +146,7 @@ class ColorGate(ApiModel):
 
     @model_validator(mode="after")
     def _bounded(self) -> ColorGate:
-        _one_bound(self, ("max_delta_e", "max_noise_multiple"))
+        one_bound(self, ("max_delta_e", "max_noise_multiple"))
         return self
 
 
@@ -177,7 +164,7 @@ class SharpnessGate(ApiModel):
 
     @model_validator(mode="after")
     def _bounded(self) -> SharpnessGate:
-        _one_bound(self, ("min_ratio", "max_noise_multiple"))
+        one_bound(self, ("min_ratio", "max_noise_multiple"))
         return self
 
 
@@ -280,7 +267,7 @@ class DivergenceGate(ApiModel):
 
     @model_validator(mode="after")
     def _bounded(self) -> DivergenceGate:
-        _one_bound(self, ("max_mean", "max_noise_multiple"))
+        one_bound(self, ("max_mean", "max_noise_multiple"))
         return self
 
 
@@ -305,4 +292,16 @@ class QualityGates(ApiModel):
     divergence: DivergenceGate | None = Field(
         default=None,
         description="LPIPS between stable's and the candidate's outputs of the same prompt and seed.",
+    )
+    output_size: OutputSizeGate | None = Field(
+        default=None, description="Output size of image-to-image items against their input."
+    )
+    preservation: PreservationGate | None = Field(
+        default=None, description="Inpainting leaves the region outside the mask as it was."
+    )
+    input_color: InputColorGate | None = Field(
+        default=None, description="Colour fidelity to the input for upscale and inpaint items."
+    )
+    robustness: RobustnessGate | None = Field(
+        default=None, description="Awkward inputs: candidate failures and quality against stable's."
     )
