@@ -11,14 +11,18 @@ GIL; it is still a Python server on the same two cores, so latencies under load 
 upper bound of what the operator would show against a real API server.
 
     python bench/bench_operator.py --rollouts 100
+    python bench/bench_operator.py --rollouts 100 --profile 25   # cProfile of the operator
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import io
 import os
 import platform
+import pstats
 import statistics
 import subprocess
 import sys
@@ -47,7 +51,7 @@ async def passing_evaluator(pod: dict[str, Any], started: Callable[[], None]) ->
     started()
     await asyncio.sleep(0.5)
     return Terminated(
-        0, message=EvaluationSummary(verdict="pass", reason="ok").to_termination_message()
+        0, message=EvaluationSummary(verdict="Pass", reason="ok").to_termination_message()
     )
 
 
@@ -122,15 +126,31 @@ def serve_cluster() -> None:
         sys.stdin.read()
 
 
+def kind_of(path: str) -> str:
+    """The resource (and subresource) a request path names, without namespace or name."""
+    parts = path.strip("/").split("/")
+    if "namespaces" in parts:
+        at = parts.index("namespaces")
+        parts = parts[:at] + parts[at + 2 :]
+    plural = parts[3] if parts[0] == "apis" else parts[2]
+    return plural + ("/" + parts[-1] if parts[-1] in ("status", "scale") else "")
+
+
 def run_wave(
-    kubeconfig: str, http: httpx.Client, count: int, prefix: str, interval: float, timeout: float
-) -> dict[str, float]:
+    kubeconfig: str,
+    http: httpx.Client,
+    count: int,
+    prefix: str,
+    interval: float,
+    timeout: float,
+    profile: int = 0,
+) -> dict[str, Any]:
     records: list[ReconcileRecord] = []
     requests: Counter[str] = Counter()
     ready: list[Reconciler] = []
 
     def observe(method: str, path: str, params: Mapping[str, str]) -> None:
-        requests[method] += 1
+        requests[f"{method} {kind_of(path)}"] += 1
 
     def on_ready(reconciler: Reconciler) -> None:
         reconciler.listeners.append(records.append)
@@ -143,9 +163,19 @@ def run_wave(
     )
     operator = Operator(config, connection=load_connection(kubeconfig))
     stop = threading.Event()
-    thread = threading.Thread(
-        target=lambda: asyncio.run(operator.run_async(stop_flag=stop)), daemon=True
-    )
+    profiler = cProfile.Profile() if profile else None
+
+    def operate() -> None:
+        # cProfile sees only the thread that enables it: the operator's.
+        if profiler is not None:
+            profiler.enable()
+        try:
+            asyncio.run(operator.run_async(stop_flag=stop))
+        finally:
+            if profiler is not None:
+                profiler.disable()
+
+    thread = threading.Thread(target=operate, daemon=True)
     thread.start()
     while not ready:
         time.sleep(0.05)
@@ -175,7 +205,15 @@ def run_wave(
         "requests_per_reconcile": sum(requests.values()) / max(1, len(records)),
         "rss_before_mib": rss_before,
         "rss_peak_mib": peak,
+        "requests": requests,
+        "profile": _top(profiler, profile) if profiler is not None else "",
     }
+
+
+def _top(profiler: cProfile.Profile, entries: int) -> str:
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(entries)
+    return out.getvalue()
 
 
 def main() -> int:
@@ -183,6 +221,9 @@ def main() -> int:
     parser.add_argument("--rollouts", type=int, default=100)
     parser.add_argument("--interval", type=float, default=1.0, help="operator timer interval (s)")
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print the top N cProfile entries"
+    )
     parser.add_argument("--serve-cluster", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_cluster:
@@ -207,7 +248,9 @@ def main() -> int:
                 json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}},
             ).raise_for_status()
             baseline = run_wave(kubeconfig, http, 1, "solo", args.interval, args.timeout)
-            loaded = run_wave(kubeconfig, http, args.rollouts, "load", args.interval, args.timeout)
+            loaded = run_wave(
+                kubeconfig, http, args.rollouts, "load", args.interval, args.timeout, args.profile
+            )
     finally:
         child.stdin.close()
         child.wait(30)
@@ -222,6 +265,12 @@ def main() -> int:
             f"step ({result['requests_per_reconcile']:.1f} per reconcile); RSS "
             f"{result['rss_before_mib']:.0f} -> {result['rss_peak_mib']:.0f} MiB"
         )
+    per_rollout = ", ".join(
+        f"{kind} {n / loaded['rollouts']:.1f}" for kind, n in loaded["requests"].most_common()
+    )
+    print(f"requests per rollout at {args.rollouts}: {per_rollout}")
+    if loaded["profile"]:
+        print(loaded["profile"])
     print(
         f"ratio {args.rollouts} rollouts / baseline: step p50 x{loaded['p50_ms'] / baseline['p50_ms']:.2f}, "
         f"p95 x{loaded['p95_ms'] / baseline['p95_ms']:.2f}, requests per step "

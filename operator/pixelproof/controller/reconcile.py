@@ -199,6 +199,8 @@ class Reconciler:
             for job in await rollout_jobs(self.api, namespace, name):
                 await self.api.delete(JOBS, namespace, job["metadata"]["name"])
         self._locks.pop((namespace, name), None)
+        if self.api.cache is not None:
+            self.api.cache.forget(MODELROLLOUTS, namespace, name)
         telemetry.forget(namespace, name)
 
 

@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 import httpx
 
+from .cache import MISS, ObjectCache
 from .credentials import Connection
-from .errors import JSON_PATCH, ApiError, NotFoundError, api_error
+from .errors import JSON_PATCH, ApiError, ConflictError, NotFoundError, api_error
 from .resources import SECRETS, Resource
 
 PatchKind = Literal["merge", "json"]
@@ -34,9 +35,12 @@ class KubeApi:
         observer: RequestObserver | None = None,
         timeout: float = 30.0,
         max_connections: int = 16,
+        cache: ObjectCache | None = None,
     ) -> None:
         self._connection = connection
         self._observer = observer
+        self.cache = cache
+        """Answers reads where the operator's watches can, and learns from its writes."""
         # Requests wait here rather than in httpx's pool: its queue is rescanned for every
         # connection state change, which costs quadratic CPU with hundreds of requests queued.
         self._slots = asyncio.Semaphore(max_connections)
@@ -74,11 +78,18 @@ class KubeApi:
         return await self._request("GET", res.path(namespace, name, sub))
 
     async def find(self, res: Resource, namespace: str, name: str) -> dict[str, Any] | None:
-        """The object, or None when it does not exist."""
+        """The object, or None when it does not exist. Callers only read what it returns:
+        it may be the cache's copy."""
+        if self.cache is not None:
+            cached = self.cache.lookup(res, namespace, name)
+            if cached is not MISS:
+                return cached  # type: ignore[return-value]
         try:
-            found: dict[str, Any] = await self.get(res, namespace, name)
+            found: dict[str, Any] | None = await self.get(res, namespace, name)
         except NotFoundError:
-            return None
+            found = None
+        if self.cache is not None:
+            self.cache.fetched(res, namespace, name, found)
         return found
 
     async def read_secret(self, namespace: str, name: str, key: str) -> str | None:
@@ -90,13 +101,20 @@ class KubeApi:
     async def list(
         self, res: Resource, namespace: str, *, label_selector: str | None = None
     ) -> list[dict[str, Any]]:
+        if self.cache is not None:
+            cached = self.cache.select(res, namespace, label_selector)
+            if cached is not MISS:
+                return cached  # type: ignore[return-value]
         params = {"labelSelector": label_selector} if label_selector else {}
         answer = await self._request("GET", res.path(namespace), params=params)
         items: list[dict[str, Any]] = answer.get("items") or []
         return items
 
     async def create(self, res: Resource, namespace: str, body: Mapping[str, Any]) -> Any:
-        return await self._request("POST", res.path(namespace), body=body)
+        created = await self._request("POST", res.path(namespace), body=body)
+        if self.cache is not None and isinstance(created, dict):
+            self.cache.wrote(res, created)
+        return created
 
     async def patch(
         self,
@@ -108,18 +126,33 @@ class KubeApi:
         kind: PatchKind = "merge",
         sub: str | None = None,
     ) -> Any:
-        return await self._request(
-            "PATCH", res.path(namespace, name, sub), body=body, content_type=CONTENT_TYPES[kind]
-        )
+        try:
+            patched = await self._request(
+                "PATCH", res.path(namespace, name, sub), body=body, content_type=CONTENT_TYPES[kind]
+            )
+        except ConflictError:
+            if self.cache is not None:
+                self.cache.stale(res, namespace, name)
+            raise
+        if self.cache is not None and isinstance(patched, dict):
+            if sub in (None, "status"):
+                self.cache.wrote(res, patched)
+            else:
+                version = (patched.get("metadata") or {}).get("resourceVersion")
+                self.cache.wrote_version(res, namespace, name, version)
+        return patched
 
     async def delete(self, res: Resource, namespace: str, name: str) -> bool:
         """Delete with background propagation; False when it was already gone."""
         body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
         try:
             await self._request("DELETE", res.path(namespace, name), body=body)
+            gone = True
         except NotFoundError:
-            return False
-        return True
+            gone = False
+        if self.cache is not None:
+            self.cache.deleted(res, namespace, name)
+        return gone
 
 
 def encode(
