@@ -30,7 +30,7 @@ from .handlers import register_handlers
 from .policy import RolloutPolicy
 from .reconcile import Clock, Reconciler, utc_now
 from .supervise import supervise
-from .watches import WatchActivity, cache_from, register_watches
+from .watches import LeanDiffBase, WatchActivity, cache_from, register_watches
 
 logger = logging.getLogger(__name__)
 
@@ -303,7 +303,7 @@ class Operator:
         # Rollout state lives in .status, written by the engine alone; kopf keeps its own
         # bookkeeping in annotations under a prefix of ours.
         settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
-        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        settings.persistence.diffbase_storage = LeanDiffBase(
             prefix=KOPF_PREFIX, key="last-handled-configuration"
         )
         settings.persistence.finalizer = FINALIZER

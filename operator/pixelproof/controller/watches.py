@@ -8,13 +8,15 @@ reads, so watching every Service or ConfigMap of a namespace stays small."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, cast
 
 import kopf
 
+from pixelproof.api.base import KIND
 from pixelproof.api.windows import FREEZE_LABEL
 from pixelproof.evaluation.job import ROLLOUT_LABEL
 from pixelproof.kube import (
@@ -96,9 +98,12 @@ class WatchActivity:
     def __init__(self, limit: float) -> None:
         self.limit = limit
         self.last_event: dict[tuple[Resource, str], float] = {}
+        self.events: Counter[str] = Counter()
+        """Events delivered, by resource plural."""
 
     def delivered(self, res: Resource, namespace: str) -> None:
         self.last_event[(res, namespace)] = time.monotonic()
+        self.events[res.plural] += 1
 
     def silent(self, cache: ObjectCache) -> list[str]:
         """The watches that went silent: a line each, naming the write they never delivered."""
@@ -114,6 +119,21 @@ class WatchActivity:
                     f"{now - at:.0f}s ago",
                 )
         return list(silent.values())
+
+
+class LeanDiffBase(kopf.AnnotationsDiffBaseStorage):
+    """kopf's record of a rollout's last handled spec, built without copying what it then
+    throws away. kopf builds it for every event of every watched kind by copying the whole
+    object, status and managedFields included; only ModelRollouts have change handlers,
+    and only their spec, labels and annotations count."""
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+        if body.get("kind") != KIND:
+            return cast(kopf.BodyEssence, {})
+        meta = body.get("metadata") or {}
+        lean = {key: value for key, value in body.items() if key not in ("status", "metadata")}
+        lean["metadata"] = {key: meta[key] for key in ("labels", "annotations") if key in meta}
+        return super().build(body=kopf.Body(cast(kopf.RawBody, lean)), extra_fields=extra_fields)
 
 
 def register_watches(
