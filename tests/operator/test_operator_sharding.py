@@ -38,7 +38,9 @@ def test_each_rollout_is_acted_on_by_the_instance_its_label_names(
     default_writes: Counter[tuple[str, str]] = Counter()
     blue_writes: Counter[tuple[str, str]] = Counter()
     with ExitStack() as operators:
-        operators.enter_context(operator_in_thread(cluster, request_observer=_writes(default_writes)))
+        operators.enter_context(
+            operator_in_thread(cluster, request_observer=_writes(default_writes))
+        )
         operators.enter_context(
             operator_in_thread(cluster, instance_id="blue", request_observer=_writes(blue_writes))
         )
@@ -49,8 +51,9 @@ def test_each_rollout_is_acted_on_by_the_instance_its_label_names(
         kube.create(ROLLOUTS, blue)
         for name in ("poster-gen", "poster-blue"):
             wait_for(
-                lambda name=name: (kube.get(f"{ROLLOUTS}/{name}").get("status") or {}).get("phase")
-                == "Succeeded",
+                lambda name=name: (
+                    (kube.get(f"{ROLLOUTS}/{name}").get("status") or {}).get("phase") == "Succeeded"
+                ),
                 60,
                 f"{name} to succeed",
             )

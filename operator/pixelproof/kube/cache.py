@@ -145,8 +145,12 @@ class ObjectCache:
         """`obj` is what a create or patch answered."""
         meta = obj.get("metadata") or {}
         namespace, version = str(meta.get("namespace") or ""), _version(obj)
-        if self._caches(res, namespace) and version is not None and meta.get("name"):
-            self._written[(res, namespace, str(meta["name"]))] = _Written(obj=obj, version=version)
+        if not self._caches(res, namespace) or version is None or not meta.get("name"):
+            return
+        name = str(meta["name"])
+        # The watch can deliver the write before its answer is read: nothing to wait for.
+        if not _at_least(_version(self._from_source(res, namespace, name)), version):
+            self._written[(res, namespace, name)] = _Written(obj=obj, version=version)
 
     def wrote_version(self, res: Resource, namespace: str, name: str, version: str | None) -> None:
         """A write (a subresource) answered with something other than the object itself:
@@ -193,7 +197,9 @@ class ObjectCache:
         written = self._written.get((res, namespace, name))
         if written is None or written.deleted or written.obj is not None:
             return
-        if obj is None:
+        version = _version(obj)
+        seen = _version(self._from_source(res, namespace, name))
+        if obj is None or version is None or _at_least(seen, version):
             del self._written[(res, namespace, name)]
-        elif written.version is None or _at_least(_version(obj), written.version):
-            written.obj, written.version = obj, _version(obj)
+        elif written.version is None or _at_least(version, written.version):
+            written.obj, written.version = obj, version
