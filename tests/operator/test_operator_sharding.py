@@ -59,8 +59,8 @@ def test_each_rollout_is_acted_on_by_the_instance_its_label_names(
             )
     assert {name for _, name in default_writes} == {"poster-gen"}, default_writes
     assert {name for _, name in blue_writes} == {"poster-blue"}, blue_writes
-    # kopf's own bookkeeping (finalizer, annotations) is the acting instance's alone too.
+    # kopf handled each (its bookkeeping annotation is there), and the labels stayed.
     for name, instance in (("poster-gen", None), ("poster-blue", "blue")):
         meta = kube.get(f"{ROLLOUTS}/{name}")["metadata"]
         assert meta.get("labels", {}).get(INSTANCE_LABEL) == instance
-        assert meta.get("finalizers") == ["pixelproof.dev/finalizer"]
+        assert "kopf.pixelproof.dev/last-handled-configuration" in meta["annotations"]

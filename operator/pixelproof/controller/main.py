@@ -281,12 +281,13 @@ class Operator:
                 self.config.on_ready(memo.reconciler)
 
         @kopf.on.probe(registry=self.registry, id="watches")
-        def watches(**_: Any) -> dict[str, Any]:
+        async def watches(**_: Any) -> dict[str, Any]:
             cache = self.api.cache if self.api is not None else None
             silent = self.activity.silent(cache) if cache is not None else []
             if silent:
                 logger.error("liveness failing: %s", "; ".join(silent))
-                raise RuntimeError("; ".join(silent))
+                # Permanent: kopf would otherwise retry the probe later, and answer nothing.
+                raise kopf.PermanentError("; ".join(silent))
             return {"unseenWrites": sum(1 for _ in cache.unseen_writes()) if cache else 0}
 
         @kopf.on.cleanup(registry=self.registry)
