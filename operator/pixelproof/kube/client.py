@@ -195,13 +195,9 @@ def encode(
 
 def decode(response: httpx.Response, *, content_type: str, body: Any) -> Any:
     """The JSON the server answered, or the error it refused the request with."""
-    return answer(
-        response.status_code,
-        response.reason_phrase,
-        response.content,
-        content_type=content_type,
-        body=body,
-    )
+    if response.status_code >= 400:
+        raise error_from(response, content_type=content_type, body=body)
+    return response.json() if response.content else None
 
 
 def answer(status: int, phrase: str, payload: bytes, *, content_type: str, body: Any) -> Any:
