@@ -207,7 +207,7 @@ class OperatorConfig:
 
     def rollout_labels(self) -> dict[str, Any]:
         """The label filter of the rollouts this instance acts on."""
-        if self.instance_id is None:
+        if not self.instance_id:
             return {INSTANCE_LABEL: kopf.ABSENT}
         return {INSTANCE_LABEL: self.instance_id}
 

@@ -159,7 +159,7 @@ class ObjectCache:
             self._written[(res, namespace, name)] = _Written(version=version)
 
     def deleted(self, res: Resource, namespace: str, name: str) -> None:
-        if self._caches(res, namespace):
+        if self._caches(res, namespace) and self._from_source(res, namespace, name) is not None:
             self._written[(res, namespace, name)] = _Written(deleted=True)
 
     def stale(self, res: Resource, namespace: str, name: str) -> None:
@@ -186,9 +186,12 @@ class ObjectCache:
     def unseen_writes(self) -> Iterator[tuple[Resource, str, str, float]]:
         """(resource, namespace, name, monotonic time) of each write the watch has not
         delivered yet."""
-        for (res, namespace, name), written in self._written.items():
+        for (res, namespace, name), written in list(self._written.items()):
             if written.version is not None:
                 yield res, namespace, name, written.at
+            elif written.deleted and self._from_source(res, namespace, name) is None:
+                # Deleted objects nobody reads again are dropped here, not on a lookup.
+                del self._written[(res, namespace, name)]
 
     def fetched(
         self, res: Resource, namespace: str, name: str, obj: Mapping[str, Any] | None
