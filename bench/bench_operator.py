@@ -11,14 +11,24 @@ GIL; it is still a Python server on the same two cores, so latencies under load 
 upper bound of what the operator would show against a real API server.
 
     python bench/bench_operator.py --rollouts 100
+    python bench/bench_operator.py --rollouts 100 --profile 25   # cProfile of the operator
+    python bench/bench_operator.py --rollouts 100 --against /path/to/older/checkout
+
+With --against, the same waves run first on another checkout's operator (this file, its
+code on the path instead), and the ratios new / old are printed: on a shared machine only
+numbers from the same run compare.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import io
+import json
 import os
 import platform
+import pstats
 import statistics
 import subprocess
 import sys
@@ -40,6 +50,7 @@ from pixelproof_demo.manifests import deployment, httproute, service
 from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated
 
 NS = "bench"
+RESULT = "RESULT "
 STEPS = [{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 50}, {"setWeight": 100}]
 
 
@@ -47,7 +58,7 @@ async def passing_evaluator(pod: dict[str, Any], started: Callable[[], None]) ->
     started()
     await asyncio.sleep(0.5)
     return Terminated(
-        0, message=EvaluationSummary(verdict="pass", reason="ok").to_termination_message()
+        0, message=EvaluationSummary(verdict="Pass", reason="ok").to_termination_message()
     )
 
 
@@ -122,15 +133,31 @@ def serve_cluster() -> None:
         sys.stdin.read()
 
 
+def kind_of(path: str) -> str:
+    """The resource (and subresource) a request path names, without namespace or name."""
+    parts = path.strip("/").split("/")
+    if "namespaces" in parts:
+        at = parts.index("namespaces")
+        parts = parts[:at] + parts[at + 2 :]
+    plural = parts[3] if parts[0] == "apis" else parts[2]
+    return plural + ("/" + parts[-1] if parts[-1] in ("status", "scale") else "")
+
+
 def run_wave(
-    kubeconfig: str, http: httpx.Client, count: int, prefix: str, interval: float, timeout: float
-) -> dict[str, float]:
+    kubeconfig: str,
+    http: httpx.Client,
+    count: int,
+    prefix: str,
+    interval: float,
+    timeout: float,
+    profile: int = 0,
+) -> dict[str, Any]:
     records: list[ReconcileRecord] = []
     requests: Counter[str] = Counter()
     ready: list[Reconciler] = []
 
     def observe(method: str, path: str, params: Mapping[str, str]) -> None:
-        requests[method] += 1
+        requests[f"{method} {kind_of(path)}"] += 1
 
     def on_ready(reconciler: Reconciler) -> None:
         reconciler.listeners.append(records.append)
@@ -143,9 +170,19 @@ def run_wave(
     )
     operator = Operator(config, connection=load_connection(kubeconfig))
     stop = threading.Event()
-    thread = threading.Thread(
-        target=lambda: asyncio.run(operator.run_async(stop_flag=stop)), daemon=True
-    )
+    profiler = cProfile.Profile() if profile else None
+
+    def operate() -> None:
+        # cProfile sees only the thread that enables it: the operator's.
+        if profiler is not None:
+            profiler.enable()
+        try:
+            asyncio.run(operator.run_async(stop_flag=stop))
+        finally:
+            if profiler is not None:
+                profiler.disable()
+
+    thread = threading.Thread(target=operate, daemon=True)
     thread.start()
     while not ready:
         time.sleep(0.05)
@@ -175,7 +212,18 @@ def run_wave(
         "requests_per_reconcile": sum(requests.values()) / max(1, len(records)),
         "rss_before_mib": rss_before,
         "rss_peak_mib": peak,
+        "requests": requests,
+        "profile": _top(profiler, profile) if profiler is not None else "",
+        "watch_events": getattr(getattr(operator, "activity", None), "events", Counter()),
     }
+
+
+def _top(profiler: cProfile.Profile, entries: int) -> str:
+    if os.environ.get("BENCH_PROFILE_FILE"):
+        profiler.dump_stats(os.environ["BENCH_PROFILE_FILE"])
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(entries)
+    return out.getvalue()
 
 
 def main() -> int:
@@ -183,7 +231,14 @@ def main() -> int:
     parser.add_argument("--rollouts", type=int, default=100)
     parser.add_argument("--interval", type=float, default=1.0, help="operator timer interval (s)")
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print the top N cProfile entries"
+    )
+    parser.add_argument(
+        "--against", metavar="CHECKOUT", help="also measure the operator of this checkout"
+    )
     parser.add_argument("--serve-cluster", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_cluster:
         serve_cluster()
@@ -192,6 +247,7 @@ def main() -> int:
         f"machine: {platform.platform()} {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}"
     )
+    older = measure_checkout(args) if args.against else None
     child = subprocess.Popen(
         [sys.executable, __file__, "--serve-cluster"],
         stdin=subprocess.PIPE,
@@ -207,10 +263,15 @@ def main() -> int:
                 json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}},
             ).raise_for_status()
             baseline = run_wave(kubeconfig, http, 1, "solo", args.interval, args.timeout)
-            loaded = run_wave(kubeconfig, http, args.rollouts, "load", args.interval, args.timeout)
+            loaded = run_wave(
+                kubeconfig, http, args.rollouts, "load", args.interval, args.timeout, args.profile
+            )
     finally:
         child.stdin.close()
         child.wait(30)
+    if args.json:
+        print(RESULT + json.dumps({"baseline": _plain(baseline), "loaded": _plain(loaded)}))
+        return 0
     for label, result in (
         ("baseline (1 rollout)", baseline),
         (f"{args.rollouts} rollouts", loaded),
@@ -222,12 +283,57 @@ def main() -> int:
             f"step ({result['requests_per_reconcile']:.1f} per reconcile); RSS "
             f"{result['rss_before_mib']:.0f} -> {result['rss_peak_mib']:.0f} MiB"
         )
+    per_rollout = ", ".join(
+        f"{kind} {n / loaded['rollouts']:.1f}" for kind, n in loaded["requests"].most_common()
+    )
+    print(f"requests per rollout at {args.rollouts}: {per_rollout}")
+    watched = ", ".join(
+        f"{kind} {n / loaded['rollouts']:.1f}" for kind, n in loaded["watch_events"].most_common()
+    )
+    print(f"watch events per rollout at {args.rollouts}: {watched or 'none'}")
+    if loaded["profile"]:
+        print(loaded["profile"])
     print(
         f"ratio {args.rollouts} rollouts / baseline: step p50 x{loaded['p50_ms'] / baseline['p50_ms']:.2f}, "
         f"p95 x{loaded['p95_ms'] / baseline['p95_ms']:.2f}, requests per step "
         f"x{loaded['requests_per_step'] / baseline['requests_per_step']:.2f}"
     )
+    if older is not None:
+        print(
+            f"this checkout / {args.against} at {args.rollouts} rollouts, same run: "
+            + ", ".join(
+                f"{key} x{loaded[key] / older['loaded'][key]:.2f}"
+                for key in ("p50_ms", "p95_ms", "requests_per_step", "rss_peak_mib")
+            )
+            + f" ({older['loaded']['p50_ms']:.0f}/{older['loaded']['p95_ms']:.0f} ms p50/p95, "
+            f"{older['loaded']['requests_per_step']:.1f} requests per step, "
+            f"{older['loaded']['succeeded']}/{args.rollouts} succeeded there)"
+        )
     return 0 if loaded["succeeded"] == loaded["rollouts"] else 1
+
+
+def _plain(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k != "profile"}
+
+
+def measure_checkout(args: argparse.Namespace) -> dict[str, Any]:
+    """The same waves on another checkout's operator and local API server."""
+    tree = Path(args.against).resolve()
+    path = os.pathsep.join(str(tree / part) for part in ("operator", "evaluator", "localstack"))
+    command = [sys.executable, __file__, "--json", "--rollouts", str(args.rollouts)]
+    command += ["--interval", str(args.interval), "--timeout", str(args.timeout)]
+    done = subprocess.run(
+        command,
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith(RESULT):
+            older: dict[str, Any] = json.loads(line[len(RESULT) :])
+            return older
+    raise SystemExit(f"the bench failed on {tree}:\n{done.stdout}\n{done.stderr}")
 
 
 if __name__ == "__main__":

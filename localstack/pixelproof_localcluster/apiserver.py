@@ -190,6 +190,7 @@ class LocalApiServer(kmock.KubernetesEmulator):
                 params,
                 self._watch_render(request, spec),
                 self._cut,
+                lambda opened: self.faults.silenced(spec.plural, opened),
             )
         if method == "GET":
             items = self.store.list_objects(spec, api.namespace, Selector.from_params(params))
@@ -225,6 +226,7 @@ class LocalApiServer(kmock.KubernetesEmulator):
                 request.params,
                 self._watch_render(request, spec),
                 self._cut,
+                lambda opened: self.faults.silenced(spec.plural, opened),
             )
         if method == "GET":
             obj = store.get(spec, namespace, name)

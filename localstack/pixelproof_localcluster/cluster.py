@@ -183,6 +183,13 @@ class LocalCluster(Running):
         cut open watch streams when "watch" is among the verbs."""
         self.call(self.server.faults.inject, list(verbs), list(codes), share, seconds)
 
+    def silence_watches(self, resources: Iterable[str] | None = None) -> None:
+        """The watch streams of `resources` (plurals; None: all) open now stay open but
+        deliver nothing more; streams opened later are served."""
+        self.call(
+            self.server.faults.silence_watches, None if resources is None else list(resources)
+        )
+
     def clear_faults(self) -> None:
         self.call(self.server.faults.clear)
 

@@ -1,7 +1,10 @@
 """Injected API faults: for a while, a share of the requests of chosen verbs is answered
 with an error (409, 429, 500, 503) instead of being served, and open watch streams of a
 faulted ``watch`` verb are cut with an ERROR event, as an API server under load or
-mid-upgrade does. Set from Python (``LocalCluster.inject_faults``) or over HTTP
+mid-upgrade does. A silence leaves the watch streams open at that moment open but
+delivers them nothing more, past their timeoutSeconds too, as a stream stuck behind a
+dead load balancer or a wedged API server does; streams opened later are served. Set
+from Python (``LocalCluster.inject_faults``) or over HTTP
 (``POST /_localcluster/faults``) by a harness that runs the server as its own process."""
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class Faults:
         self._plan: FaultPlan | None = None
         self._random = random.Random(seed)
         self.injected: Counter[tuple[str, int]] = Counter()
+        self._silences: list[tuple[float, frozenset[str] | None]] = []
 
     def inject(
         self,
@@ -78,11 +82,27 @@ class Faults:
         self.apply({"verbs": list(verbs), "codes": list(codes), "share": share, "seconds": seconds})
 
     def apply(self, doc: Mapping[str, Any]) -> None:
-        """Put in force the plan a JSON document describes (what the control path accepts)."""
+        """Put in force the plan a JSON document describes (what the control path accepts):
+        `{"silenceWatches": [plural, ...]}` (an empty list: every resource) silences."""
+        if "silenceWatches" in doc:
+            self.silence_watches(doc["silenceWatches"] or None)
+            return
         self._plan = FaultPlan.from_json(doc)
+
+    def silence_watches(self, resources: Iterable[str] | None = None) -> None:
+        """Streams of `resources` (plural names; None: all) open now deliver no more events."""
+        chosen = None if resources is None else frozenset(resources)
+        self._silences.append((time.monotonic(), chosen))
+
+    def silenced(self, resource: str, opened: float) -> bool:
+        """Whether a stream of `resource` opened at `opened` (monotonic) is silenced."""
+        return any(
+            opened <= at and (chosen is None or resource in chosen) for at, chosen in self._silences
+        )
 
     def clear(self) -> None:
         self._plan = None
+        self._silences.clear()
 
     def active(self, verb: str) -> FaultPlan | None:
         plan = self._plan
@@ -112,4 +132,5 @@ class Faults:
             "share": plan.share if plan else 0.0,
             "secondsLeft": round(remaining, 1),
             "injected": {f"{verb} {code}": n for (verb, code), n in sorted(self.injected.items())},
+            "silences": len(self._silences),
         }

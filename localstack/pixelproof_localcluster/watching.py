@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,8 +23,16 @@ Cut = Callable[[], dict[str, Any] | None]
 """Asked once a second and before each event: a Status to end the stream with, or None."""
 
 
+Silenced = Callable[[float], bool]
+"""Whether a stream opened at a monotonic time delivers nothing more (an injected fault)."""
+
+
 def _never() -> None:
     return None
+
+
+def _not_silenced(opened: float) -> bool:
+    return False
 
 
 def _timeout(params: Mapping[str, str]) -> float | None:
@@ -67,6 +76,7 @@ async def serve_watch(
     params: Mapping[str, str],
     render: Render | None = None,
     cut: Cut = _never,
+    silenced: Silenced = _not_silenced,
 ) -> aiohttp.web.StreamResponse:
     """Stream the watch; `render` turns each stored object into what is sent (by default
     the object as served)."""
@@ -75,6 +85,7 @@ async def serve_watch(
     if name is not None:
         selector = Selector(selector.labels, (*selector.fields, ("metadata.name", "=", name)))
     timeout = _timeout(params)
+    opened = time.monotonic()
     subscription = store.subscribe(spec, namespace)
     try:
         baseline = store.revision
@@ -99,7 +110,15 @@ async def serve_watch(
             served = ObjectStore.present(spec, bookmark)
             await response.write(_line(lambda _: served, "BOOKMARK", bookmark))
         await _stream_live(
-            raw_request, response, subscription, shown, selector, baseline, timeout, cut
+            raw_request,
+            response,
+            subscription,
+            shown,
+            selector,
+            baseline,
+            timeout,
+            cut,
+            lambda: silenced(opened),
         )
         with contextlib.suppress(ConnectionError):
             await response.write_eof()
@@ -119,12 +138,13 @@ async def _stream_live(
     baseline: int,
     timeout: float | None,
     cut: Cut,
+    silent: Callable[[], bool],
 ) -> None:
     loop = asyncio.get_running_loop()
     deadline = None if timeout is None else loop.time() + timeout
     while True:
         wait = _DISCONNECT_POLL_SECONDS
-        if deadline is not None:
+        if deadline is not None and not silent():
             wait = min(wait, deadline - loop.time())
             if wait <= 0:
                 return
@@ -142,5 +162,7 @@ async def _stream_live(
         if event is None:
             return
         if event.resource_version <= baseline or not selector.matches(event.object):
+            continue
+        if silent():
             continue
         await response.write(_line(render, event.type, event.object))

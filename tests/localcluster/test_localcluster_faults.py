@@ -67,6 +67,29 @@ def test_a_faulted_watch_is_cut_with_an_error_event(cluster: LocalCluster) -> No
         assert event["type"] == "ERROR" and event["object"]["code"] == 500
 
 
+def test_a_silenced_watch_stays_open_and_delivers_nothing_while_new_ones_are_served(
+    cluster: LocalCluster,
+) -> None:
+    quiet = httpx.Timeout(10, read=3)
+    with httpx.Client(base_url=cluster.url, timeout=10) as http:
+        http.post(CONFIGMAPS, json=_configmap("a"))
+        # Its own timeout would end this stream after a second; silenced, it never ends.
+        params = {"watch": "true", "timeoutSeconds": "1"}
+        with http.stream("GET", CONFIGMAPS, params=params, timeout=quiet) as stream:
+            lines = stream.iter_lines()
+            assert json.loads(next(lines))["type"] == "ADDED"
+            reply = http.post(CONTROL_PATH, json={"silenceWatches": ["configmaps"]})
+            assert reply.json()["silences"] == 1
+            http.post(CONFIGMAPS, json=_configmap("b"))
+            with pytest.raises(httpx.ReadTimeout):
+                next(lines)
+        with http.stream("GET", CONFIGMAPS, params=params) as stream:
+            names = [json.loads(line)["object"]["metadata"]["name"] for line in stream.iter_lines()]
+        assert names == ["a", "b"]
+        http.delete(CONTROL_PATH)
+        assert http.get(CONTROL_PATH).json()["silences"] == 0
+
+
 @pytest.mark.parametrize(
     "plan",
     [{"verbs": ["fetch"]}, {"codes": [404]}, {"share": 2}, {"seconds": -1}, ["not", "a", "plan"]],

@@ -44,7 +44,7 @@ def test_model_rollouts_in_the_guide_are_valid() -> None:
 
 def test_chart_values_in_the_guide_render(helm: Path) -> None:
     values_blocks = [docs[0] for is_values, docs in blocks() if is_values]
-    assert len(values_blocks) == 4
+    assert len(values_blocks) == 6
     for values in values_blocks:
         rendered = render(helm, values)
         assert any(d["kind"] == "Deployment" for d in rendered)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -15,10 +16,14 @@ from .reconcile import Reconciler
 _TRANSIENT = (ApiError, httpx.HTTPError, OSError)
 
 
-def register_handlers(registry: kopf.OperatorRegistry, timer_interval: float) -> None:
-    """Register on `registry`; each handler finds the Reconciler in kopf's memo, put there
-    by the operator's startup handler before kopf calls any of these."""
+def register_handlers(
+    registry: kopf.OperatorRegistry, timer_interval: float, labels: Mapping[str, Any]
+) -> None:
+    """Register on `registry` for the rollouts `labels` select; each handler finds the
+    Reconciler in kopf's memo, put there by the operator's startup handler before kopf
+    calls any of these."""
     retry = max(timer_interval, 1.0)
+    only = dict(labels)
 
     async def reconcile(reconciler: Reconciler, namespace: str | None, name: str) -> None:
         assert namespace is not None, "ModelRollouts are namespaced"
@@ -28,17 +33,19 @@ def register_handlers(registry: kopf.OperatorRegistry, timer_interval: float) ->
             # The API server (or a router object) is having a moment: retry soon, keep no state.
             raise kopf.TemporaryError(f"reconcile failed, retrying: {exc}", delay=retry) from exc
 
-    @kopf.on.resume(GROUP, VERSION, PLURAL, registry=registry, id="reconcile")
-    @kopf.on.create(GROUP, VERSION, PLURAL, registry=registry, id="reconcile")
-    @kopf.on.update(GROUP, VERSION, PLURAL, registry=registry, id="reconcile")
+    @kopf.on.resume(GROUP, VERSION, PLURAL, registry=registry, id="reconcile", labels=only)
+    @kopf.on.create(GROUP, VERSION, PLURAL, registry=registry, id="reconcile", labels=only)
+    @kopf.on.update(GROUP, VERSION, PLURAL, registry=registry, id="reconcile", labels=only)
     async def on_change(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
         await reconcile(memo.reconciler, namespace, name)
 
-    @kopf.timer(GROUP, VERSION, PLURAL, registry=registry, id="tick", interval=timer_interval)
+    @kopf.timer(
+        GROUP, VERSION, PLURAL, registry=registry, id="tick", interval=timer_interval, labels=only
+    )
     async def on_timer(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
         await reconcile(memo.reconciler, namespace, name)
 
-    @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry, id="finalize")
+    @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry, id="finalize", labels=only)
     async def on_delete(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
         reconciler: Reconciler = memo.reconciler
         try:

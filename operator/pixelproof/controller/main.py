@@ -30,6 +30,7 @@ from .handlers import register_handlers
 from .policy import RolloutPolicy
 from .reconcile import Clock, Reconciler, utc_now
 from .supervise import supervise
+from .watches import LeanDiffBase, WatchActivity, cache_from, register_watches
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ DEFAULT_TIMER_INTERVAL = 5.0
 # pauses (about two minutes in all) before it gives up on the request.
 API_ERROR_BACKOFFS = (1, 1, 2, 3, 5, 8, 13, 21, 30, 30)
 EVENT_FLUSH_SECONDS = 10.0
+INSTANCE_LABEL = "pixelproof.dev/instance-id"
+"""Which operator instance acts on a rollout; the default instance takes those without it."""
 
 
 def _option(
@@ -87,6 +90,14 @@ class OperatorConfig:
             "--priority", type=int, help="peering priority; the highest-priority live operator acts"
         ),
     )
+    instance_id: str | None = field(
+        default=None,
+        metadata=_option(
+            "--instance-id",
+            help=f"act only on rollouts labelled {INSTANCE_LABEL} with this value; "
+            "unset, only on rollouts without the label",
+        ),
+    )
     peering_lifetime: int = field(
         default=60,
         metadata=_option(
@@ -118,6 +129,38 @@ class OperatorConfig:
         default=None,
         metadata=_option(
             "--liveness", metavar="URL", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz"
+        ),
+    )
+    watch_server_timeout: float = field(
+        default=60.0,
+        metadata=_option(
+            "--watch-server-timeout",
+            type=float,
+            help="seconds the API server keeps a watch open before the operator opens it again",
+        ),
+    )
+    watch_client_timeout: float = field(
+        default=90.0,
+        metadata=_option(
+            "--watch-client-timeout",
+            type=float,
+            help="seconds after which the operator drops a watch stream itself, however "
+            "quiet or stuck the server keeps it",
+        ),
+    )
+    watch_connect_timeout: float = field(
+        default=10.0,
+        metadata=_option(
+            "--watch-connect-timeout", type=float, help="seconds to open a watch stream"
+        ),
+    )
+    watch_silence_limit: float = field(
+        default=180.0,
+        metadata=_option(
+            "--watch-silence-limit",
+            type=float,
+            help="liveness fails when a watch delivered neither the operator's own write "
+            "nor any other event for this many seconds",
         ),
     )
     freeze_namespace: str | None = field(
@@ -162,6 +205,12 @@ class OperatorConfig:
     """What the engine takes for now; tests move it."""
     on_ready: Callable[[Reconciler], None] | None = None
 
+    def rollout_labels(self) -> dict[str, Any]:
+        """The label filter of the rollouts this instance acts on."""
+        if not self.instance_id:
+            return {INSTANCE_LABEL: kopf.ABSENT}
+        return {INSTANCE_LABEL: self.instance_id}
+
     def policy(self) -> RolloutPolicy:
         return RolloutPolicy(
             metric_addresses=AddressAllowList(self.allowed_metric_addresses),
@@ -198,7 +247,12 @@ class Operator:
         self.registry = kopf.OperatorRegistry()
         self.api: KubeApi | None = None
         self.events: EventRecorder | None = None
-        register_handlers(self.registry, config.timer_interval)
+        self.activity = WatchActivity(config.watch_silence_limit)
+        labels = config.rollout_labels()
+        register_handlers(self.registry, config.timer_interval, labels)
+        register_watches(
+            self.registry, labels, self.activity, lambda: self.api.cache if self.api else None
+        )
         self._register_lifecycle()
 
     def _register_lifecycle(self) -> None:
@@ -209,8 +263,10 @@ class Operator:
         # kopf runs startup handlers before any resource handler and copies this memo into
         # every resource's: the handlers find the Reconciler there, built once it can log in.
         @kopf.on.startup(registry=self.registry)
-        async def startup(memo: kopf.Memo, **_: Any) -> None:
+        async def startup(memo: kopf.Memo, **indices: Any) -> None:
             assert self.api is not None and self.events is not None, "started by run_async"
+            # kopf fills these indexes afresh each time it starts: a new cache over them.
+            self.api.cache = cache_from(indices, tuple(self.config.namespaces))
             memo.sampler = Sampler()
             memo.reconciler = Reconciler(
                 self.api,
@@ -224,8 +280,20 @@ class Operator:
             if self.config.on_ready is not None:
                 self.config.on_ready(memo.reconciler)
 
+        @kopf.on.probe(registry=self.registry, id="watches")
+        async def watches(**_: Any) -> dict[str, Any]:
+            cache = self.api.cache if self.api is not None else None
+            silent = self.activity.silent(cache) if cache is not None else []
+            if silent:
+                logger.error("liveness failing: %s", "; ".join(silent))
+                # Permanent: kopf would otherwise retry the probe later, and answer nothing.
+                raise kopf.PermanentError("; ".join(silent))
+            return {"unseenWrites": sum(1 for _ in cache.unseen_writes()) if cache else 0}
+
         @kopf.on.cleanup(registry=self.registry)
         async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+            if self.api is not None:
+                self.api.cache = None
             if "reconciler" in memo:
                 memo.reconciler.stop()
             if "sampler" in memo:
@@ -236,7 +304,7 @@ class Operator:
         # Rollout state lives in .status, written by the engine alone; kopf keeps its own
         # bookkeeping in annotations under a prefix of ours.
         settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
-        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        settings.persistence.diffbase_storage = LeanDiffBase(
             prefix=KOPF_PREFIX, key="last-handled-configuration"
         )
         settings.persistence.finalizer = FINALIZER
@@ -244,7 +312,11 @@ class Operator:
         settings.posting.level = logging.INFO
         settings.networking.request_timeout = 60
         settings.networking.error_backoffs = API_ERROR_BACKOFFS
-        settings.watching.server_timeout = 300
+        # A watch stream can stay open and deliver nothing (a dead load balancer, a wedged
+        # API server): the client's own limit ends it however the server behaves.
+        settings.watching.server_timeout = self.config.watch_server_timeout
+        settings.watching.client_timeout = self.config.watch_client_timeout
+        settings.watching.connect_timeout = self.config.watch_connect_timeout
         # kopf arms a SIGKILL, ten minutes on, whenever it stops without its stop flag set:
         # after a restart below that would kill a healthy operator. A pod that hangs on
         # exit is still ended by its terminationGracePeriodSeconds.

@@ -35,8 +35,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission(
         "apps",
         "deployments",
-        ("get", "patch", "create", "delete"),
-        "candidate readiness; the replicas router sets the candidate's replicas; "
+        ("get", "list", "watch", "patch", "create", "delete"),
+        "candidate readiness (watched); the replicas router sets the candidate's replicas; "
         "the prompt recorder of a rollout with liveTraffic",
     ),
     Permission(
@@ -48,14 +48,14 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission(
         "",
         "services",
-        ("get", "create", "delete"),
-        "the stable and candidate Services must exist; the prompt recorder's Service",
+        ("get", "list", "watch", "create", "delete"),
+        "the stable and candidate Services must exist (watched); the prompt recorder's Service",
     ),
     Permission(
         "",
         "configmaps",
-        ("get", "list"),
-        "the golden set ConfigMap must exist; campaign freezes are labelled ConfigMaps",
+        ("get", "list", "watch"),
+        "the golden set ConfigMap must exist; campaign freezes are labelled ConfigMaps (watched)",
     ),
     Permission(
         "",
@@ -64,26 +64,34 @@ PERMISSIONS: tuple[Permission, ...] = (
         "a webhook URL from notifications.webhook.secretKeyRef",
         opt_in="rbac.readSecrets",
     ),
-    Permission("", "pods", ("list",), "evaluator pods: termination message, pending reason"),
-    Permission("batch", "jobs", ("get", "list", "create", "delete"), "evaluator Jobs"),
+    Permission(
+        "",
+        "pods",
+        ("list", "watch"),
+        "evaluator pods (watched): termination message, pending reason",
+    ),
+    Permission(
+        "batch", "jobs", ("get", "list", "watch", "create", "delete"), "evaluator Jobs (watched)"
+    ),
     Permission("", "events", ("create",), "Events for every transition and gate verdict"),
     Permission(
         "gateway.networking.k8s.io",
         "httproutes",
-        ("get", "patch"),
-        "gatewayAPI router: backendRef weights",
+        ("get", "list", "watch", "patch"),
+        "gatewayAPI router: backendRef weights (watched)",
     ),
     Permission(
         "networking.istio.io",
         "virtualservices",
-        ("get", "patch"),
-        "istio router: destination weights",
+        ("get", "list", "watch", "patch"),
+        "istio router: destination weights (watched)",
     ),
     Permission(
         "serving.kserve.io",
         "inferenceservices",
-        ("get", "patch"),
-        "kserve router: the predictor's canaryTrafficPercent, its revisions and traffic status",
+        ("get", "list", "watch", "patch"),
+        "kserve router (watched): the predictor's canaryTrafficPercent, its revisions and "
+        "traffic status",
     ),
     Permission(
         "kopf.dev",

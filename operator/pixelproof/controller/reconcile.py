@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from pixelproof import telemetry
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.engine import decide, parse_spec
+from pixelproof.engine.spec import ParsedSpec
 from pixelproof.evaluation.retention import rollout_jobs, sweep_jobs
 from pixelproof.kube import JOBS, MODELROLLOUTS, ApiError, ConflictError, KubeApi
 from pixelproof.routers import RouterError, router_for
@@ -72,6 +73,7 @@ class Reconciler:
         self.freeze_namespace = freeze_namespace
         self.listeners: list[Listener] = []
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._specs: dict[tuple[str, str], tuple[tuple[object, object], ParsedSpec]] = {}
         self.closed = False
 
     def stop(self) -> None:
@@ -107,7 +109,7 @@ class Reconciler:
         stored = rollout.get("status")
         # Anything else in .status (a string, a list) is the engine's to announce and replace.
         prior: dict[str, Any] = stored if isinstance(stored, dict) else {}
-        parsed = self.policy.screen(parse_spec(rollout.get("spec") or {}))
+        parsed = self._parsed(rollout)
         world = await observe(
             self.api, rollout, parsed, now, self.sampler, freeze_namespace=self.freeze_namespace
         )
@@ -140,6 +142,18 @@ class Reconciler:
             decision.status.get("phase"),
             written,
         )
+
+    def _parsed(self, rollout: dict[str, Any]) -> ParsedSpec:
+        """The screened spec, parsed again only when the spec changed: every spec change
+        bumps metadata.generation, and parsing is most of a quiet reconcile's work."""
+        meta = rollout["metadata"]
+        key, stamp = (meta["namespace"], meta["name"]), (meta.get("uid"), meta.get("generation"))
+        known = self._specs.get(key)
+        if known is not None and known[0] == stamp and stamp[1] is not None:
+            return known[1]
+        parsed = self.policy.screen(parse_spec(rollout.get("spec") or {}))
+        self._specs[key] = (stamp, parsed)
+        return parsed
 
     async def _write_status(
         self, rollout: dict[str, Any], prior: object, status: dict[str, Any]
@@ -201,6 +215,9 @@ class Reconciler:
             # Owner references would collect it too; deleting it here ends the recording now.
             await remove_recorder(self.api, namespace, name)
         self._locks.pop((namespace, name), None)
+        self._specs.pop((namespace, name), None)
+        if self.api.cache is not None:
+            self.api.cache.forget(MODELROLLOUTS, namespace, name)
         telemetry.forget(namespace, name)
 
 

@@ -2,6 +2,7 @@
 plugin and the local stack: resources, connection, errors, an async and a blocking client.
 It imports nothing else of pixelproof but the error root, so everything may import it."""
 
+from .cache import MISS, ObjectCache, Source, index_keys
 from .client import CONTENT_TYPES, KubeApi, PatchKind, RequestObserver
 from .credentials import Connection, CredentialsError, load_connection
 from .errors import (
@@ -39,6 +40,7 @@ __all__ = [
     "HTTPROUTES",
     "INFERENCESERVICES",
     "JOBS",
+    "MISS",
     "MODELROLLOUTS",
     "NAMESPACES",
     "PODS",
@@ -54,9 +56,12 @@ __all__ = [
     "KubeApi",
     "KubeClient",
     "NotFoundError",
+    "ObjectCache",
     "PatchKind",
     "RequestObserver",
     "Resource",
+    "Source",
     "api_error",
+    "index_keys",
     "load_connection",
 ]

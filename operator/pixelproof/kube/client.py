@@ -12,10 +12,19 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+import aiohttp
 import httpx
 
+from .cache import MISS, ObjectCache
 from .credentials import Connection
-from .errors import JSON_PATCH, ApiError, NotFoundError, api_error
+from .errors import (
+    JSON_PATCH,
+    ApiError,
+    ConflictError,
+    NotFoundError,
+    TransportError,
+    api_error,
+)
 from .resources import SECRETS, Resource
 
 PatchKind = Literal["merge", "json"]
@@ -34,22 +43,37 @@ class KubeApi:
         observer: RequestObserver | None = None,
         timeout: float = 30.0,
         max_connections: int = 16,
+        cache: ObjectCache | None = None,
     ) -> None:
         self._connection = connection
         self._observer = observer
-        # Requests wait here rather than in httpx's pool: its queue is rescanned for every
-        # connection state change, which costs quadratic CPU with hundreds of requests queued.
+        self.cache = cache
+        """Answers reads where the operator's watches can, and learns from its writes."""
+        # Requests wait here rather than in the connection pool, which wakes every waiter
+        # whenever a connection frees up.
         self._slots = asyncio.Semaphore(max_connections)
-        self._client = httpx.AsyncClient(
-            base_url=connection.server,
-            verify=connection.ssl_context(),
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=max_connections),
-            headers={"User-Agent": "pixelproof-operator", "Accept": "application/json"},
-        )
+        self._max_connections = max_connections
+        self._timeout = timeout
+        # aiohttp, as kopf uses: httpx's pool costs several milliseconds of CPU a request
+        # (it rescans every connection's socket on each request), a thousand rollouts' worth
+        # of requests saturates the event loop with that alone.
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        # Made on first use, inside the event loop that uses it.
+        if self._session is None:
+            ssl = self._connection.ssl_context()
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections, ssl=ssl),
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                headers={"User-Agent": "pixelproof-operator", "Accept": "application/json"},
+            )
+        return self._session
 
     async def close(self) -> None:
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def _request(
         self,
@@ -65,20 +89,34 @@ class KubeApi:
             self._observer(method, path, params)
         content, headers = encode(self._connection, body, content_type)
         async with self._slots:
-            response = await self._client.request(
-                method, path, params=params, content=content, headers=headers
-            )
-        return decode(response, content_type=content_type, body=body)
+            try:
+                # The server's own path prefix (an API proxy's) is kept: joined, not resolved.
+                url = self._connection.server.rstrip("/") + path
+                async with self._http().request(
+                    method, url, params=params, data=content, headers=headers
+                ) as response:
+                    payload = await response.read()
+                    status, phrase = response.status, response.reason or ""
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise TransportError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+        return answer(status, phrase, payload, content_type=content_type, body=body)
 
     async def get(self, res: Resource, namespace: str, name: str, sub: str | None = None) -> Any:
         return await self._request("GET", res.path(namespace, name, sub))
 
     async def find(self, res: Resource, namespace: str, name: str) -> dict[str, Any] | None:
-        """The object, or None when it does not exist."""
+        """The object, or None when it does not exist. Callers only read what it returns:
+        it may be the cache's copy."""
+        if self.cache is not None:
+            cached = self.cache.lookup(res, namespace, name)
+            if cached is not MISS:
+                return cached  # type: ignore[return-value]
         try:
-            found: dict[str, Any] = await self.get(res, namespace, name)
+            found: dict[str, Any] | None = await self.get(res, namespace, name)
         except NotFoundError:
-            return None
+            found = None
+        if self.cache is not None:
+            self.cache.fetched(res, namespace, name, found)
         return found
 
     async def read_secret(self, namespace: str, name: str, key: str) -> str | None:
@@ -90,13 +128,20 @@ class KubeApi:
     async def list(
         self, res: Resource, namespace: str, *, label_selector: str | None = None
     ) -> list[dict[str, Any]]:
+        if self.cache is not None:
+            cached = self.cache.select(res, namespace, label_selector)
+            if cached is not MISS:
+                return cached  # type: ignore[return-value]
         params = {"labelSelector": label_selector} if label_selector else {}
         answer = await self._request("GET", res.path(namespace), params=params)
         items: list[dict[str, Any]] = answer.get("items") or []
         return items
 
     async def create(self, res: Resource, namespace: str, body: Mapping[str, Any]) -> Any:
-        return await self._request("POST", res.path(namespace), body=body)
+        created = await self._request("POST", res.path(namespace), body=body)
+        if self.cache is not None and isinstance(created, dict):
+            self.cache.wrote(res, created)
+        return created
 
     async def patch(
         self,
@@ -108,18 +153,33 @@ class KubeApi:
         kind: PatchKind = "merge",
         sub: str | None = None,
     ) -> Any:
-        return await self._request(
-            "PATCH", res.path(namespace, name, sub), body=body, content_type=CONTENT_TYPES[kind]
-        )
+        try:
+            patched = await self._request(
+                "PATCH", res.path(namespace, name, sub), body=body, content_type=CONTENT_TYPES[kind]
+            )
+        except ConflictError:
+            if self.cache is not None:
+                self.cache.stale(res, namespace, name)
+            raise
+        if self.cache is not None and isinstance(patched, dict):
+            if sub in (None, "status"):
+                self.cache.wrote(res, patched)
+            else:
+                version = (patched.get("metadata") or {}).get("resourceVersion")
+                self.cache.wrote_version(res, namespace, name, version)
+        return patched
 
     async def delete(self, res: Resource, namespace: str, name: str) -> bool:
         """Delete with background propagation; False when it was already gone."""
         body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
         try:
             await self._request("DELETE", res.path(namespace, name), body=body)
+            gone = True
         except NotFoundError:
-            return False
-        return True
+            gone = False
+        if self.cache is not None:
+            self.cache.deleted(res, namespace, name)
+        return gone
 
 
 def encode(
@@ -140,14 +200,33 @@ def decode(response: httpx.Response, *, content_type: str, body: Any) -> Any:
     return response.json() if response.content else None
 
 
+def answer(status: int, phrase: str, payload: bytes, *, content_type: str, body: Any) -> Any:
+    """The JSON of an answer with HTTP `status`, or the error it refused the request with."""
+    if status >= 400:
+        raise refusal(status, phrase, payload, content_type=content_type, body=body)
+    return json.loads(payload) if payload else None
+
+
 def error_from(response: httpx.Response, *, content_type: str, body: Any) -> ApiError:
     """The refusal in `response` to a request that sent `body` as `content_type`."""
+    return refusal(
+        response.status_code,
+        response.reason_phrase,
+        response.content,
+        content_type=content_type,
+        body=body,
+    )
+
+
+def refusal(status: int, phrase: str, payload: bytes, *, content_type: str, body: Any) -> ApiError:
+    """The refusal an answer with HTTP `status` carries, to a request that sent `body`."""
     try:
-        doc = response.json()
+        doc = json.loads(payload)
     except ValueError:
         doc = {}
     if not isinstance(doc, dict):
         doc = {}
-    message = str(doc.get("message") or response.text[:500] or response.reason_phrase)
-    reason = str(doc.get("reason") or response.reason_phrase)
-    return api_error(response.status_code, reason, message, content_type=content_type, body=body)
+    text = payload[:500].decode(errors="replace")
+    message = str(doc.get("message") or text or phrase)
+    reason = str(doc.get("reason") or phrase)
+    return api_error(status, reason, message, content_type=content_type, body=body)

@@ -19,6 +19,11 @@ class ApiError(PixelproofError):
         self.message = message
 
 
+class TransportError(PixelproofError, ConnectionError):
+    """No answer came: the API server could not be reached, dropped the connection, or
+    took longer than the client waits. Retried like any dropped connection."""
+
+
 class ConflictError(ApiError):
     """Someone else wrote first: a stale resourceVersion (409), or a JSON patch whose `test`
     operation no longer holds (422 to a JSON patch, which the server answers as Invalid)."""

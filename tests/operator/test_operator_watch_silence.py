@@ -1,0 +1,61 @@
+"""A watch stream that stays open but stops delivering (the local API server's silence
+fault): the operator's liveness fails while a write of its own goes unseen, its client
+timeout ends the stream, and the rollout goes on from what the new stream delivers."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+
+from pixelproof_localcluster import LocalCluster
+from pixelproof_testkit.kube import ROLLOUTS, Kube
+from pixelproof_testkit.manifests import rollout, seed_namespace
+from pixelproof_testkit.operators import operator_in_thread
+from pixelproof_testkit.polling import wait_for
+
+STEPS = [{"setWeight": 10}, {"pause": {"duration": "3s"}}, {"pause": {}}, {"setWeight": 100}]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _status(kube: Kube) -> dict:  # type: ignore[type-arg]
+    return kube.get(f"{ROLLOUTS}/poster-gen").get("status") or {}
+
+
+def test_a_silent_rollout_watch_fails_liveness_and_is_replaced(
+    cluster: LocalCluster, kube: Kube
+) -> None:
+    seed_namespace(kube)
+    healthz = f"http://127.0.0.1:{_free_port()}/healthz"
+
+    def liveness() -> int:
+        try:
+            return httpx.get(healthz, timeout=5).status_code
+        except httpx.HTTPError:
+            return 0
+
+    with operator_in_thread(
+        cluster,
+        liveness_endpoint=healthz,
+        watch_server_timeout=60,
+        watch_client_timeout=15,
+        watch_silence_limit=2,
+    ):
+        kube.create(ROLLOUTS, rollout(steps=STEPS))
+        wait_for(lambda: _status(kube).get("currentStep") == 1, 30, "the timed pause")
+        cluster.silence_watches(["modelrollouts"])
+        # The timed pause ends unseen: the operator stores step 2, its watch never says so.
+        wait_for(lambda: liveness() == 500, 30, "liveness to fail on the silent watch")
+        assert _status(kube).get("currentStep") == 2
+        kube.patch(
+            f"{ROLLOUTS}/poster-gen",
+            {"metadata": {"annotations": {"pixelproof.dev/promote": "p1"}}},
+        )
+        # Only a new stream delivers the promotion: the client timeout opens one.
+        wait_for(lambda: _status(kube).get("phase") == "Succeeded", 60, "the rollout to finish")
+        wait_for(lambda: liveness() == 200, 30, "liveness to recover")
