@@ -27,13 +27,23 @@ def bound_rules(*aliases: str) -> list[dict[str, str]]:
     ]
 
 
+class QualityGate(ApiModel):
+    """What every quality gate has besides its own bounds."""
+
+    dry_run: bool = Field(
+        default=False,
+        description="Judge and report the gate, but never let its verdict fail or hold an "
+        "evaluation: a new gate's track record before it is enforced.",
+    )
+
+
 def _one_bound(model: ApiModel, fields: tuple[str, ...]) -> None:
     if all(getattr(model, name) is None for name in fields):
         aliases = [model.model_fields[name].alias or name for name in fields]
         raise ValueError(bound_rules(*aliases)[0]["message"])
 
 
-class LpipsGate(ApiModel):
+class LpipsGate(QualityGate):
     """Perceptual distance to the golden reference (0 identical, 1 unrelated)."""
 
     max_mean: float | None = Field(default=None, ge=0, le=1)
@@ -52,7 +62,7 @@ class LpipsGate(ApiModel):
         return self
 
 
-class TypographyGate(ApiModel):
+class TypographyGate(QualityGate):
     """OCR of expected text; an item passes when its character error rate is at most maxCharErrorRate."""
 
     min_pass_rate: float = Field(ge=0, le=1)
@@ -61,7 +71,7 @@ class TypographyGate(ApiModel):
     """Highest character error rate at which an item's OCR still passes."""
 
 
-class FormatGate(ApiModel):
+class FormatGate(QualityGate):
     """File format checks: alpha channel and size."""
 
     alpha: bool = Field(
@@ -72,7 +82,7 @@ class FormatGate(ApiModel):
     )
 
 
-class DeterminismGate(ApiModel):
+class DeterminismGate(QualityGate):
     """Same prompt and seed twice; LPIPS between the two must stay under the tolerance."""
 
     max_replay_distance: float | None = Field(default=None, ge=0, le=1)
@@ -89,7 +99,7 @@ class DeterminismGate(ApiModel):
         return self
 
 
-class FailureRateGate(ApiModel):
+class FailureRateGate(QualityGate):
     """Share of the evaluator's requests to the candidate that returned no usable image."""
 
     max: float = Field(ge=0, le=1)
@@ -110,7 +120,7 @@ class FailureRateGate(ApiModel):
     )
 
 
-class LatencyGate(ApiModel):
+class LatencyGate(QualityGate):
     """Request latency the evaluator measured on the golden set."""
 
     max_p50_ms: float | None = Field(default=None, gt=0)
@@ -140,7 +150,7 @@ class LatencyGate(ApiModel):
     )
 
 
-class ColorGate(ApiModel):
+class ColorGate(QualityGate):
     """Mean colour shift (CIELAB delta E) from the reference."""
 
     max_delta_e: float | None = Field(default=None, gt=0)
@@ -157,7 +167,7 @@ class ColorGate(ApiModel):
         return self
 
 
-class SharpnessGate(ApiModel):
+class SharpnessGate(QualityGate):
     """Candidate sharpness (variance of the Laplacian) relative to the reference."""
 
     min_ratio: float | None = Field(default=None, gt=0, le=1)
@@ -175,7 +185,7 @@ class SharpnessGate(ApiModel):
         return self
 
 
-class SsimGate(ApiModel):
+class SsimGate(QualityGate):
     """Structural similarity to the reference (1 identical): weight-free, so it holds the
     same whichever LPIPS backbone runs."""
 
@@ -213,7 +223,7 @@ class ClassifierModel(ApiModel):
     )
 
 
-class ClassifierGate(ApiModel):
+class ClassifierGate(QualityGate):
     """Share of candidate images an image classifier flags, against stable's on the same
     prompts."""
 
@@ -230,7 +240,7 @@ class ClassifierGate(ApiModel):
     )
 
 
-class VersusStableGate(ApiModel):
+class VersusStableGate(QualityGate):
     """Paired comparison on the same items: candidate must not be worse than stable
     by more than maxRegression LPIPS with statistical significance."""
 

@@ -73,6 +73,8 @@ class GateStatus(StatusModel):
     """Provider errors in a row."""
     last_time: str | None = None
     """When the gate was last judged, RFC 3339."""
+    dry_run: bool | None = None
+    """True for a dry-run gate: judged and recorded, never enforced."""
 
 
 class EvaluationStatus(StatusModel):

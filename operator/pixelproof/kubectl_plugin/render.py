@@ -182,7 +182,7 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
         rows = [
             [
                 g.get("name", ""),
-                g.get("verdict", "Pending"),
+                verdict_text(g, "Pending"),
                 number_text(g.get("value")),
                 g.get("threshold", ""),
                 str(g.get("consecutiveBreaches", 0)),
@@ -226,7 +226,7 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
             rows = [
                 [
                     v.get("name", ""),
-                    v.get("verdict", ""),
+                    verdict_text(v, ""),
                     number_text(v.get("value")),
                     v.get("threshold") or "",
                     v.get("reason", ""),
@@ -259,3 +259,9 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
             for line in table(["TYPE", "STATUS", "REASON", "AGE", "MESSAGE"], rows).splitlines()
         ]
     return "\n".join(out)
+
+
+def verdict_text(gate: dict[str, Any], unset: str) -> str:
+    """A gate's verdict, marked when the gate is dry-run and so never enforced."""
+    verdict = str(gate.get("verdict", unset))
+    return f"{verdict} (dry run)" if gate.get("dryRun") else verdict
