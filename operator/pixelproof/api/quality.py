@@ -30,8 +30,8 @@ def bound_rules(*aliases: str) -> list[dict[str, str]]:
 class QualityGate(ApiModel):
     """What every quality gate has besides its own bounds."""
 
-    dry_run: bool = Field(
-        default=False,
+    dry_run: bool | None = Field(
+        default=None,
         description="Judge and report the gate, but never let its verdict fail or hold an "
         "evaluation: a new gate's track record before it is enforced.",
     )

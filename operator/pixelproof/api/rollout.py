@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, model_validator
 from .base import ApiModel
 from .errors import FieldError, raise_all
 from .evaluator_job import EvaluatorSpec
+from .gatesets import GATE_SETS_RULES, GateSetRef, repeated_refs
 from .golden import GoldenSetSource
 from .metrics import MetricsSpec
 from .patterns import DNS_LABEL, DNS_SUBDOMAIN, HTTP_URL, LABEL_VALUE, QUALIFIED_NAME
@@ -88,6 +89,14 @@ class ModelRolloutSpec(ApiModel):
     """Thresholds the evaluator judges each evaluate step's images by."""
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     """Live serving metrics that roll the candidate back when they breach."""
+    gate_sets: list[GateSetRef] = Field(
+        default_factory=list,
+        max_length=20,
+        json_schema_extra={"default": []},
+        description="GateSets and ClusterGateSets whose gates this rollout uses, merged in "
+        "order: a later set replaces an earlier set's gate of the same name, and a gate of "
+        "the same name in spec.metrics.gates or spec.qualityGates replaces both.",
+    )
     rollback: RollbackPolicy = Field(default_factory=RollbackPolicy)
     """What a rollback or deletion does to the candidate and traffic."""
     notifications: NotificationsSpec = Field(default_factory=NotificationsSpec)
@@ -113,7 +122,12 @@ class ModelRolloutSpec(ApiModel):
             self.stable.service == self.candidate.service,
             self.stable.deployment == self.candidate.deployment,
         ]
-        raise_all([_rule_error(index) for index, failed in enumerate(broken) if failed])
+        errors = [_rule_error(index) for index, failed in enumerate(broken) if failed]
+        repeated = repeated_refs(self.gate_sets)
+        if repeated:
+            message = f"{GATE_SETS_RULES[0]['message']}: {', '.join(repeated)}"
+            errors.append(FieldError(message, "gateSets"))
+        raise_all(errors)
         return self
 
 

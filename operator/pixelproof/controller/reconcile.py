@@ -24,6 +24,7 @@ from pixelproof.kube import JOBS, MODELROLLOUTS, ApiError, ConflictError, KubeAp
 from pixelproof.routers import RouterError, router_for
 
 from .apply import EventPoster, Notifier, announce, apply_changes
+from .gatesets import read_gate_sets
 from .observe import MetricSampler, observe
 from .policy import RolloutPolicy
 from .statuspatch import merge_patch
@@ -107,7 +108,9 @@ class Reconciler:
         stored = rollout.get("status")
         # Anything else in .status (a string, a list) is the engine's to announce and replace.
         prior: dict[str, Any] = stored if isinstance(stored, dict) else {}
-        parsed = self.policy.screen(parse_spec(rollout.get("spec") or {}))
+        raw_spec = rollout.get("spec") or {}
+        gate_sets = await read_gate_sets(self.api, namespace, raw_spec)
+        parsed = self.policy.screen(parse_spec(raw_spec, gate_sets, namespace))
         world = await observe(
             self.api, rollout, parsed, now, self.sampler, freeze_namespace=self.freeze_namespace
         )

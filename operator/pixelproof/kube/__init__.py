@@ -14,9 +14,11 @@ from .errors import (
 )
 from .resources import (
     BY_KIND,
+    CLUSTERGATESETS,
     CONFIGMAPS,
     DEPLOYMENTS,
     EVENTS,
+    GATESETS,
     HTTPROUTES,
     INFERENCESERVICES,
     JOBS,
@@ -32,10 +34,12 @@ from .sync import KubeClient
 
 __all__ = [
     "BY_KIND",
+    "CLUSTERGATESETS",
     "CONFIGMAPS",
     "CONTENT_TYPES",
     "DEPLOYMENTS",
     "EVENTS",
+    "GATESETS",
     "HTTPROUTES",
     "INFERENCESERVICES",
     "JOBS",
