@@ -131,10 +131,7 @@ def test_each_gate_comes_from_the_last_place_that_declares_it(
     assert len(merged) == len(parsed.model.metrics.gates)
     declared = {n for layer in layers for n in layer} | set(own)
     assert set(merged) == declared
+    layered = list(zip(keys, layers, strict=True))
     for name in declared:
-        expected = (
-            f"own:{name}"
-            if name in own
-            else next(f"{k.name}:{name}" for k, l in reversed(list(zip(keys, layers))) if name in l)
-        )
-        assert merged[name] == expected
+        last = next((key.name for key, layer in reversed(layered) if name in layer), None)
+        assert merged[name] == (f"own:{name}" if name in own else f"{last}:{name}")

@@ -20,6 +20,7 @@ from .gatesets import GATE_SETS_RULES
 from .golden import GOLDEN_RULES
 from .metrics import METRIC_GATE_RULES, METRICS_RULES, RELATIVE_RULES
 from .quality import bound_rules
+from .rollback_window import ROLLBACK_WINDOW_RULES
 from .rollout import SPEC_RULES, WEBHOOK_RULES, ModelRolloutSpec
 from .status import RolloutStatus
 from .steps import STEP_RULES
@@ -43,6 +44,7 @@ RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     ("goldenSet",): GOLDEN_RULES,
     ("metrics",): METRICS_RULES,
     ("gateSets",): GATE_SETS_RULES,
+    ("rollbackWindow",): ROLLBACK_WINDOW_RULES,
     ("metrics", "gates", "[]"): METRIC_GATE_RULES,
     ("metrics", "gates", "[]", "relativeToStable"): RELATIVE_RULES,
     ("notifications", "webhook"): WEBHOOK_RULES,

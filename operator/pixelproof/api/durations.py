@@ -75,3 +75,6 @@ durations (and so the API server's CEL) can hold."""
 ReviewDeadline = Annotated[str, _schema("1s", "720h"), _within("1s", "720h")]
 """How long a review step waits for a person; a zero deadline would decide before anyone
 could look."""
+WindowAge = Annotated[str, _schema("1m", "8760h"), _within("1m", "8760h")]
+"""How long ago a revision may have been promoted for a rollback window to count it: a
+year at most, well inside Go's durations."""

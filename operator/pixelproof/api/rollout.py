@@ -14,6 +14,7 @@ from .golden import GoldenSetSource
 from .metrics import MetricsSpec
 from .patterns import DNS_LABEL, DNS_SUBDOMAIN, HTTP_URL, LABEL_VALUE, QUALIFIED_NAME
 from .quality import QualityGates
+from .rollback_window import RollbackWindow
 from .steps import Step
 from .traffic import TrafficSpec
 from .windows import ChangeWindows
@@ -99,6 +100,11 @@ class ModelRolloutSpec(ApiModel):
     )
     rollback: RollbackPolicy = Field(default_factory=RollbackPolicy)
     """What a rollback or deletion does to the candidate and traffic."""
+    rollback_window: RollbackWindow | None = Field(
+        default=None,
+        description="Returning to a candidate revision fully promoted within this window "
+        "(a count of revisions and/or a duration) skips the steps: it was already proven.",
+    )
     notifications: NotificationsSpec = Field(default_factory=NotificationsSpec)
     """Messages sent when the rollout ends."""
     change_windows: ChangeWindows | None = Field(

@@ -9,6 +9,7 @@ from pydantic import Field
 from .base import StatusModel
 from .evaluation import GateVerdict
 from .review import ReviewStatus
+from .rollback_window import PromotedRevision
 from .verdicts import EvaluationState, Verdict
 from .windows import WindowHold
 
@@ -156,6 +157,16 @@ class RolloutStatus(StatusModel):
     )
     review: ReviewStatus | None = Field(
         default=None, description="The review step's request and who decided it."
+    )
+    promoted_revisions: list[PromotedRevision] = Field(
+        default_factory=list,
+        description="Candidate revisions this rollout fully promoted, newest first (at most "
+        "10); spec.rollbackWindow counts them.",
+    )
+    fast_tracked: str | None = Field(
+        default=None,
+        description="Why this rollout skipped its steps: its candidate revision was promoted "
+        "within spec.rollbackWindow.",
     )
     digest: str = Field(
         default="",

@@ -18,6 +18,7 @@ from .holds import (
     missing_dependencies,
 )
 from .restart import track_revision
+from .rollback_window import fast_track
 
 
 def run(ctx: Context) -> None:
@@ -62,3 +63,4 @@ def _start(ctx: Context) -> None:
         f"candidate {ctx.spec.candidate.deployment} is ready; starting step 1",
     )
     ctx.status.step_started_at = ctx.stamp
+    fast_track(ctx)
