@@ -47,21 +47,19 @@ def register_handlers(registry: kopf.OperatorRegistry, timer_interval: float) ->
         return {key: (namespace, name) for key in index_keys(namespace, dict(spec))}
 
     # A set changes the gates of every rollout that lists it: they decide again at once
-    # rather than at their next tick.
+    # rather than at their next tick. kopf passes the index by its id.
     @kopf.on.event(GROUP, VERSION, "gatesets", registry=registry, id="gateset-changed")
-    async def on_gate_set(
-        namespace: str | None, name: str, memo: kopf.Memo, gate_set_users: kopf.Index, **_: Any
-    ) -> None:
-        for user in users(gate_set_users, gate_set_key("GateSet", name, namespace)):
+    async def on_gate_set(namespace: str | None, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+        index: kopf.Index[str, tuple[str, str]] = kwargs["gate_set_users"]
+        for user in users(index, gate_set_key("GateSet", name, namespace)):
             await reconcile(memo.reconciler, *user)
 
     @kopf.on.event(
         GROUP, VERSION, "clustergatesets", registry=registry, id="clustergateset-changed"
     )
-    async def on_cluster_gate_set(
-        name: str, memo: kopf.Memo, gate_set_users: kopf.Index, **_: Any
-    ) -> None:
-        for user in users(gate_set_users, gate_set_key("ClusterGateSet", name, None)):
+    async def on_cluster_gate_set(name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+        index: kopf.Index[str, tuple[str, str]] = kwargs["gate_set_users"]
+        for user in users(index, gate_set_key("ClusterGateSet", name, None)):
             await reconcile(memo.reconciler, *user)
 
     @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry, id="finalize")

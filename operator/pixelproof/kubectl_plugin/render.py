@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from .policies import policy_lines
+
 
 def age(timestamp: str | None, now: datetime) -> str:
     """kubectl's age format: 42s, 7m, 3h, 5d."""
@@ -176,6 +178,7 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
     for index, step in enumerate(steps):
         marker = "->" if index == current else ("ok" if index < current else "  ")
         out.append(f"  {marker} {index + 1}. {step_text(step)}")
+    out += policy_lines(spec, status)
     gates = status.get("gates") or []
     out.append("Gates:" if gates else "Gates:       none judged yet")
     if gates:
