@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from .base import GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION
-from .crd_schema import node_at, structural
+from .base import GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR
+from .crd_schema import crd_document, node_at, structural
 from .gateset_crd import build_gate_set_crds
 from .gatesets import GATE_SETS_RULES
 from .golden import GOLDEN_RULES
@@ -108,49 +108,18 @@ def build_crd() -> dict[str, Any]:
     spec["description"] = (
         "Desired rollout of a candidate image-generation model next to the stable one."
     )
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {
-            "name": f"{PLURAL}.{GROUP}",
-            "labels": {"app.kubernetes.io/name": "pixelproof"},
-        },
-        "spec": {
-            "group": GROUP,
-            "scope": "Namespaced",
-            "names": {
-                "kind": KIND,
-                "listKind": f"{KIND}List",
-                "plural": PLURAL,
-                "singular": SINGULAR,
-                "shortNames": SHORT_NAMES,
-                "categories": ["pixelproof"],
-            },
-            "versions": [
-                {
-                    "name": VERSION,
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "additionalPrinterColumns": PRINTER_COLUMNS,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "description": "A progressive rollout of an image-generation model, gated on image quality and serving metrics.",
-                            "required": ["spec"],
-                            "properties": {
-                                "apiVersion": {"type": "string"},
-                                "kind": {"type": "string"},
-                                "metadata": {"type": "object"},
-                                "spec": spec,
-                                "status": status,
-                            },
-                        }
-                    },
-                }
-            ],
-        },
-    }
+    return crd_document(
+        kind=KIND,
+        plural=PLURAL,
+        singular=SINGULAR,
+        short_names=SHORT_NAMES,
+        namespaced=True,
+        description="A progressive rollout of an image-generation model, gated on image "
+        "quality and serving metrics.",
+        schemas={"spec": spec, "status": status},
+        printer_columns=PRINTER_COLUMNS,
+        status_subresource=True,
+    )
 
 
 HEADER = "# Generated from the API models by `python -m pixelproof.api.crd`. Do not edit.\n"

@@ -1,9 +1,12 @@
-"""Pydantic's JSON Schema of an API model, made a Kubernetes structural schema."""
+"""Pydantic's JSON Schema of an API model, made a Kubernetes structural schema, and the
+CustomResourceDefinition around one."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
+
+from .base import GROUP, VERSION
 
 _DROP = {"title", "discriminator"}
 
@@ -75,3 +78,57 @@ def node_at(schema: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
     for part in path:
         node = node["items"] if part == "[]" else node["properties"][part]
     return node
+
+
+def crd_document(
+    *,
+    kind: str,
+    plural: str,
+    singular: str,
+    short_names: list[str],
+    namespaced: bool,
+    description: str,
+    schemas: dict[str, dict[str, Any]],
+    printer_columns: list[dict[str, Any]],
+    status_subresource: bool,
+) -> dict[str, Any]:
+    """A pixelproof CRD with one served version; `schemas` are its top-level fields
+    besides apiVersion, kind and metadata (spec, status)."""
+    version: dict[str, Any] = {"name": VERSION, "served": True, "storage": True}
+    if status_subresource:
+        version["subresources"] = {"status": {}}
+    version["additionalPrinterColumns"] = printer_columns
+    version["schema"] = {
+        "openAPIV3Schema": {
+            "type": "object",
+            "description": description,
+            "required": ["spec"],
+            "properties": {
+                "apiVersion": {"type": "string"},
+                "kind": {"type": "string"},
+                "metadata": {"type": "object"},
+                **schemas,
+            },
+        }
+    }
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {
+            "name": f"{plural}.{GROUP}",
+            "labels": {"app.kubernetes.io/name": "pixelproof"},
+        },
+        "spec": {
+            "group": GROUP,
+            "scope": "Namespaced" if namespaced else "Cluster",
+            "names": {
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural,
+                "singular": singular,
+                "shortNames": short_names,
+                "categories": ["pixelproof"],
+            },
+            "versions": [version],
+        },
+    }

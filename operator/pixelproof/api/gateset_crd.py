@@ -8,8 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .base import GROUP, VERSION
-from .crd_schema import node_at, structural
+from .crd_schema import crd_document, node_at, structural
 from .gatesets import GATE_SET_PLURALS, GATE_SET_RULES, GateSetKind, GateSetSpec
 from .metrics import METRIC_GATE_RULES, RELATIVE_RULES
 from .quality import bound_rules
@@ -42,50 +41,19 @@ def gate_set_schema() -> dict[str, Any]:
 
 
 def build_gate_set_crd(kind: GateSetKind) -> dict[str, Any]:
-    plural = GATE_SET_PLURALS[kind]
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {
-            "name": f"{plural}.{GROUP}",
-            "labels": {"app.kubernetes.io/name": "pixelproof"},
-        },
-        "spec": {
-            "group": GROUP,
-            "scope": "Namespaced" if kind == "GateSet" else "Cluster",
-            "names": {
-                "kind": kind,
-                "listKind": f"{kind}List",
-                "plural": plural,
-                "singular": kind.lower(),
-                "shortNames": SHORT_NAMES[kind],
-                "categories": ["pixelproof"],
-            },
-            "versions": [
-                {
-                    "name": VERSION,
-                    "served": True,
-                    "storage": True,
-                    "additionalPrinterColumns": [
-                        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
-                    ],
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "description": DESCRIPTIONS[kind],
-                            "required": ["spec"],
-                            "properties": {
-                                "apiVersion": {"type": "string"},
-                                "kind": {"type": "string"},
-                                "metadata": {"type": "object"},
-                                "spec": gate_set_schema(),
-                            },
-                        }
-                    },
-                }
-            ],
-        },
-    }
+    return crd_document(
+        kind=kind,
+        plural=GATE_SET_PLURALS[kind],
+        singular=kind.lower(),
+        short_names=SHORT_NAMES[kind],
+        namespaced=kind == "GateSet",
+        description=DESCRIPTIONS[kind],
+        schemas={"spec": gate_set_schema()},
+        printer_columns=[
+            {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+        ],
+        status_subresource=False,
+    )
 
 
 def build_gate_set_crds() -> list[dict[str, Any]]:
