@@ -56,7 +56,7 @@ RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     ("qualityGates", "sharpness"): bound_rules("minRatio", "maxNoiseMultiple"),
 }
 
-PRINTER_COLUMNS = [
+PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
     {
         "name": "Step",
