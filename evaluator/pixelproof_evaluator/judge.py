@@ -51,7 +51,10 @@ def judge(
         if config is None:
             continue
         result = check.judge(config, evidence)
-        verdicts.extend(result.verdicts)
+        if config.dry_run:
+            verdicts.extend(v.model_copy(update={"dry_run": True}) for v in result.verdicts)
+        else:
+            verdicts.extend(result.verdicts)
         scores.update(result.scores)
     scores.update(common_scores(evidence))
     return Judgement(*overall(verdicts), verdicts, scores, failed_items(results))
@@ -109,8 +112,21 @@ def failed_items(results: Sequence[ItemResult]) -> list[str]:
 
 
 def overall(verdicts: Sequence[GateVerdict]) -> tuple[FinalVerdict, str]:
+    """Dry-run gates are named in the reason but never decide the verdict."""
     if not verdicts:
         return "Inconclusive", "no quality gates are configured"
+    enforced = [v for v in verdicts if not v.dry_run]
+    verdict, reason = _enforced(enforced)
+    unsettled = [v for v in verdicts if v.dry_run and v.verdict != "Pass"]
+    if unsettled:
+        noted = "; ".join(f"{v.name} {v.verdict}: {v.reason}" for v in unsettled)
+        reason += f"; dry run, not enforced: {noted}"
+    return verdict, reason
+
+
+def _enforced(verdicts: Sequence[GateVerdict]) -> tuple[FinalVerdict, str]:
+    if not verdicts:
+        return "Pass", "only dry-run gates are configured"
     failed = [v for v in verdicts if v.verdict == "Fail"]
     if failed:
         return "Fail", "; ".join(v.reason for v in failed)

@@ -158,7 +158,8 @@ def render_html(
     live: Sequence[ItemResult] = (),
 ) -> str:
     gate_rows = "".join(
-        f'<tr><td>{_esc(g.name)}</td><td class="{g.verdict}">{g.verdict}</td>'
+        f"<tr><td>{_esc(g.name)}{' (dry run)' if g.dry_run else ''}</td>"
+        f'<td class="{g.verdict}">{g.verdict}</td>'
         f"<td>{_num(g.value)}</td><td>{_esc(g.threshold or '')}</td><td>{_esc(g.reason)}</td></tr>"
         for g in summary.gates
     )

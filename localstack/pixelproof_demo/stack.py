@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from pixelproof.api.crd import build_crd
+from pixelproof.api.gateset_crd import build_gate_set_crds
 from pixelproof.api.status import TERMINAL_PHASES
 from pixelproof.kube import EVENTS, MODELROLLOUTS, KubeClient
 from pixelproof.running import Running
@@ -137,7 +138,8 @@ class LocalStack(Running):
                 kubeconfig_path=self.workdir / "kubeconfig",
             )
             self.cluster.start()
-            self.cluster.register_crd(build_crd())
+            for crd in (build_crd(), *build_gate_set_crds()):
+                self.cluster.register_crd(crd)
             self.kube = KubeClient(self.cluster.url)
             self.operator = OperatorThread(
                 self.cluster.kubeconfig_path, timer_interval=self.timer_interval

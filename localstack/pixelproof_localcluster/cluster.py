@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 import yaml
 
 from pixelproof.api.base import GROUP, PLURAL
-from pixelproof.api.validation import validate_modelrollout
+from pixelproof.api.gatesets import GATE_SET_PLURALS
+from pixelproof.api.validation import validate_gate_set, validate_modelrollout
 from pixelproof.running import Running
 from pixelproof_localcluster import admission, faults, kubeconfig
 from pixelproof_localcluster.apiserver import LocalApiServer
@@ -38,7 +39,10 @@ def _admit_modelrollout(obj: dict[str, Any]) -> list[str]:
 
 # The API server admits a ModelRollout by the CRD's schema and CEL rules, which the models
 # carry; the operator's own checks are left to the operator, as in a cluster.
-MODELROLLOUT_ADMISSION: admission.Validators = {(GROUP, PLURAL): _admit_modelrollout}
+MODELROLLOUT_ADMISSION: admission.Validators = {
+    (GROUP, PLURAL): _admit_modelrollout,
+    **{(GROUP, plural): validate_gate_set for plural in GATE_SET_PLURALS.values()},
+}
 
 
 class LocalCluster(Running):

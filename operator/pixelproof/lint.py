@@ -1,5 +1,6 @@
-"""`pixelproof lint FILE...`: check ModelRollout manifests offline, as the API server would,
-and as the operator would before it acts (metric gate query templates included)."""
+"""`pixelproof lint FILE...`: check ModelRollout, GateSet and ClusterGateSet manifests
+offline, as the API server would, and as the operator would before it acts (metric gate
+query templates included)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from pixelproof.api.validation import validate_modelrollout
+from pixelproof.api.gatesets import GATE_SET_KINDS
+from pixelproof.api.validation import validate_gate_set, validate_modelrollout
 
 NAME_EXCERPT = 63
 
@@ -41,10 +43,17 @@ def lint_file(path: Path) -> list[str]:
         return [f"{path}: {exc}"]
     problems = []
     for index, doc in enumerate(documents):
-        if not isinstance(doc, dict) or doc.get("kind") != "ModelRollout":
+        if not isinstance(doc, dict):
+            continue
+        kind = doc.get("kind")
+        if kind == "ModelRollout":
+            errors = validate_modelrollout(doc)
+        elif kind in GATE_SET_KINDS:
+            errors = validate_gate_set(doc)
+        else:
             continue
         name = document_name(doc, index)
-        problems += [f"{path}: {name}: {error}" for error in validate_modelrollout(doc)]
+        problems += [f"{path}: {name}: {error}" for error in errors]
     return problems
 
 

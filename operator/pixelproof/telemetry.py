@@ -92,6 +92,12 @@ GATE_VERDICT = Gauge(
     [*_GATE, "verdict"],
     registry=REGISTRY,
 )
+GATE_DRY_RUN = Gauge(
+    "pixelproof_gate_dry_run",
+    "1 for a dry-run metric gate (judged, never enforced), 0 for an enforced one.",
+    _GATE,
+    registry=REGISTRY,
+)
 GATE_EVALUATIONS = Counter(
     "pixelproof_gate_evaluations",
     "Metric gate judgements, by verdict.",
@@ -267,6 +273,7 @@ def _child(metric: _Metric, namespace: str, name: str, *rest: str) -> Any:
 
 def _set_gate_gauges(namespace: str, name: str, gate: GateStatus) -> None:
     _child(GATE_VALUE, namespace, name, gate.name).set(_number(gate.value))
+    _child(GATE_DRY_RUN, namespace, name, gate.name).set(1 if gate.dry_run else 0)
     if gate.stable_query is not None or gate.stable_value is not None:
         _child(GATE_STABLE_VALUE, namespace, name, gate.name).set(_number(gate.stable_value))
     for verdict in VERDICTS:

@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from pixelproof.api.crd_validation import crd_spec_errors
+from pixelproof.api.gatesets import GATE_SET_KINDS
 from pixelproof.api.rollout import ModelRollout
-from pixelproof.api.validation import validate_modelrollout
+from pixelproof.api.validation import validate_gate_set, validate_modelrollout
 from pixelproof.lint import main as lint_main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -65,3 +66,10 @@ def test_lint_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert lint_main([str(p) for p in VALID]) == 0
     assert lint_main([str(INVALID[0])]) == 1
     assert INVALID[0].name in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)
+def test_every_gate_set_in_the_examples_is_valid(path: Path) -> None:
+    for doc in yaml.safe_load_all(path.read_text()):
+        if doc and doc.get("kind") in GATE_SET_KINDS:
+            assert validate_gate_set(doc) == []

@@ -123,3 +123,37 @@ def test_bonferroni_tests_each_group_at_a_share_of_the_significance() -> None:
     worst = comparison.worst(0.05)
     assert worst is not None and worst.label == "tag a"
     assert compare_groups({"all items": same}, 0.05, 0.05).worst(0.05) is None
+
+
+def test_a_dry_run_gate_is_judged_and_reported_but_never_fails_the_evaluation() -> None:
+    results = _results([0.1] * 8, [0.6] * 8)
+    enforced = judge(QualityGates.model_validate({"lpips": {"maxMean": 0.3}}), results)
+    assert enforced.verdict == "Fail"
+    gates = QualityGates.model_validate(
+        {"lpips": {"maxMean": 0.3, "dryRun": True}, "versusStable": {"maxRegression": 0.9}}
+    )
+    judgement = judge(gates, results)
+    assert judgement.verdict == "Pass", judgement.reason
+    lpips = next(g for g in judgement.gates if g.name == "lpips")
+    assert (lpips.verdict, lpips.dry_run) == ("Fail", True)
+    assert "dry run, not enforced: lpips Fail" in judgement.reason
+    assert all(g.dry_run is None for g in judgement.gates if g.name != "lpips")
+
+
+def test_dry_run_verdicts_never_decide_the_overall_verdict() -> None:
+    def v(verdict: FinalVerdict, dry_run: bool | None = None) -> GateVerdict:
+        return GateVerdict(
+            name=verdict, verdict=verdict, reason=f"{verdict} reason", dry_run=dry_run
+        )
+
+    assert overall([v("Pass"), v("Fail", True)])[0] == "Pass"
+    assert overall([v("Pass"), v("Inconclusive", True)])[0] == "Pass"
+    assert overall([v("Inconclusive"), v("Fail", True)])[0] == "Inconclusive"
+    assert overall([v("Fail"), v("Fail", True)]) == (
+        "Fail",
+        "Fail reason; dry run, not enforced: Fail Fail: Fail reason",
+    )
+    assert overall([v("Fail", True)]) == (
+        "Pass",
+        "only dry-run gates are configured; dry run, not enforced: Fail Fail: Fail reason",
+    )

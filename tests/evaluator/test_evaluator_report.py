@@ -190,3 +190,24 @@ def test_cli_unreadable_golden_set_writes_a_reason(tmp_path: Path) -> None:
     assert done.returncode == 1
     doc = json.loads(termination.read_text())
     assert doc["verdict"] == "Inconclusive" and "golden set" in doc["reason"]
+
+
+def test_a_dry_run_gate_breach_is_reported_but_does_not_fail_the_evaluation(
+    start_refgen: Any, run_evaluation: Any, tmp_path: Path
+) -> None:
+    """A candidate that drops alpha fails the format gate; marked dry-run, the gate's
+    Fail is in the summary and the report, and the evaluation passes on the rest."""
+    gates = {"format": {"alpha": True, "size": True, "dryRun": True}, "failureRate": {"max": 0.5}}
+    summary = run_evaluation(
+        start_refgen().url, start_refgen(drop_alpha=True).url, gates=gates, tags=["alpha"]
+    )
+    alpha = next(g for g in summary.gates if g.name == "format.alpha")
+    assert (alpha.verdict, alpha.dry_run) == ("Fail", True)
+    assert summary.verdict == "Pass", summary.reason
+    assert "dry run, not enforced: format.alpha Fail" in summary.reason
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "format.alpha (dry run)" in page
+    doc = json.loads((tmp_path / "report" / "report.json").read_text())
+    marked = [g["name"] for g in doc["summary"]["gates"] if g.get("dryRun")]
+    assert "format.alpha" in marked
+    assert json.loads(summary.to_termination_message())["verdict"] == "Pass"

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from pixelproof import telemetry
 from pixelproof_localcluster import LocalCluster
-from pixelproof_testkit.kube import ROLLOUTS, Kube
+from pixelproof_testkit.kube import NS, ROLLOUTS, Kube
 from pixelproof_testkit.manifests import rollout, seed_namespace
 from pixelproof_testkit.operators import operator_in_thread
 from pixelproof_testkit.polling import wait_for
@@ -112,3 +113,36 @@ def test_gate_events_count_verdict_changes_not_samples(
     assert sorted(_gate_events(kube)) == ["GateFail", "GatePass", "GatePass"]
     reasons = [e["reason"] for e in kube.events("poster-gen")]
     assert "GateJudged" not in reasons
+
+
+def test_a_breaching_dry_run_gate_is_recorded_and_exported_but_the_rollout_succeeds(
+    cluster: LocalCluster, kube: Kube, prometheus: ScriptedPrometheus
+) -> None:
+    seed_namespace(kube, "gatewayAPI")
+    prometheus.set(0.5)
+    gate = {"name": "trial", "query": "errors", "max": 0.02, "critical": True, "dryRun": True}
+    metrics = {"prometheus": {"address": prometheus.address}, "interval": "1s", "gates": [gate]}
+    steps = [{"setWeight": 10}, {"pause": {"duration": "2s"}}, {"setWeight": 50}]
+    with operator_in_thread(cluster, interval=0.3):
+        kube.create(ROLLOUTS, rollout(steps=steps, metrics=metrics))
+        wait_for(
+            lambda: kube.status("poster-gen").get("phase") == "Succeeded",
+            60,
+            "the rollout to succeed over its failing dry-run gate",
+        )
+        judged = kube.status("poster-gen")["gates"][0]
+        assert (judged["verdict"], judged["dryRun"], judged["value"]) == ("Fail", True, 0.5)
+        assert "(dry run: would roll back)" in judged["message"]
+        labels = {"namespace": NS, "name": "poster-gen", "gate": "trial"}
+        assert telemetry.REGISTRY.get_sample_value("pixelproof_gate_dry_run", labels) == 1
+        assert (
+            telemetry.REGISTRY.get_sample_value(
+                "pixelproof_gate_verdict", {**labels, "verdict": "Fail"}
+            )
+            == 1
+        )
+        events = kube.wait_for_events("poster-gen", "DryRunGateFail", "Succeeded")
+    reasons = [e["reason"] for e in events]
+    assert "GateFail" not in reasons and "GateFailed" not in reasons
+    message = next(e["message"] for e in events if e["reason"] == "DryRunGateFail")
+    assert message.startswith("dry-run gate trial: ")

@@ -14,7 +14,7 @@ import yaml
 from pixelproof_testkit.charts import CHART, HelmError, of_kind, one, render, run_helm
 
 MODEL_ROLLOUT_CRD = "modelrollouts.pixelproof.dev"
-GENERATED_CRD = CHART / "files" / "crds" / f"{MODEL_ROLLOUT_CRD}.yaml"
+GATE_SET_CRDS = ("gatesets.pixelproof.dev", "clustergatesets.pixelproof.dev")
 
 
 def crds(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -24,13 +24,16 @@ def crds(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def test_the_model_rollout_crd_is_a_template_so_upgrades_update_it(helm: Path) -> None:
     # --skip-crds leaves out only crds/; what stays is what helm upgrade applies.
     rendered = crds(render(helm, include_crds=False))
-    assert sorted(rendered) == [MODEL_ROLLOUT_CRD]
-    crd = rendered[MODEL_ROLLOUT_CRD]
-    assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
-    assert crd["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
-    generated = yaml.safe_load(GENERATED_CRD.read_text())
-    assert crd["spec"] == generated["spec"]
-    assert crd["metadata"]["name"] == generated["metadata"]["name"]
+    assert sorted(rendered) == sorted([MODEL_ROLLOUT_CRD, *GATE_SET_CRDS])
+    for name in (MODEL_ROLLOUT_CRD, *GATE_SET_CRDS):
+        crd = rendered[name]
+        assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+        assert crd["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+        generated = yaml.safe_load((CHART / "files" / "crds" / f"{name}.yaml").read_text())
+        assert crd["spec"] == generated["spec"]
+        assert crd["metadata"]["name"] == generated["metadata"]["name"]
+    assert rendered["clustergatesets.pixelproof.dev"]["spec"]["scope"] == "Cluster"
+    assert rendered["gatesets.pixelproof.dev"]["spec"]["scope"] == "Namespaced"
 
 
 def test_crd_keep_and_install_can_be_turned_off(helm: Path) -> None:
@@ -68,13 +71,14 @@ def test_namespace_users_get_rollout_rights_through_aggregated_roles(helm: Path)
     group = "pixelproof.dev"
     assert rules_of(view) == {
         (group, resource, verb)
-        for resource in ("modelrollouts", "modelrollouts/status")
+        for resource in ("modelrollouts", "modelrollouts/status", "gatesets")
         for verb in ("get", "list", "watch")
     }
     # The built-in edit role includes view, so edit adds only the writes; promote, abort
     # and retry are annotations on the rollout: a patch.
     assert (group, "modelrollouts", "patch") in rules_of(edit)
-    assert not {r for r in rules_of(edit) if r[1] != "modelrollouts"}
+    assert (group, "gatesets", "create") in rules_of(edit)
+    assert not {r for r in rules_of(edit) if r[1] not in ("modelrollouts", "gatesets")}
     bound = {b["roleRef"]["name"] for b in of_kind(docs, "ClusterRoleBinding")}
     assert not bound & {"pixelproof-view", "pixelproof-edit"}
     off = render(helm, {"rbac": {"aggregateToDefaultRoles": False}})

@@ -130,7 +130,9 @@ def test_defaults_render_the_expected_objects(helm: Path) -> None:
     ]
     crd_names = sorted(d["metadata"]["name"] for d in of_kind(docs, "CustomResourceDefinition"))
     assert crd_names == [
+        "clustergatesets.pixelproof.dev",
         "clusterkopfpeerings.kopf.dev",
+        "gatesets.pixelproof.dev",
         "kopfpeerings.kopf.dev",
         "modelrollouts.pixelproof.dev",
     ]
@@ -257,9 +259,17 @@ def test_dashboard_config_map_carries_the_dashboard_file(helm: Path) -> None:
     assert json.loads(config_map["data"]["pixelproof.json"]) == shipped
 
 
-def test_chart_crd_is_the_generated_crd() -> None:
-    generated = REPO / "crds" / "modelrollouts.pixelproof.dev.yaml"
-    copy = CHART / "files" / "crds" / "modelrollouts.pixelproof.dev.yaml"
+@pytest.mark.parametrize(
+    "name",
+    [
+        "modelrollouts.pixelproof.dev.yaml",
+        "gatesets.pixelproof.dev.yaml",
+        "clustergatesets.pixelproof.dev.yaml",
+    ],
+)
+def test_chart_crd_is_the_generated_crd(name: str) -> None:
+    generated = REPO / "crds" / name
+    copy = CHART / "files" / "crds" / name
     assert generated.is_file(), (
         f"{generated} is missing: generate it with python -m pixelproof.api.crd"
     )

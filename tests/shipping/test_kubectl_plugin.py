@@ -475,3 +475,39 @@ def test_real_kubectl_dispatches_to_the_plugin(
     assert (
         read(api, "via-kubectl")["metadata"]["annotations"]["pixelproof.dev/retry"] in done.stdout
     )
+
+
+def test_status_shows_dry_run_gates_gate_sets_and_the_rollback_window(
+    cluster: LocalCluster, api: Any
+) -> None:
+    spec = copy.deepcopy(SPEC)
+    spec["metrics"]["gates"][0]["dryRun"] = True
+    spec["gateSets"] = [{"name": "serving"}, {"name": "org", "kind": "ClusterGateSet"}]
+    spec["rollbackWindow"] = {"revisions": 2, "duration": "72h"}
+    body = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "ModelRollout",
+        "metadata": {"name": "policies", "namespace": NAMESPACE},
+        "spec": spec,
+    }
+    api.create_namespaced_custom_object(GROUP, VERSION, NAMESPACE, PLURAL, body)
+    status = copy.deepcopy(PROGRESSING)
+    status["gates"][0].update(verdict="Fail", value=0.3, dryRun=True)
+    status["lastEvaluation"]["gates"].append(
+        {"name": "ssim", "verdict": "Fail", "value": 0.5, "threshold": ">= 0.9", "dryRun": True}
+    )
+    status["fastTracked"] = "revision 0a1b2c of poster-gen-v2 was promoted at 2026-01-04T08:00:00Z"
+    status["promotedRevisions"] = [
+        {"revision": "0a1b2c", "deployment": "poster-gen-v2", "promotedAt": "2026-01-04T08:00:00Z"}
+    ]
+    set_status(api, "policies", status)
+    code, out, _ = plugin(cluster, "status", "policies")
+    assert code == 0
+    gate_row = next(line for line in out.splitlines() if line.strip().startswith("error-rate  "))
+    assert gate_row.split()[:4] == ["error-rate", "Fail", "(dry", "run)"]
+    check_row = next(line for line in out.splitlines() if line.strip().startswith("ssim  "))
+    assert check_row.split()[:3] == ["ssim", "Fail", "(dry"]
+    assert "Gate sets:   GateSet serving, ClusterGateSet org" in out
+    assert "Rollback window: 2 revisions, promoted within 72h" in out
+    assert "Steps skipped: revision 0a1b2c of poster-gen-v2 was promoted at" in out
+    assert "  0a1b2c poster-gen-v2 at 2026-01-04T08:00:00Z" in out

@@ -1,7 +1,7 @@
-"""Generate the ModelRollout CRD from the API models.
+"""Generate the CRDs (ModelRollout, GateSet, ClusterGateSet) from the API models.
 
-`python -m pixelproof.api.crd` writes crds/modelrollouts.pixelproof.dev.yaml;
-`--check` exits non-zero when the committed file differs from what the models say."""
+`python -m pixelproof.api.crd` writes them into crds/ and the chart's files/crds/;
+`--check` exits non-zero when a committed file differs from what the models say."""
 
 from __future__ import annotations
 
@@ -13,11 +13,15 @@ from typing import Any
 
 import yaml
 
-from .base import GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION
+from .base import GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR
+from .crd_schema import crd_document, node_at, structural
+from .gateset_crd import build_gate_set_crds
+from .gatesets import GATE_SETS_RULES
 from .golden import GOLDEN_RULES
 from .live import PROMPT_LOG_RULES
 from .metrics import METRIC_GATE_RULES, METRICS_RULES, RELATIVE_RULES
 from .quality import bound_rules
+from .rollback_window import ROLLBACK_WINDOW_RULES
 from .rollout import SPEC_RULES, WEBHOOK_RULES, ModelRolloutSpec
 from .status import RolloutStatus
 from .steps import EVALUATE_RULES, STEP_RULES
@@ -26,10 +30,12 @@ from .windows import FREEZE_RULES, WINDOW_RULES
 
 CRD_FILE = f"{PLURAL}.{GROUP}.yaml"
 REPO = Path(__file__).resolve().parents[3]
-DEFAULT_PATH = REPO / "crds" / CRD_FILE
-# The chart renders the CRD from its own copy (templates/crds.yaml) so that helm upgrade
-# updates it; Helm never upgrades CRDs from a chart's crds/ folder.
-CHART_PATH = REPO / "charts" / "pixelproof" / "files" / "crds" / CRD_FILE
+CRD_DIR = REPO / "crds"
+DEFAULT_PATH = CRD_DIR / CRD_FILE
+# The chart renders the CRDs from its own copies (templates/crds.yaml) so that helm upgrade
+# updates them; Helm never upgrades CRDs from a chart's crds/ folder.
+CHART_CRD_DIR = REPO / "charts" / "pixelproof" / "files" / "crds"
+CHART_PATH = CHART_CRD_DIR / CRD_FILE
 
 # CEL rules by the path of the schema node they sit on ("[]" is an array's items).
 RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
@@ -40,6 +46,8 @@ RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     ("liveTraffic", "promptLog"): PROMPT_LOG_RULES,
     ("goldenSet",): GOLDEN_RULES,
     ("metrics",): METRICS_RULES,
+    ("gateSets",): GATE_SETS_RULES,
+    ("rollbackWindow",): ROLLBACK_WINDOW_RULES,
     ("metrics", "gates", "[]"): METRIC_GATE_RULES,
     ("metrics", "gates", "[]", "relativeToStable"): RELATIVE_RULES,
     ("notifications", "webhook"): WEBHOOK_RULES,
@@ -54,7 +62,7 @@ RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     ("qualityGates", "inputColor"): bound_rules("maxDeltaE", "maxNoiseMultiple"),
 }
 
-PRINTER_COLUMNS = [
+PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
     {
         "name": "Step",
@@ -91,142 +99,47 @@ PRINTER_COLUMNS = [
     },
 ]
 
-_DROP = {"title", "discriminator"}
-
-
-def _resolve(node: Any, defs: dict[str, Any]) -> Any:
-    """Inline $refs and turn pydantic's JSON Schema into a Kubernetes structural schema."""
-    if isinstance(node, list):
-        return [_resolve(n, defs) for n in node]
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node:
-        target = copy.deepcopy(defs[node["$ref"].split("/")[-1]])
-        extra = {k: v for k, v in node.items() if k != "$ref"}
-        return _resolve({**target, **extra}, defs)
-    if "anyOf" in node:
-        options = [o for o in node["anyOf"] if o.get("type") != "null"]
-        rest = {k: v for k, v in node.items() if k != "anyOf"}
-        if len(options) == 1:
-            return _resolve({**options[0], **rest}, defs)
-        node = {**rest, "anyOf": options}
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key in _DROP or key == "$defs":
-            continue
-        if key == "default":
-            # A null default says nothing (the API server drops nulls); an empty list is
-            # kept so that CEL rules may read the field without has().
-            if value is not None and (not isinstance(value, dict | list) or value == []):
-                out[key] = value
-            continue
-        if key == "const":
-            out["enum"] = [value]
-            continue
-        if key == "exclusiveMinimum":
-            out["minimum"] = value
-            out["exclusiveMinimum"] = True
-            continue
-        if key == "exclusiveMaximum":
-            out["maximum"] = value
-            out["exclusiveMaximum"] = True
-            continue
-        if key == "properties":
-            out[key] = {name: _resolve(v, defs) for name, v in value.items()}
-            continue
-        out[key] = _resolve(value, defs)
-    if out.get("additionalProperties") is False:
-        del out["additionalProperties"]
-    if out.get("additionalProperties") is True or out.get("additionalProperties") == {}:
-        del out["additionalProperties"]
-        out["x-kubernetes-preserve-unknown-fields"] = True
-    if (
-        "properties" in out
-        or "additionalProperties" in out
-        or out.get("x-kubernetes-preserve-unknown-fields")
-    ):
-        out.setdefault("type", "object")
-    if "enum" in out and "type" not in out:
-        out["type"] = "string" if all(isinstance(v, str) for v in out["enum"]) else "number"
-    return out
-
-
-def _structural(model: type[Any]) -> dict[str, Any]:
-    schema = model.model_json_schema(by_alias=True, mode="validation")
-    return dict(_resolve(schema, schema.get("$defs", {})))
-
-
-def _node(schema: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
-    node = schema
-    for part in path:
-        node = node["items"] if part == "[]" else node["properties"][part]
-    return node
-
 
 def spec_schema() -> dict[str, Any]:
-    schema = _structural(ModelRolloutSpec)
+    schema = structural(ModelRolloutSpec)
     for path, rules in RULES.items():
-        _node(schema, path)["x-kubernetes-validations"] = copy.deepcopy(rules)
+        node_at(schema, path)["x-kubernetes-validations"] = copy.deepcopy(rules)
     return schema
 
 
 def build_crd() -> dict[str, Any]:
-    status = _structural(RolloutStatus)
+    status = structural(RolloutStatus)
     status["description"] = "Observed state of the rollout; written only by the operator."
     spec = spec_schema()
     spec["description"] = (
         "Desired rollout of a candidate image-generation model next to the stable one."
     )
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {
-            "name": f"{PLURAL}.{GROUP}",
-            "labels": {"app.kubernetes.io/name": "pixelproof"},
-        },
-        "spec": {
-            "group": GROUP,
-            "scope": "Namespaced",
-            "names": {
-                "kind": KIND,
-                "listKind": f"{KIND}List",
-                "plural": PLURAL,
-                "singular": SINGULAR,
-                "shortNames": SHORT_NAMES,
-                "categories": ["pixelproof"],
-            },
-            "versions": [
-                {
-                    "name": VERSION,
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "additionalPrinterColumns": PRINTER_COLUMNS,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "description": "A progressive rollout of an image-generation model, gated on image quality and serving metrics.",
-                            "required": ["spec"],
-                            "properties": {
-                                "apiVersion": {"type": "string"},
-                                "kind": {"type": "string"},
-                                "metadata": {"type": "object"},
-                                "spec": spec,
-                                "status": status,
-                            },
-                        }
-                    },
-                }
-            ],
-        },
-    }
+    return crd_document(
+        kind=KIND,
+        plural=PLURAL,
+        singular=SINGULAR,
+        short_names=SHORT_NAMES,
+        namespaced=True,
+        description="A progressive rollout of an image-generation model, gated on image "
+        "quality and serving metrics.",
+        schemas={"spec": spec, "status": status},
+        printer_columns=PRINTER_COLUMNS,
+        status_subresource=True,
+    )
 
 
 HEADER = "# Generated from the API models by `python -m pixelproof.api.crd`. Do not edit.\n"
 
 
-def render() -> str:
-    return HEADER + yaml.safe_dump(build_crd(), sort_keys=False, width=120)
+def render(crd: dict[str, Any] | None = None) -> str:
+    """The ModelRollout CRD as YAML, or `crd`."""
+    return HEADER + yaml.safe_dump(crd or build_crd(), sort_keys=False, width=120)
+
+
+def render_all() -> dict[str, str]:
+    """Every generated CRD by file name."""
+    crds = [build_crd(), *build_gate_set_crds()]
+    return {f"{c['metadata']['name']}.yaml": render(c) for c in crds}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,22 +148,29 @@ def main(argv: list[str] | None = None) -> int:
         "--output",
         type=Path,
         action="append",
-        help=f"file to write (repeatable; default: {DEFAULT_PATH} and {CHART_PATH})",
+        help="file to write the ModelRollout CRD to (repeatable; default: every CRD into "
+        f"{CRD_DIR} and {CHART_CRD_DIR})",
     )
     parser.add_argument(
         "--check", action="store_true", help="fail if a file differs from the models"
     )
     args = parser.parse_args(argv)
-    outputs: list[Path] = args.output or [DEFAULT_PATH, CHART_PATH]
-    text = render()
+    if args.output:
+        files = {path: render() for path in args.output}
+    else:
+        files = {
+            folder / name: text
+            for name, text in render_all().items()
+            for folder in (CRD_DIR, CHART_CRD_DIR)
+        }
     if args.check:
-        stale = [p for p in outputs if not p.exists() or p.read_text() != text]
+        stale = [p for p, text in files.items() if not p.exists() or p.read_text() != text]
         for path in stale:
             print(f"{path} is out of date: run `python -m pixelproof.api.crd`", file=sys.stderr)
         if not stale:
             print("CRD files are up to date")
         return 1 if stale else 0
-    for path in outputs:
+    for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         print(f"wrote {path}")

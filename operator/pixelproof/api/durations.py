@@ -81,3 +81,6 @@ RecorderRetention = Annotated[
 ]
 """How long the prompt recorder keeps a request: long enough to span a step, at most a week.
 One whole number and unit, as the recorder's --retention reads it."""
+WindowAge = Annotated[str, _schema("1m", "8760h"), _within("1m", "8760h")]
+"""How long ago a revision may have been promoted for a rollback window to count it: a
+year at most, well inside Go's durations."""

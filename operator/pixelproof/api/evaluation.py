@@ -33,6 +33,8 @@ class GateVerdict(StatusModel):
     """How the value must compare with limit to pass."""
     reason: str = ""
     """Why the verdict, in words."""
+    dry_run: bool | None = None
+    """True for a dry-run gate: its verdict never fails or holds the evaluation."""
 
 
 class EvaluationSummary(StatusModel):
@@ -56,7 +58,9 @@ class EvaluationSummary(StatusModel):
             doc.pop(trim, None)
             text = json.dumps(doc, separators=(",", ":"))
         while len(text.encode()) > TERMINATION_MESSAGE_LIMIT and doc.get("gates"):
-            doc["gates"] = [{k: g[k] for k in ("name", "verdict") if k in g} for g in doc["gates"]]
+            doc["gates"] = [
+                {k: g[k] for k in ("name", "verdict", "dryRun") if k in g} for g in doc["gates"]
+            ]
             text = json.dumps(doc, separators=(",", ":"))
             if len(text.encode()) > TERMINATION_MESSAGE_LIMIT:
                 doc["gates"] = doc["gates"][: len(doc["gates"]) // 2]

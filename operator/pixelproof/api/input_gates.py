@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from .base import ApiModel
-from .gate_bounds import one_bound
+from .gate_bounds import QualityGate, one_bound
 
 NOISE_MULTIPLE_DESCRIPTION = (
     "At most this multiple of the golden set's calibrated noise floor (mean over items)."
 )
 
 
-class OutputSizeGate(ApiModel):
+class OutputSizeGate(QualityGate):
     """Output size of image-to-image items: the input's size for edit and inpaint, the
     input's size times params.scale for upscale (after the input's EXIF orientation)."""
 
@@ -21,7 +20,7 @@ class OutputSizeGate(ApiModel):
     """Highest share of image-to-image items with an output of another size that passes."""
 
 
-class PreservationGate(ApiModel):
+class PreservationGate(QualityGate):
     """Inpainting must leave the region outside the mask as it was: mean absolute
     difference from the input there, in 8-bit levels (0 untouched, 255 inverted)."""
 
@@ -37,7 +36,7 @@ class PreservationGate(ApiModel):
         return self
 
 
-class InputColorGate(ApiModel):
+class InputColorGate(QualityGate):
     """Colour fidelity to the input where the task keeps colour: the whole image for upscale,
     the region outside the mask for inpaint (CIELAB delta E of block mean colours)."""
 
@@ -53,7 +52,7 @@ class InputColorGate(ApiModel):
         return self
 
 
-class RobustnessGate(ApiModel):
+class RobustnessGate(QualityGate):
     """Awkward inputs (JPEG-artefacted, grayscale, palette, CMYK, 16-bit, EXIF-rotated, tiny,
     very large): the candidate must serve every item of the tag that stable serves, and
     not land much further from the reference than stable does on it."""

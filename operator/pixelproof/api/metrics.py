@@ -88,6 +88,11 @@ class MetricGate(ApiModel):
         ge=1,
         description="Provider errors in a row (Prometheus down) that fail the gate; when unset they hold until the progress deadline.",
     )
+    dry_run: bool | None = Field(
+        default=None,
+        description="Judge and record the gate (status, Events, metrics) but never hold, roll "
+        "back or fail the rollout on its verdict.",
+    )
 
     @model_validator(mode="after")
     def _has_query_and_bound(self) -> MetricGate:

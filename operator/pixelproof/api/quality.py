@@ -7,8 +7,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import ApiModel
+from .gate_bounds import QualityGate, one_bound
 from .gate_bounds import bound_rules as bound_rules
-from .gate_bounds import one_bound
 from .input_gates import InputColorGate, OutputSizeGate, PreservationGate, RobustnessGate
 
 MIN_POWER = Field(
@@ -20,7 +20,7 @@ MIN_POWER = Field(
 )
 
 
-class LpipsGate(ApiModel):
+class LpipsGate(QualityGate):
     """Perceptual distance to the golden reference (0 identical, 1 unrelated)."""
 
     max_mean: float | None = Field(default=None, ge=0, le=1)
@@ -39,7 +39,7 @@ class LpipsGate(ApiModel):
         return self
 
 
-class TypographyGate(ApiModel):
+class TypographyGate(QualityGate):
     """OCR of expected text; an item passes when its character error rate is at most maxCharErrorRate."""
 
     min_pass_rate: float = Field(ge=0, le=1)
@@ -48,7 +48,7 @@ class TypographyGate(ApiModel):
     """Highest character error rate at which an item's OCR still passes."""
 
 
-class FormatGate(ApiModel):
+class FormatGate(QualityGate):
     """File format checks: alpha channel and size."""
 
     alpha: bool = Field(
@@ -59,7 +59,7 @@ class FormatGate(ApiModel):
     )
 
 
-class DeterminismGate(ApiModel):
+class DeterminismGate(QualityGate):
     """Same prompt and seed twice; LPIPS between the two must stay under the tolerance."""
 
     max_replay_distance: float | None = Field(default=None, ge=0, le=1)
@@ -76,7 +76,7 @@ class DeterminismGate(ApiModel):
         return self
 
 
-class FailureRateGate(ApiModel):
+class FailureRateGate(QualityGate):
     """Share of the evaluator's requests to the candidate that returned no usable image."""
 
     max: float = Field(ge=0, le=1)
@@ -97,7 +97,7 @@ class FailureRateGate(ApiModel):
     )
 
 
-class LatencyGate(ApiModel):
+class LatencyGate(QualityGate):
     """Request latency the evaluator measured on the golden set."""
 
     max_p50_ms: float | None = Field(default=None, gt=0)
@@ -133,7 +133,7 @@ class LatencyGate(ApiModel):
     )
 
 
-class ColorGate(ApiModel):
+class ColorGate(QualityGate):
     """Mean colour shift (CIELAB delta E) from the reference."""
 
     max_delta_e: float | None = Field(default=None, gt=0)
@@ -150,7 +150,7 @@ class ColorGate(ApiModel):
         return self
 
 
-class SharpnessGate(ApiModel):
+class SharpnessGate(QualityGate):
     """Candidate sharpness (variance of the Laplacian) relative to the reference."""
 
     min_ratio: float | None = Field(default=None, gt=0, le=1)
@@ -168,7 +168,7 @@ class SharpnessGate(ApiModel):
         return self
 
 
-class SsimGate(ApiModel):
+class SsimGate(QualityGate):
     """Structural similarity to the reference (1 identical): weight-free, so it holds the
     same whichever LPIPS backbone runs."""
 
@@ -212,7 +212,7 @@ class ClassifierModel(ApiModel):
     )
 
 
-class ClassifierGate(ApiModel):
+class ClassifierGate(QualityGate):
     """Share of candidate images an image classifier flags, against stable's on the same
     prompts."""
 
@@ -229,7 +229,7 @@ class ClassifierGate(ApiModel):
     )
 
 
-class VersusStableGate(ApiModel):
+class VersusStableGate(QualityGate):
     """Paired comparison on the same items: candidate must not be worse than stable
     by more than maxRegression LPIPS with statistical significance."""
 
@@ -242,7 +242,7 @@ class VersusStableGate(ApiModel):
     min_power: float | None = MIN_POWER
 
 
-class DivergenceGate(ApiModel):
+class DivergenceGate(QualityGate):
     """Perceptual distance (LPIPS) between stable's and the candidate's outputs for the same
     prompt and seed, for changes meant to be invisible: a new GPU type or runtime, quantised
     weights. Judged on live prompts and on the golden set alike."""

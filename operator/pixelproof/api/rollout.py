@@ -9,11 +9,13 @@ from pydantic import AfterValidator, Field, model_validator
 from .base import ApiModel
 from .errors import FieldError, raise_all
 from .evaluator_job import EvaluatorSpec
+from .gatesets import GATE_SETS_RULES, GateSetRef, repeated_refs
 from .golden import GoldenSetSource
 from .live import LiveTrafficSpec
 from .metrics import MetricsSpec
 from .patterns import DNS_LABEL, DNS_SUBDOMAIN, HTTP_URL, LABEL_VALUE, QUALIFIED_NAME
 from .quality import QualityGates
+from .rollback_window import RollbackWindow
 from .steps import Step
 from .traffic import TrafficSpec
 from .windows import ChangeWindows
@@ -93,8 +95,21 @@ class ModelRolloutSpec(ApiModel):
     """Thresholds the evaluator judges each evaluate step's images by."""
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     """Live serving metrics that roll the candidate back when they breach."""
+    gate_sets: list[GateSetRef] = Field(
+        default_factory=list,
+        max_length=20,
+        json_schema_extra={"default": []},
+        description="GateSets and ClusterGateSets whose gates this rollout uses, merged in "
+        "order: a later set replaces an earlier set's gate of the same name, and a gate of "
+        "the same name in spec.metrics.gates or spec.qualityGates replaces both.",
+    )
     rollback: RollbackPolicy = Field(default_factory=RollbackPolicy)
     """What a rollback or deletion does to the candidate and traffic."""
+    rollback_window: RollbackWindow | None = Field(
+        default=None,
+        description="Returning to a candidate revision fully promoted within this window "
+        "(a count of revisions and/or a duration) skips the steps: it was already proven.",
+    )
     notifications: NotificationsSpec = Field(default_factory=NotificationsSpec)
     """Messages sent when the rollout ends."""
     change_windows: ChangeWindows | None = Field(
@@ -120,7 +135,12 @@ class ModelRolloutSpec(ApiModel):
             any(s.evaluate is not None and s.evaluate.source == "live" for s in self.steps)
             and self.live_traffic is None,
         ]
-        raise_all([_rule_error(index) for index, failed in enumerate(broken) if failed])
+        errors = [_rule_error(index) for index, failed in enumerate(broken) if failed]
+        repeated = repeated_refs(self.gate_sets)
+        if repeated:
+            message = f"{GATE_SETS_RULES[0]['message']}: {', '.join(repeated)}"
+            errors.append(FieldError(message, "gateSets"))
+        raise_all(errors)
         return self
 
 

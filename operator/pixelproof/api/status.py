@@ -9,6 +9,7 @@ from pydantic import Field
 from .base import StatusModel
 from .evaluation import GateVerdict
 from .review import ReviewStatus
+from .rollback_window import PromotedRevision
 from .verdicts import EvaluationState, Verdict
 from .windows import WindowHold
 
@@ -73,6 +74,8 @@ class GateStatus(StatusModel):
     """Provider errors in a row."""
     last_time: str | None = None
     """When the gate was last judged, RFC 3339."""
+    dry_run: bool | None = None
+    """True for a dry-run gate: judged and recorded, never enforced."""
 
 
 class EvaluationStatus(StatusModel):
@@ -161,6 +164,16 @@ class RolloutStatus(StatusModel):
     )
     review: ReviewStatus | None = Field(
         default=None, description="The review step's request and who decided it."
+    )
+    promoted_revisions: list[PromotedRevision] = Field(
+        default_factory=list,
+        description="Candidate revisions this rollout fully promoted, newest first (at most "
+        "10); spec.rollbackWindow counts them.",
+    )
+    fast_tracked: str | None = Field(
+        default=None,
+        description="Why this rollout skipped its steps: its candidate revision was promoted "
+        "within spec.rollbackWindow.",
     )
     digest: str = Field(
         default="",

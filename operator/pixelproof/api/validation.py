@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from pixelproof.metrics.templating import gate_query_problems
 
 from .base import API_VERSION, KIND
+from .gatesets import GATE_SET_KINDS, GateSetSpec
 from .messages import error_messages, excerpt
 from .rollout import ModelRolloutSpec, ObjectMeta
 from .traffic import MIRRORING_ROUTERS
@@ -102,3 +103,25 @@ def validate_modelrollout(obj: Any, *, operator_checks: bool = True) -> list[str
         errors.append(f"kind: expected {KIND!r}, got {excerpt(obj.get('kind'))}")
     errors += metadata_errors(obj.get("metadata"))
     return errors + list(check_spec(obj.get("spec"), operator_checks=operator_checks).errors)
+
+
+def validate_gate_set(obj: Any) -> list[str]:
+    """Every reason this GateSet or ClusterGateSet is refused; empty when it is valid."""
+    if not isinstance(obj, Mapping):
+        return [f"<root>: must be an object, got {excerpt(obj)}"]
+    errors = [f"<root>: unknown field {str(k)!r}" for k in obj if k not in TOP_LEVEL[:4]]
+    if obj.get("apiVersion") != API_VERSION:
+        errors.append(f"apiVersion: expected {API_VERSION!r}, got {excerpt(obj.get('apiVersion'))}")
+    if obj.get("kind") not in GATE_SET_KINDS:
+        errors.append(f"kind: expected one of {GATE_SET_KINDS}, got {excerpt(obj.get('kind'))}")
+    errors += metadata_errors(obj.get("metadata"))
+    wire = to_wire(obj.get("spec"), ("spec",))
+    if wire.problems:
+        return errors + wire.problems
+    if wire.value is None:
+        return [*errors, "spec: required"]
+    try:
+        GateSetSpec.model_validate(wire.value, strict=True)
+    except ValidationError as exc:
+        errors += error_messages(exc, ("spec",))
+    return errors

@@ -11,6 +11,7 @@ import kopf
 from pixelproof.api.base import GROUP, PLURAL, VERSION
 from pixelproof.kube import ApiError
 
+from .gatesets import gate_set_key, index_keys, users
 from .reconcile import Reconciler
 
 _TRANSIENT = (ApiError, httpx.HTTPError, OSError)
@@ -44,6 +45,29 @@ def register_handlers(
     )
     async def on_timer(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
         await reconcile(memo.reconciler, namespace, name)
+
+    @kopf.index(GROUP, VERSION, PLURAL, registry=registry, id="gate_set_users", labels=only)
+    def gate_set_users(
+        namespace: str | None, name: str, spec: kopf.Spec, **_: Any
+    ) -> dict[str, tuple[str, str]]:
+        assert namespace is not None, "ModelRollouts are namespaced"
+        return {key: (namespace, name) for key in index_keys(namespace, dict(spec))}
+
+    # A set changes the gates of every rollout that lists it: they decide again at once
+    # rather than at their next tick. kopf passes the index by its id.
+    @kopf.on.event(GROUP, VERSION, "gatesets", registry=registry, id="gateset-changed")
+    async def on_gate_set(namespace: str | None, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+        index: kopf.Index[str, tuple[str, str]] = kwargs["gate_set_users"]
+        for user in users(index, gate_set_key("GateSet", name, namespace)):
+            await reconcile(memo.reconciler, *user)
+
+    @kopf.on.event(
+        GROUP, VERSION, "clustergatesets", registry=registry, id="clustergateset-changed"
+    )
+    async def on_cluster_gate_set(name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+        index: kopf.Index[str, tuple[str, str]] = kwargs["gate_set_users"]
+        for user in users(index, gate_set_key("ClusterGateSet", name, None)):
+            await reconcile(memo.reconciler, *user)
 
     @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry, id="finalize", labels=only)
     async def on_delete(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:

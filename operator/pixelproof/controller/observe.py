@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
@@ -55,11 +57,17 @@ def candidate_reading(
     # With the replicas router the weight sets the pod count, so "all planned pods ready"
     # (zero of zero included) is what readiness means; otherwise at least one pod must serve.
     wanted = spec_replicas if router_owns_replicas else max(spec_replicas, 1)
+    template = (deployment.get("spec") or {}).get("template")
     return CandidateReading(
         ready=rolled_out and ready >= wanted and updated >= wanted,
         ready_replicas=ready,
         replicas=spec_replicas,
+        template=None if template is None else template_digest(template),
     )
+
+
+def template_digest(template: Any) -> str:
+    return hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:16]
 
 
 async def _problems(api: KubeApi, spec: ModelRolloutSpec, namespace: str) -> tuple[str, ...]:

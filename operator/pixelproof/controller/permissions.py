@@ -28,6 +28,18 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("pixelproof.dev", "modelrollouts/status", ("patch",), "the engine's status"),
     Permission(
         "pixelproof.dev",
+        "gatesets",
+        ("get", "list", "watch"),
+        "gates a rollout lists in spec.gateSets; a changed set reconciles its rollouts",
+    ),
+    Permission(
+        "pixelproof.dev",
+        "clustergatesets",
+        ("get", "list", "watch"),
+        "cluster-wide gate sets a rollout lists in spec.gateSets",
+    ),
+    Permission(
+        "pixelproof.dev",
         "modelrollouts/finalizers",
         ("update",),
         "evaluator Jobs name their rollout as owner with blockOwnerDeletion",
@@ -119,7 +131,9 @@ PERMISSIONS: tuple[Permission, ...] = (
     ),
 )
 
-CLUSTER_SCOPED = frozenset({"clusterkopfpeerings", "namespaces", "customresourcedefinitions"})
+CLUSTER_SCOPED = frozenset(
+    {"clusterkopfpeerings", "clustergatesets", "namespaces", "customresourcedefinitions"}
+)
 """Resources that need a ClusterRole whatever namespaces the operator watches."""
 
 

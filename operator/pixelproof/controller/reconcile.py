@@ -7,6 +7,7 @@ conditional on the resourceVersion that was observed, so a stale decision is nev
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pixelproof import telemetry
+from pixelproof.api.gatesets import GateSetKey
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.engine import decide, parse_spec
 from pixelproof.engine.spec import ParsedSpec
@@ -25,6 +27,7 @@ from pixelproof.kube import JOBS, MODELROLLOUTS, ApiError, ConflictError, KubeAp
 from pixelproof.routers import RouterError, router_for
 
 from .apply import EventPoster, Notifier, announce, apply_changes, remove_recorder
+from .gatesets import read_gate_sets
 from .observe import MetricSampler, observe
 from .policy import RolloutPolicy
 from .statuspatch import merge_patch
@@ -73,7 +76,7 @@ class Reconciler:
         self.freeze_namespace = freeze_namespace
         self.listeners: list[Listener] = []
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._specs: dict[tuple[str, str], tuple[tuple[object, object], ParsedSpec]] = {}
+        self._specs: dict[tuple[str, str], tuple[tuple[object, object, str], ParsedSpec]] = {}
         self.closed = False
 
     def stop(self) -> None:
@@ -109,7 +112,9 @@ class Reconciler:
         stored = rollout.get("status")
         # Anything else in .status (a string, a list) is the engine's to announce and replace.
         prior: dict[str, Any] = stored if isinstance(stored, dict) else {}
-        parsed = self._parsed(rollout)
+        raw_spec = rollout.get("spec") or {}
+        gate_sets = await read_gate_sets(self.api, namespace, raw_spec)
+        parsed = self._parsed(rollout, gate_sets)
         world = await observe(
             self.api, rollout, parsed, now, self.sampler, freeze_namespace=self.freeze_namespace
         )
@@ -143,15 +148,19 @@ class Reconciler:
             written,
         )
 
-    def _parsed(self, rollout: dict[str, Any]) -> ParsedSpec:
-        """The screened spec, parsed again only when the spec changed: every spec change
-        bumps metadata.generation, and parsing is most of a quiet reconcile's work."""
+    def _parsed(self, rollout: dict[str, Any], gate_sets: dict[GateSetKey, Any]) -> ParsedSpec:
+        """The screened spec, parsed again only when the spec or a gate set it lists changed:
+        every spec change bumps metadata.generation, and parsing is most of a quiet
+        reconcile's work."""
         meta = rollout["metadata"]
-        key, stamp = (meta["namespace"], meta["name"]), (meta.get("uid"), meta.get("generation"))
+        namespace = meta["namespace"]
+        sets = json.dumps({str(k): v for k, v in gate_sets.items()}, sort_keys=True, default=str)
+        key = (namespace, meta["name"])
+        stamp = (meta.get("uid"), meta.get("generation"), sets)
         known = self._specs.get(key)
         if known is not None and known[0] == stamp and stamp[1] is not None:
             return known[1]
-        parsed = self.policy.screen(parse_spec(rollout.get("spec") or {}))
+        parsed = self.policy.screen(parse_spec(rollout.get("spec") or {}, gate_sets, namespace))
         self._specs[key] = (stamp, parsed)
         return parsed
 

@@ -46,6 +46,7 @@ def decide(
     reading = read_status(status)
     untrusted = reading.trust in ("tampered", "unreadable")
     problem: str | None
+    reason = spec.reason
     if spec.model is None:
         assert spec.problem is not None
         problem = spec.problem
@@ -54,9 +55,10 @@ def decide(
         # would only fail later, at the first evaluation.
         meta_errors = metadata_errors({"name": name, "namespace": namespace})
         problem = invalid("metadata", meta_errors) if meta_errors else None
+        reason = "InvalidSpec"
     if problem is not None:
         prior = reading.model or RolloutStatus()
-        decision = _stalled(prior, observations, "InvalidSpec", problem, stamp)
+        decision = _stalled(prior, observations, reason, problem, stamp)
         if untrusted:
             decision.actions.append(EmitEvent("Warning", "StatusUnreadable", reading.problem))
         return decision

@@ -9,6 +9,7 @@ from .actions import Notify, ScaleCandidate, SetWeights
 from .context import Context
 from .evaluations import stop_running_evaluation
 from .outcome import Stop
+from .rollback_window import remember_promotion
 
 
 def end(ctx: Context, stop: Stop) -> None:
@@ -28,6 +29,7 @@ def _succeed(ctx: Context, message: str) -> None:
     st.waiting_on = None
     st.holding_since = None
     st.message = message
+    remember_promotion(ctx)
     ctx.event("Normal", "Succeeded", message)
 
 

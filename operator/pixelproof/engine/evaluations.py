@@ -38,6 +38,13 @@ def record_evaluation(ctx: Context, current: EvaluationStatus, reading: Evaluati
         f"Evaluation{reading.state}",
         f"evaluator Job {current.job}: {current.message or reading.state}",
     )
+    for gate in current.gates:
+        if gate.dry_run and gate.verdict != "Pass":
+            ctx.event(
+                "Warning",
+                f"DryRunGate{gate.verdict}",
+                f"dry-run quality gate {gate.name} (evaluator Job {current.job}): {gate.reason}",
+            )
 
 
 def stop_running_evaluation(ctx: Context) -> None:

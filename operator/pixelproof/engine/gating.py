@@ -28,12 +28,15 @@ def judge_metrics(ctx: Context) -> Stop | None:
         ctx.actions.append(RecordGate(judged))
         old = next((g for g in st.gates if g.name == gate.name), None)
         if old is None or old.verdict != judged.verdict:
+            # Dry-run verdicts have their own reasons, so alerts on GateFail stay quiet.
+            prefix = "DryRun" if gate.dry_run else ""
             ctx.event(
                 "Normal" if judged.verdict == "Pass" else "Warning",
-                f"Gate{judged.verdict}",
-                f"gate {gate.name}: {judged.message} (query: {judged.query})",
+                f"{prefix}Gate{judged.verdict}",
+                f"{'dry-run ' if gate.dry_run else ''}gate {gate.name}: {judged.message} "
+                f"(query: {judged.query})",
             )
-        if judgement.rejected:
+        if judgement.rejected and not gate.dry_run:
             ctx.stalled_reason = "QueryRejected"
         if judgement.rollback:
             st.gates = _ordered(ctx, previous)
@@ -44,12 +47,15 @@ def judge_metrics(ctx: Context) -> Stop | None:
 
 def promotion_blocked(ctx: Context) -> Wait | None:
     """A hold while gates forbid promotion: not yet sampled, inconclusive, or breached
-    below their limit. Gates start judging only once the candidate has had traffic."""
+    below their limit. Gates start judging only once the candidate has had traffic;
+    dry-run gates never hold."""
     if not ctx.status.traffic_shifted:
         return None
     judged = {g.name: g for g in ctx.status.gates}
     unsettled = []
     for gate in ctx.spec.metrics.gates:
+        if gate.dry_run:
+            continue
         current = judged.get(gate.name)
         if current is None:
             unsettled.append(f"gate {gate.name} Pending")

@@ -19,6 +19,7 @@ from .holds import (
 )
 from .live import keep_live_traffic
 from .restart import track_revision
+from .rollback_window import fast_track
 
 
 def run(ctx: Context) -> None:
@@ -68,3 +69,4 @@ def _start(ctx: Context) -> None:
         f"candidate {ctx.spec.candidate.deployment} is ready; starting step 1",
     )
     ctx.status.step_started_at = ctx.stamp
+    fast_track(ctx)

@@ -1,7 +1,8 @@
 """Judging metric samples against their gates.
 
 Missing data is neither pass nor fail: it is Inconclusive, and the gate's
-onNoData policy says whether that holds the rollout or counts as a breach."""
+onNoData policy says whether that holds the rollout or counts as a breach. A dry-run
+gate is judged the same way, but its judgement never rolls back."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def judge(
         stable_value=None if _no_data(sample.stable_value) else sample.stable_value,
         threshold=bounds.threshold_text(),
         last_time=now,
+        dry_run=True if gate.dry_run else None,
     )
 
     def judged(
@@ -53,6 +55,9 @@ def judge(
         rejected: bool = False,
     ) -> Judgement:
         """The counters not passed start again from zero: a verdict of the other kind broke the run."""
+        if rollback and gate.dry_run:
+            message += " (dry run: would roll back)"
+            rollback = False
         update = {
             "verdict": verdict,
             "message": message,

@@ -40,6 +40,8 @@ class CandidateReading:
     ready_replicas: int = 0
     replicas: int = 0
     error: str | None = None
+    template: str | None = None
+    """Digest of the candidate Deployment's pod template: what runs, for the rollback window."""
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,9 @@ def recover(ctx: Context, reading: StatusReading) -> None:
         status, outcome = _from_router(ctx, reading)
     # Which commands were acted on is part of what cannot be trusted: the tokens present
     # now count as handled, so an old promote is never replayed to skip a pause.
+    # Nor is which revisions were promoted: a forged one would skip every step.
+    status.promoted_revisions = []
+    status.fast_tracked = None
     status.acknowledged_commands = dict(_claimed_acknowledged(reading))
     status.acknowledged_commands.update({str(c): t for c, t in ctx.obs.commands.items()})
     reason = _REASONS[reading.trust]

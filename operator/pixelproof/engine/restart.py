@@ -56,6 +56,7 @@ def restart(ctx: Context, revision: str, attempt: int, tolerate_weight: int = 0)
         step_started_at=ctx.stamp,
         acknowledged_commands=dict(ctx.status.acknowledged_commands),
         conditions=ctx.status.conditions,
+        promoted_revisions=ctx.status.promoted_revisions,
         weights=STABLE_ONLY,
     )
     reading = ctx.obs.router.weights

@@ -15,9 +15,11 @@ from .errors import (
 )
 from .resources import (
     BY_KIND,
+    CLUSTERGATESETS,
     CONFIGMAPS,
     DEPLOYMENTS,
     EVENTS,
+    GATESETS,
     HTTPROUTES,
     INFERENCESERVICES,
     JOBS,
@@ -33,10 +35,12 @@ from .sync import KubeClient
 
 __all__ = [
     "BY_KIND",
+    "CLUSTERGATESETS",
     "CONFIGMAPS",
     "CONTENT_TYPES",
     "DEPLOYMENTS",
     "EVENTS",
+    "GATESETS",
     "HTTPROUTES",
     "INFERENCESERVICES",
     "JOBS",

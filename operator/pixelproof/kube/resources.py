@@ -44,6 +44,8 @@ HTTPROUTES = Resource("gateway.networking.k8s.io", "v1", "httproutes")
 VIRTUALSERVICES = Resource("networking.istio.io", "v1beta1", "virtualservices")
 INFERENCESERVICES = Resource("serving.kserve.io", "v1beta1", "inferenceservices")
 MODELROLLOUTS = Resource("pixelproof.dev", "v1alpha1", "modelrollouts")
+GATESETS = Resource("pixelproof.dev", "v1alpha1", "gatesets")
+CLUSTERGATESETS = Resource("pixelproof.dev", "v1alpha1", "clustergatesets", namespaced=False)
 
 BY_KIND: dict[str, Resource] = {
     "Namespace": NAMESPACES,
@@ -58,4 +60,6 @@ BY_KIND: dict[str, Resource] = {
     "VirtualService": VIRTUALSERVICES,
     "InferenceService": INFERENCESERVICES,
     "ModelRollout": MODELROLLOUTS,
+    "GateSet": GATESETS,
+    "ClusterGateSet": CLUSTERGATESETS,
 }

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from .policies import policy_lines
+
 
 def age(timestamp: str | None, now: datetime) -> str:
     """kubectl's age format: 42s, 7m, 3h, 5d."""
@@ -200,13 +202,14 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
     for index, step in enumerate(steps):
         marker = "->" if index == current else ("ok" if index < current else "  ")
         out.append(f"  {marker} {index + 1}. {step_text(step)}")
+    out += policy_lines(spec, status)
     gates = status.get("gates") or []
     out.append("Gates:" if gates else "Gates:       none judged yet")
     if gates:
         rows = [
             [
                 g.get("name", ""),
-                g.get("verdict", "Pending"),
+                verdict_text(g, "Pending"),
                 number_text(g.get("value")),
                 g.get("threshold", ""),
                 str(g.get("consecutiveBreaches", 0)),
@@ -250,7 +253,7 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
             rows = [
                 [
                     v.get("name", ""),
-                    v.get("verdict", ""),
+                    verdict_text(v, ""),
                     number_text(v.get("value")),
                     v.get("threshold") or "",
                     v.get("reason", ""),
@@ -283,3 +286,9 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
             for line in table(["TYPE", "STATUS", "REASON", "AGE", "MESSAGE"], rows).splitlines()
         ]
     return "\n".join(out)
+
+
+def verdict_text(gate: dict[str, Any], unset: str) -> str:
+    """A gate's verdict, marked when the gate is dry-run and so never enforced."""
+    verdict = str(gate.get("verdict", unset))
+    return f"{verdict} (dry run)" if gate.get("dryRun") else verdict

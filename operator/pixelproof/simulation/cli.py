@@ -1,6 +1,8 @@
 """`pixelproof simulate`: play a ModelRollout through the engine and print every transition.
 
-Exits 0 when the rollout succeeds, 1 when it ends otherwise, 2 when the file is invalid."""
+GateSets and ClusterGateSets in the same file (or in --gate-sets files) are the sets the
+rollout may list. Exits 0 when the rollout succeeds, 1 when it ends otherwise, 2 when a
+file is invalid."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pixelproof.api.gatesets import GateSetKey
 from pixelproof.api.validation import validate_modelrollout
 from pixelproof.engine import EmitEvent
 from pixelproof.lint import read_documents
 
+from .gate_sets import read_gate_sets
 from .world import SimulatedWorld
 
 DEFAULT_EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "poster-gen-gatewayapi.yaml"
@@ -31,22 +35,60 @@ def main(argv: list[str] | None = None) -> int:
         help="error rate jumps to 30%% from this step",
     )
     parser.add_argument("--max-ticks", type=int, default=500)
+    parser.add_argument(
+        "--gate-sets",
+        type=Path,
+        action="append",
+        default=[],
+        help="a YAML file of GateSets and ClusterGateSets (repeatable)",
+    )
+    parser.add_argument(
+        "--and-back",
+        action="store_true",
+        help="after a success, roll out a next candidate, then return to this one, as a "
+        "rollback to a proven revision does (shows spec.rollbackWindow)",
+    )
     args = parser.parse_args(argv)
-    doc, problems = _rollout(args.file)
+    doc, refused = _rollout(args.file)
+    problems = [f"{args.file}: {problem}" for problem in refused]
+    namespace = (doc.get("metadata") or {}).get("namespace") or "default"
+    gate_sets: dict[GateSetKey, Any] = {}
+    for path in [args.file, *args.gate_sets]:
+        found, bad = read_gate_sets(path, namespace)
+        gate_sets.update(found)
+        problems += [f"{path}: {problem}" for problem in bad]
     if problems:
         for problem in problems:
-            print(f"{args.file}: {problem}", file=sys.stderr)
+            print(problem, file=sys.stderr)
         return 2
     world = SimulatedWorld(
         spec=doc["spec"],
         name=doc["metadata"]["name"],
+        namespace=namespace,
         evaluation_verdict=args.evaluation,
         spike_at_step=args.error_spike_at_step,
         error_rate_after_spike=0.3,
         auto_promote=True,
         tick_seconds=30.0,
+        gate_sets=gate_sets,
     )
-    for _ in range(args.max_ticks):
+    _play(world, args.max_ticks)
+    if args.and_back and world.phase == "Succeeded":
+        first = dict(world.spec["candidate"])
+        for stable, candidate in (
+            (first["deployment"], f"{first['deployment']}-next"),
+            (f"{first['deployment']}-next", first["deployment"]),
+        ):
+            print(f"\n-- rolling out {candidate} next to {stable}")
+            world.spec["stable"] = {**world.spec["stable"], "deployment": stable}
+            world.spec["candidate"] = {**first, "deployment": candidate}
+            world.generation += 1
+            _play(world, args.max_ticks)
+    return 0 if world.phase == "Succeeded" else 1
+
+
+def _play(world: SimulatedWorld, max_ticks: int) -> None:
+    for _ in range(max_ticks):
         decision = world.tick()
         for action in decision.actions:
             if isinstance(action, EmitEvent):
@@ -57,7 +99,6 @@ def main(argv: list[str] | None = None) -> int:
         f"\nphase: {world.status.get('phase')}  weights: {world.status.get('weights')}"
         f"{_mirror_state(world)}\n{world.status.get('message')}"
     )
-    return 0 if world.status.get("phase") == "Succeeded" else 1
 
 
 def _mirror_state(world: SimulatedWorld) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pixelproof.api.commands import Command
 from pixelproof.api.evaluation import EvaluationSummary, GateVerdict
+from pixelproof.api.gatesets import GateSetKey
 from pixelproof.api.metrics import MetricGate
 from pixelproof.api.status import TERMINAL_PHASES, Weights
 from pixelproof.api.verdicts import FinalVerdict
@@ -23,6 +24,7 @@ from pixelproof.engine import (
     EvaluationReading,
     MetricSample,
     Observations,
+    ParsedSpec,
     RecorderReading,
     RemoveRecorder,
     RouterReading,
@@ -66,12 +68,19 @@ class SimulatedWorld:
     candidate_replicas: int = 0
     candidate_ready: bool | None = None
     """Readiness regardless of replicas, when set."""
+    candidate_template: str | None = None
+    """The candidate Deployment's pod template digest; unset, one per Deployment name."""
     evaluation: EvaluationReading | None = None
     commands: dict[Command, str] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
     generation: int = 1
     history: list[Decision] = field(default_factory=list)
     started_jobs: list[str] = field(default_factory=list)
+    gate_sets: dict[GateSetKey, Any] = field(default_factory=dict)
+    """The spec of each GateSet and ClusterGateSet there is, by what names it."""
+
+    def parsed(self) -> ParsedSpec:
+        return parse_spec(self.spec, self.gate_sets, self.namespace)
 
     def _metric_samples(self, gates: Mapping[str, MetricGate]) -> tuple[MetricSample, ...]:
         """Healthy values sit inside each gate's bounds; a spike pushes gates with a max over it."""
@@ -92,6 +101,12 @@ class SimulatedWorld:
             samples.append(MetricSample(gate=name, query=query, value=value, stable_value=1.0))
         return tuple(samples)
 
+    def _template(self) -> str:
+        """A template per candidate Deployment name, whatever the spec holds."""
+        candidate = self.spec.get("candidate") if isinstance(self.spec, dict) else None
+        name = candidate.get("deployment") if isinstance(candidate, dict) else None
+        return f"{name}-template"
+
     def _spiking(self) -> bool:
         step = self.spike_at_step
         return step is not None and int(self.status.get("currentStep", 0)) >= step
@@ -108,9 +123,10 @@ class SimulatedWorld:
                 ready=ready,
                 ready_replicas=self.candidate_replicas if ready else 0,
                 replicas=self.candidate_replicas,
+                template=self.candidate_template or self._template(),
             ),
             evaluation=self.evaluation,
-            metrics=self._metric_samples(parse_spec(self.spec).gates),
+            metrics=self._metric_samples(self.parsed().gates),
             commands=dict(self.commands),
             problems=self.problems,
         )
@@ -160,7 +176,7 @@ class SimulatedWorld:
 
     def tick(self, seconds: float | None = None) -> Decision:
         decision = decide(
-            parse_spec(self.spec),
+            self.parsed(),
             self.status,
             self.observe(),
             self.now,

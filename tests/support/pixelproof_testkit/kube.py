@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pixelproof.api.crd import DEFAULT_PATH
+from pixelproof.api.crd import CRD_DIR, DEFAULT_PATH
 from pixelproof.kube import KubeClient
 
 from .polling import wait_for
 
 CRD_FILE = DEFAULT_PATH
+CRDS = CRD_DIR
+"""Every pixelproof CRD: ModelRollout, GateSet and ClusterGateSet."""
 NS = "imagegen"
 ROLLOUTS = f"/apis/pixelproof.dev/v1alpha1/namespaces/{NS}/modelrollouts"
+GATESETS = f"/apis/pixelproof.dev/v1alpha1/namespaces/{NS}/gatesets"
+CLUSTERGATESETS = "/apis/pixelproof.dev/v1alpha1/clustergatesets"
 HTTPROUTES = f"/apis/gateway.networking.k8s.io/v1/namespaces/{NS}/httproutes"
 VIRTUALSERVICES = f"/apis/networking.istio.io/v1/namespaces/{NS}/virtualservices"
 DEPLOYMENTS = f"/apis/apps/v1/namespaces/{NS}/deployments"

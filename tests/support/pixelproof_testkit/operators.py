@@ -17,14 +17,14 @@ from pixelproof.controller.reconcile import Reconciler
 from pixelproof_demo.environment import child_environment
 from pixelproof_localcluster import LocalCluster
 
-from .kube import CRD_FILE, NS
+from .kube import CRDS, NS
 from .polling import wait_for
 from .scripted_evaluator import ScriptedEvaluator
 
 
 @contextmanager
 def local_cluster(evaluator: ScriptedEvaluator | None = None) -> Iterator[LocalCluster]:
-    with LocalCluster(crd_paths=[CRD_FILE], job_runner=evaluator or ScriptedEvaluator()) as cluster:
+    with LocalCluster(crd_paths=[CRDS], job_runner=evaluator or ScriptedEvaluator()) as cluster:
         yield cluster
 
 

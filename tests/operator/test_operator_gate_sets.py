@@ -1,0 +1,129 @@
+"""Gate sets with kopf running for real against the local API server: a missing set
+stalls the rollout naming it, and creating, changing or deleting a set reaches the
+rollouts that list it through the watch on the sets, long before their next tick."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pixelproof.api.quality import QualityGates
+from pixelproof.kube import ApiError
+from pixelproof_localcluster import LocalCluster
+from pixelproof_testkit.kube import CLUSTERGATESETS, GATESETS, NS, ROLLOUTS, Kube
+from pixelproof_testkit.manifests import rollout, seed_namespace
+from pixelproof_testkit.operators import operator_in_thread
+from pixelproof_testkit.polling import wait_for
+from pixelproof_testkit.scripted_evaluator import ScriptedEvaluator
+
+# Far longer than any wait below: only the watch on the sets can explain a prompt reaction.
+SLOW_TICK = 120.0
+
+
+def gate_set(name: str, spec: dict[str, Any], kind: str = "GateSet") -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name}
+    if kind == "GateSet":
+        metadata["namespace"] = NS
+    return {
+        "apiVersion": "pixelproof.dev/v1alpha1",
+        "kind": kind,
+        "metadata": metadata,
+        "spec": spec,
+    }
+
+
+def stalled(kube: Kube) -> dict[str, Any] | None:
+    conditions = kube.status("poster-gen").get("conditions") or []
+    return next((c for c in conditions if c["type"] == "Stalled"), None)
+
+
+def stalled_with(kube: Kube, reason: str, text: str) -> bool:
+    found = stalled(kube)
+    return bool(found and found["status"] == "True" and found["reason"] == reason) and (
+        text in (found or {}).get("message", "")
+    )
+
+
+def test_the_rollout_follows_its_gate_set_as_it_appears_changes_and_goes(
+    cluster: LocalCluster, kube: Kube
+) -> None:
+    seed_namespace(kube, "gatewayAPI")
+    steps = [{"setWeight": 10}, {"pause": {}}]
+    with operator_in_thread(cluster, interval=SLOW_TICK):
+        kube.create(ROLLOUTS, rollout(steps=steps, gateSets=[{"name": "serving"}]))
+        wait_for(
+            lambda: stalled_with(kube, "MissingDependency", f"GateSet {NS}/serving not found"),
+            20,
+            "the rollout to stall on the missing set",
+        )
+        kube.create(GATESETS, gate_set("serving", {"qualityGates": {"lpips": {"maxMean": 0.2}}}))
+        wait_for(
+            lambda: (stalled(kube) or {}).get("status") == "False",
+            20,
+            "the rollout to see the set",
+        )
+        # A set whose metric gates need a Prometheus the rollout does not name.
+        gates = [{"name": "errors", "query": "sum(rate(errors[1m]))", "max": 0.05}]
+        kube.patch(f"{GATESETS}/serving", {"spec": {"metricGates": gates}})
+        wait_for(
+            lambda: stalled_with(kube, "InvalidSpec", "metric gates need a metrics provider"),
+            20,
+            "the rollout to see the changed set",
+        )
+        assert "GateSet imagegen/serving" in (stalled(kube) or {})["message"]
+        kube.delete(f"{GATESETS}/serving")
+        wait_for(
+            lambda: stalled_with(kube, "MissingDependency", f"GateSet {NS}/serving not found"),
+            20,
+            "the rollout to see the set go",
+        )
+    reasons = [e["reason"] for e in kube.events("poster-gen")]
+    assert reasons.count("MissingDependency") >= 2 and "InvalidSpec" in reasons
+
+
+def evaluator_gates(evaluator: ScriptedEvaluator) -> dict[str, Any]:
+    with evaluator.lock:
+        command = evaluator.pods[-1]["spec"]["containers"][0]["command"]
+    gates: dict[str, Any] = json.loads(command[command.index("--gates") + 1])
+    return gates
+
+
+def test_the_evaluator_judges_the_merged_gates_of_a_cluster_set_and_the_rollout(
+    cluster: LocalCluster, kube: Kube, evaluator: ScriptedEvaluator
+) -> None:
+    seed_namespace(kube, "gatewayAPI")
+    shared = {"qualityGates": {"lpips": {"maxMean": 0.3}, "ssim": {"minMean": 0.8}}}
+    kube.create(CLUSTERGATESETS, gate_set("org-quality", shared, kind="ClusterGateSet"))
+    try:
+        with operator_in_thread(cluster, interval=0.3):
+            kube.create(
+                ROLLOUTS,
+                rollout(
+                    gateSets=[{"name": "org-quality", "kind": "ClusterGateSet"}],
+                    qualityGates={"lpips": {"maxMean": 0.1}},
+                ),
+            )
+            wait_for(lambda: evaluator.pods, 60, "the evaluator Job's pod")
+            wait_for(
+                lambda: kube.status("poster-gen").get("phase") == "Succeeded",
+                60,
+                "the rollout to succeed",
+            )
+    finally:
+        kube.delete(f"{CLUSTERGATESETS}/org-quality")
+    # The rollout's own lpips gate replaces the set's; the set's ssim gate joins it.
+    judged = QualityGates.model_validate(evaluator_gates(evaluator))
+    assert judged == QualityGates.model_validate(
+        {"lpips": {"maxMean": 0.1}, "ssim": {"minMean": 0.8}}
+    )
+
+
+def test_the_api_server_refuses_an_invalid_gate_set(kube: Kube) -> None:
+    broken = gate_set("broken", {"metricGates": [{"name": "errors", "max": 1}]})
+    with pytest.raises(ApiError, match="a metric gate needs a query or a template"):
+        kube.create(GATESETS, broken)
+    duplicate = {"name": "errors", "query": "q", "max": 1}
+    with pytest.raises(ApiError, match="metric gate names must be unique"):
+        kube.create(GATESETS, gate_set("twice", {"metricGates": [duplicate, duplicate]}))
