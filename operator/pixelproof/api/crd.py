@@ -21,6 +21,7 @@ from .rollout import SPEC_RULES, WEBHOOK_RULES, ModelRolloutSpec
 from .status import RolloutStatus
 from .steps import STEP_RULES
 from .traffic import TRAFFIC_RULES
+from .traffic_policies import SESSION_AFFINITY_RULES
 from .windows import FREEZE_RULES, WINDOW_RULES
 
 CRD_FILE = f"{PLURAL}.{GROUP}.yaml"
@@ -34,6 +35,7 @@ CHART_PATH = REPO / "charts" / "pixelproof" / "files" / "crds" / CRD_FILE
 RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     (): SPEC_RULES,
     ("traffic",): TRAFFIC_RULES,
+    ("traffic", "sessionAffinity"): SESSION_AFFINITY_RULES,
     ("steps", "[]"): STEP_RULES,
     ("goldenSet",): GOLDEN_RULES,
     ("metrics",): METRICS_RULES,

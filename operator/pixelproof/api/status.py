@@ -100,6 +100,21 @@ class EvaluationStatus(StatusModel):
     """Where the full report is."""
 
 
+class BudgetStatus(StatusModel):
+    """Replicas the GPU budget last asked of each Deployment, and when traffic last moved."""
+
+    total_replicas: int
+    """The declared budget: stable and candidate replicas together."""
+    stable_replicas: int
+    """Replicas last asked of the stable Deployment."""
+    candidate_replicas: int
+    """Replicas last asked of the candidate Deployment."""
+    routed: Weights | None = None
+    """The weights the router last reported."""
+    routed_since: str | None = None
+    """When the router first reported them, RFC 3339; scale-down waits scaleDownDelaySeconds from here."""
+
+
 class RolloutStatus(StatusModel):
     phase: Phase = "Pending"
     """Pending, Progressing, Paused, Succeeded, RolledBack or Failed."""
@@ -154,6 +169,13 @@ class RolloutStatus(StatusModel):
     )
     review: ReviewStatus | None = Field(
         default=None, description="The review step's request and who decided it."
+    )
+    gpu_budget: BudgetStatus | None = Field(
+        default=None, description="Set with traffic.gpuBudget: how the replicas are shared."
+    )
+    route_policies: bool | None = Field(
+        default=None,
+        description="Whether the router last reported the header canary and session affinity routes in place.",
     )
     digest: str = Field(
         default="",

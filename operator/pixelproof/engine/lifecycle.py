@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pixelproof.api.status import TERMINAL_PHASES
 
+from .budget import share_replicas
 from .commands import apply_commands
 from .context import Context
 from .driver import run_steps
@@ -18,9 +19,16 @@ from .holds import (
     missing_dependencies,
 )
 from .restart import track_revision
+from .route_policies import keep_policies
 
 
 def run(ctx: Context) -> None:
+    _run(ctx)
+    keep_policies(ctx)
+    share_replicas(ctx)
+
+
+def _run(ctx: Context) -> None:
     starting_over = track_revision(ctx)
     if starting_over is not None:
         ctx.hold_on(starting_over)

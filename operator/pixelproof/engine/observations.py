@@ -21,6 +21,9 @@ class RouterReading:
     candidate_ready: bool | None = None
     """From a router that judges the candidate's readiness itself (KServe: the revision's
     status, since Knative sizes its Deployment); None leaves it to the candidate Deployment."""
+    policies_active: bool | None = None
+    """Whether the header canary and session affinity routes the spec declares are in place;
+    None when it declares none."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class Observations:
     generation: int = 1
     router: RouterReading = field(default_factory=RouterReading)
     candidate: CandidateReading = field(default_factory=CandidateReading)
+    stable: CandidateReading = field(default_factory=CandidateReading)
+    """The stable Deployment, read only when traffic.gpuBudget shares replicas with it."""
     evaluation: EvaluationReading | None = None
     metrics: tuple[MetricSample, ...] = ()
     commands: dict[Command, str] = field(default_factory=dict)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pixelproof.api.validation import validate_modelrollout
-from pixelproof.engine import EmitEvent
+from pixelproof.engine import EmitEvent, ScaleWithinBudget, SetRoutePolicies
 from pixelproof.lint import read_documents
 
 from .world import SimulatedWorld
@@ -51,6 +51,16 @@ def main(argv: list[str] | None = None) -> int:
         for action in decision.actions:
             if isinstance(action, EmitEvent):
                 print(f"{world.now:%H:%M:%S} {action.type:7} {action.reason:24} {action.message}")
+            elif isinstance(action, ScaleWithinBudget):
+                print(
+                    f"{world.now:%H:%M:%S} {'Budget':7} {'Replicas':24} "
+                    f"stable {action.stable}, candidate {action.candidate}"
+                )
+            elif isinstance(action, SetRoutePolicies):
+                state = "in place" if action.active else "removed"
+                print(
+                    f"{world.now:%H:%M:%S} {'Route':7} {'Policies':24} canary header and session routes {state}"
+                )
         if world.finished:
             break
     print(
