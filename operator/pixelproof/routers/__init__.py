@@ -10,17 +10,23 @@ from .gatewayapi import GatewayApiRouter
 from .istio import IstioRouter
 from .kserve import KServeRouter
 from .replicas import ReplicasRouter
+from .route_policies import RoutePolicies
+from .weighted_object import WeightedObjectRouter
 
 
 def router_for(spec: ModelRolloutSpec, api: KubeApi, namespace: str) -> Router:
     traffic = spec.traffic
     stable, candidate = spec.stable.service, spec.candidate.service
+    mesh: WeightedObjectRouter | None = None
     if traffic.gateway_api is not None:
-        return GatewayApiRouter(api, namespace, traffic.gateway_api.http_route, stable, candidate)
-    if traffic.istio is not None:
-        return IstioRouter(
+        mesh = GatewayApiRouter(api, namespace, traffic.gateway_api.http_route, stable, candidate)
+    elif traffic.istio is not None:
+        mesh = IstioRouter(
             api, namespace, traffic.istio.virtual_service, traffic.istio.route, stable, candidate
         )
+    if mesh is not None:
+        mesh.policies = RoutePolicies.of(traffic)
+        return mesh
     if traffic.kserve is not None:
         return KServeRouter(
             api,
@@ -46,5 +52,6 @@ __all__ = [
     "ReplicasRouter",
     "Router",
     "RouterError",
+    "WeightedObjectRouter",
     "router_for",
 ]

@@ -12,6 +12,7 @@ from pixelproof.engine.observations import RouterReading
 from pixelproof.kube import HTTPROUTES
 
 from .base import RouterError, shares
+from .gatewayapi_policies import policies_in_place, policy_ops
 from .weighted_object import JsonPatch, WeightedObjectRouter
 
 _DEFAULT_WEIGHT = 1  # Gateway API: a backendRef without a weight has weight 1
@@ -72,7 +73,12 @@ class GatewayApiRouter(WeightedObjectRouter):
             others = sum(w for i, w in enumerate(weights) if i not in (s, c))
             readings.append(shares(weights[s], weights[c], others))
         # Rules that disagree: report the one giving the candidate most, the safe side to judge.
-        return RouterReading(weights=max(readings, key=lambda w: (w.candidate, -w.stable)))
+        return RouterReading(
+            weights=max(readings, key=lambda w: (w.candidate, -w.stable)),
+            policies_active=(
+                policies_in_place(route, pairs, self.policies) if self.policies.declared else None
+            ),
+        )
 
     async def set_weights(self, weights: Weights) -> None:
         def weight_ops(route: dict[str, Any]) -> JsonPatch:
@@ -87,3 +93,8 @@ class GatewayApiRouter(WeightedObjectRouter):
             return ops
 
         await self._write(weight_ops)
+
+    async def set_policies(self, active: bool) -> None:
+        await self._write(
+            lambda route: policy_ops(route, self._pairs(route), self.policies, active)
+        )

@@ -12,6 +12,7 @@ from pixelproof.engine.observations import RouterReading
 from pixelproof.kube import VIRTUALSERVICES, KubeApi
 
 from .base import RouterError, shares
+from .istio_policies import policies_in_place, policy_ops
 from .weighted_object import JsonPatch, WeightedObjectRouter
 
 
@@ -87,7 +88,12 @@ class IstioRouter(WeightedObjectRouter):
         # Istio: with several destinations an unset weight counts as 0.
         weights = [d.get("weight", 0) for d in vs["spec"]["http"][i]["route"]]
         others = sum(w for j, w in enumerate(weights) if j not in (s, c))
-        return RouterReading(weights=shares(weights[s], weights[c], others))
+        return RouterReading(
+            weights=shares(weights[s], weights[c], others),
+            policies_active=(
+                policies_in_place(vs, (i, s, c), self.policies) if self.policies.declared else None
+            ),
+        )
 
     async def set_weights(self, weights: Weights) -> None:
         def weight_ops(vs: dict[str, Any]) -> JsonPatch:
@@ -103,3 +109,6 @@ class IstioRouter(WeightedObjectRouter):
             return ops
 
         await self._write(weight_ops)
+
+    async def set_policies(self, active: bool) -> None:
+        await self._write(lambda vs: policy_ops(vs, self._locate(vs), self.policies, active))

@@ -12,6 +12,7 @@ from pixelproof.api.status import STABLE_ONLY, Weights
 from pixelproof.kube import ConflictError, KubeApi, Resource
 
 from .base import CONFLICT_RETRIES, RouterError
+from .route_policies import RoutePolicies
 
 JsonPatch = list[dict[str, Any]]
 
@@ -20,6 +21,8 @@ class WeightedObjectRouter(ABC):
     owns_candidate_replicas = False
     resource: ClassVar[Resource]
     kind: ClassVar[str]
+    policies = RoutePolicies()
+    """Canary headers and session affinity the spec declares; router_for sets them."""
 
     def __init__(
         self, api: KubeApi, namespace: str, name: str, stable_service: str, candidate_service: str
@@ -58,6 +61,12 @@ class WeightedObjectRouter(ABC):
     async def set_weights(self, weights: Weights) -> None:
         """Route `weights` percent of traffic; raises RouterError naming what is missing."""
 
+    @abstractmethod
+    async def set_policies(self, active: bool) -> None:
+        """Put the canary header and session affinity routes in place, or take them out."""
+
     async def clean_up(self, return_to_stable: bool) -> None:
+        if self.policies.declared:
+            await self.set_policies(False)
         if return_to_stable:
             await self.set_weights(STABLE_ONLY)
