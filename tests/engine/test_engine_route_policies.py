@@ -81,3 +81,24 @@ def test_weight_above_zero_only_once_the_routes_read_back(
         for action in decision.actions:
             if isinstance(action, SetWeights) and action.weights.candidate > 0:
                 assert seen or world.finished
+
+
+@pytest.mark.parametrize(
+    ("router", "policy", "field"),
+    [
+        ({"replicas": {"totalReplicas": 4}}, POLICIES[1], "traffic.sessionAffinity"),
+        ({"kserve": {"inferenceService": "gen"}}, POLICIES[0], "traffic.canaryHeaders"),
+        ({"istio": {"virtualService": "gen"}}, POLICIES[2], "traffic.sessionAffinity.header"),
+    ],
+)
+def test_a_router_that_cannot_apply_a_policy_stalls_naming_the_field(
+    router: dict[str, Any], policy: dict[str, Any], field: str
+) -> None:
+    spec = make_spec([{"setWeight": 10}])
+    spec["traffic"] = {**router, **policy}
+    world = simulated(spec, candidate_replicas=1)
+    decision = world.tick()
+    stalled = world.condition("Stalled")
+    assert stalled["status"] == "True" and stalled["reason"] == "InvalidSpec"
+    assert field in stalled["message"]
+    assert not any(isinstance(a, (SetWeights, SetRoutePolicies)) for a in decision.actions)
