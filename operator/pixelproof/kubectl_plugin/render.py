@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from .policies import policy_lines
+
 
 def age(timestamp: str | None, now: datetime) -> str:
     """kubectl's age format: 42s, 7m, 3h, 5d."""
@@ -172,6 +174,7 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
         )
     else:
         out.append("             verified: not read back from the router yet")
+    out += policy_lines(spec, status)
     out.append("Steps:")
     for index, step in enumerate(steps):
         marker = "->" if index == current else ("ok" if index < current else "  ")

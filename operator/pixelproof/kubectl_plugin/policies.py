@@ -1,0 +1,42 @@
+"""`kubectl pixelproof status` lines for the traffic policies: the GPU budget's replicas,
+the canary headers and the session affinity, with whether the router has them in place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def _routes_state(status: Mapping[str, Any]) -> str:
+    reported = status.get("routePolicies")
+    if reported is True:
+        return "in place"
+    return "not in place" if reported is False else "not read back yet"
+
+
+def policy_lines(spec: Mapping[str, Any], status: Mapping[str, Any]) -> list[str]:
+    traffic = spec.get("traffic") or {}
+    lines = []
+    budget = traffic.get("gpuBudget")
+    if budget:
+        shared = status.get("gpuBudget") or {}
+        total = budget.get("totalReplicas", shared.get("totalReplicas", 0))
+        delay = budget.get("scaleDownDelaySeconds", 30)
+        if shared:
+            asked = (
+                f"stable {shared.get('stableReplicas', 0)} + candidate "
+                f"{shared.get('candidateReplicas', 0)} of {total} replicas"
+            )
+        else:
+            asked = f"{total} replicas, none asked yet"
+        lines.append(f"GPU budget:  {asked} (scale-down {delay}s after traffic moves)")
+    headers = traffic.get("canaryHeaders") or []
+    if headers:
+        named = ", ".join(f"{h.get('name')}: {h.get('value')}" for h in headers)
+        lines.append(f"Canary:      {named} -> candidate ({_routes_state(status)})")
+    affinity = traffic.get("sessionAffinity") or {}
+    for kind in ("cookie", "header"):
+        if kind in affinity:
+            name = (affinity[kind] or {}).get("name", "pixelproof-model")
+            lines.append(f"Sessions:    pinned by {kind} {name} ({_routes_state(status)})")
+    return lines
