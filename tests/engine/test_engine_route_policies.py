@@ -42,6 +42,8 @@ def test_no_user_traffic_moves_before_the_router_reports_the_routes(
 def test_header_canary_at_zero_percent_sends_only_tagged_requests() -> None:
     spec = policy_spec(POLICIES[0], [{"setWeight": 0}, {"pause": {}}])
     world = simulated(spec, candidate_replicas=1)
+    world.tick()
+    assert world.status["currentStep"] == 0 and "canary header" in world.waiting_on
     world.run(10)
     assert world.phase == "Paused"
     assert world.policies_active and world.weights == Weights(stable=100, candidate=0)
