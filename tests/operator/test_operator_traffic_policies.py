@@ -120,6 +120,13 @@ def test_gateway_api_canary_header_and_session_persistence(world: World) -> None
     }
     # At 0 % only tagged requests reach the candidate.
     assert [r["weight"] for r in rules[0]["backendRefs"]] == [100, 0]
+    # A sync that resets the route to Git: the routes come back while the rollout runs.
+    world.kube.patch(route_path, {"spec": {"rules": httproute()["spec"]["rules"]}})
+    wait_for(
+        lambda: len(world.kube.get(route_path)["spec"]["rules"]) == 2,
+        timeout=30,
+        what="the canary rule put back",
+    )
     given(world).when(operator=False).abort()
     original = httproute()["spec"]
     wait_for(
@@ -166,6 +173,20 @@ def test_istio_canary_header_and_cookie_affinity(world: World) -> None:
         timeout=30,
         what="the VirtualService back as written, all traffic on the candidate",
     )
+
+
+def test_deleting_the_rollout_takes_the_routes_out(world: World) -> None:
+    traffic = {"istio": {"virtualService": "poster-gen"}, **POLICIES}
+    vs_path = f"{VIRTUALSERVICES}/poster-gen"
+    (
+        given(world, "istio").namespace()
+        .rollout(steps=[{"setWeight": 10}, {"pause": {}}], traffic=traffic)
+        .when().apply()
+        .then().expect_phase("Paused").expect_status(routePolicies=True)
+        .when().delete()
+        .then().expect_gone()
+    )  # fmt: skip
+    assert world.kube.get(vs_path)["spec"] == virtualservice()["spec"]
 
 
 @pytest.mark.parametrize(
