@@ -94,7 +94,5 @@ class GatewayApiRouter(WeightedObjectRouter):
 
         await self._write(weight_ops)
 
-    async def set_policies(self, active: bool) -> None:
-        await self._write(
-            lambda route: policy_ops(route, self._pairs(route), self.policies, active)
-        )
+    def _policy_ops(self, found: dict[str, Any], active: bool) -> JsonPatch:
+        return policy_ops(found, self._pairs(found), self.policies, active)

@@ -110,5 +110,5 @@ class IstioRouter(WeightedObjectRouter):
 
         await self._write(weight_ops)
 
-    async def set_policies(self, active: bool) -> None:
-        await self._write(lambda vs: policy_ops(vs, self._locate(vs), self.policies, active))
+    def _policy_ops(self, found: dict[str, Any], active: bool) -> JsonPatch:
+        return policy_ops(found, self._locate(found), self.policies, active)

@@ -61,9 +61,14 @@ class WeightedObjectRouter(ABC):
     async def set_weights(self, weights: Weights) -> None:
         """Route `weights` percent of traffic; raises RouterError naming what is missing."""
 
-    @abstractmethod
     async def set_policies(self, active: bool) -> None:
         """Put the canary header and session affinity routes in place, or take them out."""
+        if self.policies.declared:
+            await self._write(lambda found: self._policy_ops(found, active))
+
+    def _policy_ops(self, found: dict[str, Any], active: bool) -> JsonPatch:
+        # The one validation refuses route policies for routers without these ops.
+        raise RouterError(f"{self._what} cannot route by header or pin sessions")
 
     async def clean_up(self, return_to_stable: bool) -> None:
         if self.policies.declared:
