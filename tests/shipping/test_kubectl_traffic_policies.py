@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pixelproof.kubectl_plugin.render import status_view
+from pixelproof.kubectl_plugin.style import Style
+from pixelproof.kubectl_plugin.tree import _route_weights, rollout_header
 
 
 def rollout(traffic: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
@@ -51,3 +53,34 @@ def test_routes_not_yet_read_back_say_so() -> None:
         {"routePolicies": False},
     )
     assert "pinned by cookie m (not in place)" in status_view(obj, datetime.now(UTC))
+
+
+def test_get_header_shows_the_policies_and_the_tree_ignores_their_routes() -> None:
+    obj = rollout(
+        {
+            "istio": {"virtualService": "poster-gen"},
+            "gpuBudget": {"totalReplicas": 4},
+            "canaryHeaders": [{"name": "x-canary", "value": "true"}],
+        },
+        {"gpuBudget": {"totalReplicas": 4, "stableReplicas": 2, "candidateReplicas": 2}},
+    )
+    header = rollout_header(obj, Style(False))
+    assert (
+        "GPU budget:    stable 2 + candidate 2 of 4 replicas (scale-down 30s after traffic moves)"
+        in header
+    )
+    assert "Canary:        x-canary: true -> candidate (not read back yet)" in header
+    spec = {"stable": {"service": "poster-stable"}, "candidate": {"service": "poster-candidate"}}
+    vs = {
+        "spec": {
+            "http": [
+                {"name": "pixelproof-canary-headers",
+                 "route": [{"destination": {"host": "poster-candidate"}, "weight": 100}]},
+                {"name": "primary", "route": [
+                    {"destination": {"host": "poster-stable"}, "weight": 90},
+                    {"destination": {"host": "poster-candidate"}, "weight": 10},
+                ]},
+            ]
+        }
+    }  # fmt: skip
+    assert _route_weights("VirtualService", vs, spec) == "stable 90 / candidate 10"

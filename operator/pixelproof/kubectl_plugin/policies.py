@@ -14,9 +14,10 @@ def _routes_state(status: Mapping[str, Any]) -> str:
     return "not in place" if reported is False else "not read back yet"
 
 
-def policy_lines(spec: Mapping[str, Any], status: Mapping[str, Any]) -> list[str]:
+def policy_lines(spec: Mapping[str, Any], status: Mapping[str, Any], width: int = 13) -> list[str]:
+    """One line per declared policy, labels padded to `width` as the view around them."""
     traffic = spec.get("traffic") or {}
-    lines = []
+    lines: list[tuple[str, str]] = []
     budget = traffic.get("gpuBudget")
     if budget:
         shared = status.get("gpuBudget") or {}
@@ -29,14 +30,14 @@ def policy_lines(spec: Mapping[str, Any], status: Mapping[str, Any]) -> list[str
             )
         else:
             asked = f"{total} replicas, none asked yet"
-        lines.append(f"GPU budget:  {asked} (scale-down {delay}s after traffic moves)")
+        lines.append(("GPU budget:", f"{asked} (scale-down {delay}s after traffic moves)"))
     headers = traffic.get("canaryHeaders") or []
     if headers:
         named = ", ".join(f"{h.get('name')}: {h.get('value')}" for h in headers)
-        lines.append(f"Canary:      {named} -> candidate ({_routes_state(status)})")
+        lines.append(("Canary:", f"{named} -> candidate ({_routes_state(status)})"))
     affinity = traffic.get("sessionAffinity") or {}
     for kind in ("cookie", "header"):
         if kind in affinity:
             name = (affinity[kind] or {}).get("name", "pixelproof-model")
-            lines.append(f"Sessions:    pinned by {kind} {name} ({_routes_state(status)})")
-    return lines
+            lines.append(("Sessions:", f"pinned by {kind} {name} ({_routes_state(status)})"))
+    return [f"{label:<{width}}{text}" for label, text in lines]

@@ -16,6 +16,7 @@ from pixelproof.evaluation.job import ROLLOUT_LABEL, rollout_label
 from pixelproof.kube import DEPLOYMENTS, HTTPROUTES, JOBS, PODS, VIRTUALSERVICES, Resource
 
 from .kube import PluginError, Target
+from .policies import policy_lines
 from .render import age, display_phase, step_position, weights_text
 from .style import (
     DEGRADED,
@@ -123,13 +124,18 @@ def _route_weights(kind: str, route: Mapping[str, Any], spec: Mapping[str, Any])
     }
     weights: dict[str, int] = {}
     body = route.get("spec") or {}
+    # Rules and routes pixelproof adds for canary headers and sessions carry no weights.
     if kind == "HTTPRoute":
         for rule in body.get("rules") or []:
+            if str(rule.get("name", "")).startswith("pixelproof-"):
+                continue
             for ref in rule.get("backendRefs") or []:
                 if ref.get("name") in services:
                     weights[services[ref["name"]]] = int(ref.get("weight", 1))
     else:
         for http in body.get("http") or []:
+            if str(http.get("name", "")).startswith("pixelproof-"):
+                continue
             for dest in http.get("route") or []:
                 host = str((dest.get("destination") or {}).get("host", "")).split(".")[0]
                 if host in services:
@@ -274,6 +280,7 @@ def rollout_header(obj: Mapping[str, Any], style: Style) -> list[str]:
         f"Weights:       stable {declared.get('stable', 0)} / candidate "
         f"{declared.get('candidate', 0)}{check}"
     )
+    lines += policy_lines(obj.get("spec") or {}, status, width=15)
     evaluation = status.get("lastEvaluation") or {}
     verdict = evaluation.get("state")
     lines.append(
