@@ -42,7 +42,7 @@ PERMISSIONS: tuple[Permission, ...] = (
         "apps",
         "deployments/scale",
         ("patch",),
-        "candidate capacity; the replicas router scales stable",
+        "candidate capacity; the replicas router and traffic.gpuBudget scale stable",
     ),
     Permission("", "services", ("get",), "the stable and candidate Services must exist"),
     Permission(
