@@ -1,6 +1,6 @@
 """Property: for any step plan and any sequence of observations, the replicas the engine
-asks of stable and candidate never exceed traffic.gpuBudget, and no weight it sets points
-at a side without a ready pod."""
+asks of stable and candidate never exceed traffic.gpuBudget, no weight it sets points at a
+side without a ready pod, and traffic goes back to stable only once stable is restored."""
 
 from __future__ import annotations
 
@@ -107,6 +107,9 @@ def test_replicas_stay_within_budget_and_weights_point_at_ready_pods(
                     assert candidate_seen.ready_replicas >= 1
                 if action.weights.stable > 0:
                     assert stable_seen.ready_replicas >= 1
+                if action.weights.candidate < routed.candidate:
+                    # Traffic goes back only to a restored stable: all but one pod ready.
+                    assert stable_seen.ready_replicas >= total - 1
                 applied = action.weights
         status = decision.status
         now += timedelta(seconds=raw["seconds"])
