@@ -12,7 +12,7 @@ from pixelproof_localcluster import LocalCluster
 from pixelproof_testkit.kube import DEPLOYMENTS, HTTPROUTES, VIRTUALSERVICES
 from pixelproof_testkit.manifests import httproute, virtualservice
 from pixelproof_testkit.polling import wait_for
-from pixelproof_testkit.scenario import World, given
+from pixelproof_testkit.scenario import LocalThen, World, given
 
 PAUSED = [{"setWeight": 25}, {"setWeight": 50}, {"pause": {}}]
 
@@ -140,16 +140,23 @@ def _weighted(vs: dict[str, Any]) -> dict[str, Any]:
     return next(h for h in vs["spec"]["http"] if h.get("name") == "primary")
 
 
-def test_istio_canary_header_and_cookie_affinity(world: World) -> None:
+VS_PATH = f"{VIRTUALSERVICES}/poster-gen"
+
+
+def paused_istio_rollout(world: World) -> LocalThen:
+    """An Istio rollout with both policies, paused at 10 % with its routes in place."""
     traffic = {"istio": {"virtualService": "poster-gen"}, **POLICIES}
-    vs_path = f"{VIRTUALSERVICES}/poster-gen"
-    (
+    return (
         given(world, "istio").namespace()
         .rollout(steps=[{"setWeight": 10}, {"pause": {}}], traffic=traffic)
         .when().apply()
         .then().expect_phase("Paused").expect_status(routePolicies=True)
     )  # fmt: skip
-    http = world.kube.get(vs_path)["spec"]["http"]
+
+
+def test_istio_canary_header_and_cookie_affinity(world: World) -> None:
+    paused_istio_rollout(world)
+    http = world.kube.get(VS_PATH)["spec"]["http"]
     assert [h["name"] for h in http] == [
         "pixelproof-canary-headers",
         "pixelproof-session-candidate",
@@ -159,7 +166,7 @@ def test_istio_canary_header_and_cookie_affinity(world: World) -> None:
     assert http[0]["match"] == [{"headers": {"x-canary": {"exact": "true"}}}]
     assert http[0]["route"] == [{"destination": {"host": "poster-candidate"}, "weight": 100}]
     assert "poster-model=candidate" in http[1]["match"][0]["headers"]["cookie"]["regex"]
-    stable, candidate = _weighted(world.kube.get(vs_path))["route"]
+    stable, candidate = _weighted(world.kube.get(VS_PATH))["route"]
     assert (stable["weight"], candidate["weight"]) == (90, 10)
     assert candidate["headers"]["response"]["set"]["set-cookie"].startswith(
         "poster-model=candidate;"
@@ -169,24 +176,15 @@ def test_istio_canary_header_and_cookie_affinity(world: World) -> None:
     expected["http"][0]["route"][0]["weight"] = 0
     expected["http"][0]["route"][1]["weight"] = 100
     wait_for(
-        lambda: world.kube.get(vs_path)["spec"] == expected,
+        lambda: world.kube.get(VS_PATH)["spec"] == expected,
         timeout=30,
         what="the VirtualService back as written, all traffic on the candidate",
     )
 
 
 def test_deleting_the_rollout_takes_the_routes_out(world: World) -> None:
-    traffic = {"istio": {"virtualService": "poster-gen"}, **POLICIES}
-    vs_path = f"{VIRTUALSERVICES}/poster-gen"
-    (
-        given(world, "istio").namespace()
-        .rollout(steps=[{"setWeight": 10}, {"pause": {}}], traffic=traffic)
-        .when().apply()
-        .then().expect_phase("Paused").expect_status(routePolicies=True)
-        .when().delete()
-        .then().expect_gone()
-    )  # fmt: skip
-    assert world.kube.get(vs_path)["spec"] == virtualservice()["spec"]
+    paused_istio_rollout(world).when().delete().then().expect_gone()
+    assert world.kube.get(VS_PATH)["spec"] == virtualservice()["spec"]
 
 
 @pytest.mark.parametrize(
