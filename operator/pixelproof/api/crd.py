@@ -26,6 +26,7 @@ from .rollout import SPEC_RULES, WEBHOOK_RULES, ModelRolloutSpec
 from .status import RolloutStatus
 from .steps import EVALUATE_RULES, STEP_RULES
 from .traffic import TRAFFIC_RULES
+from .traffic_policies import SESSION_AFFINITY_RULES
 from .windows import FREEZE_RULES, WINDOW_RULES
 
 CRD_FILE = f"{PLURAL}.{GROUP}.yaml"
@@ -41,6 +42,7 @@ CHART_PATH = CHART_CRD_DIR / CRD_FILE
 RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     (): SPEC_RULES,
     ("traffic",): TRAFFIC_RULES,
+    ("traffic", "sessionAffinity"): SESSION_AFFINITY_RULES,
     ("steps", "[]"): STEP_RULES,
     ("steps", "[]", "evaluate"): EVALUATE_RULES,
     ("liveTraffic", "promptLog"): PROMPT_LOG_RULES,

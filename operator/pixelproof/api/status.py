@@ -103,6 +103,21 @@ class EvaluationStatus(StatusModel):
     """Where the full report is."""
 
 
+class BudgetStatus(StatusModel):
+    """Replicas the GPU budget last asked of each Deployment, and when traffic last moved."""
+
+    total_replicas: int
+    """The declared budget: stable and candidate replicas together."""
+    stable_replicas: int
+    """Replicas last asked of the stable Deployment."""
+    candidate_replicas: int
+    """Replicas last asked of the candidate Deployment."""
+    routed: Weights | None = None
+    """The weights the router last reported."""
+    routed_since: str | None = None
+    """When the router first reported them, RFC 3339; scale-down waits scaleDownDelaySeconds from here."""
+
+
 class RolloutStatus(StatusModel):
     phase: Phase = "Pending"
     """Pending, Progressing, Paused, Succeeded, RolledBack or Failed."""
@@ -174,6 +189,13 @@ class RolloutStatus(StatusModel):
         default=None,
         description="Why this rollout skipped its steps: its candidate revision was promoted "
         "within spec.rollbackWindow.",
+    )
+    gpu_budget: BudgetStatus | None = Field(
+        default=None, description="Set with traffic.gpuBudget: how the replicas are shared."
+    )
+    route_policies: bool | None = Field(
+        default=None,
+        description="Whether the router last reported the header canary and session affinity routes in place.",
     )
     digest: str = Field(
         default="",

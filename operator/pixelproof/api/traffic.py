@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from .base import ApiModel
 from .patterns import DNS_LABEL
+from .traffic_policies import CanaryHeader, GpuBudget, SessionAffinity
 
 RouterKind = Literal["gatewayAPI", "istio", "kserve", "replicas"]
 MIRRORING_ROUTERS: frozenset[RouterKind] = frozenset({"gatewayAPI", "istio"})
@@ -57,13 +58,37 @@ class TrafficSpec(ApiModel):
     istio: IstioRouter | None = None
     kserve: KServeRouter | None = None
     replicas: ReplicasRouter | None = None
+    gpu_budget: GpuBudget | None = Field(
+        default=None,
+        description="gatewayAPI and istio only: stable and candidate replicas together never exceed a fixed total.",
+    )
+    session_affinity: SessionAffinity | None = Field(
+        default=None,
+        description="gatewayAPI (cookie or header) and istio (cookie) only: a user stays on one model for the whole rollout.",
+    )
+    canary_headers: list[CanaryHeader] = Field(
+        default_factory=list,
+        max_length=8,
+        description="gatewayAPI and istio only: requests carrying one of these headers go to the candidate from the first step, before user traffic moves; removed when the rollout ends.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TrafficSpec:
         routers = ("gateway_api", "istio", "kserve", "replicas")
         chosen = [k for k in routers if getattr(self, k) is not None]
-        if len(chosen) != 1:
-            raise ValueError(TRAFFIC_RULES[0]["message"])
+        mesh = self.gateway_api is not None or self.istio is not None
+        broken = [
+            len(chosen) != 1,
+            self.gpu_budget is not None and not mesh,
+            self.session_affinity is not None and not mesh,
+            bool(self.canary_headers) and not mesh,
+            self.istio is not None
+            and self.session_affinity is not None
+            and self.session_affinity.header is not None,
+        ]
+        messages = [TRAFFIC_RULES[i]["message"] for i, failed in enumerate(broken) if failed]
+        if messages:
+            raise ValueError("; ".join(messages))
         return self
 
     @property
@@ -81,5 +106,21 @@ TRAFFIC_RULES = [
     {
         "rule": "(has(self.gatewayAPI) ? 1 : 0) + (has(self.istio) ? 1 : 0) + (has(self.kserve) ? 1 : 0) + (has(self.replicas) ? 1 : 0) == 1",
         "message": "traffic must name exactly one router: gatewayAPI, istio, kserve or replicas",
-    }
+    },
+    {
+        "rule": "!has(self.gpuBudget) || has(self.gatewayAPI) || has(self.istio)",
+        "message": "traffic.gpuBudget needs a mesh router (gatewayAPI or istio); the replicas router has its own totalReplicas and kserve sizes its revisions itself",
+    },
+    {
+        "rule": "!has(self.sessionAffinity) || has(self.gatewayAPI) || has(self.istio)",
+        "message": "traffic.sessionAffinity needs a mesh router (gatewayAPI or istio): the replicas and kserve routers cannot pin a session to one model",
+    },
+    {
+        "rule": "!has(self.canaryHeaders) || size(self.canaryHeaders) == 0 || has(self.gatewayAPI) || has(self.istio)",
+        "message": "traffic.canaryHeaders needs a mesh router (gatewayAPI or istio): the replicas and kserve routers cannot route by header",
+    },
+    {
+        "rule": "!has(self.istio) || !has(self.sessionAffinity) || !has(self.sessionAffinity.header)",
+        "message": "traffic.sessionAffinity.header: the istio router pins sessions with a cookie only (a VirtualService cannot hash a header across two hosts)",
+    },
 ]

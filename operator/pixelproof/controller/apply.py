@@ -15,7 +15,9 @@ from pixelproof.engine.actions import (
     Notify,
     RemoveRecorder,
     ScaleCandidate,
+    ScaleWithinBudget,
     SetMirror,
+    SetRoutePolicies,
     SetWeights,
     StartEvaluation,
     StartRecorder,
@@ -24,7 +26,7 @@ from pixelproof.engine.actions import (
 from pixelproof.evaluation.job import RolloutRef, evaluator_job
 from pixelproof.evaluation.recorder import recorder_deployment, recorder_service
 from pixelproof.kube import DEPLOYMENTS, JOBS, SERVICES, ApiError, KubeApi, Resource
-from pixelproof.routers import Router, RouterError
+from pixelproof.routers import Router, RouterError, WeightedObjectRouter
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,10 @@ async def apply_changes(
                         {"spec": {"replicas": action.replicas}},
                         sub="scale",
                     )
+            elif isinstance(action, ScaleWithinBudget) and spec is not None:
+                await scale_within_budget(api, namespace, spec, action)
+            elif isinstance(action, SetRoutePolicies) and isinstance(router, WeightedObjectRouter):
+                await router.set_policies(action.active)
             elif isinstance(action, StartEvaluation) and spec is not None:
                 ref = RolloutRef(meta["name"], namespace, meta["uid"])
                 job = evaluator_job(
@@ -107,6 +113,26 @@ async def remove_recorder(api: KubeApi, namespace: str, rollout: str) -> None:
     name = recorder_name(rollout)
     await api.delete(DEPLOYMENTS, namespace, name)
     await api.delete(SERVICES, namespace, name)
+
+
+async def scale_within_budget(
+    api: KubeApi, namespace: str, spec: ModelRolloutSpec, action: ScaleWithinBudget
+) -> None:
+    """The Deployment heading down first: its lower count is stored before the other's
+    higher one, so the replicas asked of both never add up to more than the budget."""
+    names = (spec.stable.deployment, spec.candidate.deployment)
+    current = [await api.get(DEPLOYMENTS, namespace, name) for name in names]
+    wanted = (action.stable, action.candidate)
+    order = sorted(range(2), key=lambda i: wanted[i] - _replicas(current[i]))
+    for i in order:
+        if wanted[i] != _replicas(current[i]):
+            await api.patch(
+                DEPLOYMENTS, namespace, names[i], {"spec": {"replicas": wanted[i]}}, sub="scale"
+            )
+
+
+def _replicas(deployment: dict[str, Any]) -> int:
+    return int((deployment.get("spec") or {}).get("replicas", 1))
 
 
 async def announce(

@@ -141,6 +141,17 @@ async def evaluation_reading(
     return read_outcome(job, pods, pending_deadline_seconds=deadline, now=now)
 
 
+async def _stable_deployment(
+    api: KubeApi, namespace: str, spec: ModelRolloutSpec
+) -> dict[str, Any] | None:
+    """Read only with traffic.gpuBudget, the one policy that scales stable beside a mesh."""
+    return await api.find(DEPLOYMENTS, namespace, spec.stable.deployment)
+
+
+async def _nothing() -> None:
+    return None
+
+
 async def observe(
     api: KubeApi,
     rollout: dict[str, Any],
@@ -159,14 +170,20 @@ async def observe(
         # The engine names the fault (Stalled, InvalidSpec); there is nothing to observe.
         return World(Observations(generation=generation, commands=commands), None, None)
     router = router_for(spec, api, namespace, meta["name"])
-    router_reading, deployment, problems, evaluation, freezes, recorder = await asyncio.gather(
+    budgeted = spec.traffic.gpu_budget is not None
+    # Started beside the six reads below: gather's typing stops at six awaitables.
+    recorder_read = asyncio.ensure_future(
+        _recorder_if_any(api, spec, status, namespace, meta["name"])
+    )
+    router_reading, deployment, stable, problems, evaluation, freezes = await asyncio.gather(
         router.read_weights(),
         api.find(DEPLOYMENTS, namespace, spec.candidate.deployment),
+        _stable_deployment(api, namespace, spec) if budgeted else _nothing(),
         _problems(api, spec, namespace),
         evaluation_reading(api, namespace, status, spec, now),
         campaign_freezes(api, namespace, freeze_namespace),
-        _recorder_if_any(api, spec, status, namespace, meta["name"]),
     )
+    recorder = await recorder_read
     metrics: tuple[MetricSample, ...] = ()
     if sampler is not None and spec.metrics.gates:
         try:
@@ -185,6 +202,10 @@ async def observe(
         router=router_reading,
         candidate=candidate,
         recorder=recorder,
+        # A missing stable Deployment is already one of the problems that hold the rollout.
+        stable=candidate_reading(stable, spec.stable.deployment, namespace, True)
+        if stable is not None
+        else CandidateReading(),
         evaluation=evaluation,
         metrics=metrics,
         commands=commands,

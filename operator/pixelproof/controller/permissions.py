@@ -55,7 +55,7 @@ PERMISSIONS: tuple[Permission, ...] = (
         "apps",
         "deployments/scale",
         ("patch",),
-        "candidate capacity; the replicas router scales stable",
+        "candidate capacity; the replicas router and traffic.gpuBudget scale stable",
     ),
     Permission(
         "",

@@ -36,6 +36,22 @@ class ScaleCandidate:
 
 
 @dataclass(frozen=True)
+class ScaleWithinBudget:
+    """traffic.gpuBudget: shrink whichever Deployment shrinks first, then grow the other, so
+    the replicas asked of both never exceed the budget at any moment."""
+
+    stable: int
+    candidate: int
+
+
+@dataclass(frozen=True)
+class SetRoutePolicies:
+    """Put the header canary and session affinity routes in place, or remove them."""
+
+    active: bool
+
+
+@dataclass(frozen=True)
 class StartEvaluation:
     step: int
     attempt: int
@@ -78,6 +94,8 @@ Action = (
     | StartRecorder
     | RemoveRecorder
     | ScaleCandidate
+    | ScaleWithinBudget
+    | SetRoutePolicies
     | StartEvaluation
     | StopEvaluation
     | RecordGate

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pixelproof.api.status import CANDIDATE_ONLY, STABLE_ONLY
 
 from .actions import Notify, ScaleCandidate, SetWeights
+from .budget import weights_blocked
 from .context import Context
 from .evaluations import stop_running_evaluation
 from .outcome import Stop
@@ -38,8 +39,11 @@ def _roll_back(ctx: Context, stop: Stop) -> None:
     st = ctx.status
     stop_running_evaluation(ctx)
     st.weights = STABLE_ONLY
-    ctx.actions.append(SetWeights(STABLE_ONLY))
-    if ctx.spec.rollback.scale_down_candidate:
+    # With a GPU budget traffic returns once stable is restored (keep_terminal_state), and
+    # the budget, not a separate scale-down, frees the candidate's GPUs.
+    if weights_blocked(ctx, STABLE_ONLY) is None:
+        ctx.actions.append(SetWeights(STABLE_ONLY))
+    if ctx.spec.rollback.scale_down_candidate and ctx.spec.traffic.gpu_budget is None:
         ctx.actions.append(ScaleCandidate(0))
     st.phase = stop.phase
     st.rollback_reason = stop.message
@@ -58,10 +62,11 @@ def keep_terminal_state(ctx: Context) -> None:
     reading = ctx.obs.router.weights
     if reading is not None:
         st.verified_weights = reading
-        if reading != desired:
+        if reading != desired and weights_blocked(ctx, desired) is None:
             ctx.actions.append(SetWeights(desired))
     if (
         st.phase != "Succeeded"
+        and ctx.spec.traffic.gpu_budget is None
         and ctx.spec.rollback.scale_down_candidate
         and ctx.obs.candidate.replicas > 0
     ):

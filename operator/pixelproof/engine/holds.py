@@ -27,6 +27,8 @@ def missing_dependencies(ctx: Context) -> Wait | None:
 
 
 def ensure_candidate_capacity(ctx: Context) -> None:
+    if ctx.spec.traffic.gpu_budget is not None:
+        return
     wanted = ctx.spec.candidate.replicas
     if ctx.obs.candidate.replicas != wanted:
         ctx.actions.append(ScaleCandidate(wanted))

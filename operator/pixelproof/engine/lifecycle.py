@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pixelproof.api.status import TERMINAL_PHASES
 
+from .budget import share_replicas
 from .commands import apply_commands
 from .context import Context
 from .driver import run_steps
@@ -20,11 +21,14 @@ from .holds import (
 from .live import keep_live_traffic
 from .restart import track_revision
 from .rollback_window import fast_track
+from .route_policies import keep_policies
 
 
 def run(ctx: Context) -> None:
     _run(ctx)
     keep_live_traffic(ctx)
+    keep_policies(ctx)
+    share_replicas(ctx)
 
 
 def _run(ctx: Context) -> None:

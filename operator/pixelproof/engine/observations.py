@@ -24,6 +24,9 @@ class RouterReading:
     mirror: int | None = None
     """Percent of the route's requests mirrored to the rollout's prompt recorder; None when
     none are (api.live.MIXED_MIRROR when its rules disagree)."""
+    policies_active: bool | None = None
+    """Whether the header canary and session affinity routes the spec declares are in place;
+    None when it declares none."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ class Observations:
     router: RouterReading = field(default_factory=RouterReading)
     candidate: CandidateReading = field(default_factory=CandidateReading)
     recorder: RecorderReading = field(default_factory=RecorderReading)
+    stable: CandidateReading = field(default_factory=CandidateReading)
+    """The stable Deployment, read only when traffic.gpuBudget shares replicas with it."""
     evaluation: EvaluationReading | None = None
     metrics: tuple[MetricSample, ...] = ()
     commands: dict[Command, str] = field(default_factory=dict)

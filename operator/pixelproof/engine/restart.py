@@ -5,6 +5,7 @@ from __future__ import annotations
 from pixelproof.api.status import STABLE_ONLY, RolloutStatus
 
 from .actions import SetWeights
+from .budget import weights_blocked
 from .context import Context
 from .evaluations import stop_running_evaluation
 from .outcome import Wait
@@ -62,5 +63,7 @@ def restart(ctx: Context, revision: str, attempt: int, tolerate_weight: int = 0)
     reading = ctx.obs.router.weights
     if reading is None or reading == STABLE_ONLY:
         return
-    if reading.candidate > tolerate_weight or not ctx.obs.candidate.ready:
+    if (reading.candidate > tolerate_weight or not ctx.obs.candidate.ready) and (
+        weights_blocked(ctx, STABLE_ONLY) is None
+    ):
         ctx.actions.append(SetWeights(STABLE_ONLY))

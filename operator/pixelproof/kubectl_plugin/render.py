@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from .policies import policy_lines
+from .gate_sources import gate_source_lines
+from .traffic_policies import traffic_policy_lines
 
 
 def age(timestamp: str | None, now: datetime) -> str:
@@ -198,11 +199,12 @@ def status_view(obj: Mapping[str, Any], now: datetime) -> str:
     mirror = mirror_text(spec, status)
     if mirror is not None:
         out.append(f"Mirror:      {mirror}")
+    out += traffic_policy_lines(spec, status)
     out.append("Steps:")
     for index, step in enumerate(steps):
         marker = "->" if index == current else ("ok" if index < current else "  ")
         out.append(f"  {marker} {index + 1}. {step_text(step)}")
-    out += policy_lines(spec, status)
+    out += gate_source_lines(spec, status)
     gates = status.get("gates") or []
     out.append("Gates:" if gates else "Gates:       none judged yet")
     if gates:

@@ -27,6 +27,7 @@ from .style import (
     Style,
     visible_width,
 )
+from .traffic_policies import traffic_policy_lines
 
 
 @dataclass
@@ -123,13 +124,18 @@ def _route_weights(kind: str, route: Mapping[str, Any], spec: Mapping[str, Any])
     }
     weights: dict[str, int] = {}
     body = route.get("spec") or {}
+    # Rules and routes pixelproof adds for canary headers and sessions carry no weights.
     if kind == "HTTPRoute":
         for rule in body.get("rules") or []:
+            if str(rule.get("name", "")).startswith("pixelproof-"):
+                continue
             for ref in rule.get("backendRefs") or []:
                 if ref.get("name") in services:
                     weights[services[ref["name"]]] = int(ref.get("weight", 1))
     else:
         for http in body.get("http") or []:
+            if str(http.get("name", "")).startswith("pixelproof-"):
+                continue
             for dest in http.get("route") or []:
                 host = str((dest.get("destination") or {}).get("host", "")).split(".")[0]
                 if host in services:
@@ -277,6 +283,7 @@ def rollout_header(obj: Mapping[str, Any], style: Style) -> list[str]:
     mirror = mirror_text(obj.get("spec") or {}, status)
     if mirror is not None:
         lines.append(f"Mirror:        {mirror}")
+    lines += traffic_policy_lines(obj.get("spec") or {}, status, width=15)
     evaluation = status.get("lastEvaluation") or {}
     verdict = evaluation.get("state")
     lines.append(

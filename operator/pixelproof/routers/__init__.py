@@ -11,6 +11,8 @@ from .gatewayapi import GatewayApiRouter
 from .istio import IstioRouter
 from .kserve import KServeRouter
 from .replicas import ReplicasRouter
+from .route_policies import RoutePolicies
+from .weighted_object import WeightedObjectRouter
 
 
 def router_for(
@@ -21,12 +23,13 @@ def router_for(
     traffic = spec.traffic
     stable, candidate = spec.stable.service, spec.candidate.service
     recorder = recorder_name(rollout) if rollout is not None else None
+    mesh: WeightedObjectRouter | None = None
     if traffic.gateway_api is not None:
-        return GatewayApiRouter(
+        mesh = GatewayApiRouter(
             api, namespace, traffic.gateway_api.http_route, stable, candidate, recorder
         )
-    if traffic.istio is not None:
-        return IstioRouter(
+    elif traffic.istio is not None:
+        mesh = IstioRouter(
             api,
             namespace,
             traffic.istio.virtual_service,
@@ -35,6 +38,9 @@ def router_for(
             candidate,
             recorder,
         )
+    if mesh is not None:
+        mesh.policies = RoutePolicies.of(traffic)
+        return mesh
     if traffic.kserve is not None:
         return KServeRouter(
             api,
@@ -60,5 +66,6 @@ __all__ = [
     "ReplicasRouter",
     "Router",
     "RouterError",
+    "WeightedObjectRouter",
     "router_for",
 ]

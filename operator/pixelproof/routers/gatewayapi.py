@@ -15,6 +15,7 @@ from pixelproof.engine.observations import RouterReading
 from pixelproof.kube import HTTPROUTES
 
 from .base import RouterError, shares
+from .gatewayapi_policies import policies_in_place, policy_ops
 from .weighted_object import JsonPatch, WeightedObjectRouter
 
 _DEFAULT_WEIGHT = 1  # Gateway API: a backendRef without a weight has weight 1
@@ -103,6 +104,9 @@ class GatewayApiRouter(WeightedObjectRouter):
         return RouterReading(
             weights=max(readings, key=lambda w: (w.candidate, -w.stable)),
             mirror=self._mirror(rules, pairs),
+            policies_active=(
+                policies_in_place(route, pairs, self.policies) if self.policies.declared else None
+            ),
         )
 
     async def set_mirror(self, percent: int | None) -> None:
@@ -145,3 +149,6 @@ class GatewayApiRouter(WeightedObjectRouter):
             return ops
 
         await self._write(weight_ops)
+
+    def _policy_ops(self, found: dict[str, Any], active: bool) -> JsonPatch:
+        return policy_ops(found, self._pairs(found), self.policies, active)

@@ -15,6 +15,7 @@ from pixelproof.engine.observations import RouterReading
 from pixelproof.kube import VIRTUALSERVICES, KubeApi
 
 from .base import RouterError, shares
+from .istio_policies import policies_in_place, policy_ops
 from .weighted_object import JsonPatch, WeightedObjectRouter
 
 
@@ -95,7 +96,11 @@ class IstioRouter(WeightedObjectRouter):
         weights = [d.get("weight", 0) for d in http["route"]]
         others = sum(w for j, w in enumerate(weights) if j not in (s, c))
         return RouterReading(
-            weights=shares(weights[s], weights[c], others), mirror=self._mirror(http)
+            weights=shares(weights[s], weights[c], others),
+            mirror=self._mirror(http),
+            policies_active=(
+                policies_in_place(vs, (i, s, c), self.policies) if self.policies.declared else None
+            ),
         )
 
     def _mirrors_to_recorder(self, http: dict[str, Any]) -> bool:
@@ -157,3 +162,6 @@ class IstioRouter(WeightedObjectRouter):
             return ops
 
         await self._write(weight_ops)
+
+    def _policy_ops(self, found: dict[str, Any], active: bool) -> JsonPatch:
+        return policy_ops(found, self._locate(found), self.policies, active)

@@ -14,23 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from pixelproof.api.status import STABLE_ONLY, Weights
+from pixelproof.api.traffic_policies import replica_plan
 from pixelproof.engine.observations import RouterReading
 from pixelproof.kube import DEPLOYMENTS, KubeApi
 
 from .base import RouterError, cannot_mirror, shares
 
 WEIGHT_ANNOTATION = "pixelproof.dev/weight"
-
-
-def replica_plan(total: int, candidate_weight: int) -> tuple[int, int]:
-    """(stable, candidate) pods for a weight: at least one candidate pod while the weight is
-    above 0, at least one stable pod while it is below 100."""
-    if candidate_weight <= 0:
-        return total, 0
-    if candidate_weight >= 100:
-        return 0, total
-    candidate = min(max(round(total * candidate_weight / 100), 1), total - 1)
-    return total - candidate, candidate
 
 
 class ReplicasRouter:

@@ -13,6 +13,7 @@ from pixelproof.engine.observations import RouterReading
 from pixelproof.kube import ConflictError, KubeApi, Resource
 
 from .base import CONFLICT_RETRIES, RouterError, cannot_mirror
+from .route_policies import RoutePolicies
 
 JsonPatch = list[dict[str, Any]]
 
@@ -21,6 +22,8 @@ class WeightedObjectRouter(ABC):
     owns_candidate_replicas = False
     resource: ClassVar[Resource]
     kind: ClassVar[str]
+    policies = RoutePolicies()
+    """Canary headers and session affinity the spec declares; router_for sets them."""
 
     def __init__(
         self,
@@ -77,7 +80,18 @@ class WeightedObjectRouter(ABC):
         if percent is not None:
             raise cannot_mirror(self.kind)
 
+    async def set_policies(self, active: bool) -> None:
+        """Put the canary header and session affinity routes in place, or take them out."""
+        if self.policies.declared:
+            await self._write(lambda found: self._policy_ops(found, active))
+
+    def _policy_ops(self, found: dict[str, Any], active: bool) -> JsonPatch:
+        # The one validation refuses route policies for routers without these ops.
+        raise RouterError(f"{self._what} cannot route by header or pin sessions")
+
     async def clean_up(self, return_to_stable: bool) -> None:
+        if self.policies.declared:
+            await self.set_policies(False)
         if return_to_stable:
             await self.set_weights(STABLE_ONLY)
         if self.recorder is not None and (await self.read_weights()).mirror is not None:

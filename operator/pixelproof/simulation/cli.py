@@ -13,7 +13,7 @@ from typing import Any
 
 from pixelproof.api.gatesets import GateSetKey
 from pixelproof.api.validation import validate_modelrollout
-from pixelproof.engine import EmitEvent
+from pixelproof.engine import EmitEvent, ScaleWithinBudget, SetRoutePolicies
 from pixelproof.lint import read_documents
 
 from .gate_sets import read_gate_sets
@@ -93,6 +93,16 @@ def _play(world: SimulatedWorld, max_ticks: int) -> None:
         for action in decision.actions:
             if isinstance(action, EmitEvent):
                 print(f"{world.now:%H:%M:%S} {action.type:7} {action.reason:24} {action.message}")
+            elif isinstance(action, ScaleWithinBudget):
+                print(
+                    f"{world.now:%H:%M:%S} {'Budget':7} {'Replicas':24} "
+                    f"stable {action.stable}, candidate {action.candidate}"
+                )
+            elif isinstance(action, SetRoutePolicies):
+                state = "in place" if action.active else "removed"
+                print(
+                    f"{world.now:%H:%M:%S} {'Route':7} {'Policies':24} canary header and session routes {state}"
+                )
         if world.finished:
             break
     print(

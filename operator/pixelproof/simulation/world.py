@@ -29,7 +29,9 @@ from pixelproof.engine import (
     RemoveRecorder,
     RouterReading,
     ScaleCandidate,
+    ScaleWithinBudget,
     SetMirror,
+    SetRoutePolicies,
     SetWeights,
     StartEvaluation,
     StartRecorder,
@@ -70,6 +72,10 @@ class SimulatedWorld:
     """Readiness regardless of replicas, when set."""
     candidate_template: str | None = None
     """The candidate Deployment's pod template digest; unset, one per Deployment name."""
+    stable_replicas: int | None = None
+    """Stable's replicas (all ready); None: traffic.gpuBudget's total, or 1 without one."""
+    policies_active: bool = False
+    """Whether the canary header and session affinity routes are in place."""
     evaluation: EvaluationReading | None = None
     commands: dict[Command, str] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
@@ -117,8 +123,18 @@ class SimulatedWorld:
         )
         return Observations(
             generation=self.generation,
-            router=RouterReading(weights=self.weights, error=self.router_error, mirror=self.mirror),
+            router=RouterReading(
+                weights=self.weights,
+                error=self.router_error,
+                mirror=self.mirror,
+                policies_active=self.policies_active if self._declares_policies() else None,
+            ),
             recorder=self.recorder,
+            stable=CandidateReading(
+                ready=self.stable_pods > 0,
+                ready_replicas=self.stable_pods,
+                replicas=self.stable_pods,
+            ),
             candidate=CandidateReading(
                 ready=ready,
                 ready_replicas=self.candidate_replicas if ready else 0,
@@ -130,6 +146,17 @@ class SimulatedWorld:
             commands=dict(self.commands),
             problems=self.problems,
         )
+
+    @property
+    def stable_pods(self) -> int:
+        if self.stable_replicas is not None:
+            return self.stable_replicas
+        budget = (self.spec.get("traffic") or {}).get("gpuBudget") or {}
+        return int(budget.get("totalReplicas", 1))
+
+    def _declares_policies(self) -> bool:
+        traffic = self.spec.get("traffic") or {}
+        return bool(traffic.get("canaryHeaders")) or "sessionAffinity" in traffic
 
     def apply(self, decision: Decision) -> None:
         self.status = decision.status
@@ -148,6 +175,10 @@ class SimulatedWorld:
             self.recorder = RecorderReading()
         elif isinstance(action, ScaleCandidate):
             self.candidate_replicas = action.replicas
+        elif isinstance(action, ScaleWithinBudget):
+            self.stable_replicas, self.candidate_replicas = action.stable, action.candidate
+        elif isinstance(action, SetRoutePolicies):
+            self.policies_active = action.active
         elif isinstance(action, StartEvaluation):
             self.started_jobs.append(action.job)
             self.evaluation = self._evaluation(action.job)

@@ -6,9 +6,11 @@ from pixelproof.api.status import Weights
 from pixelproof.api.steps import Step
 
 from ..actions import SetWeights
+from ..budget import replicas_unsettled, weights_blocked
 from ..context import Context
 from ..gating import promotion_blocked
 from ..outcome import Advance, Outcome, Wait
+from ..route_policies import policies_missing
 from ..windows import forward_blocked
 
 
@@ -43,10 +45,16 @@ def shift(ctx: Context, candidate_weight: int) -> Outcome:
         st.weights = desired
         st.traffic_shifted = st.traffic_shifted or candidate_weight > 0
     if ctx.obs.router.weights != desired:
+        held = (policies_missing(ctx) if candidate_weight > 0 else None) or weights_blocked(
+            ctx, desired
+        )
+        if held is not None:
+            return held
         ctx.actions.append(SetWeights(desired))
         return Wait(
             f"router to report stable {desired.stable}/candidate {desired.candidate}",
             counts_toward_deadline=True,
         )
     st.verified_weights = ctx.obs.router.weights
-    return Advance()
+    # A step at 0 % with canary headers is for testers: it is done once their route reads back.
+    return policies_missing(ctx) or replicas_unsettled(ctx) or Advance()

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def policy_lines(spec: Mapping[str, Any], status: Mapping[str, Any]) -> list[str]:
+def gate_source_lines(spec: Mapping[str, Any], status: Mapping[str, Any]) -> list[str]:
     out = []
     refs = [r for r in spec.get("gateSets") or [] if isinstance(r, Mapping)]
     if refs:
