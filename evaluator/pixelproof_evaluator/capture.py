@@ -30,8 +30,8 @@ from .golden import (
     sha256_hex,
     write_manifest,
 )
+from .item_checks import MAX_AREA_FACTOR
 from .prompt_list import read_prompt_list
-from .runner import MAX_AREA_FACTOR
 
 
 @dataclass

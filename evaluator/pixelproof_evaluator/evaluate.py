@@ -8,6 +8,7 @@ import os
 import platform
 import tempfile
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,9 @@ from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 
 from .calibration import Calibration
+from .check_pool import CheckPool
 from .client import RetryPolicy
+from .cores import usable_cores
 from .golden import GoldenSet, load_golden_dir
 from .golden_archive import Fetch, fetch_https, load_golden_url
 from .judge import judge
@@ -63,12 +66,17 @@ class EvaluateOptions:
 
 
 class Models:
-    """LPIPS and OCR, built on first use and reused across evaluations in one process."""
+    """LPIPS, OCR and the check workers, built on first use and reused across evaluations in
+    one process. `check_workers` 0 checks every item in one thread of this process; unset,
+    there is a worker per usable core (none on a single core, where they would only add
+    their start-up)."""
 
-    def __init__(self, lpips_weights: str | None = None) -> None:
+    def __init__(self, lpips_weights: str | None = None, check_workers: int | None = None) -> None:
         self._weights = lpips_weights
+        self._workers = usable_cores() if check_workers is None else check_workers
         self._scorer: LpipsScorer | None = None
         self._ocr: OcrEngine | None = None
+        self._pool: CheckPool | None = None
 
     @property
     def scorer(self) -> LpipsScorer:
@@ -81,6 +89,23 @@ class Models:
         if self._ocr is None:
             self._ocr = OcrEngine()
         return self._ocr
+
+    @property
+    def pool(self) -> CheckPool | None:
+        if self._workers < 2:
+            return None
+        if self._pool is None or self._pool.broken:
+            if self._pool is not None:
+                self._pool.close()
+            # On a GPU LPIPS stays here, batched; on the CPU each worker scores its own items.
+            lpips_here = self.scorer.device == "cpu"
+            self._pool = CheckPool(self._workers, self._weights, lpips_here=lpips_here)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
 
 def load_golden(options: EvaluateOptions, workdir: Path) -> GoldenSet:
@@ -116,7 +141,9 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
     """Runs the evaluation and writes the report; golden-set problems raise before any request."""
     started = time.monotonic()
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    models = models or Models(options.lpips_weights)
+    if models is None:
+        with closing(Models(options.lpips_weights)) as own:
+            return evaluate(options, own)
     with tempfile.TemporaryDirectory(prefix="pixelproof-golden-") as workdir:
         golden = load_golden(options, Path(workdir))
         items = golden.select(options.tags)
@@ -126,7 +153,8 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
     needs_ocr = options.gates.typography is not None and any(item.spec.text for item in items)
     scorer = models.scorer
     warn_random_backbone(scorer.backbone)
-    ocr = models.ocr if needs_ocr else None
+    pool = models.pool
+    ocr = models.ocr if needs_ocr and pool is None else None
     config = EvaluationConfig(
         stable_url=options.stable_url,
         candidate_url=options.candidate_url,
@@ -139,7 +167,7 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
     )
     with progress_bar(len(items)) as bar:
         results, stats = asyncio.run(
-            run_evaluation(items, config, scorer, ocr, progress=bar.update)
+            run_evaluation(items, config, scorer, ocr, pool=pool, progress=bar.update)
         )
     judgement = judge(options.gates, results, calibration, scorer.backbone)
     summary = EvaluationSummary(

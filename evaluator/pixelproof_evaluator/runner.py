@@ -1,14 +1,16 @@
 """Runs one evaluation: asks both models for every golden item (and once more for the seed
-replay), and scores outputs while later items are still being generated.
+replay), and checks outputs while later items are still being generated.
 
-Images are checked in small groups as they arrive and then dropped, so memory stays flat
-however large the golden set is; LPIPS still runs batched within each group."""
+Three stages overlap: generation (bounded per model by the clients' concurrency) feeds a
+bounded queue; checks drain it, in a pool of worker processes when there is one, else in
+one thread; LPIPS runs batched wherever the scorer lives. Each item's images are dropped
+once it is checked, so memory stays flat however large the golden set is."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,28 +18,14 @@ from typing import Any
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 
+from .check_pool import CheckPool
 from .checks.classifier import build_classifier
-from .checks.color import mean_delta_e
-from .checks.determinism import replay_distances
-from .checks.format import check_format, check_size
-from .checks.lpips import reference_distances
-from .checks.sharpness import sharpness_ratio
-from .checks.ssim import gate_similarity
-from .checks.text_assignment import ExpectedTextSpec
-from .checks.typography import check_typography
 from .client import GenerationResult, GeneratorClient, RetryPolicy, byte_budget
 from .golden import GoldenItem
-from .images import DecodedImage, decode_png
+from .item_checks import CheckedItem, CheckSettings, CheckTools, Generated, check_item, score_lpips
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer
-from .report_images import write_item_images
-from .results import ItemResult, ModelResult
-
-# An output may be larger than requested (the size check reports it), but one this many
-# times the requested area is refused before it is decoded.
-MAX_AREA_FACTOR = 4
-MAX_PIXELS = 64 * 1024 * 1024
-DEFAULT_TYPOGRAPHY_CER = 0.2
+from .results import ItemResult
 
 
 @dataclass
@@ -53,117 +41,6 @@ class EvaluationConfig:
     image_dir: Path | None = None
 
 
-@dataclass
-class _Generated:
-    item: GoldenItem
-    stable: tuple[GenerationResult, GenerationResult | None]
-    candidate: tuple[GenerationResult, GenerationResult | None]
-
-
-def max_pixels_for(item: GoldenItem) -> int:
-    return min(MAX_PIXELS, MAX_AREA_FACTOR * item.width * item.height)
-
-
-class Checker:
-    """Scores generated outputs against their references. Thread-confined: it runs in one
-    worker thread so LPIPS and OCR never block the event loop that drives requests."""
-
-    def __init__(
-        self, config: EvaluationConfig, scorer: LpipsScorer, ocr: OcrEngine | None
-    ) -> None:
-        self.config = config
-        self.scorer = scorer
-        self.ocr = ocr
-        typography = config.gates.typography
-        self.max_cer = typography.max_char_error_rate if typography else DEFAULT_TYPOGRAPHY_CER
-        gate = config.gates.classifier
-        self.classifier = build_classifier(gate) if gate is not None else None
-
-    def check_group(self, group: Sequence[_Generated]) -> list[ItemResult]:
-        references = {
-            g.item.id: decode_png(g.item.reference_png, max_pixels=MAX_PIXELS) for g in group
-        }
-        decoded: dict[tuple[str, str], tuple[DecodedImage | None, DecodedImage | None]] = {}
-        results = []
-        for g in group:
-            per_model = {}
-            for name, (first, second) in (("stable", g.stable), ("candidate", g.candidate)):
-                model, image, replay_image = self._decode(g.item, first, second)
-                per_model[name] = model
-                decoded[(g.item.id, name)] = (image, replay_image)
-            results.append(ItemResult(g.item, per_model["stable"], per_model["candidate"]))
-        self._score_lpips(results, references, decoded)
-        for result in results:
-            reference = references[result.item.id]
-            for name in ("stable", "candidate"):
-                model = getattr(result, name)
-                image, _ = decoded[(result.item.id, name)]
-                if image is None:
-                    continue
-                model.delta_e = mean_delta_e(image, reference)
-                model.sharpness = sharpness_ratio(image, reference)
-                model.ssim = gate_similarity(self.config.gates.ssim, image, reference)
-                if self.classifier is not None:
-                    model.flagged = self.classifier.flagged(image)
-                if self.ocr is not None and result.item.spec.text:
-                    expected = [
-                        ExpectedTextSpec(t.text, t.font_size) for t in result.item.spec.text
-                    ]
-                    model.typography = check_typography(
-                        self.ocr, image, expected, max_char_error_rate=self.max_cer
-                    )
-            if self.config.image_dir is not None:
-                result.images = write_item_images(
-                    self.config.image_dir,
-                    result.item.id,
-                    reference,
-                    decoded[(result.item.id, "stable")][0],
-                    decoded[(result.item.id, "candidate")][0],
-                )
-        return results
-
-    def _decode(
-        self, item: GoldenItem, first: GenerationResult, second: GenerationResult | None
-    ) -> tuple[ModelResult, DecodedImage | None, DecodedImage | None]:
-        model = ModelResult(first, second)
-        limit = max_pixels_for(item)
-        image = replay_image = None
-        if first.body is not None:
-            model.format, image = check_format(
-                first.body, alpha_expected=item.spec.alpha, max_pixels=limit
-            )
-            if image is not None:
-                model.size = check_size(image.width, image.height, item.width, item.height)
-        if second is not None and second.body is not None:
-            model.replay_format, replay_image = check_format(
-                second.body, alpha_expected=item.spec.alpha, max_pixels=limit
-            )
-        return model, image, replay_image
-
-    def _score_lpips(
-        self,
-        results: list[ItemResult],
-        references: dict[str, DecodedImage],
-        decoded: dict[tuple[str, str], tuple[DecodedImage | None, DecodedImage | None]],
-    ) -> None:
-        to_reference: list[tuple[ModelResult, DecodedImage, DecodedImage]] = []
-        to_replay: list[tuple[ModelResult, DecodedImage, DecodedImage]] = []
-        for result in results:
-            for name in ("stable", "candidate"):
-                model = getattr(result, name)
-                image, replay_image = decoded[(result.item.id, name)]
-                if image is not None:
-                    to_reference.append((model, image, references[result.item.id]))
-                    if replay_image is not None:
-                        to_replay.append((model, image, replay_image))
-        scores = reference_distances(self.scorer, [(img, ref) for _, img, ref in to_reference])
-        for (model, _, _), score in zip(to_reference, scores, strict=True):
-            model.lpips = score
-        replays = replay_distances(self.scorer, [(a, b) for _, a, b in to_replay])
-        for (model, _, _), score in zip(to_replay, replays, strict=True):
-            model.replay_distance = score
-
-
 async def _generate_item(
     item: GoldenItem, client: GeneratorClient, replay: bool
 ) -> tuple[GenerationResult, GenerationResult | None]:
@@ -175,18 +52,129 @@ async def _generate_item(
     return first, second
 
 
+async def _together(*steps: Coroutine[Any, Any, None]) -> None:
+    """Runs the steps at once; the first to fail cancels the rest, and its error is raised
+    as it is (a stage that died must not leave the others waiting on its queue)."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _groups(queue: asyncio.Queue[Any], size: int) -> AsyncIterator[list[Any]]:
+    """What the queue holds, in groups of up to `size` of what is already there, until None."""
+    while (first := await queue.get()) is not None:
+        group = [first]
+        while len(group) < size and not queue.empty():
+            nxt = queue.get_nowait()
+            if nxt is None:
+                yield group
+                return
+            group.append(nxt)
+        yield group
+
+
+class _Checks:
+    """The check and LPIPS stages, fed by the generation stage's queue."""
+
+    def __init__(
+        self,
+        config: EvaluationConfig,
+        scorer: LpipsScorer,
+        ocr: OcrEngine | None,
+        pool: CheckPool | None,
+        progress: Callable[[int], Any] | None,
+    ) -> None:
+        self.config = config
+        self.scorer = scorer
+        self.pool = pool
+        self.settings = CheckSettings(config.gates, config.image_dir)
+        gate = config.gates.classifier
+        # Built here even when workers check: a bad model file then fails before any request.
+        classifier = build_classifier(gate) if gate is not None else None
+        self.tools = CheckTools(ocr, classifier)
+        self.progress = progress
+        self.results: dict[str, ItemResult] = {}
+
+    def _record(self, checked: Sequence[CheckedItem]) -> None:
+        for c in checked:
+            self.results[c.item.id] = ItemResult(c.item, c.stable, c.candidate, c.images)
+        if self.progress is not None:
+            self.progress(len(checked))
+
+    def _check_group(self, group: Sequence[Generated]) -> list[CheckedItem]:
+        checked = [check_item(g, self.settings, self.tools) for g in group]
+        score_lpips(self.scorer, checked)
+        return checked
+
+    async def run(self, generated: asyncio.Queue[Generated | None]) -> None:
+        if self.pool is None:
+            async for group in _groups(generated, self.config.check_group):
+                self._record(await asyncio.to_thread(self._check_group, group))
+            return
+        scoring: asyncio.Queue[CheckedItem | None] = asyncio.Queue(self.config.check_group * 2)
+        steps = [self._check_in_pool(self.pool, generated, scoring)]
+        if not self.pool.lpips_here:
+            steps.append(self._score(scoring))
+        await _together(*steps)
+
+    async def _check_in_pool(
+        self,
+        pool: CheckPool,
+        generated: asyncio.Queue[Generated | None],
+        scoring: asyncio.Queue[CheckedItem | None],
+    ) -> None:
+        # Two items per worker: one being checked, one already waiting for it.
+        slots = asyncio.Semaphore(2 * pool.workers)
+
+        async def one(item: Generated) -> None:
+            try:
+                checked = await pool.check(item, self.settings)
+            finally:
+                slots.release()
+            if pool.lpips_here:
+                self._record([checked])
+            else:
+                await scoring.put(checked)
+
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while (item := await generated.get()) is not None:
+                await slots.acquire()
+                for task in [t for t in running if t.done()]:
+                    running.discard(task)
+                    task.result()
+                running.add(asyncio.create_task(one(item)))
+            await asyncio.gather(*running)
+        finally:
+            for task in running:
+                task.cancel()
+        await scoring.put(None)
+
+    async def _score(self, scoring: asyncio.Queue[CheckedItem | None]) -> None:
+        async for group in _groups(scoring, self.config.check_group):
+            await asyncio.to_thread(score_lpips, self.scorer, group)
+            self._record(group)
+
+
 async def run_evaluation(
     items: Sequence[GoldenItem],
     config: EvaluationConfig,
     scorer: LpipsScorer,
     ocr: OcrEngine | None,
     *,
+    pool: CheckPool | None = None,
     progress: Callable[[int], Any] | None = None,
 ) -> tuple[list[ItemResult], dict[str, dict[str, Any]]]:
-    """Per-item results in golden-set order, and each model's client statistics."""
-    checker = Checker(config, scorer, ocr)
-    queue: asyncio.Queue[_Generated | None] = asyncio.Queue(maxsize=2 * config.check_group)
-    results: dict[str, ItemResult] = {}
+    """Per-item results in golden-set order, and each model's client statistics. Without a
+    pool every item is checked in one thread of this process."""
+    checks = _Checks(config, scorer, ocr, pool, progress)
+    queue: asyncio.Queue[Generated | None] = asyncio.Queue(maxsize=2 * config.check_group)
 
     # One byte budget for both models: it bounds the evaluation's memory, not each client's.
     budget = byte_budget()
@@ -206,49 +194,25 @@ async def run_evaluation(
             budget=budget,
         ) as candidate,
     ):
-
-        async def produce(item: GoldenItem) -> None:
-            pair = await asyncio.gather(
-                _generate_item(item, stable, config.replay),
-                _generate_item(item, candidate, config.replay),
-            )
-            await queue.put(_Generated(item, pair[0], pair[1]))
-
-        async def consume() -> None:
-            finished = False
-            while not finished:
-                first = await queue.get()
-                group = []
-                if first is None:
-                    break
-                group.append(first)
-                while len(group) < config.check_group and not queue.empty():
-                    nxt = queue.get_nowait()
-                    if nxt is None:
-                        finished = True
-                        break
-                    group.append(nxt)
-                for result in await asyncio.to_thread(checker.check_group, group):
-                    results[result.item.id] = result
-                if progress is not None:
-                    progress(len(group))
-
         # Requests are issued in golden-set order but bounded per model by the clients'
         # semaphores; a small window keeps early items from waiting behind the whole set.
         window = asyncio.Semaphore(max(2 * config.concurrency, config.check_group))
 
-        async def bounded(item: GoldenItem) -> None:
+        async def produce(item: GoldenItem) -> None:
             async with window:
-                await produce(item)
+                pair = await asyncio.gather(
+                    _generate_item(item, stable, config.replay),
+                    _generate_item(item, candidate, config.replay),
+                )
+                await queue.put(Generated(item, pair[0], pair[1]))
 
-        consumer = asyncio.create_task(consume())
-        try:
-            await asyncio.gather(*(bounded(item) for item in items))
-        finally:
+        async def generate_all() -> None:
+            await asyncio.gather(*(produce(item) for item in items))
             await queue.put(None)
-            await consumer
+
+        await _together(generate_all(), checks.run(queue))
         stats = {"stable": stable.stats.to_dict(), "candidate": candidate.stats.to_dict()}
-    return [results[item.id] for item in items], stats
+    return [checks.results[item.id] for item in items], stats
 
 
 def progress_bar(total: int) -> Any:
