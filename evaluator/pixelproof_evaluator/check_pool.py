@@ -23,9 +23,14 @@ from .errors import EvaluatorError
 from .item_checks import CheckedItem, CheckSettings, CheckTools, Generated, check_item, score_lpips
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer, build_scorer
+from .resources import cgroup_memory_bytes, usable_cores
 
 WORKER_THREADS = 1
 READY_TIMEOUT_SECONDS = 300.0
+# bench/bench_evaluator.py measured about 610 MiB per worker (OCR and LPIPS loaded) and
+# 650 MiB for the evaluator's own process, at 256x256; the margin is for larger images.
+WORKER_MEMORY_BYTES = 768 * 1024 * 1024
+MAIN_MEMORY_BYTES = 1024 * 1024 * 1024
 
 
 class CheckWorkerError(EvaluatorError):
@@ -67,6 +72,15 @@ def _check(generated: Generated, settings: CheckSettings) -> CheckedItem:
     if _worker.scorer is not None:
         score_lpips(_worker.scorer, [checked])
     return checked
+
+
+def default_workers() -> int:
+    """A worker per usable core, as many as the memory limit holds beside this process."""
+    cores = usable_cores()
+    limit = cgroup_memory_bytes()
+    if limit is None:
+        return cores
+    return max(0, min(cores, (limit - MAIN_MEMORY_BYTES) // WORKER_MEMORY_BYTES))
 
 
 def _pid(hold_seconds: float) -> int:

@@ -15,14 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from pixelproof.api.evaluation import EvaluationSummary
-from pixelproof.api.evaluator_invocation import RUN_CONTEXT_ENV, EvaluatorInvocation
+from pixelproof.api.evaluator_invocation import (
+    DEFAULT_CONCURRENCY,
+    RUN_CONTEXT_ENV,
+    EvaluatorInvocation,
+)
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 
 from .calibration import Calibration
-from .check_pool import CheckPool
+from .check_pool import CheckPool, default_workers
 from .client import RetryPolicy
-from .cores import usable_cores
 from .golden import GoldenSet, load_golden_dir
 from .golden_archive import Fetch, fetch_https, load_golden_url
 from .judge import judge
@@ -43,7 +46,9 @@ class EvaluateOptions:
     golden_url: str | None = None
     golden_sha256: str | None = None
     tags: list[str] = field(default_factory=list)
-    concurrency: int = 4
+    concurrency: int = DEFAULT_CONCURRENCY
+    candidate_replicas: int | None = None
+    """The candidate's ready replicas the concurrency followed, for the report."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lpips_weights: str | None = None
     fetch: Fetch = fetch_https
@@ -60,7 +65,8 @@ class EvaluateOptions:
             golden_url=invocation.golden_url,
             golden_sha256=invocation.golden_sha256,
             tags=list(invocation.tags),
-            concurrency=invocation.concurrency,
+            concurrency=invocation.effective_concurrency,
+            candidate_replicas=invocation.candidate_replicas,
             lpips_weights=invocation.lpips_weights,
         )
 
@@ -68,12 +74,18 @@ class EvaluateOptions:
 class Models:
     """LPIPS, OCR and the check workers, built on first use and reused across evaluations in
     one process. `check_workers` 0 checks every item in one thread of this process; unset,
-    there is a worker per usable core (none on a single core, where they would only add
-    their start-up)."""
+    there is a worker per usable core that the memory limit has room for (none where that
+    is one, which would only add its start-up). `device` puts LPIPS on cpu or cuda; unset, on a GPU when there is one."""
 
-    def __init__(self, lpips_weights: str | None = None, check_workers: int | None = None) -> None:
+    def __init__(
+        self,
+        lpips_weights: str | None = None,
+        check_workers: int | None = None,
+        device: str | None = None,
+    ) -> None:
         self._weights = lpips_weights
-        self._workers = usable_cores() if check_workers is None else check_workers
+        self._device = device
+        self._workers = default_workers() if check_workers is None else check_workers
         self._scorer: LpipsScorer | None = None
         self._ocr: OcrEngine | None = None
         self._pool: CheckPool | None = None
@@ -81,7 +93,7 @@ class Models:
     @property
     def scorer(self) -> LpipsScorer:
         if self._scorer is None:
-            self._scorer = build_scorer(self._weights)
+            self._scorer = build_scorer(self._weights, self._device)
         return self._scorer
 
     @property
@@ -190,6 +202,8 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
         "golden": str(options.golden or options.golden_url),
         "tags": options.tags,
         "concurrency": options.concurrency,
+        "candidateReadyReplicas": options.candidate_replicas,
+        "checkWorkers": pool.workers if pool is not None else 0,
         "lpipsBackbone": scorer.backbone,
         "calibration": calibration_note(calibration, scorer.backbone),
         "calibrationFloors": calibration.model_dump(by_alias=True)["items"] if calibration else {},

@@ -65,7 +65,8 @@ def invocations(draw: st.DrawFn) -> EvaluatorInvocation:
         gates=draw(_gates),
         out=draw(_path),
         tags=tuple(draw(st.lists(_word, max_size=4))),
-        concurrency=draw(st.integers(1, 256)),
+        concurrency=draw(st.none() | st.integers(1, 256)),
+        candidate_replicas=draw(st.none() | st.integers(0, 64)),
         lpips_weights=draw(st.none() | _path),
         verbose=draw(st.booleans()),
     )
@@ -85,7 +86,8 @@ def test_defaults_are_the_evaluators_defaults() -> None:
         ["--golden", "/golden", *models, "--gates", "{}", "--out", "/reports"]
     )
     assert parsed.generator == GeneratorContract()
-    assert (parsed.tags, parsed.concurrency, parsed.verbose) == ((), 4, False)
+    assert (parsed.tags, parsed.concurrency, parsed.verbose) == ((), None, False)
+    assert (parsed.candidate_replicas, parsed.effective_concurrency) == (None, 4)
     assert parsed.golden_sha256 is None and parsed.lpips_weights is None
 
 
@@ -97,6 +99,7 @@ def test_defaults_are_the_evaluators_defaults() -> None:
         (["--gates", "{}", "--generator", '{"port": 0}'], "--generator is invalid: port"),
         (["--gates", "{}", "--concurrency", "0"], "--concurrency must be at least 1"),
         (["--gates", "{}", "--concurrency", "x"], "invalid int value"),
+        (["--gates", "{}", "--candidate-replicas", "-1"], "--candidate-replicas must not be"),
     ],
 )
 def test_bad_arguments_name_the_flag(extra: list[str], message: str) -> None:
@@ -113,3 +116,21 @@ def test_a_golden_archive_needs_its_digest_and_excludes_a_folder() -> None:
         EvaluatorInvocation.from_argv(["--golden", "/g", "--golden-url", "https://x/g", *models])
     with pytest.raises(ValueError, match="exactly one of --golden and --golden-url"):
         EvaluatorInvocation(stable="s", candidate="c", gates=QualityGates(), out="/r")
+
+
+@pytest.mark.parametrize(
+    ("flags", "concurrency"),
+    [
+        ([], 4),
+        (["--candidate-replicas", "3"], 3),
+        (["--candidate-replicas", "0"], 1),
+        (["--concurrency", "8", "--candidate-replicas", "3"], 8),
+        (["--concurrency", "2"], 2),
+    ],
+)
+def test_the_concurrency_follows_the_candidates_ready_replicas_unless_given(
+    flags: list[str], concurrency: int
+) -> None:
+    base = ["--golden", "/g", "--stable", "http://s", "--candidate", "http://c"]
+    parsed = EvaluatorInvocation.from_argv([*base, "--gates", "{}", "--out", "/r", *flags])
+    assert parsed.effective_concurrency == concurrency

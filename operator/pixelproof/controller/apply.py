@@ -68,6 +68,7 @@ async def apply_changes(
                     step=action.step,
                     attempt=action.attempt,
                     tags=action.tags,
+                    candidate_replicas=action.candidate_replicas,
                 )
                 try:
                     await api.create(JOBS, namespace, job)

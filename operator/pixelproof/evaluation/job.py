@@ -44,8 +44,12 @@ def service_url(service: str, namespace: str, port: int) -> str:
 
 
 def evaluator_invocation(
-    spec: ModelRolloutSpec, namespace: str, tags: tuple[str, ...]
+    spec: ModelRolloutSpec,
+    namespace: str,
+    tags: tuple[str, ...],
+    candidate_replicas: int | None = None,
 ) -> EvaluatorInvocation:
+    """`candidate_replicas` (the ready ones) sets the concurrency when the spec gives none."""
     assert spec.golden_set is not None and spec.evaluator is not None
     port = spec.generator.port
     golden = spec.golden_set
@@ -64,6 +68,7 @@ def evaluator_invocation(
         out=REPORTS_MOUNT,
         tags=tags,
         concurrency=spec.evaluator.concurrency,
+        candidate_replicas=candidate_replicas if spec.evaluator.concurrency is None else None,
     )
 
 
@@ -122,6 +127,7 @@ def evaluator_job(
     step: int,
     attempt: int,
     tags: tuple[str, ...] = (),
+    candidate_replicas: int | None = None,
 ) -> dict[str, Any]:
     """The Job manifest. backoffLimit 0: a crashed evaluation is judged, never silently rerun."""
     evaluator = spec.evaluator
@@ -146,7 +152,9 @@ def evaluator_job(
     container: dict[str, Any] = {
         "name": CONTAINER,
         "image": evaluator.image,
-        "command": evaluator_invocation(spec, rollout.namespace, tags).to_command(),
+        "command": evaluator_invocation(
+            spec, rollout.namespace, tags, candidate_replicas
+        ).to_command(),
         "env": env,
         "resources": evaluator.resources,
         "volumeMounts": mounts,

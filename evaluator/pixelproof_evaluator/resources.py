@@ -1,6 +1,7 @@
-"""How many CPU cores the evaluator may use: the ones it is allowed to run on, capped by
-its cgroup's CPU quota. In a pod with `limits.cpu: 2` on a 64-core node os.cpu_count()
-says 64, and 64 busy workers would only be throttled."""
+"""What the evaluator may use: the CPU cores it is allowed to run on, capped by its cgroup's
+CPU quota, and its cgroup's memory limit. In a pod with `limits.cpu: 2` on a 64-core node
+os.cpu_count() says 64, and 64 busy workers would only be throttled; in one with
+`limits.memory: 4Gi` sixteen workers would be killed for memory."""
 
 from __future__ import annotations
 
@@ -42,3 +43,15 @@ def usable_cores(root: Path = CGROUP_ROOT) -> int:
     quota = cgroup_cores(root)
     cores = allowed or 1
     return max(1, min(cores, quota) if quota is not None else cores)
+
+
+def cgroup_memory_bytes(root: Path = CGROUP_ROOT) -> int | None:
+    """The memory limit of this process's cgroup (v2, else v1), None when there is none."""
+    for name in ("memory.max", "memory/memory.limit_in_bytes"):
+        try:
+            text = (root / name).read_text().strip()
+        except OSError:
+            continue
+        # cgroup v1 says "no limit" with a huge number rather than "max".
+        return int(text) if text.isdigit() and int(text) < 2**62 else None
+    return None
