@@ -29,6 +29,7 @@ from evaluator_bench import (
     Series,
     bench_lpips,
     bench_ocr,
+    evaluator_cpu_seconds,
     machine,
     peak_rss,
     write_golden,
@@ -97,7 +98,7 @@ def run(
     urls: tuple[str, str],
     typography: bool,
     concurrency: int,
-) -> tuple[float, str]:
+) -> tuple[float, float, str]:
     options = EvaluateOptions(
         stable_url=urls[0],
         candidate_url=urls[1],
@@ -107,9 +108,11 @@ def run(
         golden=golden,
         concurrency=concurrency,
     )
+    cpu = evaluator_cpu_seconds()
     started = time.perf_counter()
     summary = evaluate(options, models)
-    return time.perf_counter() - started, summary.verdict
+    wall = time.perf_counter() - started
+    return wall, evaluator_cpu_seconds() - cpu, summary.verdict
 
 
 def bench_evaluation(models: Models, args: argparse.Namespace, tmp: Path, workers: int) -> None:
@@ -119,7 +122,7 @@ def bench_evaluation(models: Models, args: argparse.Namespace, tmp: Path, worker
         for typography in (False, True):
             per_item = item_seconds(models, golden, stable.reference_url, typography)
             cpu_before = stable.cpu_seconds() + candidate.cpu_seconds()
-            wall, verdict = run(
+            wall, cpu, verdict = run(
                 models,
                 golden,
                 tmp / "report",
@@ -137,18 +140,20 @@ def bench_evaluation(models: Models, args: argparse.Namespace, tmp: Path, worker
                 f"concurrency {args.concurrency}, {workers} check workers: wall {wall:.2f} s, "
                 f"ideal {ideal:.2f} s = max(generator-bound {generator_bound:.2f} s, compute-bound "
                 f"{compute_bound:.2f} s = {per_item * 1000:.0f} ms/item x {args.items} / {cores} cores), "
-                f"ratio {wall / ideal:.2f}x (verdict {verdict}; generators used {generator_cpu:.2f} s CPU)"
+                f"ratio {wall / ideal:.2f}x (verdict {verdict}); the evaluator used "
+                f"{cpu:.2f} s CPU ({cpu / args.items * 1000:.0f} ms/item, {cpu / wall:.2f} cores on "
+                f"average), the generators {generator_cpu:.2f} s"
             )
 
 
 def bench_memory(models: Models, args: argparse.Namespace, tmp: Path) -> None:
     """Peak memory of the evaluator's processes by golden-set size: flat when images stream."""
     with generators(args.rss_latency_ms) as (stable, candidate):
-        for count in (int(n) for n in args.rss_items.split(",")):
-            golden = write_golden(tmp / f"rss-{count}", count, args.size)
+        for count in (int(n) for n in args.rss_items.split(",") if n):
+            golden = write_golden(tmp / f"rss-{count}", count, args.rss_size)
             series = Series()
             with peak_rss(series):
-                wall, verdict = run(
+                wall, _, verdict = run(
                     models,
                     golden,
                     tmp / f"rss-report-{count}",
@@ -157,7 +162,7 @@ def bench_memory(models: Models, args: argparse.Namespace, tmp: Path) -> None:
                     args.concurrency,
                 )
             print(
-                f"memory at {count} items {args.size} (without OCR, generator {args.rss_latency_ms:.0f} ms): "
+                f"memory at {count} items {args.rss_size} (without OCR, generator {args.rss_latency_ms:.0f} ms): "
                 f"peak RSS {series.describe()}; wall {wall:.2f} s (verdict {verdict})"
             )
 
@@ -179,6 +184,7 @@ def main() -> None:
         "--rss-items", default="16,512", help="golden-set sizes to measure memory at"
     )
     parser.add_argument("--rss-latency-ms", type=float, default=20.0)
+    parser.add_argument("--rss-size", default="256x256", help="image size of the memory runs")
     args = parser.parse_args()
     workers = usable_cores() if args.workers is None else args.workers
     models = Models(check_workers=workers, device=None if args.device == "auto" else args.device)

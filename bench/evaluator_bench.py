@@ -159,8 +159,7 @@ class GeneratorProcess:
 
     def cpu_seconds(self) -> float:
         assert self._process is not None
-        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return _cpu_seconds(self._process.pid)
 
 
 def _children(pid: int) -> list[int]:
@@ -174,6 +173,20 @@ def _children(pid: int) -> list[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 found.append(int(entry.name))
     return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def evaluator_cpu_seconds() -> float:
+    """CPU time used so far by this process and its check workers."""
+    me = os.getpid()
+    return _cpu_seconds(me) + sum(_cpu_seconds(p) for p in _children(me) if _is_worker(p))
 
 
 def _rss_bytes(pid: int) -> int:
