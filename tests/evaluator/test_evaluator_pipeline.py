@@ -123,18 +123,22 @@ def test_worker_processes_give_the_same_verdicts_and_numbers_as_one_thread(
     assert not _differences(one_thread, in_workers)
 
 
+def _config(stable: str, candidate: str) -> EvaluationConfig:
+    return EvaluationConfig(
+        stable_url=stable,
+        candidate_url=candidate,
+        contract=GeneratorContract(timeout_seconds=30),
+        gates=QualityGates.model_validate(GATES),
+    )
+
+
 def test_lpips_batched_in_this_process_gives_the_numbers_workers_give(
     start_refgen: Any, golden_dir: Path, tmp_path: Path, models: Models
 ) -> None:
     """Where a GPU holds the scorer the workers leave LPIPS to it; the scores are the same."""
     stable, candidate = start_refgen(), start_refgen(**CANDIDATE_FAULTS)
     items = load_golden_dir(golden_dir).items
-    config = EvaluationConfig(
-        stable_url=stable.url,
-        candidate_url=candidate.url,
-        contract=GeneratorContract(timeout_seconds=30),
-        gates=QualityGates.model_validate(GATES),
-    )
+    config = _config(stable.url, candidate.url)
     scores = {}
     for lpips_here in (True, False):
         pool = CheckPool(2, None, lpips_here=lpips_here)
@@ -154,12 +158,7 @@ def test_a_worker_that_dies_ends_the_evaluation_with_a_reason(
 ) -> None:
     server = start_refgen()
     items = load_golden_dir(golden_dir).items
-    config = EvaluationConfig(
-        stable_url=server.url,
-        candidate_url=server.url,
-        contract=GeneratorContract(timeout_seconds=30),
-        gates=QualityGates.model_validate(GATES),
-    )
+    config = _config(server.url, server.url)
     before = {p.pid for p in multiprocessing.active_children()}
     pool = CheckPool(2, None, lpips_here=True)
     try:
