@@ -1,142 +1,170 @@
 """Evaluator benchmark: LPIPS pairs/s batched vs one pair per call, OCR images/s, and the
-wall time of a whole evaluation against the generator-bound ideal.
+wall time of whole evaluations against the ideal, with the evaluator's peak memory.
 
-The ideal is what the generators alone impose: each model serves items x 2 requests (the
-image and its seed replay) at latency_ms each, concurrency at a time, both models at once.
+The ideal is the larger of two bounds. Generator-bound: each model serves items x 2 requests
+(the image and its seed replay) at latency_ms each, concurrency at a time, both models at
+once. Compute-bound: the measured time to check one item (both models' outputs, on one
+thread, as a check worker does) x items / usable cores. The reference generators run in
+processes of their own, as they would in a cluster; they still share this machine's cores,
+so the CPU time they used is printed too.
 
     python bench/bench_evaluator.py [--items 16] [--latency-ms 200] [--size 256x256]
+        [--device auto|cpu|cuda] [--rss-items 16,512]
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import os
-import platform
+import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
+import httpx
 
+from evaluator_bench import (
+    GeneratorProcess,
+    Series,
+    bench_lpips,
+    bench_ocr,
+    evaluator_cpu_seconds,
+    machine,
+    peak_rss,
+    write_golden,
+)
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
-from pixelproof_evaluator.capture import capture
+from pixelproof_evaluator.client import GenerationResult
 from pixelproof_evaluator.evaluate import EvaluateOptions, Models, evaluate
-from pixelproof_evaluator.golden import ExpectedText, GoldenItemSpec, write_manifest
-from pixelproof_refgen import Faults, RefGenServer, render
-from pixelproof_refgen.request import GenerateRequest
+from pixelproof_evaluator.golden import load_golden_dir
+from pixelproof_evaluator.item_checks import (
+    CheckSettings,
+    CheckTools,
+    Generated,
+    check_item,
+    score_lpips,
+)
+from pixelproof_evaluator.ocr import OcrEngine
+from pixelproof_evaluator.resources import usable_cores
 
-BATCH = 8
+CONTRACT = GeneratorContract(timeout_seconds=120)
+GATES = {
+    "lpips": {"maxMean": 0.05},
+    "typography": {"minPassRate": 0.9},
+    "determinism": {"maxReplayDistance": 0.01},
+    "failureRate": {"max": 0.02},
+    "versusStable": {"maxRegression": 0.01},
+    "ssim": {"minMean": 0.5},
+}
+SAMPLE_ITEMS = 4
 
 
-def machine(device: str) -> str:
-    text = f"{platform.platform()} | {platform.processor() or platform.machine()} | {os.cpu_count()} CPUs | device {device}"
-    if device == "cuda":
-        import torch
-
-        text += f" ({torch.cuda.get_device_name(0)})"
-    return text
+def gates(typography: bool) -> QualityGates:
+    parsed = QualityGates.model_validate(GATES)
+    return parsed if typography else parsed.model_copy(update={"typography": None})
 
 
-def images(count: int, width: int, height: int) -> list[np.ndarray]:
-    out = []
-    for index in range(count):
-        request = GenerateRequest(f'a poster that says "SALE {index}"', index, width, height)
-        out.append(np.asarray(render(request).image.convert("RGB"), dtype=np.float32) / 255.0)
-    return out
+def item_seconds(models: Models, golden: Path, url: str, typography: bool) -> float:
+    """One item's checks on one thread, as a worker runs them: the median of a few items."""
+    items = load_golden_dir(golden).items[:SAMPLE_ITEMS]
+    settings = CheckSettings(gates(typography))
+    tools = CheckTools(ocr=OcrEngine(threads=1) if typography else None)
+    times = []
+    with httpx.Client(timeout=60) as http:
+        for item in items:
+            spec = item.spec
+            body = {"prompt": spec.prompt, "seed": spec.seed, "size": spec.size}
+            png = http.post(f"{url}/generate", json=body).content
+            reply = GenerationResult(png, 0.0, 1)
+            generated = Generated(item, (reply, reply), (reply, reply))
+            started = time.perf_counter()
+            score_lpips(models.scorer, [check_item(generated, settings, tools)])
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
-def bench_lpips(models: Models, width: int, height: int, pairs: int) -> None:
-    scorer = dataclasses.replace(models.scorer, batch_size=BATCH)
-    imgs = images(pairs + 1, width, height)
-    data = [(imgs[i], imgs[i + 1]) for i in range(pairs)]
-    scorer.distances(data[:2])
-    if scorer.device == "cuda":
-        import torch
+@contextmanager
+def generators(latency_ms: float) -> Iterator[tuple[GeneratorProcess, GeneratorProcess]]:
+    with GeneratorProcess(latency_ms) as stable, GeneratorProcess(latency_ms) as candidate:
+        yield stable, candidate
 
-        torch.cuda.synchronize()
-    started = time.perf_counter()
-    scorer.distances(data)
-    batched = pairs / (time.perf_counter() - started)
-    started = time.perf_counter()
-    for pair in data:
-        scorer.distances([pair])
-    single = pairs / (time.perf_counter() - started)
-    print(
-        f"LPIPS {width}x{height} ({scorer.backbone}, {scorer.device}, batch {BATCH}; "
-        f"the evaluator uses {models.scorer.batch_size} here): "
-        f"batched {batched:.1f} pairs/s, one per call {single:.1f} pairs/s, ratio {batched / single:.2f}x"
+
+def run(
+    models: Models,
+    golden: Path,
+    out: Path,
+    urls: tuple[str, str],
+    typography: bool,
+    concurrency: int,
+) -> tuple[float, float, str]:
+    options = EvaluateOptions(
+        stable_url=urls[0],
+        candidate_url=urls[1],
+        contract=CONTRACT,
+        gates=gates(typography),
+        out=out,
+        golden=golden,
+        concurrency=concurrency,
     )
-
-
-def bench_ocr(models: Models, width: int, height: int, count: int) -> None:
-    engine = models.ocr
-    imgs = [(img * 255).astype(np.uint8) for img in images(count, width, height)]
-    engine.read(imgs[0])
+    cpu = evaluator_cpu_seconds()
     started = time.perf_counter()
-    for img in imgs:
-        engine.read(img)
-    elapsed = time.perf_counter() - started
-    print(
-        f"OCR {width}x{height}: {count / elapsed:.2f} images/s ({elapsed / count * 1000:.0f} ms/image)"
-    )
+    summary = evaluate(options, models)
+    wall = time.perf_counter() - started
+    return wall, evaluator_cpu_seconds() - cpu, summary.verdict
 
 
-def bench_evaluation(
-    models: Models, items: int, latency_ms: float, size: str, concurrency: int
-) -> None:
-    width, height = (int(v) for v in size.split("x"))
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "golden"
-        folder.mkdir()
-        specs = []
-        for index in range(items):
-            prompt = f'poster {index} that says "OPEN DAILY"'
-            blocks = render(GenerateRequest(prompt, index, width, height)).blocks
-            specs.append(
-                GoldenItemSpec(
-                    id=f"item-{index}",
-                    prompt=prompt,
-                    seed=index,
-                    size=size,
-                    text=[ExpectedText(text=b.expected, font_size=b.size) for b in blocks],
-                )
+def bench_evaluation(models: Models, args: argparse.Namespace, tmp: Path, workers: int) -> None:
+    golden = write_golden(tmp / f"golden-{args.items}", args.items, args.size)
+    cores = usable_cores()
+    with generators(args.latency_ms) as (stable, candidate):
+        for typography in (False, True):
+            per_item = item_seconds(models, golden, stable.reference_url, typography)
+            cpu_before = stable.cpu_seconds() + candidate.cpu_seconds()
+            wall, cpu, verdict = run(
+                models,
+                golden,
+                tmp / "report",
+                (stable.url, candidate.url),
+                typography,
+                args.concurrency,
             )
-        write_manifest(folder / "golden.yaml", specs)
-        with RefGenServer(0) as reference:
-            capture(folder, reference.url, GeneratorContract(timeout_seconds=60))
-        gates = QualityGates.model_validate(
-            {
-                "lpips": {"maxMean": 0.05},
-                "typography": {"minPassRate": 0.9},
-                "determinism": {"maxReplayDistance": 0.01},
-                "failureRate": {"max": 0.02},
-                "versusStable": {"maxRegression": 0.01},
-            }
-        )
-        faults = Faults(latency_ms=latency_ms)
-        with RefGenServer(0, faults) as stable, RefGenServer(0, faults) as candidate:
-            for typography in (False, True):
-                options = EvaluateOptions(
-                    stable_url=stable.url,
-                    candidate_url=candidate.url,
-                    contract=GeneratorContract(timeout_seconds=60),
-                    gates=gates if typography else gates.model_copy(update={"typography": None}),
-                    out=Path(tmp) / "report",
-                    golden=folder,
-                    concurrency=concurrency,
+            generator_cpu = stable.cpu_seconds() + candidate.cpu_seconds() - cpu_before
+            generator_bound = args.items * 2 * args.latency_ms / 1000.0 / args.concurrency
+            compute_bound = per_item * args.items / cores
+            ideal = max(generator_bound, compute_bound)
+            label = "with OCR" if typography else "without OCR"
+            print(
+                f"evaluation {label}: {args.items} items {args.size}, generator {args.latency_ms:.0f} ms, "
+                f"concurrency {args.concurrency}, {workers} check workers: wall {wall:.2f} s, "
+                f"ideal {ideal:.2f} s = max(generator-bound {generator_bound:.2f} s, compute-bound "
+                f"{compute_bound:.2f} s = {per_item * 1000:.0f} ms/item x {args.items} / {cores} cores), "
+                f"ratio {wall / ideal:.2f}x (verdict {verdict}); the evaluator used "
+                f"{cpu:.2f} s CPU ({cpu / args.items * 1000:.0f} ms/item, {cpu / wall:.2f} cores on "
+                f"average), the generators {generator_cpu:.2f} s"
+            )
+
+
+def bench_memory(models: Models, args: argparse.Namespace, tmp: Path) -> None:
+    """Peak memory of the evaluator's processes by golden-set size: flat when images stream."""
+    with generators(args.rss_latency_ms) as (stable, candidate):
+        for count in (int(n) for n in args.rss_items.split(",") if n):
+            golden = write_golden(tmp / f"rss-{count}", count, args.rss_size)
+            series = Series()
+            with peak_rss(series):
+                wall, _, verdict = run(
+                    models,
+                    golden,
+                    tmp / f"rss-report-{count}",
+                    (stable.url, candidate.url),
+                    False,
+                    args.concurrency,
                 )
-                started = time.perf_counter()
-                summary = evaluate(options, models)
-                wall = time.perf_counter() - started
-                ideal = items * 2 * latency_ms / 1000.0 / concurrency
-                label = "with OCR" if typography else "without OCR"
-                print(
-                    f"evaluation {label}: {items} items {size}, generator {latency_ms:.0f} ms, "
-                    f"concurrency {concurrency}: wall {wall:.2f} s, generator-bound ideal {ideal:.2f} s, "
-                    f"ratio {wall / ideal:.2f}x (verdict {summary.verdict})"
-                )
+            print(
+                f"memory at {count} items {args.rss_size} (without OCR, generator {args.rss_latency_ms:.0f} ms): "
+                f"peak RSS {series.describe()}; wall {wall:.2f} s (verdict {verdict})"
+            )
 
 
 def main() -> None:
@@ -146,15 +174,37 @@ def main() -> None:
     parser.add_argument("--size", default="256x256")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--pairs", type=int, default=32)
+    parser.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default="auto", help="where LPIPS runs"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="check workers (default: usable cores)"
+    )
+    parser.add_argument(
+        "--rss-items", default="16,512", help="golden-set sizes to measure memory at"
+    )
+    parser.add_argument("--rss-latency-ms", type=float, default=20.0)
+    parser.add_argument("--rss-size", default="256x256", help="image size of the memory runs")
     args = parser.parse_args()
-    models = Models()
+    workers = usable_cores() if args.workers is None else args.workers
+    models = Models(check_workers=workers, device=None if args.device == "auto" else args.device)
     print(machine(models.scorer.device))
     width, height = (int(v) for v in args.size.split("x"))
     bench_lpips(models, width, height, args.pairs)
     if (width, height) != (512, 512):
         bench_lpips(models, 512, 512, max(8, args.pairs // 2))
     bench_ocr(models, width, height, 8)
-    bench_evaluation(models, args.items, args.latency_ms, args.size, args.concurrency)
+    try:
+        pool = models.pool
+        if pool is not None:
+            print(
+                f"check workers: {pool.workers} ready in {pool.wait_ready():.2f} s (each loads OCR and LPIPS once)"
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_evaluation(models, args, Path(tmp), workers if pool is not None else 1)
+            bench_memory(models, args, Path(tmp))
+    finally:
+        models.close()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from pydantic import ValidationError
 
 from pixelproof.api.workloads import GeneratorContract
 
-from .checker import MAX_AREA_FACTOR
 from .checks.format import check_format, check_size
 from .client import GeneratorClient, RetryPolicy
 from .golden import (
@@ -31,6 +30,7 @@ from .golden import (
     sha256_hex,
     write_manifest,
 )
+from .item_checks import MAX_AREA_FACTOR
 from .prompt_list import read_prompt_list
 from .request_body import request_inputs
 
@@ -53,7 +53,7 @@ async def _capture_one(
     try:
         item = load_item(root, spec, require_reference=False)
         result = await client.generate(
-            spec.prompt, spec.seed, item.size, spec.alpha, request_inputs(item)
+            spec.prompt, spec.seed, item.size, spec.alpha, inputs=request_inputs(item)
         )
     except GoldenSetError as exc:
         return None, str(exc)

@@ -24,6 +24,7 @@ from pixelproof.api.evaluator_invocation import (
 
 from .calibrate import add_calibrate_arguments, run_calibrate
 from .capture import add_capture_arguments, run_capture
+from .check_pool import CheckWorkerError
 from .checks.classifier import ClassifierError
 from .golden import GoldenSetError
 from .perceptual import LpipsWeightsError
@@ -111,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"classifier: {exc}", EXIT_ERROR)
     except LpipsWeightsError as exc:
         return _fail(f"LPIPS: {exc}", EXIT_ERROR)
+    except CheckWorkerError as exc:
+        return _fail(f"evaluator could not run: {exc}", EXIT_ERROR)
     except (ValueError, OSError) as exc:
         return _fail(f"evaluator could not run: {exc}", EXIT_ERROR)
     write_summary(summary)

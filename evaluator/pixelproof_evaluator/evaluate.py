@@ -8,18 +8,23 @@ import os
 import platform
 import tempfile
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pixelproof.api.evaluation import EvaluationSummary
-from pixelproof.api.evaluator_invocation import RUN_CONTEXT_ENV, EvaluatorInvocation
+from pixelproof.api.evaluator_invocation import (
+    DEFAULT_CONCURRENCY,
+    RUN_CONTEXT_ENV,
+    EvaluatorInvocation,
+)
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 
 from .calibration import Calibration
-from .checker import EvaluationConfig
+from .check_pool import CheckPool, default_workers
 from .client import RetryPolicy
 from .golden import GoldenItem, GoldenSet, load_golden_dir
 from .golden_archive import Fetch, fetch_https, load_golden_url
@@ -32,7 +37,7 @@ from .ocr import OcrEngine
 from .perceptual import LpipsScorer, build_scorer, warn_random_backbone
 from .report import IMAGE_FOLDER, write_report
 from .results import ItemResult
-from .runner import progress_bar, run_evaluation
+from .runner import EvaluationConfig, progress_bar, run_evaluation
 
 
 @dataclass
@@ -46,7 +51,9 @@ class EvaluateOptions:
     golden_url: str | None = None
     golden_sha256: str | None = None
     tags: list[str] = field(default_factory=list)
-    concurrency: int = 4
+    concurrency: int = DEFAULT_CONCURRENCY
+    candidate_replicas: int | None = None
+    """The candidate's ready replicas the concurrency followed, for the report."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lpips_weights: str | None = None
     fetch: Fetch = fetch_https
@@ -69,7 +76,8 @@ class EvaluateOptions:
             golden_url=invocation.golden_url,
             golden_sha256=invocation.golden_sha256,
             tags=list(invocation.tags),
-            concurrency=invocation.concurrency,
+            concurrency=invocation.effective_concurrency,
+            candidate_replicas=invocation.candidate_replicas,
             lpips_weights=invocation.lpips_weights,
             live=LiveOptions(
                 source=invocation.live_source,
@@ -84,17 +92,28 @@ class EvaluateOptions:
 
 
 class Models:
-    """LPIPS and OCR, built on first use and reused across evaluations in one process."""
+    """LPIPS, OCR and the check workers, built on first use and reused across evaluations in
+    one process. `check_workers` 0 checks every item in one thread of this process; unset,
+    there is a worker per usable core that the memory limit has room for (none where that
+    is one, which would only add its start-up). `device` puts LPIPS on cpu or cuda; unset, on a GPU when there is one."""
 
-    def __init__(self, lpips_weights: str | None = None) -> None:
+    def __init__(
+        self,
+        lpips_weights: str | None = None,
+        check_workers: int | None = None,
+        device: str | None = None,
+    ) -> None:
         self._weights = lpips_weights
+        self._device = device
+        self._workers = default_workers() if check_workers is None else check_workers
         self._scorer: LpipsScorer | None = None
         self._ocr: OcrEngine | None = None
+        self._pool: CheckPool | None = None
 
     @property
     def scorer(self) -> LpipsScorer:
         if self._scorer is None:
-            self._scorer = build_scorer(self._weights)
+            self._scorer = build_scorer(self._weights, self._device)
         return self._scorer
 
     @property
@@ -102,6 +121,23 @@ class Models:
         if self._ocr is None:
             self._ocr = OcrEngine()
         return self._ocr
+
+    @property
+    def pool(self) -> CheckPool | None:
+        if self._workers < 2:
+            return None
+        if self._pool is None or self._pool.broken:
+            if self._pool is not None:
+                self._pool.close()
+            # On a GPU LPIPS stays here, batched; on the CPU each worker scores its own items.
+            lpips_here = self.scorer.device == "cpu"
+            self._pool = CheckPool(self._workers, self._weights, lpips_here=lpips_here)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
 
 def load_golden(options: EvaluateOptions, workdir: Path) -> GoldenSet:
@@ -138,7 +174,9 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
     before any request."""
     started = time.monotonic()
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    models = models or Models(options.lpips_weights)
+    if models is None:
+        with closing(Models(options.lpips_weights)) as own:
+            return evaluate(options, own)
     items: list[GoldenItem] = []
     calibration: Calibration | None = None
     if options.has_golden or options.live is None:
@@ -159,6 +197,8 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
     live_needs_ocr = typography and any(quoted_text(r.prompt) for r in records)
     scorer = models.scorer
     warn_random_backbone(scorer.backbone)
+    pool = models.pool if items else None
+    golden_ocr = models.ocr if needs_ocr and pool is None else None
     config = EvaluationConfig(
         stable_url=options.stable_url,
         candidate_url=options.candidate_url,
@@ -175,9 +215,7 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
     if items:
         with progress_bar(len(items)) as bar:
             results, stats = asyncio.run(
-                run_evaluation(
-                    items, config, scorer, models.ocr if needs_ocr else None, progress=bar.update
-                )
+                run_evaluation(items, config, scorer, golden_ocr, pool=pool, progress=bar.update)
             )
         judgements.append(judge(options.gates, results, calibration, scorer.backbone))
     live_run: LiveRun | None = None
@@ -207,6 +245,8 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
         "golden": str(options.golden or options.golden_url),
         "tags": options.tags,
         "concurrency": options.concurrency,
+        "candidateReadyReplicas": options.candidate_replicas,
+        "checkWorkers": pool.workers if pool is not None else 0,
         "lpipsBackbone": scorer.backbone,
         "calibration": calibration_note(calibration, scorer.backbone),
         "calibrationFloors": calibration.model_dump(by_alias=True)["items"] if calibration else {},

@@ -19,14 +19,13 @@ from typing import Any
 from pixelproof.api.evaluation import GateVerdict
 from pixelproof.api.quality import QualityGates
 
-from .checker import EvaluationConfig
 from .judge import Judgement, judge, overall
 from .live_items import live_items
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer
 from .recorder.records import LiveRecord
 from .results import ItemResult
-from .runner import run_evaluation
+from .runner import EvaluationConfig, run_evaluation
 
 log = logging.getLogger("pixelproof_evaluator.live")
 

@@ -14,7 +14,7 @@ from .images import DecodedImage
 from .recorder.records import LiveRecord, prompt_digest
 
 if TYPE_CHECKING:
-    from .results import ItemResult
+    from .results import ModelResult
 
 LIVE_TAG = "live"
 # Straight and typographic double quotes; single quotes are too often apostrophes.
@@ -66,8 +66,7 @@ def like_output(item: GoldenItem, stable: DecodedImage | None) -> GoldenItem:
     return dataclasses.replace(item, spec=spec, width=stable.width, height=stable.height)
 
 
-def hold_to_stable_text(result: ItemResult) -> None:
+def hold_to_stable_text(stable: ModelResult, candidate: ModelResult) -> None:
     """Text stable did not render is asked too much of the candidate: it is not judged."""
-    stable = result.stable.typography
-    if stable is None or not stable.passed:
-        result.candidate.typography = None
+    if stable.typography is None or not stable.typography.passed:
+        candidate.typography = None

@@ -21,10 +21,14 @@ class TextLine:
 
 
 class OcrEngine:
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
+        """`threads` caps onnxruntime's threads; unset, it takes every core."""
         from rapidocr_onnxruntime import RapidOCR
 
-        self._engine: Any = RapidOCR()
+        options = (
+            {} if threads is None else {"intra_op_num_threads": threads, "inter_op_num_threads": 1}
+        )
+        self._engine: Any = RapidOCR(**options)
         self._lock = threading.Lock()
 
     def read(self, rgb: NDArray[np.uint8]) -> list[TextLine]:

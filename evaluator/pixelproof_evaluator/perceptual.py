@@ -108,6 +108,7 @@ def resolve_weights(explicit: str | None) -> Path | None:
 # Batches pay on a GPU. On CPU, bench/bench_evaluator.py measured batches of 8 no faster at
 # 256x256 (0.85x-1.12x of one pair per call) and slower at 512x512 (0.62x-0.71x), on 2 cores.
 BATCH_SIZES = {"cuda": 8, "cpu": 1}
+CPU_THREADS = 1
 
 
 @dataclass
@@ -183,5 +184,10 @@ def build_scorer(weights: str | None = None, device: str | None = None) -> Lpips
         _load_backbone(model, path)
         backbone = BACKBONE_REAL
     chosen = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if chosen == "cpu":
+        # oneDNN sums in an order that follows its thread count, which moves scores in the
+        # last float bit from one node to the next; one thread keeps them the same everywhere,
+        # and the check workers supply the parallelism.
+        torch.set_num_threads(CPU_THREADS)
     model = model.to(chosen).eval()
     return LpipsScorer(model, chosen, backbone, batch_size=BATCH_SIZES.get(chosen, 1))

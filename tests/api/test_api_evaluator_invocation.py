@@ -113,7 +113,8 @@ def invocations(draw: st.DrawFn) -> EvaluatorInvocation:
         gates=draw(_gates),
         out=draw(_path),
         tags=tuple(draw(st.lists(_word, max_size=4))),
-        concurrency=draw(st.integers(1, 256)),
+        concurrency=draw(st.none() | st.integers(1, 256)),
+        candidate_replicas=draw(st.none() | st.integers(0, 64)),
         lpips_weights=draw(st.none() | _path),
         verbose=draw(st.booleans()),
     )
@@ -133,7 +134,8 @@ def test_defaults_are_the_evaluators_defaults() -> None:
         ["--golden", "/golden", *models, "--gates", "{}", "--out", "/reports"]
     )
     assert parsed.generator == GeneratorContract()
-    assert (parsed.tags, parsed.concurrency, parsed.verbose) == ((), 4, False)
+    assert (parsed.tags, parsed.concurrency, parsed.verbose) == ((), None, False)
+    assert (parsed.candidate_replicas, parsed.effective_concurrency) == (None, 4)
     assert parsed.golden_sha256 is None and parsed.lpips_weights is None
 
 
@@ -149,6 +151,7 @@ def test_defaults_are_the_evaluators_defaults() -> None:
             "--generator is invalid: inputs.encoding",
         ),
         (["--gates", "{}", "--concurrency", "x"], "invalid int value"),
+        (["--gates", "{}", "--candidate-replicas", "-1"], "--candidate-replicas must not be"),
     ],
 )
 def test_bad_arguments_name_the_flag(extra: list[str], message: str) -> None:
@@ -225,3 +228,21 @@ def test_image_inputs_travel_in_the_generator_contract() -> None:
     assert parsed.generator.inputs.encoding == "multipart"
     assert parsed.generator.inputs.image_field == "init_image"
     assert parsed.generator.inputs.paths.upscale == "/upscale"
+
+
+@pytest.mark.parametrize(
+    ("flags", "concurrency"),
+    [
+        ([], 4),
+        (["--candidate-replicas", "3"], 3),
+        (["--candidate-replicas", "0"], 1),
+        (["--concurrency", "8", "--candidate-replicas", "3"], 8),
+        (["--concurrency", "2"], 2),
+    ],
+)
+def test_the_concurrency_follows_the_candidates_ready_replicas_unless_given(
+    flags: list[str], concurrency: int
+) -> None:
+    base = ["--golden", "/g", "--stable", "http://s", "--candidate", "http://c"]
+    parsed = EvaluatorInvocation.from_argv([*base, "--gates", "{}", "--out", "/r", *flags])
+    assert parsed.effective_concurrency == concurrency

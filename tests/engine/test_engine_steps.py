@@ -103,7 +103,7 @@ def test_missing_job_is_started_again_under_the_same_name() -> None:
     first = world.started_jobs[0]
     world.evaluation = None
     decision = world.tick()
-    assert StartEvaluation(0, 1, first, ()) in decision.actions
+    assert StartEvaluation(0, 1, first, (), candidate_replicas=1) in decision.actions
 
 
 def test_failed_evaluation_rolls_back_at_once() -> None:

@@ -1,5 +1,6 @@
-"""Shared fixtures for the evaluator tests: real LPIPS and OCR built once per session, real
-reference generators on free localhost ports, and a golden set captured from a good one."""
+"""Shared fixtures for the evaluator tests: real LPIPS, OCR and check workers built once per
+session, real reference generators on free localhost ports, and a golden set captured from
+a good one."""
 
 from __future__ import annotations
 
@@ -24,8 +25,11 @@ from pixelproof_refgen import Faults, RefGenServer
 
 
 @pytest.fixture(scope="session")
-def models() -> Models:
-    return Models()
+def models() -> Iterator[Models]:
+    """Check workers too, a process per usable core, as an evaluator Job has them."""
+    built = Models()
+    yield built
+    built.close()
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def _contract(**inputs: object) -> GeneratorContract:
 
 async def _send(url: str, contract: GeneratorContract, inputs: RequestInputs) -> bytes:
     async with GeneratorClient(url, contract) as client:
-        result = await client.generate("a door", 3, "48x32", False, inputs)
+        result = await client.generate("a door", 3, "48x32", False, inputs=inputs)
     assert result.ok, result.detail
     assert result.body is not None
     return result.body
@@ -69,7 +69,7 @@ def test_field_names_and_paths_come_from_the_contract() -> None:
     async def built() -> tuple[str, str, bytes]:
         async with GeneratorClient("http://generator:8080", contract) as client:
             request = client.request(
-                "a door", 3, "48x32", False, RequestInputs("door", "inpaint", PHOTO, MASK)
+                "a door", 3, "48x32", False, inputs=RequestInputs("door", "inpaint", PHOTO, MASK)
             )
             return str(request.url), request.headers["content-type"], request.content
 

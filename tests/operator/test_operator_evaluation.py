@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
+from pixelproof.api.evaluator_invocation import EvaluatorInvocation
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.evaluation.job import RolloutRef, evaluator_job
 from pixelproof.evaluation.outcome import read_outcome
 from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated, Unschedulable, Waiting
-from pixelproof_testkit.kube import JOBS, NS, Kube
+from pixelproof_testkit.kube import DEPLOYMENTS, JOBS, NS, Kube
 from pixelproof_testkit.manifests import rollout
 from pixelproof_testkit.polling import wait_for
 from pixelproof_testkit.scenario import World, given
@@ -108,6 +109,28 @@ def test_job_runs_the_evaluator_command_with_the_rollouts_settings() -> None:
     assert volumes["reports"]["persistentVolumeClaim"] == {"claimName": "eval-reports"}
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
     assert mounts == {"golden": "/golden", "reports": "/reports", "tmp": "/tmp"}
+
+
+def test_without_a_concurrency_the_job_passes_the_candidates_ready_replicas() -> None:
+    unset = _spec(qualityGates={"lpips": {"maxMean": 0.25}})
+    assert unset.evaluator is not None and unset.evaluator.concurrency is None
+    command = _command(unset, candidate_replicas=3)
+    assert command[command.index("--candidate-replicas") + 1] == "3"
+    assert "--concurrency" not in command
+    assert EvaluatorInvocation.from_argv(command[4:]).effective_concurrency == 3
+    evaluator = {**rollout()["spec"]["evaluator"], "concurrency": 8}
+    given = _spec(evaluator=evaluator, qualityGates={"lpips": {"maxMean": 0.25}})
+    command = _command(given, candidate_replicas=3)
+    assert command[command.index("--concurrency") + 1] == "8"
+    assert "--candidate-replicas" not in command
+
+
+def _command(spec: ModelRolloutSpec, *, candidate_replicas: int) -> list[str]:
+    job = evaluator_job(
+        REF, spec, job_name="j", step=1, attempt=1, candidate_replicas=candidate_replicas
+    )
+    command: list[str] = job["spec"]["template"]["spec"]["containers"][0]["command"]
+    return command
 
 
 def test_golden_set_from_a_claim_or_a_pinned_url() -> None:
@@ -307,3 +330,18 @@ def test_unschedulable_evaluator_ends_inconclusive_and_the_next_attempt_runs(wor
             "EvaluationInconclusive", "Insufficient nvidia.com/gpu", "pendingDeadlineSeconds 10"
         )
     )  # fmt: skip
+
+
+def test_the_evaluator_job_sends_one_request_per_ready_candidate_replica(world: World) -> None:
+    then = (
+        given(world).namespace().rollout(steps=[{"evaluate": {}}, {"setWeight": 100}])
+        .when().apply()
+        .then().expect_job_count(1)
+    )  # fmt: skip
+    kube = then.scenario.kube
+    command = kube.list(JOBS)[0]["spec"]["template"]["spec"]["containers"][0]["command"]
+    candidate = kube.get(f"{DEPLOYMENTS}/{then.scenario.rollout_spec['candidate']['deployment']}")
+    ready = candidate["status"]["readyReplicas"]
+    assert ready >= 1
+    assert command[command.index("--candidate-replicas") + 1] == str(ready)
+    assert "--concurrency" not in command

@@ -94,7 +94,7 @@ def caffe_input(rgb: NDArray[np.float32], size: int) -> NDArray[np.float32]:
 class ImageClassifier:
     """Thread-confined like the other checkers: one session, called from one thread."""
 
-    def __init__(self, model: ClassifierModel) -> None:
+    def __init__(self, model: ClassifierModel, threads: int | None = None) -> None:
         import onnxruntime
 
         try:
@@ -109,7 +109,13 @@ class ImageClassifier:
                 f"classifier {model.name} {model.path} has sha256 {digest}, expected {model.sha256}"
             )
         self.model = model
-        self._session: Any = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+        options = onnxruntime.SessionOptions()
+        if threads is not None:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = threads
+        self._session: Any = onnxruntime.InferenceSession(
+            data, options, providers=["CPUExecutionProvider"]
+        )
         self._input = self._session.get_inputs()[0].name
 
     @property
@@ -137,8 +143,8 @@ class ImageClassifier:
         return bool(float(np.max(scores)) >= self.model.threshold)
 
 
-def build_classifier(gate: ClassifierGate) -> ImageClassifier:
-    return ImageClassifier(gate.model or open_nsfw_model())
+def build_classifier(gate: ClassifierGate, threads: int | None = None) -> ImageClassifier:
+    return ImageClassifier(gate.model or open_nsfw_model(), threads)
 
 
 def judge(gate: ClassifierGate, evidence: Evidence) -> GateResult:

@@ -39,6 +39,10 @@ GENERATOR = "--generator"
 GATES = "--gates"
 TAGS = "--tags"
 CONCURRENCY = "--concurrency"
+CANDIDATE_REPLICAS = "--candidate-replicas"
+DEFAULT_CONCURRENCY = 4
+"""Requests in flight per model when neither the concurrency nor the candidate's ready
+replicas are given (the evaluator run by hand, or by a pipeline of its own)."""
 OUT = "--out"
 LPIPS_WEIGHTS = "--lpips-weights"
 VERBOSE = "--verbose"
@@ -122,7 +126,10 @@ class EvaluatorInvocation(BaseModel):
     golden_sha256: str | None = None
     generator: GeneratorContract = Field(default_factory=GeneratorContract)
     tags: tuple[str, ...] = ()
-    concurrency: int = Field(default=4, ge=1)
+    concurrency: int | None = Field(default=None, ge=1)
+    candidate_replicas: int | None = Field(default=None, ge=0)
+    """The candidate's ready replicas when the evaluation started; they set the concurrency
+    when it is not given, one request in flight per replica."""
     lpips_weights: str | None = None
     verbose: bool = False
     # Runners that judge by exit status alone (an Argo Rollouts job metric) need a verdict
@@ -154,6 +161,16 @@ class EvaluatorInvocation(BaseModel):
             )
         return self
 
+    @property
+    def effective_concurrency(self) -> int:
+        """Requests in flight per model: the concurrency given, else one per ready candidate
+        replica, else the default."""
+        if self.concurrency is not None:
+            return self.concurrency
+        if self.candidate_replicas is not None:
+            return max(1, self.candidate_replicas)
+        return DEFAULT_CONCURRENCY
+
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
         source = parser.add_mutually_exclusive_group()
@@ -169,7 +186,18 @@ class EvaluatorInvocation(BaseModel):
         parser.add_argument(
             TAGS, type=_tags, default=[], help="only items with any of these tags (a,b)"
         )
-        parser.add_argument(CONCURRENCY, type=int, default=4, help="requests in flight per model")
+        parser.add_argument(
+            CONCURRENCY,
+            type=int,
+            help=f"requests in flight per model (default: {CANDIDATE_REPLICAS}, else "
+            f"{DEFAULT_CONCURRENCY})",
+        )
+        parser.add_argument(
+            CANDIDATE_REPLICAS,
+            type=int,
+            help=f"the candidate's ready replicas: one request in flight per replica unless "
+            f"{CONCURRENCY} is given",
+        )
         parser.add_argument(OUT, required=True, help="folder for report.json and report.html")
         parser.add_argument(LPIPS_WEIGHTS, help=f"AlexNet weights file (default: ${WEIGHTS_ENV})")
         parser.add_argument(VERBOSE, action="store_true")
@@ -207,8 +235,10 @@ class EvaluatorInvocation(BaseModel):
         """From arguments parsed by a parser given `add_arguments`; the JSON flags checked."""
         generator = _json_model(GeneratorContract, GENERATOR, args.generator)
         gates = _json_model(QualityGates, GATES, args.gates)
-        if args.concurrency < 1:
+        if args.concurrency is not None and args.concurrency < 1:
             raise InvocationError(f"{CONCURRENCY} must be at least 1")
+        if args.candidate_replicas is not None and args.candidate_replicas < 0:
+            raise InvocationError(f"{CANDIDATE_REPLICAS} must not be negative")
         if args.golden_url is not None and not args.golden_sha256:
             raise InvocationError(f"{GOLDEN_URL} needs {GOLDEN_SHA256}")
         if args.golden is None and args.golden_url is None and args.live_source is None:
@@ -233,6 +263,7 @@ class EvaluatorInvocation(BaseModel):
                 generator=generator,
                 tags=tuple(args.tags),
                 concurrency=args.concurrency,
+                candidate_replicas=args.candidate_replicas,
                 lpips_weights=args.lpips_weights,
                 verbose=args.verbose,
                 fail_exit_code=args.fail_exit_code,
@@ -280,7 +311,10 @@ class EvaluatorInvocation(BaseModel):
         ]
         if self.tags:
             argv += [TAGS, ",".join(self.tags)]
-        argv += [CONCURRENCY, str(self.concurrency)]
+        if self.concurrency is not None:
+            argv += [CONCURRENCY, str(self.concurrency)]
+        if self.candidate_replicas is not None:
+            argv += [CANDIDATE_REPLICAS, str(self.candidate_replicas)]
         if self.lpips_weights is not None:
             argv += [LPIPS_WEIGHTS, self.lpips_weights]
         if self.verbose:

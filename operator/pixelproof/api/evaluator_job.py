@@ -113,8 +113,13 @@ class EvaluatorSpec(ApiModel):
         le=86400,
         description="A pod still unscheduled (no GPU free) or unable to pull its image after this long ends the run as inconclusive.",
     )
-    concurrency: int = Field(
-        default=4, ge=1, le=256, description="Generator requests in flight at once, per model."
+    concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Generator requests in flight at once, per model. Unset, one per ready "
+        "replica of the candidate when the evaluation starts, so the evaluator keeps every "
+        "candidate replica busy and no more.",
     )
     reports_claim_name: str | None = Field(
         default=None,

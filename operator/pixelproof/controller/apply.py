@@ -87,6 +87,7 @@ async def apply_changes(
                     step=action.step,
                     attempt=action.attempt,
                     tags=action.tags,
+                    candidate_replicas=action.candidate_replicas,
                 )
                 await _create(api, JOBS, namespace, job)
                 applied.started_jobs.append(action.job)

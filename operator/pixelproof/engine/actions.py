@@ -57,6 +57,9 @@ class StartEvaluation:
     attempt: int
     job: str
     tags: tuple[str, ...] = ()
+    candidate_replicas: int | None = None
+    """The candidate's ready replicas as observed: the evaluator's concurrency when the spec
+    sets none."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,11 @@ def start_evaluation(ctx: Context, evaluate: EvaluateStep, attempt: int) -> Wait
     st.last_evaluation = EvaluationStatus(
         step=st.current_step, attempt=attempt, job=job, state="Running", started_at=ctx.stamp
     )
-    ctx.actions.append(StartEvaluation(st.current_step, attempt, job, tuple(evaluate.tags)))
+    ctx.actions.append(
+        StartEvaluation(
+            st.current_step, attempt, job, tuple(evaluate.tags), ctx.obs.candidate.ready_replicas
+        )
+    )
     ctx.event("Normal", "EvaluationStarted", f"evaluator Job {job} started (attempt {attempt})")
     return Wait(f"evaluation {job} running", counts_toward_deadline=False)
 

@@ -63,7 +63,9 @@ def evaluator_invocation(
     namespace: str,
     tags: tuple[str, ...],
     live: dict[str, Any] | None = None,
+    candidate_replicas: int | None = None,
 ) -> EvaluatorInvocation:
+    """`candidate_replicas` (the ready ones) sets the concurrency when the spec gives none."""
     assert spec.golden_set is not None and spec.evaluator is not None
     port = spec.generator.port
     golden = spec.golden_set
@@ -87,6 +89,7 @@ def evaluator_invocation(
         tags=tags,
         concurrency=spec.evaluator.concurrency,
         **(live or {}),
+        candidate_replicas=candidate_replicas if spec.evaluator.concurrency is None else None,
     )
 
 
@@ -149,6 +152,7 @@ def evaluator_job(
     step: int,
     attempt: int,
     tags: tuple[str, ...] = (),
+    candidate_replicas: int | None = None,
 ) -> dict[str, Any]:
     """The Job manifest. backoffLimit 0: a crashed evaluation is judged, never silently rerun."""
     evaluator = spec.evaluator
@@ -177,7 +181,9 @@ def evaluator_job(
     container: dict[str, Any] = {
         "name": CONTAINER,
         "image": evaluator.image,
-        "command": evaluator_invocation(spec, rollout.namespace, tags, live).to_command(),
+        "command": evaluator_invocation(
+            spec, rollout.namespace, tags, live, candidate_replicas
+        ).to_command(),
         "env": env,
         "resources": evaluator.resources,
         "volumeMounts": mounts,

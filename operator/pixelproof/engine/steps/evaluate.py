@@ -34,7 +34,13 @@ def evaluate(ctx: Context, step: Step) -> Outcome:
         reading = ctx.obs.evaluation
         if reading is None or reading.job != current.job:
             ctx.actions.append(
-                StartEvaluation(st.current_step, current.attempt, current.job, tuple(evaluate.tags))
+                StartEvaluation(
+                    st.current_step,
+                    current.attempt,
+                    current.job,
+                    tuple(evaluate.tags),
+                    ctx.obs.candidate.ready_replicas,
+                )
             )
             return Wait(f"evaluation {current.job} to start", counts_toward_deadline=False)
         if reading.state == "Running":

@@ -1,0 +1,214 @@
+"""The checks of one golden item's outputs: decode, format and size, colour, sharpness, SSIM,
+input preservation and colour, classifier, typography and the report's thumbnails. LPIPS is left to `score_lpips`, so
+that whoever holds the scorer can batch it across items (a GPU wants whole batches).
+
+Everything here is plain data in and out, so one item can be checked in this process or in
+a worker process with the same code and the same numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pixelproof.api.quality import QualityGates
+
+from .checks.classifier import ImageClassifier
+from .checks.color import mean_delta_e
+from .checks.determinism import replay_distances
+from .checks.format import check_format, check_size
+from .checks.input_color import input_delta_e
+from .checks.lpips import reference_distances
+from .checks.preservation import preservation_error
+from .checks.sharpness import sharpness_ratio
+from .checks.ssim import gate_similarity
+from .checks.text_assignment import ExpectedTextSpec
+from .checks.typography import check_typography
+from .client import GenerationResult
+from .golden import GoldenItem
+from .images import DecodedImage, decode_png
+from .live_items import hold_to_stable_text, like_output
+from .ocr import OcrEngine
+from .perceptual import LpipsScorer
+from .report_images import write_item_images
+from .results import ModelResult
+
+# An output may be larger than requested (the size check reports it), but one this many
+# times the requested area is refused before it is decoded.
+MAX_AREA_FACTOR = 4
+MAX_PIXELS = 64 * 1024 * 1024
+DEFAULT_TYPOGRAPHY_CER = 0.2
+
+Role = Literal["stable", "candidate"]
+ROLES: tuple[Role, Role] = ("stable", "candidate")
+
+
+@dataclass(frozen=True)
+class Generated:
+    """Both models' replies for one item: the first generation and its seed replay."""
+
+    item: GoldenItem
+    stable: tuple[GenerationResult, GenerationResult | None]
+    candidate: tuple[GenerationResult, GenerationResult | None]
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    gates: QualityGates
+    image_dir: Path | None = None
+    stable_reference: bool = False
+    """Live prompts: stable's output stands for the reference (see EvaluationConfig)."""
+
+    @property
+    def max_char_error_rate(self) -> float:
+        typography = self.gates.typography
+        return typography.max_char_error_rate if typography else DEFAULT_TYPOGRAPHY_CER
+
+
+@dataclass(frozen=True)
+class CheckTools:
+    """The models an item's checks call; None leaves that check out."""
+
+    ocr: OcrEngine | None = None
+    classifier: ImageClassifier | None = None
+
+
+@dataclass
+class CheckedItem:
+    """An item's results without LPIPS yet, and the images LPIPS still has to compare."""
+
+    item: GoldenItem
+    stable: ModelResult
+    candidate: ModelResult
+    images: dict[str, str] = field(default_factory=dict)
+    to_reference: list[tuple[Role, DecodedImage, DecodedImage]] = field(default_factory=list)
+    to_replay: list[tuple[Role, DecodedImage, DecodedImage]] = field(default_factory=list)
+    to_stable: list[tuple[Role, DecodedImage, DecodedImage]] = field(default_factory=list)
+    """The candidate's output beside stable's, for the divergence gate."""
+    live: bool = False
+
+    def model(self, role: Role) -> ModelResult:
+        return self.stable if role == "stable" else self.candidate
+
+
+def max_pixels_for(item: GoldenItem) -> int:
+    return min(MAX_PIXELS, MAX_AREA_FACTOR * item.width * item.height)
+
+
+def _without_body(result: GenerationResult | None) -> GenerationResult | None:
+    # The reply bytes are decoded by now; results outlive them for the whole evaluation.
+    return None if result is None else dataclasses.replace(result, body=None)
+
+
+def _decode(
+    item: GoldenItem, first: GenerationResult, second: GenerationResult | None
+) -> tuple[ModelResult, DecodedImage | None, DecodedImage | None]:
+    generation = _without_body(first)
+    assert generation is not None
+    model = ModelResult(generation, _without_body(second))
+    limit = max_pixels_for(item)
+    image = replay_image = None
+    if first.body is not None:
+        model.format, image = check_format(
+            first.body, alpha_expected=item.spec.alpha, max_pixels=limit
+        )
+        if image is not None:
+            model.size = check_size(image.width, image.height, item.width, item.height)
+    if second is not None and second.body is not None:
+        model.replay_format, replay_image = check_format(
+            second.body, alpha_expected=item.spec.alpha, max_pixels=limit
+        )
+    return model, image, replay_image
+
+
+def _score_image(
+    model: ModelResult,
+    image: DecodedImage,
+    reference: DecodedImage | None,
+    item: GoldenItem,
+    settings: CheckSettings,
+    tools: CheckTools,
+) -> None:
+    if reference is not None:
+        model.delta_e = mean_delta_e(image, reference)
+        model.sharpness = sharpness_ratio(image, reference)
+        model.ssim = gate_similarity(settings.gates.ssim, image, reference)
+    if item.input is not None:
+        model.preservation = preservation_error(image, item.input)
+        model.input_delta_e = input_delta_e(image, item.spec.task, item.input)
+    if tools.classifier is not None:
+        model.flagged = tools.classifier.flagged(image)
+    if tools.ocr is not None and item.spec.text:
+        expected = [ExpectedTextSpec(t.text, t.font_size) for t in item.spec.text]
+        model.typography = check_typography(
+            tools.ocr, image, expected, max_char_error_rate=settings.max_char_error_rate
+        )
+
+
+def check_item(generated: Generated, settings: CheckSettings, tools: CheckTools) -> CheckedItem:
+    item = generated.item
+    live = settings.stable_reference
+    stable, stable_image, stable_replay = _decode(item, *generated.stable)
+    reference: DecodedImage | None
+    if live:
+        item = like_output(item, stable_image)
+        reference = stable_image
+    else:
+        reference = decode_png(item.reference_png, max_pixels=MAX_PIXELS)
+    candidate, candidate_image, candidate_replay = _decode(item, *generated.candidate)
+    models: dict[Role, ModelResult] = {"stable": stable, "candidate": candidate}
+    decoded: dict[Role, tuple[DecodedImage | None, DecodedImage | None]] = {
+        "stable": (stable_image, stable_replay),
+        "candidate": (candidate_image, candidate_replay),
+    }
+    checked = CheckedItem(item, stable, candidate, live=live)
+    for role in ROLES:
+        image, replay_image = decoded[role]
+        if image is None:
+            continue
+        # With stable's output as the reference, stable against itself measures nothing.
+        own_reference = None if live and role == "stable" else reference
+        if own_reference is not None:
+            checked.to_reference.append((role, image, own_reference))
+        if replay_image is not None:
+            checked.to_replay.append((role, image, replay_image))
+        _score_image(models[role], image, own_reference, item, settings, tools)
+    if not live and candidate_image is not None and stable_image is not None:
+        checked.to_stable.append(("candidate", candidate_image, stable_image))
+    if live:
+        hold_to_stable_text(stable, candidate)
+    if settings.image_dir is not None:
+        checked.images = write_item_images(
+            settings.image_dir,
+            item.id,
+            None if live else reference,
+            stable_image,
+            candidate_image,
+        )
+    return checked
+
+
+def score_lpips(scorer: LpipsScorer, checked: Sequence[CheckedItem]) -> None:
+    """LPIPS to the reference and between replays, batched over all the items given; the
+    images are dropped once scored."""
+    to_reference = [(c, role, a, b) for c in checked for role, a, b in c.to_reference]
+    to_replay = [(c, role, a, b) for c in checked for role, a, b in c.to_replay]
+    scores = reference_distances(scorer, [(a, b) for _, _, a, b in to_reference])
+    for (c, role, _, _), score in zip(to_reference, scores, strict=True):
+        c.model(role).lpips = score
+        if c.live:
+            # Live, the reference is stable's output: the distance to it is the divergence.
+            c.model(role).divergence = score
+    to_stable = [(c, role, a, b) for c in checked for role, a, b in c.to_stable]
+    divergences = reference_distances(scorer, [(a, b) for _, _, a, b in to_stable])
+    for (c, role, _, _), score in zip(to_stable, divergences, strict=True):
+        c.model(role).divergence = score
+    replays = replay_distances(scorer, [(a, b) for _, _, a, b in to_replay])
+    for (c, role, _, _), score in zip(to_replay, replays, strict=True):
+        c.model(role).replay_distance = score
+    for c in checked:
+        c.to_reference.clear()
+        c.to_replay.clear()
+        c.to_stable.clear()
