@@ -170,15 +170,17 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if self.path == self.app.path:
                 request = parse_request(self._read_json())
+                prompt = request.prompt
             else:
                 content_type = self.headers.get("Content-Type", "application/json")
                 body = self._read_body(MAX_IMAGE_BODY_BYTES)
                 image_request = parse_image_request(task, content_type, body)
+                prompt = image_request.prompt
         except BadRequest as error:
             self._answer(started, error.status, "application/json", _json(error.to_json()))
             return
         faults, decisions = self.app.roll()
-        if not faults.applies_to(request.prompt):
+        if not faults.applies_to(prompt):
             faults, decisions = Faults(), Decisions(noise_seed=decisions.noise_seed)
         if decisions.hang:
             self.app.stopping.wait(HANG_SECONDS)
