@@ -7,6 +7,8 @@ the gates can be written relative to its noise floor. References of a model that
 
 from __future__ import annotations
 
+import json
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,17 +114,32 @@ def write_golden_set(folder: Path, stable_url: str) -> Path:
 # Two A/A runs, the fewest `pixelproof golden calibrate` accepts: each item's floor is the
 # worst of four generations, enough for a demo; a real set deserves more runs.
 CALIBRATION_RUNS = 2
+CALIBRATION_TIMEOUT_SECONDS = 600
 
 
 def calibrate_golden_set(folder: Path, stable_url: str) -> None:
-    """Record the stable model's noise floor beside the references, as
-    `pixelproof golden calibrate` does."""
-    from pixelproof_evaluator.calibrate import calibrate
+    """Record the stable model's noise floor beside the references with the evaluator's
+    calibrate command, in a process of its own as a user runs it: LPIPS then stays out of
+    the process that serves the local API and runs the operator."""
+    from .environment import PYTHON, child_environment
 
-    calibrate(
-        folder,
-        stable_url,
-        GeneratorContract(timeout_seconds=30),
-        runs=CALIBRATION_RUNS,
-        concurrency=8,
+    command = [
+        PYTHON, "-m", "pixelproof_evaluator", "calibrate",
+        "--golden", str(folder),
+        "--stable", stable_url,
+        "--generator", json.dumps({"timeoutSeconds": 30}),
+        "--runs", str(CALIBRATION_RUNS),
+    ]  # fmt: skip
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=CALIBRATION_TIMEOUT_SECONDS,
+        env=child_environment({"OMP_NUM_THREADS": "1"}),
+        check=False,
     )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"calibrating the golden set against the stable generator failed: "
+            f"{(done.stderr or done.stdout).strip()[-2000:]}"
+        )
