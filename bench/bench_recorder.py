@@ -18,9 +18,11 @@ import http.client
 import json
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -154,27 +156,14 @@ def main() -> None:
         f"machine: {platform.platform()} | {platform.processor() or platform.machine()} | "
         f"{os.cpu_count()} CPUs | server pinned to core {SERVER_CORE}, load on the others"
     )
+    record = [sys.executable, "-m", "pixelproof_evaluator", "record", "--host", "127.0.0.1"]
+    record += ["--max-count", str(args.max_count), "--retention", "1h", "--redact", r"\d{3}-\d{4}"]
+    data_dir = tempfile.mkdtemp(prefix="bench-recorder-")
     rows = []
     for name, argv in (
         ("bare 202 handler", [sys.executable, __file__, "--baseline-server"]),
-        (
-            "recorder",
-            [
-                sys.executable,
-                "-m",
-                "pixelproof_evaluator",
-                "record",
-                "--host",
-                "127.0.0.1",
-                "--max-count",
-                str(args.max_count),
-                "--retention",
-                "1h",
-                "--redact",
-                r"\d{3}-\d{4}",
-                "--port",
-            ],
-        ),
+        ("recorder", [*record, "--port"]),
+        ("recorder, data-dir", [*record, "--data-dir", data_dir, "--port"]),
     ):
         port = free_port()
         proc = start([*argv, str(port)], port)
@@ -183,7 +172,7 @@ def main() -> None:
             rate = load(port, args.seconds, args.clients, args.prompt_bytes)
             full = rss_kib(proc.pid)
             sample = ""
-            if name == "recorder":
+            if name.startswith("recorder"):
                 metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
                 size = next(
                     line.split()[-1]
@@ -197,11 +186,12 @@ def main() -> None:
             proc.wait(timeout=30)
     for name, rate, idle, full, sample in rows:
         print(
-            f"{name:18s} {rate:8.0f} accepted/s  RSS idle {idle / 1024:6.1f} MiB, "
+            f"{name:20s} {rate:8.0f} accepted/s  RSS idle {idle / 1024:6.1f} MiB, "
             f"after load {full / 1024:6.1f} MiB{sample}"
         )
-    base, rec = rows[0][1], rows[1][1]
-    print(f"recorder throughput: {rec / base * 100:.0f} % of the bare handler")
+    for name, rate, *_ in rows[1:]:
+        print(f"{name} throughput: {rate / rows[0][1] * 100:.0f} % of the bare handler")
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -97,6 +97,7 @@ class RecorderServer(Running):
         if self._thread is not None:
             self._thread.join()
         self._httpd = None
+        self.store.close()
 
     def metrics_text(self) -> str:
         counts = self.store.counts
