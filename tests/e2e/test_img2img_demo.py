@@ -17,6 +17,8 @@ from pixelproof_demo.environment import child_environment
 pytestmark = pytest.mark.slow
 
 
+# The demo may take its whole --timeout on a loaded machine; the suite's 300 s is shorter.
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize(
     ("task", "faulty", "good", "gate"),
     [

@@ -1,6 +1,6 @@
 """An image-to-image golden set the img2img tests share: upscale, inpaint and edit items whose
 inputs the reference generator renders (as the demo's do), a robustness class derived from
-them with the real helper, and gate thresholds tuned to these fixtures."""
+them by `pixelproof golden robustness`, and gate thresholds tuned to these fixtures."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Image-to-image golden items: inputs and masks pinned by sha256 and decoded with Pillow, the
-output size they expect, clear errors naming the item, and the robustness variants the helper
-derives (each really is the awkward kind it claims to be)."""
+output size they expect, clear errors naming the item, and the robustness variants
+`pixelproof golden robustness` derives (each really the awkward kind it claims to be)."""
 
 from __future__ import annotations
 
