@@ -41,7 +41,7 @@ from typing import Any
 
 import httpx
 
-from pixelproof.api.crd import DEFAULT_PATH
+from pixelproof.api.crd import CRD_DIR
 from pixelproof.api.evaluation import EvaluationSummary
 from pixelproof.controller.main import Operator, OperatorConfig
 from pixelproof.controller.reconcile import Reconciler, ReconcileRecord
@@ -128,7 +128,7 @@ def phases(http: httpx.Client, prefix: str) -> Counter[str]:
 
 def serve_cluster() -> None:
     """Child process: the local API server with the stand-in evaluator, until stdin closes."""
-    with LocalCluster(crd_paths=[DEFAULT_PATH], job_runner=passing_evaluator) as cluster:
+    with LocalCluster(crd_paths=[CRD_DIR], job_runner=passing_evaluator) as cluster:
         print(cluster.url, cluster.kubeconfig_path, flush=True)
         sys.stdin.read()
 
