@@ -19,7 +19,9 @@ from pixelproof_demo.stack import LocalStack, RolloutHandle
 from pixelproof_testkit.catalog import DRIFT
 from pixelproof_testkit.polling import wait_for
 
-pytestmark = pytest.mark.slow
+# Two rollouts, each with a golden and a live evaluation, on two shared cores: the module's
+# stack starts inside the first test's time.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 TRIGGER = "neon"
 # Real users' prompts: none of them is in the golden set, and each names the trigger.
@@ -32,7 +34,7 @@ LIVE_PROMPTS = (
 STEPS = live_steps()
 GOLDEN_STEP = next(i for i, s in enumerate(STEPS) if s.get("evaluate") == {})
 LIVE_STEP = next(i for i, s in enumerate(STEPS) if (s.get("evaluate") or {}).get("source"))
-TIMEOUT = 420.0
+TIMEOUT = 600.0
 
 
 @pytest.fixture(scope="module")
