@@ -24,6 +24,9 @@ def _demo(tmp_path: Path, *args: str, timeout: float) -> subprocess.CompletedPro
     )
 
 
+# The demo runs a golden and a live evaluation per rollout; the subprocess and the demo's own
+# --timeout bound it, not the suite's default per-test limit.
+@pytest.mark.timeout(660)
 def test_demo_rolls_back_the_faulty_candidate_and_promotes_the_good_one(tmp_path: Path) -> None:
     result = _demo(tmp_path, "--timeout", "420", timeout=600)
     output = result.stdout + result.stderr
