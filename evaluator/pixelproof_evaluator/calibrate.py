@@ -13,11 +13,12 @@ from pixelproof.api.workloads import GeneratorContract
 
 from .calibration import Calibration, from_runs, write_calibration
 from .capture import parse_generator
+from .checker import EvaluationConfig
 from .client import RetryPolicy
 from .golden import GoldenSetError, load_golden_dir
 from .perceptual import LpipsScorer, build_scorer, warn_random_backbone
 from .results import ItemResult
-from .runner import EvaluationConfig, run_evaluation
+from .runner import run_evaluation
 
 DEFAULT_RUNS = 4
 

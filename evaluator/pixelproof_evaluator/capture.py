@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from pixelproof.api.workloads import GeneratorContract
 
+from .checker import MAX_AREA_FACTOR
 from .checks.format import check_format, check_size
 from .client import GeneratorClient, RetryPolicy
 from .golden import (
@@ -31,7 +32,6 @@ from .golden import (
     write_manifest,
 )
 from .prompt_list import read_prompt_list
-from .runner import MAX_AREA_FACTOR
 
 
 @dataclass

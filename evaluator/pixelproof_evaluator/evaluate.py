@@ -19,6 +19,7 @@ from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 
 from .calibration import Calibration
+from .checker import EvaluationConfig
 from .client import RetryPolicy
 from .golden import GoldenItem, GoldenSet, load_golden_dir
 from .golden_archive import Fetch, fetch_https, load_golden_url
@@ -31,7 +32,7 @@ from .ocr import OcrEngine
 from .perceptual import LpipsScorer, build_scorer, warn_random_backbone
 from .report import IMAGE_FOLDER, write_report
 from .results import ItemResult
-from .runner import EvaluationConfig, progress_bar, run_evaluation
+from .runner import progress_bar, run_evaluation
 
 
 @dataclass

@@ -12,8 +12,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
-import httpx
-
+from .download import download
 from .golden import GoldenSet, GoldenSetError, load_golden_dir
 
 Fetch = Callable[[str], bytes]
@@ -23,21 +22,13 @@ MAX_ARCHIVE_BYTES = 2 * 1024**3
 def fetch_https(url: str, *, timeout: float = 120.0) -> bytes:
     if not url.startswith("https://"):
         raise GoldenSetError(f"golden set URL {url!r} must use https")
-    try:
-        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
-            response.raise_for_status()
-            chunks = []
-            total = 0
-            for chunk in response.iter_bytes():
-                total += len(chunk)
-                if total > MAX_ARCHIVE_BYTES:
-                    raise GoldenSetError(
-                        f"golden set archive {url} is over {MAX_ARCHIVE_BYTES} bytes"
-                    )
-                chunks.append(chunk)
-    except httpx.HTTPError as exc:
-        raise GoldenSetError(f"cannot download golden set archive {url}: {exc}") from exc
-    return b"".join(chunks)
+    return download(
+        url,
+        limit=MAX_ARCHIVE_BYTES,
+        timeout=timeout,
+        what="golden set archive",
+        error=GoldenSetError,
+    )
 
 
 def _safe_target(dest: Path, name: str) -> Path:

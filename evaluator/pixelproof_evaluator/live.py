@@ -10,6 +10,7 @@ Inconclusive, never a pass, and then no gate is judged on so few."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,13 +19,14 @@ from typing import Any
 from pixelproof.api.evaluation import GateVerdict
 from pixelproof.api.quality import QualityGates
 
+from .checker import EvaluationConfig
 from .judge import Judgement, judge, overall
 from .live_items import live_items
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer
 from .recorder.records import LiveRecord
 from .results import ItemResult
-from .runner import EvaluationConfig, run_evaluation
+from .runner import run_evaluation
 
 log = logging.getLogger("pixelproof_evaluator.live")
 
@@ -114,17 +116,7 @@ def run_live(
     log.info("live: replaying %d distinct prompts of %d records", len(items), len(records))
     if not items:
         return LiveRun(judge_live(config.gates, [], options.min_count, scorer.backbone))
-    live_config = EvaluationConfig(
-        stable_url=config.stable_url,
-        candidate_url=config.candidate_url,
-        contract=config.contract,
-        gates=config.gates,
-        concurrency=config.concurrency,
-        retry=config.retry,
-        replay=True,
-        image_dir=config.image_dir,
-        stable_reference=True,
-    )
+    live_config = dataclasses.replace(config, replay=True, stable_reference=True)
     results, stats = asyncio.run(run_evaluation(items, live_config, scorer, ocr))
     judgement = judge_live(config.gates, results, options.min_count, scorer.backbone)
     return LiveRun(judgement, results, stats, len(records))

@@ -10,10 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from pixelproof.api.workloads import EVALUATION_HEADER
 
+from .download import download
 from .errors import EvaluatorError
 from .recorder.records import LiveRecord, RecordError, parse_lines
 
@@ -28,21 +27,15 @@ class LiveSourceError(EvaluatorError):
 
 
 def fetch_bounded(url: str, *, timeout: float = FETCH_TIMEOUT_SECONDS) -> bytes:
-    try:
-        # The header keeps an evaluator's own reads out of anything that records traffic.
-        with httpx.stream(
-            "GET", url, timeout=timeout, follow_redirects=True, headers={EVALUATION_HEADER: "true"}
-        ) as response:
-            response.raise_for_status()
-            chunks, total = [], 0
-            for chunk in response.iter_bytes():
-                total += len(chunk)
-                if total > MAX_SOURCE_BYTES:
-                    raise LiveSourceError(f"live source {url} is over {MAX_SOURCE_BYTES} bytes")
-                chunks.append(chunk)
-    except httpx.HTTPError as exc:
-        raise LiveSourceError(f"cannot read live source {url}: {exc}") from exc
-    return b"".join(chunks)
+    # The header keeps an evaluator's own reads out of anything that records traffic.
+    return download(
+        url,
+        limit=MAX_SOURCE_BYTES,
+        timeout=timeout,
+        what="live source",
+        error=LiveSourceError,
+        headers={EVALUATION_HEADER: "true"},
+    )
 
 
 def with_count(url: str, count: int) -> str:

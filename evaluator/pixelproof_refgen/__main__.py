@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
+
+from pixelproof.running import stop_on_signals
 
 from .faults import KNOBS, Faults
 from .server import RefGenServer
@@ -46,13 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as error:
         print(f"pixelproof-refgen: {error}", file=sys.stderr)
         return 2
-    done = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    done = stop_on_signals()
     if args.port_file is not None:
         # Written beside and renamed, so a reader never sees a half-written file.
         partial = args.port_file.with_name(args.port_file.name + ".partial")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from abc import ABC, abstractmethod
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Self
 
 
@@ -27,3 +29,15 @@ class Running(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def stop_on_signals() -> threading.Event:
+    """An event SIGTERM or SIGINT sets, for a process that serves until it is told to stop."""
+    done = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    return done

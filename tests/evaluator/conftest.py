@@ -54,8 +54,7 @@ def golden_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 class _AdversarialProxy(BaseHTTPRequestHandler):
     """A candidate that composes non-curated prompts badly: for prompts carrying the
-    adversarial marker it asks the generator behind it for another seed's composition.
-    The reference generator has no prompt-selective fault, so this proxy supplies one."""
+    adversarial marker it asks the generator behind it for another seed's composition."""
 
     protocol_version = "HTTP/1.1"
     upstream = ""

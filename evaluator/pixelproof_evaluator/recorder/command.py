@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import re
-import signal
 import sys
-import threading
 from datetime import timedelta
 from pathlib import Path
-from types import FrameType
+
+from pixelproof.api.evaluator_invocation import positive_count
+from pixelproof.running import stop_on_signals
 
 from .redaction import Redactor
 from .server import DEFAULT_MAX_BODY_BYTES, RecorderServer
@@ -30,21 +30,11 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
-
-
 def add_record_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="port to serve on (default 8080)")
     parser.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
     parser.add_argument(
-        "--max-count", type=_positive, required=True, help="most records the sample keeps"
+        "--max-count", type=positive_count, required=True, help="most records the sample keeps"
     )
     parser.add_argument(
         "--retention", type=parse_duration, required=True, help="drop records older than this (1h)"
@@ -59,10 +49,18 @@ def add_record_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="folder to persist the sample in (JSONL)")
     parser.add_argument(
         "--max-body-bytes",
-        type=_positive,
+        type=positive_count,
         default=DEFAULT_MAX_BODY_BYTES,
         help=f"larger request bodies get 413 (default {DEFAULT_MAX_BODY_BYTES})",
     )
+
+
+def record_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="pixelproof-evaluator record", description=__doc__.splitlines()[0]
+    )
+    add_record_arguments(parser)
+    return run_record(parser.parse_args(argv))
 
 
 def run_record(args: argparse.Namespace) -> int:
@@ -76,13 +74,7 @@ def run_record(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:
         print(f"error: recorder: {exc}", file=sys.stderr)
         return 2
-    done = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    done = stop_on_signals()
     log.info(
         "recording on %s: max-count %d, retention %s, %d redaction patterns, %d records kept",
         server.url,

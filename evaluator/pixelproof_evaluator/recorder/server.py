@@ -21,6 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 from pixelproof.api.workloads import EVALUATION_HEADER
 from pixelproof.running import Running
 
+from .body import BodyTooLarge, read_body
+from .metrics import RecorderCounts, exposition
 from .records import RecordError, from_generate_body
 from .redaction import Redactor
 from .store import SampleStore
@@ -33,11 +35,6 @@ DEFAULT_BACKLOG = 64
 IDLE_TIMEOUT_SECONDS = 15.0
 ACCEPTED = b'{"recorded":true}'
 SAMPLES_PATH = "/samples"
-CHUNK_LINE_LIMIT = 64
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class RecorderServer(Running):
@@ -100,44 +97,23 @@ class RecorderServer(Running):
         if self._thread is not None:
             self._thread.join()
         self._httpd = None
+        self.store.close()
 
     def metrics_text(self) -> str:
         counts = self.store.counts
         with self._lock:
             rejected, ignored = dict(self.rejected), dict(self.ignored)
-        lines = [
-            "# HELP pixelproof_recorder_recorded_total Distinct requests added to the sample.",
-            "# TYPE pixelproof_recorder_recorded_total counter",
-            f"pixelproof_recorder_recorded_total {counts.recorded}",
-            "# HELP pixelproof_recorder_refreshed_total Repeats of a kept request.",
-            "# TYPE pixelproof_recorder_refreshed_total counter",
-            f"pixelproof_recorder_refreshed_total {counts.refreshed}",
-            "# HELP pixelproof_recorder_rejected_total Requests refused, by reason.",
-            "# TYPE pixelproof_recorder_rejected_total counter",
-            *(
-                f'pixelproof_recorder_rejected_total{{reason="{r}"}} {n}'
-                for r, n in sorted(rejected.items())
-            ),
-            "# HELP pixelproof_recorder_ignored_total Requests answered but never recorded.",
-            "# TYPE pixelproof_recorder_ignored_total counter",
-            *(
-                f'pixelproof_recorder_ignored_total{{reason="{r}"}} {n}'
-                for r, n in sorted(ignored.items())
-            ),
-            "# HELP pixelproof_recorder_dropped_total Records dropped from the sample, by reason.",
-            "# TYPE pixelproof_recorder_dropped_total counter",
-            *(
-                f'pixelproof_recorder_dropped_total{{reason="{r}"}} {n}'
-                for r, n in sorted(counts.dropped.items())
-            ),
-            "# HELP pixelproof_recorder_sample_size Records in the sample now.",
-            "# TYPE pixelproof_recorder_sample_size gauge",
-            f"pixelproof_recorder_sample_size {len(self.store)}",
-            "# HELP pixelproof_recorder_sample_max The sample's maximum size.",
-            "# TYPE pixelproof_recorder_sample_max gauge",
-            f"pixelproof_recorder_sample_max {self.store.max_count}",
-        ]
-        return "\n".join(lines) + "\n"
+        return exposition(
+            RecorderCounts(
+                recorded=counts.recorded,
+                refreshed=counts.refreshed,
+                rejected=rejected,
+                ignored=ignored,
+                dropped=dict(counts.dropped),
+                sample_size=len(self.store),
+                sample_max=self.store.max_count,
+            )
+        )
 
 
 class _PooledServer(HTTPServer):
@@ -222,8 +198,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.METHOD_NOT_ALLOWED, "the sample is read with GET")
             return
         try:
-            data = self._read_body()
-        except _BodyTooLarge:
+            data = read_body(self.rfile, self.headers, self.app.max_body_bytes)
+        except BodyTooLarge:
             self.app.count(self.app.rejected, "too-large")
             self.close_connection = True
             self._error(
@@ -251,37 +227,6 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.app.store.add(self.app.redactor.record(record))
         self._send(HTTPStatus.ACCEPTED, "application/json", ACCEPTED)
-
-    def _read_body(self) -> bytes:
-        limit = self.app.max_body_bytes
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked(limit)
-        declared = self.headers.get("Content-Length", "0").strip()
-        if not declared.isdigit():
-            raise ValueError(f"Content-Length {declared!r}")
-        length = int(declared)
-        if length > limit:
-            raise _BodyTooLarge
-        data = self.rfile.read(length)
-        if len(data) != length:
-            raise ValueError("body shorter than its Content-Length")
-        return data
-
-    def _read_chunked(self, limit: int) -> bytes:
-        parts: list[bytes] = []
-        total = 0
-        while True:
-            line = self.rfile.readline(CHUNK_LINE_LIMIT)
-            size = int(line.split(b";", 1)[0].strip() or b"x", 16)
-            if size == 0:
-                while self.rfile.readline(CHUNK_LINE_LIMIT) not in (b"\r\n", b"\n", b""):
-                    pass
-                return b"".join(parts)
-            total += size
-            if total > limit:
-                raise _BodyTooLarge
-            parts.append(self.rfile.read(size))
-            self.rfile.readline(CHUNK_LINE_LIMIT)
 
     def _error(self, status: int, message: str) -> None:
         self._send(status, "application/json", json.dumps({"error": message}).encode())

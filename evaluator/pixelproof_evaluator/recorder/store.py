@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 
 from .records import LiveRecord, RecordError, from_json
 
@@ -60,9 +61,17 @@ class SampleStore:
         self._records: OrderedDict[bytes, LiveRecord] = OrderedDict()
         self._path = data_dir / SAMPLE_FILE if data_dir is not None else None
         self._lines = 0
+        self._out: TextIO | None = None
         if self._path is not None:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             self._load(self._path)
+            self._rewrite(self._path)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._out is not None:
+                self._out.close()
+                self._out = None
 
     def now(self) -> datetime:
         return self._clock()
@@ -108,20 +117,23 @@ class SampleStore:
     def _persist(self, record: LiveRecord) -> None:
         if self._path is None:
             return
-        if self._lines >= 2 * self.max_count:
+        if self._lines >= 2 * self.max_count or self._out is None:
             self._rewrite(self._path)
             return
-        with self._path.open("a", encoding="utf-8") as out:
-            out.write(record.to_line() + "\n")
+        self._out.write(record.to_line() + "\n")
         self._lines += 1
 
     def _rewrite(self, path: Path) -> None:
+        if self._out is not None:
+            self._out.close()
         partial = path.with_name(path.name + ".partial")
         with partial.open("w", encoding="utf-8") as out:
             for kept in self._records.values():
                 out.write(kept.to_line() + "\n")
         os.replace(partial, path)
         self._lines = len(self._records)
+        # Line-buffered: each record reaches the file as it is kept, a crash tears one line.
+        self._out = path.open("a", encoding="utf-8", buffering=1)
 
     def _load(self, path: Path) -> None:
         if not path.exists():
@@ -146,4 +158,3 @@ class SampleStore:
         self._expire(self.now())
         while len(self._records) > self.max_count:
             self._records.popitem(last=False)
-        self._rewrite(path)

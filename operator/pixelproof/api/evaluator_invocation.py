@@ -68,7 +68,7 @@ def _tags(text: str) -> list[str]:
     return [tag.strip() for tag in text.split(",") if tag.strip()]
 
 
-def _count(text: str) -> int:
+def positive_count(text: str) -> int:
     try:
         value = int(text)
     except ValueError as exc:
@@ -179,13 +179,13 @@ class EvaluatorInvocation(BaseModel):
         parser.add_argument(LIVE_SOURCE_SHA256, help=f"pinned sha256 of an https {LIVE_SOURCE}")
         parser.add_argument(
             LIVE_COUNT,
-            type=_count,
+            type=positive_count,
             default=DEFAULT_LIVE_COUNT,
             help=f"live prompts to replay (default {DEFAULT_LIVE_COUNT})",
         )
         parser.add_argument(
             LIVE_MIN_COUNT,
-            type=_count,
+            type=positive_count,
             default=DEFAULT_LIVE_MIN_COUNT,
             help=f"fewer usable live prompts is Inconclusive (default {DEFAULT_LIVE_MIN_COUNT})",
         )
