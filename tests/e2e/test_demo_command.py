@@ -24,7 +24,8 @@ def _demo(tmp_path: Path, *args: str, timeout: float) -> subprocess.CompletedPro
     )
 
 
-# As long as the demo itself may take (its subprocess timeout), on a loaded machine.
+# The demo runs a golden and a live evaluation per rollout; the subprocess and the demo's own
+# --timeout bound it, not the suite's default per-test limit.
 @pytest.mark.timeout(660)
 def test_demo_rolls_back_the_faulty_candidate_and_promotes_the_good_one(tmp_path: Path) -> None:
     result = _demo(tmp_path, "--timeout", "420", timeout=600)

@@ -19,7 +19,9 @@ from pixelproof_demo.stack import LocalStack, RolloutHandle
 from pixelproof_testkit.catalog import DRIFT
 from pixelproof_testkit.polling import wait_for
 
-pytestmark = pytest.mark.slow
+# Two rollouts, each with a golden and a live evaluation, on two shared cores: the module's
+# stack starts inside the first test's time.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 TRIGGER = "neon"
 # Real users' prompts: none of them is in the golden set, and each names the trigger.
@@ -32,7 +34,7 @@ LIVE_PROMPTS = (
 STEPS = live_steps()
 GOLDEN_STEP = next(i for i, s in enumerate(STEPS) if s.get("evaluate") == {})
 LIVE_STEP = next(i for i, s in enumerate(STEPS) if (s.get("evaluate") or {}).get("source"))
-TIMEOUT = 420.0
+TIMEOUT = 600.0
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +76,11 @@ def _recorder_gone(stack: LocalStack, handle: RolloutHandle) -> bool:
     return stack.kube.get(DEPLOYMENTS.path(handle.namespace, "poster-gen-recorder")) is None
 
 
+def _expect_live_traffic_cleaned_up(stack: LocalStack, handle: RolloutHandle) -> None:
+    wait_for(lambda: not _route_filters(stack, handle), 30, "the mirror to leave the route")
+    wait_for(lambda: _recorder_gone(stack, handle), 30, "the recorder to go")
+
+
 def test_a_fault_only_real_prompts_show_passes_golden_and_is_rolled_back_live(
     stack: LocalStack, rollouts: dict[str, RolloutHandle]
 ) -> None:
@@ -90,8 +97,7 @@ def test_a_fault_only_real_prompts_show_passes_golden_and_is_rolled_back_live(
     assert failed and all(name.startswith("live.") for name in failed), evaluation["gates"]
     assert any(name in status["rollbackReason"] for name in failed), status["rollbackReason"]
     assert status["weights"] == {"stable": 100, "candidate": 0}
-    wait_for(lambda: not _route_filters(stack, handle), 30, "the mirror to leave the route")
-    wait_for(lambda: _recorder_gone(stack, handle), 30, "the recorder to go")
+    _expect_live_traffic_cleaned_up(stack, handle)
 
 
 def test_a_good_candidate_passes_golden_and_live(
@@ -105,5 +111,4 @@ def test_a_good_candidate_passes_golden_and_live(
     assert [j for j in passed if f"-s{LIVE_STEP}-" in j]
     mirrored = handle.traffic.mirrored.get("poster-gen-recorder")
     assert mirrored is not None and mirrored.accepted >= 4, mirrored
-    wait_for(lambda: not _route_filters(stack, handle), 30, "the mirror to leave the route")
-    wait_for(lambda: _recorder_gone(stack, handle), 30, "the recorder to go")
+    _expect_live_traffic_cleaned_up(stack, handle)

@@ -20,6 +20,7 @@ from pixelproof_demo.generators import GeneratorProcess
 from pixelproof_demo.traffic import RouteTraffic, _MirrorShare, route_mirrors
 from pixelproof_localcluster import LocalCluster, LocalProcessDeployments
 from pixelproof_testkit.engine import make_spec
+from pixelproof_testkit.manifests import httproute
 from pixelproof_testkit.polling import wait_for
 
 IMAGE = "registry.example/pixelproof-evaluator:0.1.0"
@@ -105,22 +106,8 @@ def test_the_traffic_driver_mirrors_the_routes_share_to_the_recorder(
             "percent": 25,
         },
     }
-    route = {
-        "apiVersion": "gateway.networking.k8s.io/v1",
-        "kind": "HTTPRoute",
-        "metadata": {"name": "poster-gen", "namespace": NS},
-        "spec": {
-            "rules": [
-                {
-                    "backendRefs": [
-                        {"name": "poster-stable", "port": 80, "weight": 100},
-                        {"name": "poster-candidate", "port": 80, "weight": 0},
-                    ],
-                    "filters": [mirror],
-                }
-            ]
-        },
-    }
+    route = httproute()
+    route["spec"]["rules"][0]["filters"] = [mirror]
     kube.create(ROUTE, route)
     assert route_mirrors(route, "poster-stable", "poster-candidate")[0].percent == 25
     stable = GeneratorProcess("mirror-stable")

@@ -23,7 +23,7 @@ from pixelproof_testkit.kube import (
     VIRTUALSERVICES,
     Kube,
 )
-from pixelproof_testkit.manifests import rollout, seed_namespace
+from pixelproof_testkit.manifests import deployment, rollout, seed_namespace
 from pixelproof_testkit.operators import OperatorProcess
 from pixelproof_testkit.polling import wait_for
 from pixelproof_testkit.scenario import World
@@ -65,6 +65,11 @@ def _istio_mirror(kube: Kube) -> int | None:
 def _recorder_objects(kube: Kube) -> list[dict[str, Any]]:
     found = [kube.get(f"{DEPLOYMENTS}/{RECORDER}"), kube.get(f"{SERVICES}/{RECORDER}")]
     return [o for o in found if o is not None]
+
+
+def _stalled(kube: Kube) -> dict[str, Any] | None:
+    conditions = kube.status("poster-gen").get("conditions") or []
+    return next((c for c in conditions if c["type"] == "Stalled" and c["status"] == "True"), None)
 
 
 def _phase(kube: Kube, phase: str) -> Any:
@@ -183,18 +188,34 @@ def test_the_replicas_router_stalls_naming_the_field(world: World, kube: Kube) -
     world.start_operator()
     kube.create(ROLLOUTS, rollout(router="replicas", steps=STEPS, liveTraffic=LIVE))
 
-    def stalled() -> dict[str, Any] | None:
-        conditions = kube.status("poster-gen").get("conditions") or []
-        return next(
-            (c for c in conditions if c["type"] == "Stalled" and c["status"] == "True"), None
-        )
-
-    condition = wait_for(stalled, 30, "Stalled")
+    condition = wait_for(lambda: _stalled(kube), 30, "Stalled")
     assert "spec.liveTraffic: the replicas router cannot mirror" in condition["message"]
     assert "spec.liveTraffic.promptLog" in condition["message"]
     assert not _recorder_objects(kube)
     warning = kube.wait_for_events("poster-gen", "InvalidSpec")
     assert any("spec.liveTraffic" in e["message"] for e in warning)
+
+
+def test_an_object_of_the_recorders_name_is_never_taken_or_deleted(
+    world: World, kube: Kube
+) -> None:
+    seed_namespace(kube)
+    theirs = deployment(RECORDER, 1)
+    kube.create(DEPLOYMENTS, theirs)
+    world.start_operator()
+    kube.create(ROLLOUTS, rollout(steps=STEPS, liveTraffic=LIVE))
+
+    condition = wait_for(lambda: _stalled(kube), 30, "Stalled")
+    assert condition["reason"] == "MissingDependency"
+    assert (
+        f"Deployment imagegen/{RECORDER} exists but is not this rollout's prompt recorder"
+        in (condition["message"])
+    )
+    assert _gateway_mirror(kube) is None
+    kube.delete(f"{ROLLOUTS}/poster-gen")
+    wait_for(lambda: kube.get(f"{ROLLOUTS}/poster-gen") is None, 20, "the deletion")
+    kept = kube.get(f"{DEPLOYMENTS}/{RECORDER}")
+    assert kept is not None and not kept["metadata"].get("ownerReferences")
 
 
 class KillAtFullWeight:

@@ -28,6 +28,8 @@ from pixelproof.evaluation.recorder import recorder_deployment, recorder_service
 from pixelproof.kube import DEPLOYMENTS, JOBS, SERVICES, ApiError, KubeApi, Resource
 from pixelproof.routers import Router, RouterError, WeightedObjectRouter
 
+from .observe import owned_by
+
 logger = logging.getLogger(__name__)
 
 Notifier = Callable[[dict[str, Any], Notify], Awaitable[None]]
@@ -64,7 +66,7 @@ async def apply_changes(
                 await _create(api, SERVICES, namespace, recorder_service(ref))
                 await _create(api, DEPLOYMENTS, namespace, recorder_deployment(ref, spec))
             elif isinstance(action, RemoveRecorder):
-                await remove_recorder(api, namespace, meta["name"])
+                await remove_recorder(api, namespace, meta["name"], meta["uid"])
             elif isinstance(action, ScaleCandidate) and spec is not None:
                 if router is None or not router.owns_candidate_replicas:
                     await api.patch(
@@ -109,11 +111,13 @@ async def _create(api: KubeApi, res: Resource, namespace: str, body: dict[str, A
             raise
 
 
-async def remove_recorder(api: KubeApi, namespace: str, rollout: str) -> None:
-    """Delete the rollout's prompt recorder, its recorded prompts with it."""
+async def remove_recorder(api: KubeApi, namespace: str, rollout: str, uid: str) -> None:
+    """Delete the rollout's prompt recorder, its recorded prompts with it; objects of its
+    name that the rollout does not own are left alone."""
     name = recorder_name(rollout)
-    await api.delete(DEPLOYMENTS, namespace, name)
-    await api.delete(SERVICES, namespace, name)
+    for res in (DEPLOYMENTS, SERVICES):
+        if owned_by(await api.find(res, namespace, name), uid):
+            await api.delete(res, namespace, name)
 
 
 async def scale_within_budget(

@@ -105,12 +105,28 @@ async def _problems(api: KubeApi, spec: ModelRolloutSpec, namespace: str) -> tup
     return tuple(message for (message, _, _), obj in zip(checks, found, strict=True) if obj is None)
 
 
-async def recorder_reading(api: KubeApi, namespace: str, rollout: str) -> RecorderReading:
-    """The rollout's prompt recorder: ready once its Service exists and a pod is ready."""
+def owned_by(obj: Mapping[str, Any] | None, uid: str) -> bool:
+    refs = ((obj or {}).get("metadata") or {}).get("ownerReferences") or []
+    return any(ref.get("uid") == uid for ref in refs)
+
+
+async def recorder_reading(api: KubeApi, namespace: str, rollout: str, uid: str) -> RecorderReading:
+    """The rollout's prompt recorder: ready once its Service exists and a pod is ready.
+    Objects of its name that the rollout does not own are never taken for it."""
     name = recorder_name(rollout)
     deployment, service = await asyncio.gather(
         api.find(DEPLOYMENTS, namespace, name), api.find(SERVICES, namespace, name)
     )
+    foreign = [
+        f"{kind} {namespace}/{name}"
+        for kind, obj in (("Deployment", deployment), ("Service", service))
+        if obj is not None and not owned_by(obj, uid)
+    ]
+    if foreign:
+        return RecorderReading(
+            foreign=f"{' and '.join(foreign)} exists but is not this rollout's prompt recorder "
+            "(spec.liveTraffic); rename or remove it"
+        )
     if deployment is None and service is None:
         return RecorderReading()
     ready = int((deployment or {}).get("status", {}).get("readyReplicas") or 0) > 0
@@ -118,13 +134,16 @@ async def recorder_reading(api: KubeApi, namespace: str, rollout: str) -> Record
 
 
 async def _recorder_if_any(
-    api: KubeApi, spec: ModelRolloutSpec, status: Mapping[str, Any], namespace: str, name: str
+    api: KubeApi,
+    spec: ModelRolloutSpec,
+    status: Mapping[str, Any],
+    meta: Mapping[str, Any],
 ) -> RecorderReading:
     # Rollouts without live traffic skip the reads; one that just dropped it still has a
     # recorder (its status names it) to remove.
     if spec.live_traffic is None and not status.get("recorder"):
         return RecorderReading()
-    return await recorder_reading(api, namespace, name)
+    return await recorder_reading(api, meta["namespace"], meta["name"], meta.get("uid", ""))
 
 
 async def evaluation_reading(
@@ -172,9 +191,7 @@ async def observe(
     router = router_for(spec, api, namespace, meta["name"])
     budgeted = spec.traffic.gpu_budget is not None
     # Started beside the six reads below: gather's typing stops at six awaitables.
-    recorder_read = asyncio.ensure_future(
-        _recorder_if_any(api, spec, status, namespace, meta["name"])
-    )
+    recorder_read = asyncio.ensure_future(_recorder_if_any(api, spec, status, meta))
     router_reading, deployment, stable, problems, evaluation, freezes = await asyncio.gather(
         router.read_weights(),
         api.find(DEPLOYMENTS, namespace, spec.candidate.deployment),

@@ -222,7 +222,7 @@ class Reconciler:
             for job in await rollout_jobs(self.api, namespace, name):
                 await self.api.delete(JOBS, namespace, job["metadata"]["name"])
             # Owner references would collect it too; deleting it here ends the recording now.
-            await remove_recorder(self.api, namespace, name)
+            await remove_recorder(self.api, namespace, name, meta.get("uid", ""))
         self._locks.pop((namespace, name), None)
         self._specs.pop((namespace, name), None)
         if self.api.cache is not None:

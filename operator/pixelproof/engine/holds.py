@@ -17,6 +17,8 @@ def missing_dependencies(ctx: Context) -> Wait | None:
         problems.append(ctx.obs.router.error)
     if ctx.obs.candidate.error:
         problems.append(ctx.obs.candidate.error)
+    if ctx.obs.recorder.foreign:
+        problems.append(ctx.obs.recorder.foreign)
     if not problems:
         return None
     message = "; ".join(problems)

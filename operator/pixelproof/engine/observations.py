@@ -35,6 +35,9 @@ class RecorderReading:
 
     exists: bool = False
     ready: bool = False
+    foreign: str | None = None
+    """An object of the recorder's name that the rollout does not own, in words: it blocks
+    the recorder, and is never deleted."""
 
 
 @dataclass(frozen=True)
