@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     doc, refused = _rollout(args.file)
     problems = [f"{args.file}: {problem}" for problem in refused]
-    namespace = (doc.get("metadata") or {}).get("namespace") or "default"
+    # A refused document may hold anything; its problems are reported below.
+    meta = doc.get("metadata") if isinstance(doc, dict) else None
+    namespace = (meta.get("namespace") if isinstance(meta, dict) else None) or "default"
     gate_sets: dict[GateSetKey, Any] = {}
     for path in [args.file, *args.gate_sets]:
         found, bad = read_gate_sets(path, namespace)
