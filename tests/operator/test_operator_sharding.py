@@ -49,14 +49,14 @@ def test_each_rollout_is_acted_on_by_the_instance_its_label_names(
         blue["spec"]["traffic"] = {"gatewayAPI": {"httpRoute": "poster-blue"}}
         blue["metadata"]["labels"] = {INSTANCE_LABEL: "blue"}
         kube.create(ROLLOUTS, blue)
-        for name in ("poster-gen", "poster-blue"):
-            wait_for(
-                lambda name=name: (
-                    (kube.get(f"{ROLLOUTS}/{name}").get("status") or {}).get("phase") == "Succeeded"
-                ),
-                60,
-                f"{name} to succeed",
-            )
+
+        def phases() -> dict[str, object]:
+            return {
+                name: (kube.get(f"{ROLLOUTS}/{name}").get("status") or {}).get("phase")
+                for name in ("poster-gen", "poster-blue")
+            }
+
+        wait_for(lambda: set(phases().values()) == {"Succeeded"}, 120, "both rollouts to succeed")
     assert {name for _, name in default_writes} == {"poster-gen"}, default_writes
     assert {name for _, name in blue_writes} == {"poster-blue"}, blue_writes
     # kopf handled each (its bookkeeping annotation is there), and the labels stayed.
