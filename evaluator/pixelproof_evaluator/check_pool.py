@@ -27,8 +27,8 @@ from .resources import cgroup_memory_bytes, usable_cores
 
 WORKER_THREADS = 1
 READY_TIMEOUT_SECONDS = 300.0
-# bench/bench_evaluator.py measured about 610 MiB per worker (OCR and LPIPS loaded) and
-# 650 MiB for the evaluator's own process, at 256x256; the margin is for larger images.
+# bench/bench_evaluator.py measured about 645 MiB per worker (OCR and LPIPS loaded) and
+# 715-740 MiB for the evaluator's own process, at 256x256; the margin is for larger images.
 WORKER_MEMORY_BYTES = 768 * 1024 * 1024
 MAIN_MEMORY_BYTES = 1024 * 1024 * 1024
 
