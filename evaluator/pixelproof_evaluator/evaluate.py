@@ -91,6 +91,12 @@ class EvaluateOptions:
         )
 
 
+# Starting check workers costs seconds (each loads OCR and LPIPS: 4.75 s for two on a quiet
+# 2-core machine, bench/bench_evaluator.py) against 0.3-1 s to check an item in-process, so
+# a small set is checked faster without them.
+POOL_MIN_ITEMS = 16
+
+
 class Models:
     """LPIPS, OCR and the check workers, built on first use and reused across evaluations in
     one process. `check_workers` 0 checks every item in one thread of this process; unset,
@@ -106,6 +112,7 @@ class Models:
         self._weights = lpips_weights
         self._device = device
         self._workers = default_workers() if check_workers is None else check_workers
+        self._workers_given = check_workers is not None
         self._scorer: LpipsScorer | None = None
         self._ocr: OcrEngine | None = None
         self._pool: CheckPool | None = None
@@ -133,6 +140,13 @@ class Models:
             lpips_here = self.scorer.device == "cpu"
             self._pool = CheckPool(self._workers, self._weights, lpips_here=lpips_here)
         return self._pool
+
+    def pool_for(self, items: int) -> CheckPool | None:
+        """The pool for a set of `items`; a small set is checked in-process unless the
+        workers were asked for."""
+        if items == 0 or (not self._workers_given and items < POOL_MIN_ITEMS):
+            return None
+        return self.pool
 
     def close(self) -> None:
         if self._pool is not None:
@@ -197,7 +211,7 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
     live_needs_ocr = typography and any(quoted_text(r.prompt) for r in records)
     scorer = models.scorer
     warn_random_backbone(scorer.backbone)
-    pool = models.pool if items else None
+    pool = models.pool_for(len(items))
     golden_ocr = models.ocr if needs_ocr and pool is None else None
     config = EvaluationConfig(
         stable_url=options.stable_url,

@@ -46,10 +46,13 @@ def _without_managed_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     return {**body, "metadata": meta}
 
 
+_KEPT_METADATA = ("name", "namespace", "resourceVersion", "ownerReferences")
+
+
 def _metadata(body: Mapping[str, Any]) -> dict[str, Any]:
-    # Only their existence is read.
+    # Only their existence is read, and for a prompt recorder's Service its owner.
     meta = body.get("metadata") or {}
-    return {"metadata": {k: meta[k] for k in ("name", "namespace", "resourceVersion") if k in meta}}
+    return {"metadata": {k: meta[k] for k in _KEPT_METADATA if k in meta}}
 
 
 def _config_map(body: Mapping[str, Any]) -> dict[str, Any]:
