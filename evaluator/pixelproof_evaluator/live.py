@@ -59,9 +59,10 @@ def live_gates(gates: QualityGates) -> QualityGates:
 
 
 def _prefixed(verdict: GateVerdict) -> GateVerdict:
-    return verdict.model_copy(
-        update={"name": PREFIX + verdict.name, "reason": f"live {verdict.reason}"}
-    )
+    # A reason names its gate first; it names it as the verdict is named.
+    reason = verdict.reason
+    reason = PREFIX + reason if reason.startswith(verdict.name) else f"live {reason}"
+    return verdict.model_copy(update={"name": PREFIX + verdict.name, "reason": reason})
 
 
 def judge_live(

@@ -64,8 +64,10 @@ Serving faults:
 Selective faults:
 
 - ``fault_trigger`` (regex, F16): when set, every other knob applies only to prompts that
-  match it (``re.search``); other prompts are served as by a good model. A candidate whose
-  fault never shows on the golden set but does on some real prompts; empty is off.
+  match it (``re.search``); other prompts are served as by a good model, keeping only the
+  harmless variation knobs (``drift``, ``replay_noise``). A candidate whose fault never
+  shows on the golden set but does on some real prompts; empty is off.
+
 Image-to-image faults (``/edit``, ``/inpaint``, ``/upscale``; img2img.py): ``wrong_scale``,
 ``mask_bleed``, ``colorspace_drift``, ``ignore_exif``, ``fail_unusual_modes`` and
 ``max_input_pixels``; ``drop_alpha`` also drops an input's alpha.
@@ -161,6 +163,11 @@ class Faults:
         """Whether this prompt gets the faults: always, unless a trigger says otherwise."""
         return not self.fault_trigger or re.search(self.fault_trigger, prompt) is not None
 
+    def untriggered(self) -> Faults:
+        """What a prompt the trigger misses gets: the model's own harmless variation, which
+        is not a fault, and nothing else."""
+        return Faults(**{name: getattr(self, name) for name in HARMLESS_KNOBS})
+
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Faults:
         unknown = sorted(set(values) - set(KNOBS))
@@ -196,6 +203,7 @@ class Faults:
 
 
 KNOBS: dict[str, type] = {f.name: type(f.default) for f in dataclasses.fields(Faults)}
+HARMLESS_KNOBS = ("drift", "replay_noise")
 _KIND_NAMES: dict[type, str] = {
     bool: "true or false",
     float: "a number",

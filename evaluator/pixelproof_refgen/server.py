@@ -181,7 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         faults, decisions = self.app.roll()
         if not faults.applies_to(prompt):
-            faults, decisions = Faults(), Decisions(noise_seed=decisions.noise_seed)
+            faults, decisions = faults.untriggered(), Decisions(noise_seed=decisions.noise_seed)
         if decisions.hang:
             self.app.stopping.wait(HANG_SECONDS)
         if decisions.hang or decisions.crash:

@@ -13,7 +13,7 @@ import pytest
 
 from pixelproof.kube import DEPLOYMENTS, HTTPROUTES
 from pixelproof_demo.golden import PROMPTS
-from pixelproof_demo.manifests import LIVE_TRAFFIC, live_steps
+from pixelproof_demo.manifests import LIVE_TRAFFIC, QUALITY_GATES, live_steps
 from pixelproof_demo.prerequisites import missing_prerequisites
 from pixelproof_demo.stack import LocalStack, RolloutHandle
 from pixelproof_testkit.catalog import DRIFT
@@ -35,6 +35,10 @@ STEPS = live_steps()
 GOLDEN_STEP = next(i for i, s in enumerate(STEPS) if s.get("evaluate") == {})
 LIVE_STEP = next(i for i, s in enumerate(STEPS) if (s.get("evaluate") or {}).get("source"))
 TIMEOUT = 600.0
+# The demo's gates rest on the golden set's calibration, which live prompts lack; both
+# candidates here are the stable model plus per-call noise, so the divergence gate (relative
+# to stable's own replay distance in the same run) is the live bound that fits them.
+GATES = {**QUALITY_GATES, "divergence": {"maxNoiseMultiple": 3}}
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +62,12 @@ def rollouts(stack: LocalStack) -> dict[str, RolloutHandle]:
     for number, (name, candidate_faults) in enumerate(faults.items()):
         app = stack.add_app(f"live-{name}", {**DRIFT, "fault_seed": 10 + number})
         handles[name] = stack.add_rollout(
-            app, "poster-gen", candidate_faults, steps=STEPS, live_traffic=LIVE_TRAFFIC
+            app,
+            "poster-gen",
+            candidate_faults,
+            steps=STEPS,
+            live_traffic=LIVE_TRAFFIC,
+            quality_gates=GATES,
         )
     return handles
 
@@ -89,7 +98,10 @@ def test_a_fault_only_real_prompts_show_passes_golden_and_is_rolled_back_live(
     assert status["phase"] == "RolledBack", status.get("message")
     assert status["rollbackCause"] == "EvaluationFailed"
     evaluation = status["lastEvaluation"]
-    assert evaluation["step"] == LIVE_STEP and evaluation["state"] == "Fail"
+    assert evaluation["step"] == LIVE_STEP and evaluation["state"] == "Fail", (
+        status.get("rollbackReason"),
+        evaluation.get("gates"),
+    )
     assert [j for j in _passed_jobs(stack, handle) if f"-s{GOLDEN_STEP}-" in j], (
         "the golden evaluation passed first"
     )

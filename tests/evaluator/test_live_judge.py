@@ -38,7 +38,7 @@ def test_a_fault_only_real_prompts_trigger_passes_golden_and_fails_live(
     failure = gate_of(both, "live.failureRate")
     assert failure.verdict == "Fail"
     assert "3 of 13 candidate requests failed (http-status: 3)" in failure.reason
-    assert "live failureRate" in both.reason
+    assert "live.failureRate" in both.reason
     assert gate_of(both, "live.prompts").value == 8
     # The golden half of the same evaluation still passes every gate.
     golden_gates = [g for g in both.gates if not g.name.startswith("live.")]

@@ -73,7 +73,7 @@ def test_no_prompt_text_in_reports_summary_or_logs(
             assert secret not in text
     # The garbled candidate fails typography and the reason still names only the item.
     assert summary["verdict"] == "Fail", summary["reason"]
-    assert "live typography" in summary["reason"]
+    assert "live.typography" in summary["reason"]
     assert prompt_digest(PROMPTS[0]) in page
     assert "Live traffic (5 prompts)" in page
     items = json.loads(report)["liveItems"]

@@ -56,7 +56,7 @@ def test_each_rollout_is_acted_on_by_the_instance_its_label_names(
                 for name in ("poster-gen", "poster-blue")
             }
 
-        wait_for(lambda: set(phases().values()) == {"Succeeded"}, 120, "both rollouts to succeed")
+        wait_for(lambda: set(phases().values()) == {"Succeeded"}, 300, "both rollouts to succeed")
     assert {name for _, name in default_writes} == {"poster-gen"}, default_writes
     assert {name for _, name in blue_writes} == {"poster-blue"}, blue_writes
     # kopf handled each (its bookkeeping annotation is there), and the labels stayed.

@@ -45,17 +45,18 @@ def decide(
     stamp = format_time(now)
     reading = read_status(status)
     untrusted = reading.trust in ("tampered", "unreadable")
-    problem: str | None
+    problem: str | None = None
     reason = spec.reason
-    if spec.model is None:
-        assert spec.problem is not None
+    # Job and event names are built from the name; one the API server would refuse would
+    # only fail later, at the first evaluation. A bad name is the document's own fault, so
+    # it is named before a gate set the spec lists and the cluster lacks.
+    meta_errors = metadata_errors({"name": name, "namespace": namespace})
+    if spec.model is None and spec.reason == "InvalidSpec":
         problem = spec.problem
-    else:
-        # Job and event names are built from the name; one the API server would refuse
-        # would only fail later, at the first evaluation.
-        meta_errors = metadata_errors({"name": name, "namespace": namespace})
-        problem = invalid("metadata", meta_errors) if meta_errors else None
-        reason = "InvalidSpec"
+    elif meta_errors:
+        problem, reason = invalid("metadata", meta_errors), "InvalidSpec"
+    elif spec.model is None:
+        problem = spec.problem
     if problem is not None:
         prior = reading.model or RolloutStatus()
         decision = _stalled(prior, observations, reason, problem, stamp)
