@@ -19,7 +19,7 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pixelproof.api.workloads import EVALUATION_HEADER
-from pixelproof.running import Running
+from pixelproof.running import Running, serve_in_thread, stop_serving
 
 from . import distort
 from .faults import HANG_SECONDS, Decisions, FaultDice, Faults
@@ -88,23 +88,14 @@ class RefGenServer(Running):
             raise RuntimeError("the generator server is already started")
         self.stopping.clear()
         self._httpd = _HTTPServer((self.host, self._requested_port), _Handler, self)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name=f"refgen-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._httpd, f"refgen-{self.port}")
         return self
 
     def stop(self) -> None:
         if self._httpd is None:
             return
         self.stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join()
+        stop_serving(self._httpd, self._thread)
         self._httpd = None
         self._thread = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socketserver
 import threading
 from abc import ABC, abstractmethod
 from types import FrameType, TracebackType
@@ -41,3 +42,20 @@ def stop_on_signals() -> threading.Event:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     return done
+
+
+def serve_in_thread(server: socketserver.BaseServer, name: str) -> threading.Thread:
+    """Serve `server` from a daemon thread; a short poll keeps `shutdown()` prompt."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def stop_serving(server: socketserver.BaseServer, thread: threading.Thread | None) -> None:
+    """Stop what `serve_in_thread` started and release its socket."""
+    server.shutdown()
+    server.server_close()
+    if thread is not None:
+        thread.join()

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from pixelproof.api.workloads import EVALUATION_HEADER
-from pixelproof.running import Running
+from pixelproof.running import Running, serve_in_thread, stop_serving
 
 from .body import BodyTooLarge, read_body
 from .metrics import RecorderCounts, exposition
@@ -79,23 +79,14 @@ class RecorderServer(Running):
 
     def start(self) -> RecorderServer:
         self._httpd = _PooledServer(self._address, self, self._workers, self._backlog)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="recorder",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._httpd, "recorder")
         return self
 
     def stop(self) -> None:
         if self._httpd is None:
             return
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        stop_serving(self._httpd, self._thread)
         self._httpd.pool.shutdown(wait=True, cancel_futures=True)
-        if self._thread is not None:
-            self._thread.join()
         self._httpd = None
         self.store.close()
 
