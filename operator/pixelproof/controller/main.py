@@ -43,6 +43,15 @@ API_ERROR_BACKOFFS = (1, 1, 2, 3, 5, 8, 13, 21, 30, 30)
 EVENT_FLUSH_SECONDS = 10.0
 INSTANCE_LABEL = "pixelproof.dev/instance-id"
 """Which operator instance acts on a rollout; the default instance takes those without it."""
+INSTANCE_FINALIZER_PREFIX = "finalizers.pixelproof.dev/"
+_LABEL_VALUE = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+
+
+def finalizer_of(instance_id: str | None) -> str:
+    """The finalizer an instance keeps on its rollouts. kopf removes its finalizer from
+    every object no handler of its own matches: instances sharing one name would strip
+    each other's, and re-add their own, without end."""
+    return f"{INSTANCE_FINALIZER_PREFIX}{instance_id}" if instance_id else FINALIZER
 
 
 def _option(
@@ -212,6 +221,11 @@ class OperatorConfig:
         return {INSTANCE_LABEL: self.instance_id}
 
     def policy(self) -> RolloutPolicy:
+        if self.instance_id and not _LABEL_VALUE.fullmatch(self.instance_id):
+            raise ValueError(
+                f"--instance-id {self.instance_id!r} is not a label value: up to 63 letters, "
+                "digits, '-', '_' or '.', starting and ending with a letter or digit"
+            )
         return RolloutPolicy(
             metric_addresses=AddressAllowList(self.allowed_metric_addresses),
             evaluator=EvaluatorPolicy(
@@ -307,7 +321,7 @@ class Operator:
         settings.persistence.diffbase_storage = LeanDiffBase(
             prefix=KOPF_PREFIX, key="last-handled-configuration"
         )
-        settings.persistence.finalizer = FINALIZER
+        settings.persistence.finalizer = finalizer_of(self.config.instance_id)
         settings.peering.lifetime = self.config.peering_lifetime
         settings.posting.level = logging.INFO
         settings.networking.request_timeout = 60
