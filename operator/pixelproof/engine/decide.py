@@ -16,6 +16,7 @@ from . import lifecycle
 from .actions import Action, EmitEvent
 from .conditions import with_conditions
 from .context import Context
+from .event_folding import fold_step_starts
 from .observations import Observations
 from .recovery import recover
 from .seal import read_status, seal
@@ -111,7 +112,7 @@ def _finish(ctx: Context) -> Decision:
     for action in ctx.actions:
         if action not in unique:
             unique.append(action)
-    return Decision(status=status.to_wire(), actions=unique)
+    return Decision(status=status.to_wire(), actions=fold_step_starts(unique))
 
 
 def _progress_message(ctx: Context) -> str:

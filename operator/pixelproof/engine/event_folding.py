@@ -1,0 +1,34 @@
+"""One Event per moment: a step's start is said by the Event of what the step did.
+
+A setWeight step that moves traffic, or an evaluate step that starts its Job, would
+otherwise post two Events for one moment (StepStarted, then WeightsSet or
+EvaluationStarted): one more API request per step for no more information."""
+
+from __future__ import annotations
+
+from .actions import Action, EmitEvent
+
+STEP_STARTED = "StepStarted"
+
+
+def fold_step_starts(actions: list[Action]) -> list[Action]:
+    """`actions` with each StepStarted Event folded into the next Normal Event of the same
+    decision, which keeps its reason and takes the step as the head of its message."""
+    folded: list[Action] = []
+    pending: EmitEvent | None = None
+    for action in actions:
+        if isinstance(action, EmitEvent) and action.type == "Normal":
+            if action.reason == STEP_STARTED:
+                # A step that ended without an Event of its own (a pause of no duration)
+                # is still said, before the next one starts.
+                if pending is not None:
+                    folded.append(pending)
+                pending = action
+                continue
+            if pending is not None:
+                action = EmitEvent("Normal", action.reason, f"{pending.message}: {action.message}")
+                pending = None
+        folded.append(action)
+    if pending is not None:
+        folded.append(pending)
+    return folded
