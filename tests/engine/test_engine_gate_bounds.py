@@ -60,4 +60,6 @@ def test_bounds_read_the_same_everywhere(
     bounds = bounds_of(MetricGate.model_validate({"name": "g", "query": "q", **fields}))
     assert bounds.threshold_text() == text
     assert bounds.breach(value, stable) == breach
-    assert bounds.effective(stable) == pytest.approx(effective)
+    found = bounds.effective(stable)
+    assert [side for side, _ in found] == [side for side, _ in effective]
+    assert [limit for _, limit in found] == pytest.approx([limit for _, limit in effective])
