@@ -165,7 +165,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     ) as stack:
         say(f"Kubernetes API at {stack.api_url}, Prometheus at {stack.prometheus_url}")
         say(
-            "starting the stable generator, capturing the golden set from it and calibrating it (A/A)"
+            "starting the stable generator; capturing the golden set from it and calibrating "
+            "it (A/A) while the rollouts take their first steps"
         )
         app = stack.add_app(NAMESPACE, {**MODEL_DRIFT, "fault_seed": 1})
         say(

@@ -18,14 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from pixelproof.evaluation.job import GOLDEN_MOUNT, REPORTS_MOUNT
-from pixelproof_localcluster import LocalProcessJobRunner, PodOutcome, Waiting
+from pixelproof_localcluster import LocalProcessJobRunner, PodOutcome, Terminated, Waiting
 
 from .environment import PYTHON, child_environment
+from .golden_preparation import GoldenSetNotReady
 
 ServiceResolver = Callable[[str, str], str | None]
 """(namespace, service) -> base URL of the local process serving it, or None."""
 ClaimResolver = Callable[[str, str], Path | None]
-"""(namespace, claim name) -> the local folder holding the claim's volume, or None."""
+"""(namespace, claim name) -> the local folder holding the claim's volume, or None; it may
+block until the volume is ready, and raise GoldenSetNotReady when it never will be."""
 
 _SERVICE_URL = re.compile(
     r"^http://(?P<service>[a-z0-9-]+)\.(?P<namespace>[a-z0-9-]+)\.svc(?:\.cluster\.local)?"
@@ -81,7 +83,11 @@ class EvaluatorJobRunner:
         meta = pod.get("metadata") or {}
         namespace = meta.get("namespace", "default")
         job = (meta.get("labels") or {}).get("job-name") or meta.get("name", "pod")
-        golden = self._golden_folder(pod, namespace)
+        try:
+            # A claim may block until its volume is ready: off the event loop.
+            golden = await asyncio.to_thread(self._golden_folder, pod, namespace)
+        except GoldenSetNotReady as exc:
+            return Terminated(1, "Error", f"the golden set could not be mounted: {exc}")
         if isinstance(golden, Waiting):
             return golden
         async with self._semaphore:

@@ -31,6 +31,7 @@ from .environment import child_environment
 from .evaluator_runner import EvaluatorJobRunner
 from .generators import GeneratorProcess
 from .golden import CLAIM, calibrate_golden_set, write_golden_set
+from .golden_preparation import GoldenPreparation
 from .image_golden import contract_inputs, write_image_golden_set
 from .operator_thread import OperatorThread
 from .prerequisites import check_prerequisites
@@ -106,7 +107,7 @@ class LocalStack(Running):
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._monitor: threading.Thread | None = None
-        self._golden_ready = False
+        self._golden: GoldenPreparation | None = None
         self.prometheus: PrometheusServer | None = None
         self.cluster: LocalCluster | None = None
         self.operator: OperatorThread | None = None
@@ -211,8 +212,24 @@ class LocalStack(Running):
         return found
 
     def claim(self, namespace: str, name: str) -> Path | None:
-        """The local folder of a PersistentVolumeClaim: the golden set's, in every app."""
-        return self.golden_dir if name == CLAIM and namespace in self.apps else None
+        """The local folder of a PersistentVolumeClaim: the golden set's, in every app, once
+        it is ready (this blocks until then; GoldenSetNotReady says why it never was)."""
+        if name != CLAIM or namespace not in self.apps or self._golden is None:
+            return None
+        self._golden.wait()
+        return self.golden_dir
+
+    def wait_for_golden_set(self) -> None:
+        """Block until the golden set the first app started is ready."""
+        assert self._golden is not None, "add_app starts the golden set"
+        self._golden.wait()
+
+    def _prepare_golden_set(self, stable_url: str) -> None:
+        if self.task == "generate":
+            write_golden_set(self.golden_dir, stable_url)
+            calibrate_golden_set(self.golden_dir, stable_url)
+        else:
+            write_image_golden_set(self.golden_dir, stable_url, self.task)
 
     def _serve(self, namespace: str, service: str, generator: GeneratorProcess) -> None:
         with self._lock:
@@ -228,13 +245,8 @@ class LocalStack(Running):
         stable = GeneratorProcess(f"{namespace}-stable", stable_faults)
         app = App(namespace, stable)
         self.apps[namespace] = app
-        if not self._golden_ready:
-            if self.task == "generate":
-                write_golden_set(self.golden_dir, stable.url)
-                calibrate_golden_set(self.golden_dir, stable.url)
-            else:
-                write_image_golden_set(self.golden_dir, stable.url, self.task)
-            self._golden_ready = True
+        if self._golden is None:
+            self._golden = GoldenPreparation(lambda: self._prepare_golden_set(stable.url)).start()
         kube.create_object(manifests.namespace(namespace))
         kube.create_object(manifests.deployment(app.deployment, namespace, 2, "v1"))
         kube.create_object(manifests.service(app.service, namespace, app.deployment))
