@@ -311,3 +311,14 @@ def test_unknown_traffic_above_the_first_step_returns_to_stable() -> None:
     )
     decision = world.tick()
     assert decision.actions[0] == SetWeights(Weights(stable=100, candidate=0))
+
+
+def test_a_timed_pause_leaves_the_status_unchanged_from_tick_to_tick() -> None:
+    world = simulated(make_spec([{"setWeight": 10}, {"pause": {"duration": "1h"}}]))
+    world.run(ticks=10)
+    assert world.phase == "Paused"
+    assert world.waiting_on == "pause: until 2026-03-01T13:00:02Z"
+    before = world.status
+    world.tick(seconds=600)
+    world.tick()
+    assert world.status == before

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pixelproof.api.steps import Step
 
 from ..context import Context
 from ..gating import promotion_blocked
 from ..outcome import Advance, Outcome, Wait
-from ..timefmt import seconds_since
+from ..timefmt import parse_time, seconds_since
 
 
 def pause(ctx: Context, step: Step) -> Outcome:
@@ -24,7 +26,10 @@ def pause(ctx: Context, step: Step) -> Outcome:
         elapsed = seconds_since(st.step_started_at, ctx.now) or 0.0
         if elapsed < seconds:
             st.phase = "Paused"
-            return Wait(f"pause: {int(seconds - elapsed)}s left", counts_toward_deadline=False)
+            # The end, not a countdown: a countdown would change the status, and so cost a
+            # write, at every tick of every paused rollout.
+            end = (parse_time(st.step_started_at) or ctx.now) + timedelta(seconds=seconds)
+            return Wait(f"pause: until {end:%Y-%m-%dT%H:%M:%SZ}", counts_toward_deadline=False)
     return resume(ctx)
 
 
