@@ -26,10 +26,12 @@ def register_handlers(
     retry = max(timer_interval, 1.0)
     only = dict(labels)
 
-    async def reconcile(reconciler: Reconciler, namespace: str | None, name: str) -> None:
+    async def reconcile(
+        reconciler: Reconciler, namespace: str | None, name: str, *, tick: bool = False
+    ) -> None:
         assert namespace is not None, "ModelRollouts are namespaced"
         try:
-            await reconciler.reconcile(namespace, name)
+            await reconciler.reconcile(namespace, name, tick=tick)
         except _TRANSIENT as exc:
             # The API server (or a router object) is having a moment: retry soon, keep no state.
             raise kopf.TemporaryError(f"reconcile failed, retrying: {exc}", delay=retry) from exc
@@ -44,7 +46,7 @@ def register_handlers(
         GROUP, VERSION, PLURAL, registry=registry, id="tick", interval=timer_interval, labels=only
     )
     async def on_timer(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
-        await reconcile(memo.reconciler, namespace, name)
+        await reconcile(memo.reconciler, namespace, name, tick=True)
 
     @kopf.index(GROUP, VERSION, PLURAL, registry=registry, id="gate_set_users", labels=only)
     def gate_set_users(
