@@ -252,6 +252,8 @@ def run_wave(
     }
     steps = [r for r in records if r.written and r.step_after != r.step_before]
     latencies = sorted(r.seconds for r in steps)
+    # An older checkout's records may not say how long they waited for a slot.
+    with_wait = sorted(r.seconds + getattr(r, "waited", 0.0) for r in steps)
     step_count = sum(max(0, (r.step_after or 0) - (r.step_before or 0)) for r in steps) or 1
     quantiles = statistics.quantiles(latencies, n=20) if len(latencies) >= 2 else latencies * 19
     return {
@@ -261,6 +263,7 @@ def run_wave(
         "reconciles": len(records),
         "p50_ms": 1000 * statistics.median(latencies),
         "p95_ms": 1000 * quantiles[18],
+        "p95_waited_ms": 1000 * _p95(with_wait),
         "requests_per_step": sum(requests.values()) / step_count,
         "requests_per_reconcile": sum(requests.values()) / max(1, len(records)),
         "rss_before_mib": rss_before,
@@ -271,6 +274,10 @@ def run_wave(
         "profile": _top(profiler, profile) if profiler is not None else "",
         "watch_events": getattr(getattr(operator, "activity", None), "events", Counter()),
     }
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else sum(values)
 
 
 def _top(profiler: cProfile.Profile, entries: int) -> str:
@@ -353,7 +360,9 @@ def main() -> int:
         print(
             f"{label}: {result['succeeded']}/{result['rollouts']} succeeded in "
             f"{result['seconds']:.1f}s; step reconcile p50 {result['p50_ms']:.1f} ms, "
-            f"p95 {result['p95_ms']:.1f} ms; {result['requests_per_step']:.1f} API requests per "
+            f"p95 {result['p95_ms']:.1f} ms (p95 {result['p95_waited_ms']:.1f} ms with the wait "
+            f"for the rollout's lock and a reconcile slot); "
+            f"{result['requests_per_step']:.1f} API requests per "
             f"step ({result['requests_per_reconcile']:.1f} per reconcile); RSS "
             f"{result['rss_before_mib']:.0f} -> {result['rss_peak_mib']:.0f} MiB"
         )
@@ -382,9 +391,12 @@ def main() -> int:
             f"this checkout / {args.against} at {args.rollouts} rollouts, same run: "
             + ", ".join(
                 f"{key} x{loaded[key] / older['loaded'][key]:.2f}"
-                for key in ("p50_ms", "p95_ms", "requests_per_step", "rss_peak_mib")
+                for key in ("p50_ms", "p95_ms", "requests_per_step", "rss_peak_mib", "seconds")
             )
             + f" ({older['loaded']['p50_ms']:.0f}/{older['loaded']['p95_ms']:.0f} ms p50/p95, "
+            f"p95 {older['loaded']['p95_waited_ms']:.0f} ms with waits, "
+            f"{older['loaded']['seconds']:.0f}s to finish, "
+            f"{older['loaded']['rss_peak_mib']:.0f} MiB, "
             f"{older['loaded']['requests_per_step']:.1f} requests per step, "
             f"{older['loaded']['succeeded']}/{args.rollouts} succeeded there)"
         )

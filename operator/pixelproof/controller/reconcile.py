@@ -39,6 +39,11 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
+RECONCILE_SLOTS = 16
+"""Rollouts reconciled at once. More would only interleave on the one event loop and the
+API client's connections: each would take as long as all of them, and a decision made
+from what was read would wait longer for its write."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -53,6 +58,8 @@ class ReconcileRecord:
     step_after: int | None
     phase: str | None
     written: bool
+    waited: float = 0.0
+    """Seconds it waited, before `seconds` began, for the rollout's lock and a slot."""
 
 
 Listener = Callable[[ReconcileRecord], None]
@@ -81,6 +88,7 @@ class Reconciler:
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._specs: dict[tuple[str, str], tuple[tuple[object, object, str], ParsedSpec]] = {}
         self.quiet = QuietRollouts()
+        self._slots = asyncio.Semaphore(RECONCILE_SLOTS)
         self.closed = False
 
     def stop(self) -> None:
@@ -99,25 +107,40 @@ class Reconciler:
         not a change's) is skipped when the last decision would only be made again."""
         if self.closed:
             return None
+        called = time.perf_counter()
         async with self._lock(namespace, name):
-            started = time.perf_counter()
-            rollout = await self.api.find(MODELROLLOUTS, namespace, name)
-            if rollout is None or rollout["metadata"].get("deletionTimestamp"):
+            rollout = await self._current(namespace, name)
+            if rollout is None:
                 return None
             if tick and self.quiet.still_quiet(
                 (namespace, name), rollout, self.api.cache, self.clock()
             ):
                 return None
-            try:
-                record = await self._reconcile(rollout, started)
-            except Exception as exc:
-                telemetry.observe_reconcile_error(namespace, name, exc)
-                raise
+            async with self._slots:
+                started = time.perf_counter()
+                # Read again: it may have changed while it waited for a slot.
+                rollout = await self._current(namespace, name)
+                if rollout is None:
+                    return None
+                try:
+                    record = await self._reconcile(rollout, started, started - called)
+                except Exception as exc:
+                    telemetry.observe_reconcile_error(namespace, name, exc)
+                    raise
             for listener in self.listeners:
                 listener(record)
             return record
 
-    async def _reconcile(self, rollout: dict[str, Any], started: float) -> ReconcileRecord:
+    async def _current(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The rollout, unless it is gone or going."""
+        rollout = await self.api.find(MODELROLLOUTS, namespace, name)
+        if rollout is None or rollout["metadata"].get("deletionTimestamp"):
+            return None
+        return rollout
+
+    async def _reconcile(
+        self, rollout: dict[str, Any], started: float, waited: float
+    ) -> ReconcileRecord:
         meta = rollout["metadata"]
         namespace, name = meta["namespace"], meta["name"]
         now = self.clock()
@@ -164,6 +187,7 @@ class Reconciler:
             decision.status.get("currentStep"),
             decision.status.get("phase"),
             written,
+            waited,
         )
 
     def _parsed(self, rollout: dict[str, Any], gate_sets: dict[GateSetKey, Any]) -> ParsedSpec:
