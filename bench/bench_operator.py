@@ -3,8 +3,10 @@
 Runs the real operator (kopf and all) against the local API server with N ModelRollouts
 at once, each with its own Deployments, Services and HTTPRoute, and an evaluate step
 whose Job a stand-in runner passes (the evaluator needs a GPU). Reports, for reconciles
-that moved a rollout to another step, latency p50/p95; the operator's own API requests
-per step; resident memory. The baseline is the same rollout alone, in the same run.
+that moved a rollout to another step, latency p50/p95; the operator's API requests per
+step, as its own client counts them and as the API server counts every request of the
+operator process by client (pixelproof's, and kopf's watches, lists, patches and Events);
+resident memory. The baseline is the same rollout alone, in the same run.
 
 The local API server runs in a child process so that it does not share the operator's
 GIL; it is still a Python server on the same two cores, so latencies under load are an
@@ -26,6 +28,7 @@ import asyncio
 import cProfile
 import io
 import json
+import logging
 import os
 import platform
 import pstats
@@ -48,6 +51,7 @@ from pixelproof.controller.reconcile import Reconciler, ReconcileRecord
 from pixelproof.kube import load_connection
 from pixelproof_demo.manifests import deployment, httproute, service
 from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated
+from pixelproof_localcluster.apiserver import LocalApiServer
 
 NS = "bench"
 RESULT = "RESULT "
@@ -126,25 +130,62 @@ def phases(http: httpx.Client, prefix: str) -> Counter[str]:
     )
 
 
+def client_of(user_agent: str) -> str:
+    """Which part of the operator process sent a request, by its User-Agent."""
+    if user_agent.startswith("pixelproof-operator"):
+        return "pixelproof"
+    return "kopf" if user_agent.startswith("kopf/") else "other"
+
+
+def count_requests(counts: Counter[str], lock: threading.Lock) -> None:
+    """Count every request the local API server answers, by client, verb and kind. The
+    server class is wrapped, not changed, so that an older checkout's server counts too."""
+    answer = LocalApiServer.__call__
+
+    async def counted(self: Any, raw: Any) -> Any:
+        watch = raw.query.get("watch") in ("true", "1")
+        verb = "WATCH" if watch else raw.method
+        key = f"{client_of(raw.headers.get('User-Agent', ''))} {verb} {kind_of(raw.path)}"
+        with lock:
+            counts[key] += 1
+        return await answer(self, raw)
+
+    LocalApiServer.__call__ = counted  # type: ignore[method-assign]
+
+
 def serve_cluster() -> None:
-    """Child process: the local API server with the stand-in evaluator, until stdin closes."""
+    """Child process: the local API server with the stand-in evaluator, until stdin closes;
+    each line `counts` on stdin is answered with the requests counted so far, as JSON."""
+    counts: Counter[str] = Counter()
+    lock = threading.Lock()
+    count_requests(counts, lock)
     with LocalCluster(crd_paths=[CRD_DIR], job_runner=passing_evaluator) as cluster:
         print(cluster.url, cluster.kubeconfig_path, flush=True)
-        sys.stdin.read()
+        for line in sys.stdin:
+            if line.strip() == "counts":
+                with lock:
+                    print(json.dumps(dict(counts)), flush=True)
 
 
 def kind_of(path: str) -> str:
     """The resource (and subresource) a request path names, without namespace or name."""
     parts = path.strip("/").split("/")
-    if "namespaces" in parts:
-        at = parts.index("namespaces")
-        parts = parts[:at] + parts[at + 2 :]
-    plural = parts[3] if parts[0] == "apis" else parts[2]
-    return plural + ("/" + parts[-1] if parts[-1] in ("status", "scale") else "")
+    if parts[0] not in ("api", "apis"):
+        return path
+    rest = parts[2 if parts[0] == "api" else 3 :]
+    if not rest:
+        return "discovery"
+    if rest[0] == "namespaces" and len(rest) > 2:
+        rest = rest[2:]
+    return "/".join(rest[:1] + rest[2:3])
+
+
+ServerCounts = Callable[[], Counter[str]]
 
 
 def run_wave(
     kubeconfig: str,
+    server_counts: ServerCounts,
     http: httpx.Client,
     count: int,
     prefix: str,
@@ -164,6 +205,7 @@ def run_wave(
         ready.append(reconciler)
 
     seed(http, count, prefix)
+    counted_before = server_counts()
     rss_before = rss_mib()
     config = OperatorConfig(
         namespaces=[NS], timer_interval=interval, request_observer=observe, on_ready=on_ready
@@ -200,8 +242,18 @@ def run_wave(
     done = phases(http, prefix)["Succeeded"]
     stop.set()
     thread.join(30)
+    served = server_counts()
+    served.subtract(counted_before)
+    by_client = {
+        client: Counter(
+            {key.split(" ", 1)[1]: n for key, n in served.items() if key.startswith(client + " ")}
+        )
+        for client in ("pixelproof", "kopf")
+    }
     steps = [r for r in records if r.written and r.step_after != r.step_before]
     latencies = sorted(r.seconds for r in steps)
+    # An older checkout's records may not say how long they waited for a slot.
+    with_wait = sorted(r.seconds + getattr(r, "waited", 0.0) for r in steps)
     step_count = sum(max(0, (r.step_after or 0) - (r.step_before or 0)) for r in steps) or 1
     quantiles = statistics.quantiles(latencies, n=20) if len(latencies) >= 2 else latencies * 19
     return {
@@ -211,14 +263,21 @@ def run_wave(
         "reconciles": len(records),
         "p50_ms": 1000 * statistics.median(latencies),
         "p95_ms": 1000 * quantiles[18],
+        "p95_waited_ms": 1000 * _p95(with_wait),
         "requests_per_step": sum(requests.values()) / step_count,
         "requests_per_reconcile": sum(requests.values()) / max(1, len(records)),
         "rss_before_mib": rss_before,
         "rss_peak_mib": peak,
         "requests": requests,
+        "served_per_step": {c: sum(n.values()) / step_count for c, n in by_client.items()},
+        "served": by_client,
         "profile": _top(profiler, profile) if profiler is not None else "",
         "watch_events": getattr(getattr(operator, "activity", None), "events", Counter()),
     }
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else sum(values)
 
 
 def _top(profiler: cProfile.Profile, entries: int) -> str:
@@ -250,6 +309,9 @@ def main() -> int:
         f"machine: {platform.platform()} {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}"
     )
+    # As `pixelproof operator` logs: kopf posts its INFO log lines as Events only when
+    # its logger lets them through, and those POSTs are part of what it costs.
+    logging.getLogger("kopf.objects").setLevel(logging.INFO)
     older = measure_checkout(args) if args.against else None
     child = subprocess.Popen(
         [sys.executable, __file__, "--serve-cluster"],
@@ -259,15 +321,31 @@ def main() -> int:
     )
     assert child.stdout is not None and child.stdin is not None
     url, kubeconfig = child.stdout.readline().split()
+
+    def server_counts() -> Counter[str]:
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write("counts\n")
+        child.stdin.flush()
+        return Counter(json.loads(child.stdout.readline()))
+
     try:
         with httpx.Client(base_url=url, timeout=30) as http:
             http.post(
                 "/api/v1/namespaces",
                 json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}},
             ).raise_for_status()
-            baseline = run_wave(kubeconfig, http, 1, "solo", args.interval, args.timeout)
+            baseline = run_wave(
+                kubeconfig, server_counts, http, 1, "solo", args.interval, args.timeout
+            )
             loaded = run_wave(
-                kubeconfig, http, args.rollouts, "load", args.interval, args.timeout, args.profile
+                kubeconfig,
+                server_counts,
+                http,
+                args.rollouts,
+                "load",
+                args.interval,
+                args.timeout,
+                args.profile,
             )
     finally:
         child.stdin.close()
@@ -282,7 +360,9 @@ def main() -> int:
         print(
             f"{label}: {result['succeeded']}/{result['rollouts']} succeeded in "
             f"{result['seconds']:.1f}s; step reconcile p50 {result['p50_ms']:.1f} ms, "
-            f"p95 {result['p95_ms']:.1f} ms; {result['requests_per_step']:.1f} API requests per "
+            f"p95 {result['p95_ms']:.1f} ms (p95 {result['p95_waited_ms']:.1f} ms with the wait "
+            f"for the rollout's lock and a reconcile slot); "
+            f"{result['requests_per_step']:.1f} API requests per "
             f"step ({result['requests_per_reconcile']:.1f} per reconcile); RSS "
             f"{result['rss_before_mib']:.0f} -> {result['rss_peak_mib']:.0f} MiB"
         )
@@ -290,6 +370,11 @@ def main() -> int:
         f"{kind} {n / loaded['rollouts']:.1f}" for kind, n in loaded["requests"].most_common()
     )
     print(f"requests per rollout at {args.rollouts}: {per_rollout}")
+    print(_served_line(loaded, f"at {args.rollouts}"))
+    for client in ("pixelproof", "kopf"):
+        served = loaded["served"][client]
+        per = ", ".join(f"{k} {n / loaded['rollouts']:.1f}" for k, n in served.most_common() if n)
+        print(f"{client} requests per rollout at {args.rollouts}, by the API server: {per}")
     watched = ", ".join(
         f"{kind} {n / loaded['rollouts']:.1f}" for kind, n in loaded["watch_events"].most_common()
     )
@@ -306,13 +391,27 @@ def main() -> int:
             f"this checkout / {args.against} at {args.rollouts} rollouts, same run: "
             + ", ".join(
                 f"{key} x{loaded[key] / older['loaded'][key]:.2f}"
-                for key in ("p50_ms", "p95_ms", "requests_per_step", "rss_peak_mib")
+                for key in ("p50_ms", "p95_ms", "requests_per_step", "rss_peak_mib", "seconds")
             )
             + f" ({older['loaded']['p50_ms']:.0f}/{older['loaded']['p95_ms']:.0f} ms p50/p95, "
+            f"p95 {older['loaded']['p95_waited_ms']:.0f} ms with waits, "
+            f"{older['loaded']['seconds']:.0f}s to finish, "
+            f"{older['loaded']['rss_peak_mib']:.0f} MiB, "
             f"{older['loaded']['requests_per_step']:.1f} requests per step, "
             f"{older['loaded']['succeeded']}/{args.rollouts} succeeded there)"
         )
+        print(_served_line(older["loaded"], f"at {args.rollouts} on {args.against}"))
     return 0 if loaded["succeeded"] == loaded["rollouts"] else 1
+
+
+def _served_line(result: Mapping[str, Any], where: str) -> str:
+    served = result["served_per_step"]
+    return (
+        f"API requests per step {where}, counted by the API server: "
+        f"{served['pixelproof'] + served['kopf']:.1f} (pixelproof {served['pixelproof']:.1f}, "
+        f"kopf {served['kopf']:.1f}); {result['reconciles'] / result['rollouts']:.1f} "
+        "reconciles per rollout"
+    )
 
 
 def _plain(result: dict[str, Any]) -> dict[str, Any]:

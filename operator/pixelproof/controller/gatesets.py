@@ -33,6 +33,35 @@ def gate_set_key(kind: str, name: str, namespace: str | None) -> str:
     return f"{kind}/{namespace or ''}/{name}"
 
 
+class GateSetUsers(dict[str, set[tuple[str, str]]]):
+    """The rollouts (namespace, name) that list each set, by `gate_set_key`, kept as the
+    rollouts' watch delivers them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._listed: dict[tuple[str, str], list[str]] = {}
+
+    def rollout(self, namespace: str, name: str, spec: Any) -> None:
+        """The rollout lists what `spec` lists; None: it is gone, or not this operator's."""
+        rollout = (namespace, name)
+        for key in self._listed.pop(rollout, []):
+            users = self.get(key, set())
+            users.discard(rollout)
+            if not users:
+                self.pop(key, None)
+        if spec is None:
+            return
+        keys = index_keys(namespace, spec)
+        if keys:
+            self._listed[rollout] = keys
+        for key in keys:
+            self.setdefault(key, set()).add(rollout)
+
+    def clear(self) -> None:
+        super().clear()
+        self._listed.clear()
+
+
 def users(index: Mapping[str, Iterable[tuple[str, str]]], key: str) -> list[tuple[str, str]]:
     """The rollouts (namespace, name) that list the set, each once."""
     return sorted(set(index.get(key, ())))

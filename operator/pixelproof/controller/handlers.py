@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -11,25 +11,30 @@ import kopf
 from pixelproof.api.base import GROUP, PLURAL, VERSION
 from pixelproof.kube import ApiError
 
-from .gatesets import gate_set_key, index_keys, users
+from .gatesets import gate_set_key, users
 from .reconcile import Reconciler
 
 _TRANSIENT = (ApiError, httpx.HTTPError, OSError)
 
 
 def register_handlers(
-    registry: kopf.OperatorRegistry, timer_interval: float, labels: Mapping[str, Any]
+    registry: kopf.OperatorRegistry,
+    timer_interval: float,
+    labels: Mapping[str, Any],
+    gate_set_users: Mapping[str, Iterable[tuple[str, str]]],
 ) -> None:
     """Register on `registry` for the rollouts `labels` select; each handler finds the
     Reconciler in kopf's memo, put there by the operator's startup handler before kopf
-    calls any of these."""
+    calls any of these. `gate_set_users` holds the rollouts that list each gate set."""
     retry = max(timer_interval, 1.0)
     only = dict(labels)
 
-    async def reconcile(reconciler: Reconciler, namespace: str | None, name: str) -> None:
+    async def reconcile(
+        reconciler: Reconciler, namespace: str | None, name: str, *, tick: bool = False
+    ) -> None:
         assert namespace is not None, "ModelRollouts are namespaced"
         try:
-            await reconciler.reconcile(namespace, name)
+            await reconciler.reconcile(namespace, name, tick=tick)
         except _TRANSIENT as exc:
             # The API server (or a router object) is having a moment: retry soon, keep no state.
             raise kopf.TemporaryError(f"reconcile failed, retrying: {exc}", delay=retry) from exc
@@ -44,29 +49,20 @@ def register_handlers(
         GROUP, VERSION, PLURAL, registry=registry, id="tick", interval=timer_interval, labels=only
     )
     async def on_timer(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
-        await reconcile(memo.reconciler, namespace, name)
-
-    @kopf.index(GROUP, VERSION, PLURAL, registry=registry, id="gate_set_users", labels=only)
-    def gate_set_users(
-        namespace: str | None, name: str, spec: kopf.Spec, **_: Any
-    ) -> dict[str, tuple[str, str]]:
-        assert namespace is not None, "ModelRollouts are namespaced"
-        return {key: (namespace, name) for key in index_keys(namespace, dict(spec))}
+        await reconcile(memo.reconciler, namespace, name, tick=True)
 
     # A set changes the gates of every rollout that lists it: they decide again at once
-    # rather than at their next tick. kopf passes the index by its id.
+    # rather than at their next tick.
     @kopf.on.event(GROUP, VERSION, "gatesets", registry=registry, id="gateset-changed")
-    async def on_gate_set(namespace: str | None, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
-        index: kopf.Index[str, tuple[str, str]] = kwargs["gate_set_users"]
-        for user in users(index, gate_set_key("GateSet", name, namespace)):
+    async def on_gate_set(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
+        for user in users(gate_set_users, gate_set_key("GateSet", name, namespace)):
             await reconcile(memo.reconciler, *user)
 
     @kopf.on.event(
         GROUP, VERSION, "clustergatesets", registry=registry, id="clustergateset-changed"
     )
-    async def on_cluster_gate_set(name: str, memo: kopf.Memo, **kwargs: Any) -> None:
-        index: kopf.Index[str, tuple[str, str]] = kwargs["gate_set_users"]
-        for user in users(index, gate_set_key("ClusterGateSet", name, None)):
+    async def on_cluster_gate_set(name: str, memo: kopf.Memo, **_: Any) -> None:
+        for user in users(gate_set_users, gate_set_key("ClusterGateSet", name, None)):
             await reconcile(memo.reconciler, *user)
 
     @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry, id="finalize", labels=only)

@@ -30,7 +30,7 @@ from .handlers import register_handlers
 from .policy import RolloutPolicy
 from .reconcile import Clock, Reconciler, utc_now
 from .supervise import supervise
-from .watches import LeanDiffBase, WatchActivity, cache_from, register_watches
+from .watches import LeanDiffBase, WatchActivity, Watched, cache_from, register_watches
 
 logger = logging.getLogger(__name__)
 
@@ -262,10 +262,15 @@ class Operator:
         self.api: KubeApi | None = None
         self.events: EventRecorder | None = None
         self.activity = WatchActivity(config.watch_silence_limit)
+        self.watched = Watched()
         labels = config.rollout_labels()
-        register_handlers(self.registry, config.timer_interval, labels)
+        register_handlers(self.registry, config.timer_interval, labels, self.watched.gate_set_users)
         register_watches(
-            self.registry, labels, self.activity, lambda: self.api.cache if self.api else None
+            self.registry,
+            labels,
+            self.activity,
+            lambda: self.api.cache if self.api else None,
+            self.watched,
         )
         self._register_lifecycle()
 
@@ -279,8 +284,10 @@ class Operator:
         @kopf.on.startup(registry=self.registry)
         async def startup(memo: kopf.Memo, **indices: Any) -> None:
             assert self.api is not None and self.events is not None, "started by run_async"
-            # kopf fills these indexes afresh each time it starts: a new cache over them.
-            self.api.cache = cache_from(indices, tuple(self.config.namespaces))
+            # kopf fills its indexes, and lists what the other watches keep, afresh each
+            # time it starts: a new cache over them.
+            self.watched.clear()
+            self.api.cache = cache_from(indices, self.watched, tuple(self.config.namespaces))
             memo.sampler = Sampler()
             memo.reconciler = Reconciler(
                 self.api,
@@ -323,7 +330,11 @@ class Operator:
         )
         settings.persistence.finalizer = finalizer_of(self.config.instance_id)
         settings.peering.lifetime = self.config.peering_lifetime
-        settings.posting.level = logging.INFO
+        # kopf posts its handler log as Events on the rollout: at INFO that is a Normal
+        # "Handler 'reconcile' succeeded" and "... is processed" for every change, two
+        # POSTs that say nothing the engine's Events do not. Its warnings and errors (a
+        # handler failing, retried) are still posted.
+        settings.posting.level = logging.WARNING
         settings.networking.request_timeout = 60
         settings.networking.error_backoffs = API_ERROR_BACKOFFS
         # A watch stream can stay open and deliver nothing (a dead load balancer, a wedged

@@ -22,19 +22,27 @@ from pixelproof.api.gatesets import GateSetKey
 from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.engine import decide, parse_spec
 from pixelproof.engine.spec import ParsedSpec
+from pixelproof.engine.wakeup import next_wakeup
 from pixelproof.evaluation.retention import rollout_jobs, sweep_jobs
 from pixelproof.kube import JOBS, MODELROLLOUTS, ApiError, ConflictError, KubeApi
+from pixelproof.kube.reads import recording
 from pixelproof.routers import RouterError, router_for
 
 from .apply import EventPoster, Notifier, announce, apply_changes, remove_recorder
 from .gatesets import read_gate_sets
 from .observe import MetricSampler, observe
 from .policy import RolloutPolicy
+from .quiet import QuietRollouts
 from .statuspatch import merge_patch
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+RECONCILE_SLOTS = 16
+"""Rollouts reconciled at once. More would only interleave on the one event loop and the
+API client's connections: each would take as long as all of them, and a decision made
+from what was read would wait longer for its write."""
 
 
 def utc_now() -> datetime:
@@ -50,6 +58,8 @@ class ReconcileRecord:
     step_after: int | None
     phase: str | None
     written: bool
+    waited: float = 0.0
+    """Seconds it waited, before `seconds` began, for the rollout's lock and a slot."""
 
 
 Listener = Callable[[ReconcileRecord], None]
@@ -77,6 +87,8 @@ class Reconciler:
         self.listeners: list[Listener] = []
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._specs: dict[tuple[str, str], tuple[tuple[object, object, str], ParsedSpec]] = {}
+        self.quiet = QuietRollouts()
+        self._slots = asyncio.Semaphore(RECONCILE_SLOTS)
         self.closed = False
 
     def stop(self) -> None:
@@ -88,36 +100,61 @@ class Reconciler:
         # kopf runs a timer beside the change handlers of the same object: one at a time here.
         return self._locks.setdefault((namespace, name), asyncio.Lock())
 
-    async def reconcile(self, namespace: str, name: str) -> ReconcileRecord | None:
+    async def reconcile(
+        self, namespace: str, name: str, *, tick: bool = False
+    ) -> ReconcileRecord | None:
+        """Reconcile the rollout; None when there was nothing to do. A `tick` (a timer's,
+        not a change's) is skipped when the last decision would only be made again."""
         if self.closed:
             return None
+        called = time.perf_counter()
         async with self._lock(namespace, name):
-            started = time.perf_counter()
-            rollout = await self.api.find(MODELROLLOUTS, namespace, name)
-            if rollout is None or rollout["metadata"].get("deletionTimestamp"):
+            rollout = await self._current(namespace, name)
+            if rollout is None:
                 return None
-            try:
-                record = await self._reconcile(rollout, started)
-            except Exception as exc:
-                telemetry.observe_reconcile_error(namespace, name, exc)
-                raise
+            if tick and self.quiet.still_quiet(
+                (namespace, name), rollout, self.api.cache, self.clock()
+            ):
+                return None
+            async with self._slots:
+                started = time.perf_counter()
+                # Read again: it may have changed while it waited for a slot.
+                rollout = await self._current(namespace, name)
+                if rollout is None:
+                    return None
+                try:
+                    record = await self._reconcile(rollout, started, started - called)
+                except Exception as exc:
+                    telemetry.observe_reconcile_error(namespace, name, exc)
+                    raise
             for listener in self.listeners:
                 listener(record)
             return record
 
-    async def _reconcile(self, rollout: dict[str, Any], started: float) -> ReconcileRecord:
+    async def _current(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The rollout, unless it is gone or going."""
+        rollout = await self.api.find(MODELROLLOUTS, namespace, name)
+        if rollout is None or rollout["metadata"].get("deletionTimestamp"):
+            return None
+        return rollout
+
+    async def _reconcile(
+        self, rollout: dict[str, Any], started: float, waited: float
+    ) -> ReconcileRecord:
         meta = rollout["metadata"]
         namespace, name = meta["namespace"], meta["name"]
         now = self.clock()
+        self.quiet.unsettled((namespace, name))
         stored = rollout.get("status")
         # Anything else in .status (a string, a list) is the engine's to announce and replace.
         prior: dict[str, Any] = stored if isinstance(stored, dict) else {}
         raw_spec = rollout.get("spec") or {}
-        gate_sets = await read_gate_sets(self.api, namespace, raw_spec)
-        parsed = self._parsed(rollout, gate_sets)
-        world = await observe(
-            self.api, rollout, parsed, now, self.sampler, freeze_namespace=self.freeze_namespace
-        )
+        with recording() as reads:
+            gate_sets = await read_gate_sets(self.api, namespace, raw_spec)
+            parsed = self._parsed(rollout, gate_sets)
+            world = await observe(
+                self.api, rollout, parsed, now, self.sampler, freeze_namespace=self.freeze_namespace
+            )
         decision = decide(
             parsed,
             stored,
@@ -126,8 +163,12 @@ class Reconciler:
             name=name,
             namespace=namespace,
         )
+        patch = merge_patch(stored, decision.status)
+        if not decision.actions and not patch:
+            wake_at = next_wakeup(parsed, decision.status, world.observations, now)
+            self.quiet.settled((namespace, name), rollout, reads, wake_at, now)
         applied = await apply_changes(self.api, rollout, world.spec, world.router, decision.actions)
-        written = await self._write_status(rollout, stored, decision.status)
+        written = await self._write_status(rollout, patch)
         if written:
             announced = {**rollout, "status": decision.status}
             await announce(announced, decision.actions, applied, self.post_event, self.notifier)
@@ -146,6 +187,7 @@ class Reconciler:
             decision.status.get("currentStep"),
             decision.status.get("phase"),
             written,
+            waited,
         )
 
     def _parsed(self, rollout: dict[str, Any], gate_sets: dict[GateSetKey, Any]) -> ParsedSpec:
@@ -164,12 +206,10 @@ class Reconciler:
         self._specs[key] = (stamp, parsed)
         return parsed
 
-    async def _write_status(
-        self, rollout: dict[str, Any], prior: object, status: dict[str, Any]
-    ) -> bool:
-        """Store the engine's complete status unless the rollout changed since it was read."""
+    async def _write_status(self, rollout: dict[str, Any], patch: dict[str, Any]) -> bool:
+        """Store the engine's status (as a patch over what was read) unless the rollout
+        changed since it was read."""
         meta = rollout["metadata"]
-        patch = merge_patch(prior, status)
         if not patch:
             return True
         body = {"metadata": {"resourceVersion": meta.get("resourceVersion")}, "status": patch}
@@ -225,6 +265,7 @@ class Reconciler:
             await remove_recorder(self.api, namespace, name, meta.get("uid", ""))
         self._locks.pop((namespace, name), None)
         self._specs.pop((namespace, name), None)
+        self.quiet.unsettled((namespace, name))
         if self.api.cache is not None:
             self.api.cache.forget(MODELROLLOUTS, namespace, name)
         telemetry.forget(namespace, name)

@@ -1,15 +1,19 @@
-"""The watches that answer the operator's reads: one kopf index per kind the reconcile
-reads, instead of a GET of every object on every reconcile.
+"""The watches that answer the operator's reads: what kopf's watch of each kind the
+reconcile reads delivered, instead of a GET of every object on every reconcile.
 
-kopf lists and watches each kind once and runs no handler before every index is filled,
-so a reconcile never starts from an empty cache. What is kept is cut to what the operator
-reads, so watching every Service or ConfigMap of a namespace stays small."""
+The kinds a reconcile lists by label (ConfigMaps, evaluator Jobs and Pods) are kopf
+indexes: kopf runs no handler before every index is filled, so a list never comes from
+half a listing. The kinds read by name only are kept from kopf's events instead: an
+object not delivered yet is asked of the API server, and kopf's readiness bookkeeping,
+which wakes every event waiting for it once per object of an indexed kind listed
+(quadratic in the objects listed at start), stays small. What is kept is cut to what the
+operator reads, so watching every Service or ConfigMap of a namespace stays small."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, cast
@@ -34,6 +38,9 @@ from pixelproof.kube import (
     Source,
     index_keys,
 )
+from pixelproof.kube.cache import name_key
+
+from .gatesets import GateSetUsers
 
 JOB_NAME_LABEL = "job-name"
 """Set by the Job controller on a Job's Pods."""
@@ -73,6 +80,7 @@ class Watch:
     resource: Resource
     keep: Keep = _without_managed_fields
     listed_by: tuple[str, ...] = ()
+    """Labels it is listed by; such a kind is a kopf index."""
     labels: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -91,6 +99,32 @@ WATCHES: tuple[Watch, ...] = (
     Watch("pixelproof_inferenceservices", INFERENCESERVICES),
 )
 ROLLOUTS = Watch("pixelproof_modelrollouts", MODELROLLOUTS, keep=_whole)
+
+
+class Seen(dict[Hashable, list[Mapping[str, Any]]]):
+    """A kind read by name only, as its watch last delivered each object."""
+
+    def seen(self, namespace: str, name: str, kept: Mapping[str, Any]) -> None:
+        self[name_key(namespace, name)] = [kept]
+
+    def gone(self, namespace: str, name: str) -> None:
+        self.pop(name_key(namespace, name), None)
+
+
+@dataclass
+class Watched:
+    """What the watches kept outside kopf's indexes; emptied each time kopf starts, as
+    its watches list every kind afresh."""
+
+    seen: dict[str, Seen] = field(
+        default_factory=lambda: {w.id: Seen() for w in (*WATCHES, ROLLOUTS) if not w.listed_by}
+    )
+    gate_set_users: GateSetUsers = field(default_factory=GateSetUsers)
+
+    def clear(self) -> None:
+        for kept in self.seen.values():
+            kept.clear()
+        self.gate_set_users.clear()
 
 
 class WatchActivity:
@@ -144,18 +178,21 @@ def register_watches(
     rollout_labels: Mapping[str, Any],
     activity: WatchActivity,
     cache: Callable[[], ObjectCache | None],
+    watched: Watched,
 ) -> None:
-    """One index per kind on `registry`; rollouts only those `rollout_labels` select.
+    """One watch per kind on `registry`; of rollouts only those `rollout_labels` select.
     Every event also tells `cache()` (when there is one) which of its writes it confirms."""
-    for watch in (*WATCHES, ROLLOUTS):
-        labels = rollout_labels if watch is ROLLOUTS else watch.labels
-        _register(registry, watch, dict(labels), activity, cache)
+    for watch in WATCHES:
+        if watch.listed_by:
+            _register_index(registry, watch, activity, cache)
+        else:
+            _register_seen(registry, watch, activity, cache, watched.seen[watch.id])
+    _register_rollouts(registry, dict(rollout_labels), activity, cache, watched)
 
 
-def _register(
+def _register_index(
     registry: kopf.OperatorRegistry,
     watch: Watch,
-    labels: dict[str, Any],
     activity: WatchActivity,
     cache: Callable[[], ObjectCache | None],
 ) -> None:
@@ -178,15 +215,86 @@ def _register(
         res.plural,
         registry=registry,
         id=watch.id,
-        labels=labels or None,
+        labels=dict(watch.labels) or None,
     )(index)
 
 
-def cache_from(indices: Mapping[str, Source], namespaces: tuple[str, ...]) -> ObjectCache:
-    """A cache over kopf's indexes (startup handlers find them among their arguments)."""
+def _register_seen(
+    registry: kopf.OperatorRegistry,
+    watch: Watch,
+    activity: WatchActivity,
+    cache: Callable[[], ObjectCache | None],
+    kept: Seen,
+    on_event: Callable[[str, str, Mapping[str, Any] | None], None] | None = None,
+) -> None:
+    res = watch.resource
+
+    async def seen(
+        event: kopf.RawEvent, body: kopf.Body, namespace: str | None, name: str | None, **_: Any
+    ) -> None:
+        where, called = namespace or "", name or ""
+        activity.delivered(res, where)
+        if event.get("type") == "DELETED":
+            kept.gone(where, called)
+            if on_event is not None:
+                on_event(where, called, None)
+            return
+        body_kept = watch.keep(body)
+        kept.seen(where, called, body_kept)
+        current = cache()
+        if current is not None:
+            current.delivered(res, body_kept)
+        if on_event is not None:
+            on_event(where, called, body_kept)
+
+    kopf.on.event(res.group, res.version, res.plural, registry=registry, id=watch.id)(seen)
+
+
+def _register_rollouts(
+    registry: kopf.OperatorRegistry,
+    labels: dict[str, Any],
+    activity: WatchActivity,
+    cache: Callable[[], ObjectCache | None],
+    watched: Watched,
+) -> None:
+    """Every rollout's events come here, so that one relabelled away from this operator
+    leaves what is kept (and the gate sets' users) at once."""
+    kept = watched.seen[ROLLOUTS.id]
+
+    def keep_if_ours(namespace: str, name: str, body: Mapping[str, Any] | None) -> None:
+        meta = (body or {}).get("metadata") or {}
+        ours = body is not None and selects(labels, meta.get("labels") or {})
+        if body is not None and not ours:
+            kept.gone(namespace, name)
+        spec = ((body or {}).get("spec") or {}) if ours else None
+        watched.gate_set_users.rollout(namespace, name, spec)
+
+    _register_seen(registry, ROLLOUTS, activity, cache, kept, keep_if_ours)
+
+
+def selects(wanted: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    """Whether kopf's label filter `wanted` selects an object with `labels`."""
+    for label, value in wanted.items():
+        if value is kopf.ABSENT:
+            if label in labels:
+                return False
+        elif value is kopf.PRESENT:
+            if label not in labels:
+                return False
+        elif labels.get(label) != value:
+            return False
+    return True
+
+
+def cache_from(
+    indices: Mapping[str, Source], watched: Watched, namespaces: tuple[str, ...]
+) -> ObjectCache:
+    """A cache over kopf's indexes (startup handlers find them among their arguments) and
+    what the other watches kept."""
     cache = ObjectCache(watching(namespaces))
     for watch in (*WATCHES, ROLLOUTS):
-        cache.watch(watch.resource, indices[watch.id], watch.listed_by)
+        source = indices[watch.id] if watch.listed_by else watched.seen[watch.id]
+        cache.watch(watch.resource, source, watch.listed_by)
     return cache
 
 

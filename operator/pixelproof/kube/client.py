@@ -25,6 +25,7 @@ from .errors import (
     TransportError,
     api_error,
 )
+from .reads import noted_find, noted_list, noted_uncached
 from .resources import SECRETS, Resource
 
 PatchKind = Literal["merge", "json"]
@@ -102,6 +103,10 @@ class KubeApi:
         return answer(status, phrase, payload, content_type=content_type, body=body)
 
     async def get(self, res: Resource, namespace: str, name: str, sub: str | None = None) -> Any:
+        noted_uncached()
+        return await self._get(res, namespace, name, sub)
+
+    async def _get(self, res: Resource, namespace: str, name: str, sub: str | None = None) -> Any:
         return await self._request("GET", res.path(namespace, name, sub))
 
     async def find(self, res: Resource, namespace: str, name: str) -> dict[str, Any] | None:
@@ -110,13 +115,15 @@ class KubeApi:
         if self.cache is not None:
             cached = self.cache.lookup(res, namespace, name)
             if cached is not MISS:
+                noted_find(res, namespace, name, cached)  # type: ignore[arg-type]
                 return cached  # type: ignore[return-value]
         try:
-            found: dict[str, Any] | None = await self.get(res, namespace, name)
+            found: dict[str, Any] | None = await self._get(res, namespace, name)
         except NotFoundError:
             found = None
         if self.cache is not None:
             self.cache.fetched(res, namespace, name, found)
+        noted_find(res, namespace, name, found)
         return found
 
     async def read_secret(self, namespace: str, name: str, key: str) -> str | None:
@@ -131,10 +138,12 @@ class KubeApi:
         if self.cache is not None:
             cached = self.cache.select(res, namespace, label_selector)
             if cached is not MISS:
+                noted_list(res, namespace, label_selector, cached)  # type: ignore[arg-type]
                 return cached  # type: ignore[return-value]
         params = {"labelSelector": label_selector} if label_selector else {}
         answer = await self._request("GET", res.path(namespace), params=params)
         items: list[dict[str, Any]] = answer.get("items") or []
+        noted_list(res, namespace, label_selector, items)
         return items
 
     async def create(self, res: Resource, namespace: str, body: Mapping[str, Any]) -> Any:
