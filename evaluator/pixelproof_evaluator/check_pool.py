@@ -115,6 +115,16 @@ class CheckPool:
                 "(killed for memory? raise the evaluator's memory limit)"
             ) from exc
 
+    def start(self) -> None:
+        """Spawns every worker without waiting for it, so that their start-up (seconds: each
+        loads OCR and LPIPS) overlaps loading the golden set and the first generations."""
+        try:
+            for _ in range(self.workers):
+                self._executor.submit(_pid, 0.0)
+        except BrokenProcessPool:
+            # The first check then fails with the reason; nothing to start here.
+            self.broken = True
+
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> float:
         """Starts every worker and waits until each has loaded its models; the seconds taken."""
         started = time.monotonic()
