@@ -3,8 +3,9 @@
 OCR, SSIM and the rest are CPU-bound and partly hold the GIL, so threads would not add
 cores. Each worker loads its own OCR engine (and, when LPIPS runs on the CPU, its own
 scorer) once, runs them single-threaded so the workers do not oversubscribe the cores,
-and gets one item at a time. Workers are spawned, not forked: the parent already runs an
-event loop and torch's thread pool, neither of which survives a fork."""
+and gets one item's first generations, or its seed replays, at a time. Workers are
+spawned, not forked: the parent already runs an event loop and torch's thread pool,
+neither of which survives a fork."""
 
 from __future__ import annotations
 

@@ -124,7 +124,7 @@ class CheckStage:
         generated: asyncio.Queue[Generated | None],
         scoring: asyncio.Queue[CheckedItem | None],
     ) -> None:
-        # Two items per worker: one being checked, one already waiting for it.
+        # Two pieces of work per worker: one being checked, one already waiting for it.
         slots = asyncio.Semaphore(2 * pool.workers)
 
         async def one(item: Generated) -> None:
