@@ -32,10 +32,11 @@ HOLD_TIMEOUT_SECONDS = 60.0
 
 
 class _HeldReplays:
-    """Counts each (prompt, seed) and holds every repeat until released."""
+    """Counts each (prompt, seed) one model is asked for and holds every repeat until
+    released."""
 
-    def __init__(self) -> None:
-        self.release = threading.Event()
+    def __init__(self, release: threading.Event) -> None:
+        self.release = release
         self._lock = threading.Lock()
         self._seen: Counter[tuple[str, int]] = Counter()
         self.held = 0
@@ -79,16 +80,22 @@ def _proxy(upstream: str, replays: _HeldReplays) -> ThreadingHTTPServer:
 class _Generators:
     stable: str
     candidate: str
-    replays: _HeldReplays
+    replays: list[_HeldReplays]
+    release: threading.Event
+
+    @property
+    def held(self) -> int:
+        return sum(r.held for r in self.replays)
 
 
 @pytest.fixture
 def held_generators(start_refgen: Any) -> Iterator[_Generators]:
-    replays = _HeldReplays()
-    servers = [_proxy(start_refgen().url, replays) for _ in range(2)]
+    release = threading.Event()
+    replays = [_HeldReplays(release) for _ in range(2)]
+    servers = [_proxy(start_refgen().url, r) for r in replays]
     stable, candidate = (f"http://127.0.0.1:{s.server_address[1]}" for s in servers)
-    yield _Generators(stable, candidate, replays)
-    replays.release.set()
+    yield _Generators(stable, candidate, replays, release)
+    release.set()
     for server in servers:
         server.shutdown()
         server.server_close()
@@ -98,18 +105,14 @@ def held_generators(start_refgen: Any) -> Iterator[_Generators]:
 def test_first_generations_are_checked_while_their_replays_are_held(
     held_generators: _Generators, golden_dir: Path, tmp_path: Path, models: Models, in_workers: bool
 ) -> None:
-    stable, candidate, replays = (
-        held_generators.stable,
-        held_generators.candidate,
-        held_generators.replays,
-    )
+    generators = held_generators
     items = load_golden_dir(golden_dir).items[:4]
     pool = models.pool if in_workers else None
     assert pool is not None or not in_workers
     images = tmp_path / "images"
     config = EvaluationConfig(
-        stable_url=stable,
-        candidate_url=candidate,
+        stable_url=generators.stable,
+        candidate_url=generators.candidate,
         contract=GeneratorContract(timeout_seconds=HOLD_TIMEOUT_SECONDS + 30),
         gates=QualityGates.model_validate(GATES),
         image_dir=images,
@@ -123,12 +126,12 @@ def test_first_generations_are_checked_while_their_replays_are_held(
         running: Future[list[ItemResult]] = runner.submit(evaluate)
         heatmaps = [images / f"{item.id}.heatmap.png" for item in items]
         wait_for(
-            lambda: replays.held == 2 * len(items) and all(p.exists() for p in heatmaps),
+            lambda: generators.held == 2 * len(items) and all(p.exists() for p in heatmaps),
             timeout=HOLD_TIMEOUT_SECONDS / 2,
             what="every item checked with both models' replays still held",
         )
         assert not running.done()
-        replays.release.set()
+        generators.release.set()
         results = running.result(timeout=HOLD_TIMEOUT_SECONDS)
     assert [r.item.id for r in results] == [item.id for item in items]
     for result in results:
