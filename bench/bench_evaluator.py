@@ -71,7 +71,9 @@ def item_seconds(
 ) -> tuple[float, float]:
     """One item's checks on one thread, as a worker runs them, thumbnails included: the
     median wall and CPU seconds of a few items. On a shared machine CPU time is the figure
-    that does not grow with other people's load."""
+    that does not grow with other people's load. Checked whole: an evaluation checks the
+    replays apart and decodes the first images again for them, a cost of the pipeline's
+    that the ideal leaves out."""
     items = load_golden_dir(golden).items[:SAMPLE_ITEMS]
     settings = CheckSettings(gates(typography), images)
     tools = CheckTools(ocr=OcrEngine(threads=1) if typography else None)

@@ -3,8 +3,9 @@
 OCR, SSIM and the rest are CPU-bound and partly hold the GIL, so threads would not add
 cores. Each worker loads its own OCR engine (and, when LPIPS runs on the CPU, its own
 scorer) once, runs them single-threaded so the workers do not oversubscribe the cores,
-and gets one item at a time. Workers are spawned, not forked: the parent already runs an
-event loop and torch's thread pool, neither of which survives a fork."""
+and gets one item's first generations, or its seed replays, at a time. Workers are
+spawned, not forked: the parent already runs an event loop and torch's thread pool,
+neither of which survives a fork."""
 
 from __future__ import annotations
 
@@ -114,6 +115,16 @@ class CheckPool:
                 f"a check worker process died while checking {generated.item.id} "
                 "(killed for memory? raise the evaluator's memory limit)"
             ) from exc
+
+    def start(self) -> None:
+        """Spawns every worker without waiting for it, so that their start-up (seconds: each
+        loads OCR and LPIPS) overlaps loading the golden set and the first generations."""
+        try:
+            for _ in range(self.workers):
+                self._executor.submit(_pid, 0.0)
+        except BrokenProcessPool:
+            # The first check then fails with the reason; nothing to start here.
+            self.broken = True
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> float:
         """Starts every worker and waits until each has loaded its models; the seconds taken."""

@@ -212,6 +212,8 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
     scorer = models.scorer
     warn_random_backbone(scorer.backbone)
     pool = models.pool_for(len(items))
+    if pool is not None:
+        pool.start()
     golden_ocr = models.ocr if needs_ocr and pool is None else None
     config = EvaluationConfig(
         stable_url=options.stable_url,

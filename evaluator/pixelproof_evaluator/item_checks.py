@@ -2,6 +2,9 @@
 input preservation and colour, classifier, typography and the report's thumbnails. LPIPS is left to `score_lpips`, so
 that whoever holds the scorer can batch it across items (a GPU wants whole batches).
 
+The seed replays can be checked apart (`check_replays`, then `add_replays`): an item's first
+generations are then checked while its replays are still being generated.
+
 Everything here is plain data in and out, so one item can be checked in this process or in
 a worker process with the same code and the same numbers."""
 
@@ -43,6 +46,8 @@ DEFAULT_TYPOGRAPHY_CER = 0.2
 
 Role = Literal["stable", "candidate"]
 ROLES: tuple[Role, Role] = ("stable", "candidate")
+Outputs = tuple[DecodedImage | None, DecodedImage | None]
+"""One model's first image and its replay, each None when absent or undecodable."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class Generated:
     item: GoldenItem
     stable: tuple[GenerationResult, GenerationResult | None]
     candidate: tuple[GenerationResult, GenerationResult | None]
+    replays_only: bool = False
+    """Only the seed replays are to be checked; the first generations are checked apart."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ class CheckedItem:
     to_stable: list[tuple[Role, DecodedImage, DecodedImage]] = field(default_factory=list)
     """The candidate's output beside stable's, for the divergence gate."""
     live: bool = False
+    replays_only: bool = False
 
     def model(self, role: Role) -> ModelResult:
         return self.stable if role == "stable" else self.candidate
@@ -147,22 +155,30 @@ def _score_image(
         )
 
 
-def check_item(generated: Generated, settings: CheckSettings, tools: CheckTools) -> CheckedItem:
+def _decode_both(
+    generated: Generated, live: bool
+) -> tuple[GoldenItem, dict[Role, ModelResult], dict[Role, Outputs]]:
     item = generated.item
-    live = settings.stable_reference
     stable, stable_image, stable_replay = _decode(item, *generated.stable)
-    reference: DecodedImage | None
     if live:
         item = like_output(item, stable_image)
-        reference = stable_image
-    else:
-        reference = decode_png(item.reference_png, max_pixels=MAX_PIXELS)
     candidate, candidate_image, candidate_replay = _decode(item, *generated.candidate)
     models: dict[Role, ModelResult] = {"stable": stable, "candidate": candidate}
-    decoded: dict[Role, tuple[DecodedImage | None, DecodedImage | None]] = {
+    decoded: dict[Role, Outputs] = {
         "stable": (stable_image, stable_replay),
         "candidate": (candidate_image, candidate_replay),
     }
+    return item, models, decoded
+
+
+def check_item(generated: Generated, settings: CheckSettings, tools: CheckTools) -> CheckedItem:
+    if generated.replays_only:
+        return check_replays(generated, settings)
+    live = settings.stable_reference
+    item, models, decoded = _decode_both(generated, live)
+    stable_image, candidate_image = decoded["stable"][0], decoded["candidate"][0]
+    reference = stable_image if live else decode_png(item.reference_png, max_pixels=MAX_PIXELS)
+    stable, candidate = models["stable"], models["candidate"]
     checked = CheckedItem(item, stable, candidate, live=live)
     for role in ROLES:
         image, replay_image = decoded[role]
@@ -188,6 +204,26 @@ def check_item(generated: Generated, settings: CheckSettings, tools: CheckTools)
             candidate_image,
         )
     return checked
+
+
+def check_replays(generated: Generated, settings: CheckSettings) -> CheckedItem:
+    """The seed replays' checks alone: their format and, once `score_lpips` has run, their
+    distance to the first generation, which is decoded again for it."""
+    live = settings.stable_reference
+    item, models, decoded = _decode_both(generated, live)
+    checked = CheckedItem(item, models["stable"], models["candidate"], live=live, replays_only=True)
+    for role in ROLES:
+        image, replay_image = decoded[role]
+        if image is not None and replay_image is not None:
+            checked.to_replay.append((role, image, replay_image))
+    return checked
+
+
+def add_replays(model: ModelResult, replays: ModelResult) -> None:
+    """Folds what `check_replays` found into the first generation's results."""
+    model.replay = replays.replay
+    model.replay_format = replays.replay_format
+    model.replay_distance = replays.replay_distance
 
 
 def score_lpips(scorer: LpipsScorer, checked: Sequence[CheckedItem]) -> None:
