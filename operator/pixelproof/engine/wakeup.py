@@ -17,6 +17,7 @@ from pixelproof.api.status import TERMINAL_PHASES
 
 from .observations import Observations
 from .spec import ParsedSpec
+from .steps.pause import pause_end
 from .timefmt import parse_time
 
 
@@ -47,8 +48,8 @@ def next_wakeup(
     current = status.get("currentStep")
     step = steps[current] if isinstance(current, int) and 0 <= current < len(steps) else None
     if step is not None and step.pause is not None and step.pause.seconds is not None:
-        started = parse_time(status.get("stepStartedAt"))
-        due.append(now if started is None else started + timedelta(seconds=step.pause.seconds))
+        end = pause_end(status.get("stepStartedAt"), step.pause.seconds)
+        due.append(now if end is None else end)
     if step is not None and step.review is not None:
         deadline = parse_time((status.get("review") or {}).get("deadlineAt"))
         if deadline is not None:

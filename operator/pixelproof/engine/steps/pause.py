@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pixelproof.api.steps import Step
 
 from ..context import Context
 from ..gating import promotion_blocked
 from ..outcome import Advance, Outcome, Wait
-from ..timefmt import parse_time, seconds_since
+from ..timefmt import parse_time
 
 
 def pause(ctx: Context, step: Step) -> Outcome:
@@ -23,14 +23,20 @@ def pause(ctx: Context, step: Step) -> Outcome:
             return Wait(
                 "promotion: kubectl pixelproof promote " + ctx.name, counts_toward_deadline=False
             )
-        elapsed = seconds_since(st.step_started_at, ctx.now) or 0.0
-        if elapsed < seconds:
+        end = pause_end(st.step_started_at, seconds) or ctx.now + timedelta(seconds=seconds)
+        if ctx.now < end:
             st.phase = "Paused"
             # The end, not a countdown: a countdown would change the status, and so cost a
             # write, at every tick of every paused rollout.
-            end = (parse_time(st.step_started_at) or ctx.now) + timedelta(seconds=seconds)
             return Wait(f"pause: until {end:%Y-%m-%dT%H:%M:%SZ}", counts_toward_deadline=False)
     return resume(ctx)
+
+
+def pause_end(step_started_at: str | None, seconds: float) -> datetime | None:
+    """When a timed pause that began at `step_started_at` ends; None when its start is
+    unknown."""
+    started = parse_time(step_started_at)
+    return None if started is None else started + timedelta(seconds=seconds)
 
 
 def resume(ctx: Context) -> Outcome:
