@@ -219,11 +219,6 @@ class LocalStack(Running):
         self._golden.wait()
         return self.golden_dir
 
-    def wait_for_golden_set(self) -> None:
-        """Block until the golden set the first app started is ready."""
-        assert self._golden is not None, "add_app starts the golden set"
-        self._golden.wait()
-
     def _prepare_golden_set(self, stable_url: str) -> None:
         if self.task == "generate":
             write_golden_set(self.golden_dir, stable_url)
