@@ -1,8 +1,8 @@
 """Server-side Table output (meta.k8s.io/v1 Table), which `kubectl get` asks for.
 
 CRDs get their additionalPrinterColumns, as the real API server prints them; built-in
-kinds get the columns kubectl users know for the kinds the operator touches, else
-Name and Age."""
+kinds get the columns kubectl users know for the kinds the operator touches (Events the
+real server's own: Last Seen, Type, Reason, Object, Message), else Name and Age."""
 
 from __future__ import annotations
 
@@ -170,9 +170,55 @@ _BUILTIN: dict[tuple[str, str], tuple[list[dict[str, Any]], Row]] = {
 }
 
 
+def _event_row(event: Mapping[str, Any], now: datetime.datetime) -> list[Cell]:
+    meta = event.get("metadata") or {}
+    involved = event.get("involvedObject") or {}
+    source = event.get("source") or {}
+    last = event.get("lastTimestamp") or event.get("eventTime") or meta.get("creationTimestamp")
+    return [
+        age_of(last, now),
+        event.get("type"),
+        event.get("reason"),
+        f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
+        involved.get("fieldPath", ""),
+        ", ".join(str(source[k]) for k in ("component", "host") if source.get(k)),
+        event.get("message"),
+        age_of(event.get("firstTimestamp") or last, now),
+        event.get("count"),
+        meta.get("name"),
+    ]
+
+
+def _wide(column: dict[str, Any]) -> dict[str, Any]:
+    return {**column, "priority": 1}
+
+
+# Kinds whose columns the real server prints without its usual Name first and Age last.
+_OWN_COLUMNS: dict[tuple[str, str], tuple[list[dict[str, Any]], Row]] = {
+    ("", "events"): (
+        [
+            _column("Last Seen"),
+            _column("Type"),
+            _column("Reason"),
+            _column("Object"),
+            _wide(_column("Subobject")),
+            _wide(_column("Source")),
+            _column("Message"),
+            _wide(_column("First Seen")),
+            _wide(_column("Count", "integer")),
+            _wide(_column("Name")),
+        ],
+        _event_row,
+    ),
+}
+
+
 def _columns_for(
     registry: ResourceRegistry, spec: ResourceSpec
 ) -> tuple[list[dict[str, Any]], Row]:
+    own = _OWN_COLUMNS.get((spec.group, spec.plural))
+    if own is not None:
+        return own
     version = registry.crd_version(spec)
     if version is not None and version.get("additionalPrinterColumns"):
         definitions, printed = _printer_columns(version["additionalPrinterColumns"])
