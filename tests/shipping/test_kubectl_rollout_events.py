@@ -57,7 +57,7 @@ def test_get_events_for_the_rollout_shows_one_event_per_moment(
         kubectl,
         finished,
         tmp_path,
-        "get", "events", "-n", NS, "--field-selector", "involvedObject.name=poster-gen",
+        "-n", NS, "get", "events", "--field-selector", "involvedObject.name=poster-gen",
     )  # fmt: skip
     header = out.splitlines()[0].split()
     # The real API server's columns for Events, which kubectl prints as they come.
