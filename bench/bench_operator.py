@@ -6,7 +6,9 @@ whose Job a stand-in runner passes (the evaluator needs a GPU). Reports, for rec
 that moved a rollout to another step, latency p50/p95; the operator's API requests per
 step, as its own client counts them and as the API server counts every request of the
 operator process by client (pixelproof's, and kopf's watches, lists, patches and Events);
-resident memory. The baseline is the same rollout alone, in the same run.
+resident memory. The baseline is the same rollout alone, in the same run. The rollouts
+are created once the operator's watches have delivered every object seeded, as for an
+operator that has been running; the start-up until then is reported on its own line.
 
 The local API server runs in a child process so that it does not share the operator's
 GIL; it is still a Python server on the same two cores, so latencies under load are an
@@ -228,6 +230,10 @@ def run_wave(
     thread.start()
     while not ready:
         time.sleep(0.05)
+    caught_up = caught_up_with(http, operator, timeout)
+    counted_ready = server_counts()
+    startup_requests = sum((counted_ready - counted_before).values())
+    requests.clear()
     started = time.perf_counter()
     create_rollouts(http, count, prefix)
     deadline = time.monotonic() + timeout
@@ -243,7 +249,7 @@ def run_wave(
     stop.set()
     thread.join(30)
     served = server_counts()
-    served.subtract(counted_before)
+    served.subtract(counted_ready)
     by_client = {
         client: Counter(
             {key.split(" ", 1)[1]: n for key, n in served.items() if key.startswith(client + " ")}
@@ -271,8 +277,36 @@ def run_wave(
         "served_per_step": {c: sum(n.values()) / step_count for c, n in by_client.items()},
         "served": by_client,
         "profile": _top(profiler, profile) if profiler is not None else "",
+        "startup_seconds": caught_up,
+        "startup_requests": startup_requests,
         "watch_events": getattr(getattr(operator, "activity", None), "events", Counter()),
     }
+
+
+SEEDED = (
+    ("/apis/apps/v1", "deployments"),
+    ("/api/v1", "services"),
+    ("/apis/gateway.networking.k8s.io/v1", "httproutes"),
+)
+
+
+def caught_up_with(http: httpx.Client, operator: Operator, timeout: float) -> float:
+    """Seconds until the operator's watches have delivered every object seeded, as they
+    have for an operator that has been running: the rollouts are created after that, so
+    what is counted per step is the steady state's, not the first listing's."""
+    begun = time.perf_counter()
+    wanted = {
+        plural: len(http.get(f"{prefix}/namespaces/{NS}/{plural}").json()["items"])
+        for prefix, plural in SEEDED
+    }
+    events = getattr(getattr(operator, "activity", None), "events", None)
+    deadline = time.monotonic() + timeout
+    # An older checkout's operator may not count its watch events: it is not waited for.
+    while events is not None and time.monotonic() < deadline:
+        if all(events[plural] >= n for plural, n in wanted.items()):
+            break
+        time.sleep(0.05)
+    return time.perf_counter() - begun
 
 
 def _p95(values: list[float]) -> float:
@@ -378,6 +412,11 @@ def main() -> int:
         f"{kind} {n / loaded['rollouts']:.1f}" for kind, n in loaded["watch_events"].most_common()
     )
     print(f"watch events per rollout at {args.rollouts}: {watched or 'none'}")
+    print(
+        f"start-up at {args.rollouts}, not counted above: the watches delivered every seeded "
+        f"object {loaded['startup_seconds']:.1f}s after the operator was ready, "
+        f"{loaded['startup_requests']} requests from its start until then"
+    )
     if loaded["profile"]:
         print(loaded["profile"])
     print(

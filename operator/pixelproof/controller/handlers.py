@@ -45,8 +45,17 @@ def register_handlers(
     async def on_change(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
         await reconcile(memo.reconciler, namespace, name)
 
+    # The first tick waits an interval: a tick at once would decide on the rollout as it
+    # was before kopf stored its finalizer, and its status write would only be refused.
     @kopf.timer(
-        GROUP, VERSION, PLURAL, registry=registry, id="tick", interval=timer_interval, labels=only
+        GROUP,
+        VERSION,
+        PLURAL,
+        registry=registry,
+        id="tick",
+        interval=timer_interval,
+        initial_delay=timer_interval,
+        labels=only,
     )
     async def on_timer(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
         await reconcile(memo.reconciler, namespace, name, tick=True)

@@ -5,6 +5,7 @@ a failure on a loaded machine says where the rollout stood rather than only that
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, Self, TypeVar
 
@@ -61,11 +62,13 @@ def expect_within(
 
 
 def candidate_weights_set(events: list[dict[str, Any]]) -> list[int]:
-    """Every candidate weight the operator reported putting on the route, in its Events."""
+    """Every candidate weight the operator reported putting on the route, in its Events:
+    one Event names each weight of the steps it moved traffic through, in turn."""
     return [
-        int(e.get("message", "").rsplit("candidate ", 1)[-1].split("%")[0])
+        int(weight)
         for e in events
         if e.get("reason") == "WeightsSet"
+        for weight in re.findall(r"candidate (\d+)%", e.get("message", ""))
     ]
 
 
