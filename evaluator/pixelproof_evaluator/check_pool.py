@@ -21,10 +21,12 @@ from pixelproof.api.quality import ClassifierGate
 
 from .checks.classifier import ImageClassifier, build_classifier
 from .errors import EvaluatorError
-from .item_checks import CheckedItem, CheckSettings, CheckTools, Generated, check_item, score_lpips
+from .item_checks import CheckedItem, CheckSettings, CheckTools, Generated, check_item
+from .item_lpips import score_lpips
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer, build_scorer
 from .resources import cgroup_memory_bytes, usable_cores
+from .timeline import span
 
 WORKER_THREADS = 1
 READY_TIMEOUT_SECONDS = 300.0
@@ -58,8 +60,9 @@ _worker: _Worker | None = None
 
 def _start_worker(lpips_weights: str | None, lpips_here: bool) -> None:
     global _worker
-    scorer = build_scorer(lpips_weights, device="cpu") if lpips_here else None
-    _worker = _Worker(scorer, OcrEngine(WORKER_THREADS))
+    with span("worker start"):
+        scorer = build_scorer(lpips_weights, device="cpu") if lpips_here else None
+        _worker = _Worker(scorer, OcrEngine(WORKER_THREADS))
 
 
 def _check(generated: Generated, settings: CheckSettings) -> CheckedItem:
@@ -69,9 +72,10 @@ def _check(generated: Generated, settings: CheckSettings) -> CheckedItem:
         ocr=_worker.ocr if gates.typography is not None else None,
         classifier=_worker.classifier(gates.classifier),
     )
-    checked = check_item(generated, settings, tools)
-    if _worker.scorer is not None:
-        score_lpips(_worker.scorer, [checked])
+    with span("replays" if generated.replays_only else "firsts", generated.item.id):
+        checked = check_item(generated, settings, tools)
+        if _worker.scorer is not None:
+            score_lpips(_worker.scorer, [checked])
     return checked
 
 

@@ -13,19 +13,12 @@ from typing import Any
 
 from .check_pool import CheckPool
 from .checks.classifier import build_classifier
-from .item_checks import (
-    ROLES,
-    CheckedItem,
-    CheckSettings,
-    CheckTools,
-    Generated,
-    add_replays,
-    check_item,
-    score_lpips,
-)
+from .item_checks import CheckedItem, CheckSettings, CheckTools, Generated, check_item
+from .item_lpips import join_replays, score_lpips
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer
 from .results import ItemResult
+from .timeline import span
 
 
 async def together(*steps: Coroutine[Any, Any, None]) -> None:
@@ -93,8 +86,7 @@ class CheckStage:
             first = self._firsts.pop(item_id)
             replays = self._replays.pop(item_id, None)
             if replays is not None:
-                for role in ROLES:
-                    add_replays(first.model(role), replays.model(role))
+                join_replays(self.scorer, first, replays)
             self.results[item_id] = ItemResult(
                 first.item, first.stable, first.candidate, first.images
             )
@@ -129,7 +121,8 @@ class CheckStage:
 
         async def one(item: Generated) -> None:
             try:
-                checked = await pool.check(item, self.settings)
+                with span("in pool", item.item.id):
+                    checked = await pool.check(item, self.settings)
             finally:
                 slots.release()
             if pool.lpips_here:

@@ -27,6 +27,7 @@ from .ocr import OcrEngine
 from .perceptual import LpipsScorer
 from .request_body import request_inputs
 from .results import ItemResult
+from .timeline import span
 
 
 @dataclass
@@ -119,15 +120,19 @@ async def run_evaluation(
 
         async def produce(item: GoldenItem) -> None:
             async with window:
-                firsts = await asyncio.gather(_generate(item, stable), _generate(item, candidate))
+                with span("generate", item.id):
+                    firsts = await asyncio.gather(
+                        _generate(item, stable), _generate(item, candidate)
+                    )
                 # Checked while the replays are generated: the first results wait one
                 # round trip, not two.
                 await queue.put(Generated(item, (firsts[0], None), (firsts[1], None)))
                 if not config.replay:
                     return
-                replays = await asyncio.gather(
-                    _replay(item, stable, firsts[0]), _replay(item, candidate, firsts[1])
-                )
+                with span("generate replay", item.id):
+                    replays = await asyncio.gather(
+                        _replay(item, stable, firsts[0]), _replay(item, candidate, firsts[1])
+                    )
                 pairs = (firsts[0], replays[0]), (firsts[1], replays[1])
                 await queue.put(Generated(item, *pairs, replays_only=True))
 
