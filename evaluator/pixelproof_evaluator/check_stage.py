@@ -13,10 +13,12 @@ from typing import Any
 
 from .check_pool import CheckPool
 from .checks.classifier import build_classifier
+from .golden import GoldenItem
 from .item_checks import CheckedItem, CheckSettings, CheckTools, Generated, check_item
 from .item_lpips import join_replays, score_lpips
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer
+from .reference_prep import PreparedReference, prepare_reference
 from .results import ItemResult
 from .timeline import span
 
@@ -75,6 +77,15 @@ class CheckStage:
         self.results: dict[str, ItemResult] = {}
         self._firsts: dict[str, CheckedItem] = {}
         self._replays: dict[str, CheckedItem] = {}
+
+    async def prepare(self, item: GoldenItem) -> PreparedReference | None:
+        """The item's reference made ready where its LPIPS will be scored; None where it
+        has none, or where LPIPS is scored apart from the checks (a GPU's batches)."""
+        if self.settings.stable_reference or not item.reference_png:
+            return None
+        if self.pool is None:
+            return await asyncio.to_thread(prepare_reference, item, self.scorer)
+        return await self.pool.prepare(item) if self.pool.lpips_here else None
 
     def _record(self, checked: Sequence[CheckedItem]) -> None:
         complete = 0

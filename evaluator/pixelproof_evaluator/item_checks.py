@@ -38,6 +38,7 @@ from .timeline import span
 
 if TYPE_CHECKING:
     from .item_lpips import ImageFeatures
+    from .reference_prep import PreparedReference
 
 # An output may be larger than requested (the size check reports it), but one this many
 # times the requested area is refused before it is decoded.
@@ -60,6 +61,8 @@ class Generated:
     candidate: tuple[GenerationResult, GenerationResult | None]
     replays_only: bool = False
     """Only the seed replays are to be checked; the first generations are checked apart."""
+    reference: PreparedReference | None = None
+    """The item's reference, decoded and scored ahead of its first generations."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class CheckedItem:
     to_keep: list[tuple[Role, DecodedImage]] = field(default_factory=list)
     """Images whose features the item's other piece is compared with."""
     features: dict[Role, ImageFeatures] = field(default_factory=dict)
+    prepared: PreparedReference | None = None
     live: bool = False
     replays_only: bool = False
 
@@ -188,10 +192,13 @@ def check_item(generated: Generated, settings: CheckSettings, tools: CheckTools)
     with span("decode", generated.item.id):
         item, models, decoded = _decode_both(generated, live)
     stable_image, candidate_image = decoded["stable"][0], decoded["candidate"][0]
-    with span("decode reference", item.id):
+    prepared = None if live else generated.reference
+    if prepared is not None:
+        reference: DecodedImage | None = prepared.image
+    else:
         reference = stable_image if live else decode_png(item.reference_png, max_pixels=MAX_PIXELS)
     stable, candidate = models["stable"], models["candidate"]
-    checked = CheckedItem(item, stable, candidate, live=live)
+    checked = CheckedItem(item, stable, candidate, live=live, prepared=prepared)
     for role in ROLES:
         image, replay_image = decoded[role]
         if image is None:

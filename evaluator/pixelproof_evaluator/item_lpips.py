@@ -31,7 +31,7 @@ class ImageFeatures:
     layers: LayerFeatures
 
 
-def _portable(image: DecodedImage, layers: LayerFeatures) -> ImageFeatures:
+def portable(image: DecodedImage, layers: LayerFeatures) -> ImageFeatures:
     arrays = tuple(np.asarray(layer.cpu()) for layer in layers)
     return ImageFeatures(image.width, image.height, arrays)
 
@@ -67,9 +67,10 @@ def _score(scorer: LpipsScorer, checked: Sequence[CheckedItem]) -> None:
             targets.append((c, role, "replay_distance"))
         for _, image in c.to_keep:
             key(image)
-    keys = list(images)
+    features = _prepared(checked)
+    keys = [k for k in images if k not in features]
     computed = scorer.features([images[k].rgb_on_backdrop() for k in keys])
-    features = dict(zip(keys, computed, strict=True))
+    features.update(zip(keys, computed, strict=True))
     scores = scorer.feature_distances([(features[a], features[b]) for a, b in pairs])
     for (c, role, field), score in zip(targets, scores, strict=True):
         model = c.model(role)
@@ -78,11 +79,19 @@ def _score(scorer: LpipsScorer, checked: Sequence[CheckedItem]) -> None:
             # Live, the reference is stable's output: the distance to it is the divergence.
             model.divergence = score
     for c in checked:
-        c.features = {role: _portable(image, features[id(image)]) for role, image in c.to_keep}
+        c.features = {role: portable(image, features[id(image)]) for role, image in c.to_keep}
+        c.prepared = None
         c.to_reference.clear()
         c.to_replay.clear()
         c.to_stable.clear()
         c.to_keep.clear()
+
+
+def _prepared(checked: Sequence[CheckedItem]) -> dict[int, LayerFeatures]:
+    """The features of references prepared ahead (reference_prep.py), by image."""
+    return {
+        id(c.prepared.image): c.prepared.features.layers for c in checked if c.prepared is not None
+    }
 
 
 def _add_replays(model: ModelResult, replays: ModelResult) -> None:
