@@ -7,17 +7,16 @@ Real reference generators, real decoding, real LPIPS."""
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from evaluator_support import GATES
+from generator_proxy import proxy_url, start_proxy
 
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
@@ -32,38 +31,20 @@ MAX_PIXELS = 4096 * 4096
 CONTRACT = GeneratorContract(timeout_seconds=60)
 
 
-def _drifting_replays(upstream: str) -> ThreadingHTTPServer:
-    """A candidate whose seed replays are another seed's image, so that every replay
+def _drift_replays() -> Callable[[dict[str, Any]], None]:
+    """Turns a model's seed replays into another seed's image, so that every replay
     distance is a real number."""
     seen: Counter[tuple[str, int]] = Counter()
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def drift(body: dict[str, Any]) -> None:
+        with lock:
+            key = (str(body["prompt"]), int(body["seed"]))
+            seen[key] += 1
+            if seen[key] > 1:
+                body["seed"] += REPLAY_SEED_SHIFT
 
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with lock:
-                key = (str(body["prompt"]), int(body["seed"]))
-                seen[key] += 1
-                if seen[key] > 1:
-                    body["seed"] += REPLAY_SEED_SHIFT
-            reply = httpx.post(upstream + self.path, json=body, timeout=30)
-            self.send_response(reply.status_code)
-            self.send_header("Content-Type", reply.headers.get("content-type", "image/png"))
-            self.send_header("Content-Length", str(len(reply.content)))
-            self.end_headers()
-            self.wfile.write(reply.content)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-    ).start()
-    return server
+    return drift
 
 
 @pytest.fixture
@@ -71,8 +52,8 @@ def generators(start_refgen: Any) -> Iterator[tuple[str, str, str]]:
     """Stable, the candidate's own generator, and the candidate behind the drifting proxy."""
     stable = start_refgen().url
     candidate = start_refgen(blur=0.8, color_shift=0.05).url
-    proxy = _drifting_replays(candidate)
-    yield stable, candidate, f"http://127.0.0.1:{proxy.server_address[1]}"
+    proxy = start_proxy(candidate, _drift_replays())
+    yield stable, candidate, proxy_url(proxy)
     proxy.shutdown()
     proxy.server_close()
 
