@@ -19,8 +19,7 @@ from typing import Any, Literal
 
 import httpx
 
-from pixelproof.api.workloads import GeneratorContract
-from pixelproof.headers import EVALUATION_HEADER
+from pixelproof.api.workloads import EVALUATION_HEADER, GeneratorContract
 
 from .budget import ByteBudget
 from .request_body import RequestInputs, build_request

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pixelproof.headers import EVALUATION_HEADER
+from pixelproof.api.workloads import EVALUATION_HEADER
 
 from .download import download
 from .errors import EvaluatorError

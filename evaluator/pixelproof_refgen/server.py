@@ -18,7 +18,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from pixelproof.headers import EVALUATION_HEADER
+from pixelproof.api.workloads import EVALUATION_HEADER
 from pixelproof.running import Running, serve_in_thread, stop_serving
 
 from . import distort

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 from recorder_support import Clock, body, metric, recorder, samples
 
-from pixelproof.headers import EVALUATION_HEADER
+from pixelproof.api.workloads import EVALUATION_HEADER
 
 SECRET = "alice@example.com"
 EMAIL = r"[\w.+-]+@[\w-]+\.[\w.]+"

@@ -12,7 +12,7 @@ import pytest
 from PIL import UnidentifiedImageError
 from prometheus_client.parser import text_string_to_metric_families
 
-from pixelproof.headers import EVALUATION_HEADER
+from pixelproof.api.workloads import EVALUATION_HEADER
 from pixelproof_refgen import Faults, RefGenServer
 from pixelproof_refgen.fonts import FONT_DIR_ENV, load_font
 from pixelproof_testkit.refgen import POSTER, decode, pixels

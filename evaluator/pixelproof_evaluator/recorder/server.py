@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from pixelproof.headers import EVALUATION_HEADER
+from pixelproof.api.workloads import EVALUATION_HEADER
 from pixelproof.running import Running, serve_in_thread, stop_serving
 
 from .body import BodyTooLarge, read_body

@@ -9,6 +9,11 @@ from pydantic import Field
 from .base import ApiModel
 from .patterns import DNS_LABEL, DNS_SUBDOMAIN, URL_PATH
 
+EVALUATION_HEADER = "X-Pixelproof-Evaluation"
+"""Set on every request the evaluator sends. Generators keep these requests out of their
+serving metrics: the evaluator's bursts on a one-replica candidate would otherwise read as
+a latency regression to the metric gates and roll a good model back."""
+
 
 class StableRef(ApiModel):
     """The model serving today. pixelproof never scales or edits its Deployment."""
