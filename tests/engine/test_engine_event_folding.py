@@ -3,8 +3,9 @@ its own keeps its StepStarted Event."""
 
 from __future__ import annotations
 
-from pixelproof.engine import EmitEvent
-from pixelproof.engine.event_folding import fold_step_starts
+from pixelproof.api.status import Weights
+from pixelproof.engine import EmitEvent, SetWeights
+from pixelproof.engine.event_folding import MAX_MESSAGE, fold_step_starts, fold_weight_changes
 from pixelproof.simulation.world import SimulatedWorld
 from pixelproof_testkit.engine import make_spec, simulated
 
@@ -60,3 +61,37 @@ def test_back_to_back_step_starts_each_survive_and_warnings_stay_apart() -> None
             "Normal", "WeightsSet", "step 3/3: setWeight 100: traffic: stable 0%, candidate 100%"
         ),
     ]
+
+
+def test_weights_set_in_a_row_are_one_event_and_other_events_break_the_run() -> None:
+    half, full = Weights(stable=50, candidate=50), Weights(stable=0, candidate=100)
+    actions = [
+        EmitEvent("Normal", "WeightsSet", "step 1/4: setWeight 10"),
+        SetWeights(half),
+        EmitEvent("Normal", "WeightsSet", "step 2/4: setWeight 50"),
+        EmitEvent("Normal", "EvaluationStarted", "step 3/4: evaluate"),
+        EmitEvent("Normal", "WeightsSet", "step 4/4: setWeight 100"),
+        SetWeights(full),
+        EmitEvent("Warning", "GateFailed", "errors above 0.05"),
+        EmitEvent("Normal", "WeightsSet", "traffic: stable 100%, candidate 0%"),
+    ]
+    assert fold_weight_changes(actions) == [
+        EmitEvent("Normal", "WeightsSet", "step 1/4: setWeight 10; step 2/4: setWeight 50"),
+        SetWeights(half),
+        EmitEvent("Normal", "EvaluationStarted", "step 3/4: evaluate"),
+        EmitEvent("Normal", "WeightsSet", "step 4/4: setWeight 100"),
+        SetWeights(full),
+        EmitEvent("Warning", "GateFailed", "errors above 0.05"),
+        EmitEvent("Normal", "WeightsSet", "traffic: stable 100%, candidate 0%"),
+    ]
+
+
+def test_a_fold_stops_before_its_message_would_be_cut() -> None:
+    long = "x" * (MAX_MESSAGE // 2 - 2)
+    events = [EmitEvent("Normal", "WeightsSet", long) for _ in range(3)]
+    folded = fold_weight_changes(list(events))
+    assert [len(e.message) for e in folded if isinstance(e, EmitEvent)] == [
+        2 * len(long) + 2,
+        len(long),
+    ]
+    assert all(len(e.message) <= MAX_MESSAGE for e in folded if isinstance(e, EmitEvent))

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from pixelproof.engine.event_folding import MAX_MESSAGE
 from pixelproof.kube import EVENTS, ApiError, KubeApi
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,6 @@ COMPONENT = "pixelproof-operator"
 PENDING_PER_ROLLOUT = 200
 """Events kept for one rollout while the API server refuses them; the oldest go first."""
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
-MAX_MESSAGE = 1024
 
 Key = tuple[str, str, str]
 

@@ -29,6 +29,7 @@ from pixelproof.kube.reads import recording
 from pixelproof.routers import RouterError, router_for
 
 from .apply import EventPoster, Notifier, announce, apply_changes, remove_recorder
+from .decide_again import Decided, decide_again
 from .gatesets import read_gate_sets
 from .observe import MetricSampler, observe
 from .policy import RolloutPolicy
@@ -163,20 +164,26 @@ class Reconciler:
             name=name,
             namespace=namespace,
         )
-        patch = merge_patch(stored, decision.status)
-        if not decision.actions and not patch:
+        if not decision.actions and not merge_patch(stored, decision.status):
             wake_at = next_wakeup(parsed, decision.status, world.observations, now)
             self.quiet.settled((namespace, name), rollout, reads, wake_at, now)
         applied = await apply_changes(self.api, rollout, world.spec, world.router, decision.actions)
-        written = await self._write_status(rollout, patch)
+        decided = await decide_again(
+            self.api,
+            rollout,
+            parsed,
+            now,
+            Decided(decision.status, decision.actions, applied),
+            self.freeze_namespace,
+        )
+        status, actions, applied = decided.status, decided.actions, decided.applied
+        written = await self._write_status(rollout, merge_patch(stored, status))
         if written:
-            announced = {**rollout, "status": decision.status}
-            await announce(announced, decision.actions, applied, self.post_event, self.notifier)
-            telemetry.observe_decision(
-                namespace, name, parsed.gates, prior, decision.status, decision.actions
-            )
-            if world.spec is not None and _evaluation_changed(prior, decision.status):
-                await self._sweep(namespace, name, world.spec, decision.status)
+            announced = {**rollout, "status": status}
+            await announce(announced, actions, applied, self.post_event, self.notifier)
+            telemetry.observe_decision(namespace, name, parsed.gates, prior, status, actions)
+            if world.spec is not None and _evaluation_changed(prior, status):
+                await self._sweep(namespace, name, world.spec, status)
         seconds = time.perf_counter() - started
         telemetry.observe_reconcile(seconds)
         return ReconcileRecord(
@@ -184,8 +191,8 @@ class Reconciler:
             name,
             seconds,
             prior.get("currentStep"),
-            decision.status.get("currentStep"),
-            decision.status.get("phase"),
+            status.get("currentStep"),
+            status.get("phase"),
             written,
             waited,
         )

@@ -32,3 +32,27 @@ def fold_step_starts(actions: list[Action]) -> list[Action]:
     if pending is not None:
         folded.append(pending)
     return folded
+
+
+WEIGHTS_SET = "WeightsSet"
+MAX_MESSAGE = 1024
+"""The longest Event message posted; a longer one is cut, so a fold stops short of it."""
+
+
+def fold_weight_changes(actions: list[Action]) -> list[Action]:
+    """`actions` with a run of WeightsSet Events, no other Event between them, made one
+    that says each step's weights in turn: traffic moved through those steps at once."""
+    folded: list[Action] = []
+    run: tuple[int, EmitEvent] | None = None
+    for action in actions:
+        if isinstance(action, EmitEvent):
+            weights = action.type == "Normal" and action.reason == WEIGHTS_SET
+            if weights and run is not None:
+                joined = f"{run[1].message}; {action.message}"
+                if len(joined) <= MAX_MESSAGE:
+                    run = (run[0], EmitEvent("Normal", WEIGHTS_SET, joined))
+                    folded[run[0]] = run[1]
+                    continue
+            run = (len(folded), action) if weights else None
+        folded.append(action)
+    return folded
