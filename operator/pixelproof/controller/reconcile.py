@@ -164,7 +164,8 @@ class Reconciler:
             name=name,
             namespace=namespace,
         )
-        if not decision.actions and not merge_patch(stored, decision.status):
+        patch = merge_patch(stored, decision.status)
+        if not decision.actions and not patch:
             wake_at = next_wakeup(parsed, decision.status, world.observations, now)
             self.quiet.settled((namespace, name), rollout, reads, wake_at, now)
         applied = await apply_changes(self.api, rollout, world.spec, world.router, decision.actions)
@@ -177,7 +178,9 @@ class Reconciler:
             self.freeze_namespace,
         )
         status, actions, applied = decided.status, decided.actions, decided.applied
-        written = await self._write_status(rollout, merge_patch(stored, status))
+        if status is not decision.status:
+            patch = merge_patch(stored, status)
+        written = await self._write_status(rollout, patch)
         if written:
             announced = {**rollout, "status": status}
             await announce(announced, actions, applied, self.post_event, self.notifier)
