@@ -179,3 +179,43 @@ def test_relative_gate_ignores_differences_under_its_floor() -> None:
     world.metric_values["p50"] = 1.6
     world.tick()
     assert world.phase == "RolledBack"
+
+
+def test_too_few_requests_hold_the_gate_and_keep_its_breaches() -> None:
+    counted = gate(
+        failureLimit=2, minRequests=10, requestsQuery="sum(increase(requests_total[1m]))"
+    )
+    world = simulated(
+        make_spec(STEPS, metrics=with_gates(counted)),
+        metric_values={"errors": 0.5},
+        metric_requests={"errors": 12},
+    )
+    world.run(ticks=3, seconds=10)
+    assert gate_status(world, "errors")["consecutiveBreaches"] == 1
+    # The window slides past a lull: three requests are not judged, for or against.
+    world.metric_requests["errors"] = 3
+    world.run(ticks=3, seconds=10)
+    status = gate_status(world, "errors")
+    assert world.phase == "Paused" and world.status["currentStep"] == 1
+    assert status["verdict"] == "Inconclusive" and status["consecutiveBreaches"] == 1
+    assert status["message"] == "3 candidate requests in the window, fewer than minRequests 10"
+    # Past the pause's minute, the hold is the gate's.
+    world.run(ticks=6, seconds=10)
+    assert world.status["currentStep"] == 1
+    assert "fewer than minRequests 10" in world.status["waitingOn"]
+    world.metric_requests["errors"] = 10
+    world.run(ticks=1, seconds=10)
+    assert world.phase == "RolledBack"
+    assert "breach 2 of 2" in world.status["rollbackReason"]
+
+
+def test_a_candidate_that_serves_nothing_meets_on_no_data_not_min_requests() -> None:
+    counted = gate(minRequests=10, requestsQuery="sum(increase(requests_total[1m]))")
+    world = simulated(
+        make_spec(STEPS, metrics=with_gates({**counted, "onNoData": "fail"})),
+        metric_values={"errors": None},
+        metric_requests={"errors": 0},
+    )
+    world.run(ticks=4, seconds=10)
+    assert world.phase == "RolledBack"
+    assert "no data for the candidate (onNoData: fail)" in world.status["rollbackReason"]

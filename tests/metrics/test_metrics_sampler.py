@@ -77,8 +77,8 @@ def test_queries_run_concurrently_within_the_timeout(hung_server: str) -> None:
         started = time.monotonic()
         samples = sampler.sample(body, status, "imagegen", NOW)
         elapsed = time.monotonic() - started
-    # Five queries (two gates run for both models) of 1 s each: run one after another
-    # they would take 5 s.
+    # Seven queries of 1 s each (two gates run for both models and count the candidate's
+    # requests): run one after another they would take 7 s.
     assert elapsed < 2.5
     assert [s.gate for s in samples] == ["p50", "p95", "errors"]
     for sample in samples:
@@ -116,6 +116,59 @@ def test_relative_gate_samples_both_models(
     assert images.query == f'sum(generate_images_total{{service="{unique}-candidate"}})'
     assert images.stable_query == f'sum(generate_images_total{{service="{unique}-stable"}})'
     assert absolute.value == 1.0 and absolute.stable_query is None and absolute.stable_value is None
+
+
+def test_gates_with_min_requests_count_the_candidates_requests(
+    prometheus: PrometheusServer,
+    generators: Callable[..., Generator],
+    unique: str,
+) -> None:
+    stable = generators(f"{unique}-stable")
+    candidate = generators(f"{unique}-candidate")
+    exact = 'sum(generate_requests_total{service="{{target.service}}"})'
+    gates: list[dict[str, Any]] = [
+        {"name": "p50", "template": "latency-p50"},
+        {"name": "own", "template": "latency-p50", "requestsQuery": exact},
+        {"name": "uncounted", "template": "error-rate"},
+    ]
+    body = rollout_spec(prometheus.url, f"{unique}-stable", f"{unique}-candidate", gates)
+    # Scraped at zero first, as a generator serving before any traffic shift is.
+    for side in ("stable", "candidate"):
+        counted = f'generate_request_duration_seconds_count{{service="{unique}-{side}"}}'
+        wait_for_series(prometheus, f"{counted} == 0")
+    for url, count in ((stable.url, 6), (candidate.url, 3)):
+        for seed in range(count):
+            httpx.post(
+                f"{url}/generate", json={"prompt": "p", "seed": seed, "size": "32x32"}, timeout=5
+            )
+    wait_for_series(
+        prometheus, f'sum(generate_requests_total{{service="{unique}-candidate"}}) == 3'
+    )
+    wait_for_series(prometheus, f'sum(generate_requests_total{{service="{unique}-stable"}}) == 6')
+    status = {"phase": "Progressing", "trafficShifted": True}
+    with Sampler() as sampler:
+        templated, own, uncounted = sampler.sample(body, status, "imagegen", datetime.now(UTC))
+    # increase() extrapolates within its window, so the template's count is near, not exact.
+    assert templated.error is None and templated.requests is not None
+    assert 0 < templated.requests < 10
+    assert own.error is None and own.requests == 3.0
+    assert uncounted.requests is None
+
+
+def test_a_failing_requests_query_is_the_samples_error(prometheus: PrometheusServer) -> None:
+    gates: list[dict[str, Any]] = [
+        {
+            "name": "p50",
+            "template": "latency-p50",
+            "requestsQuery": 'label_replace(vector(1), "s", "a", "", "") or vector(2)',
+        }
+    ]
+    body = rollout_spec(prometheus.url, "gen-stable", "gen-candidate", gates)
+    status = {"phase": "Progressing", "trafficShifted": True}
+    with Sampler() as sampler:
+        (sample,) = sampler.sample(body, status, "ns", NOW)
+    assert sample.error is not None
+    assert sample.error.startswith("requests query: the query returns 2 series")
 
 
 def test_stable_side_errors_are_reported_as_such(prometheus: PrometheusServer) -> None:

@@ -93,6 +93,19 @@ class MetricGate(ApiModel):
         description="Judge and record the gate (status, Events, metrics) but never hold, roll "
         "back or fail the rollout on its verdict.",
     )
+    min_requests: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Candidate requests in the rate window below which the gate holds "
+        "(Inconclusive) instead of judging: the median of three requests is whichever was "
+        "slowest to warm up. The latency and per-image templates set one.",
+    )
+    requests_query: str | None = Field(
+        default=None,
+        description="PromQL with {{variables}} counting the candidate's requests in the rate "
+        "window, for minRequests; the template's when unset.",
+    )
 
     @model_validator(mode="after")
     def _has_query_and_bound(self) -> MetricGate:
@@ -103,6 +116,7 @@ class MetricGate(ApiModel):
             and self.max is None
             and self.relative_to_stable is None,
             self.min is not None and self.max is not None and self.min > self.max,
+            self.min_requests is not None and self.template is None and self.requests_query is None,
         ]
         raise_all(
             [FieldError(METRIC_GATE_RULES[i]["message"]) for i, bad in enumerate(broken) if bad]
@@ -163,6 +177,11 @@ METRIC_GATE_RULES = [
     {
         "rule": "!has(self.min) || !has(self.max) || self.min <= self.max",
         "message": "min must not be greater than max",
+    },
+    {
+        "rule": "!has(self.minRequests) || has(self.template) || has(self.requestsQuery)",
+        "message": "minRequests needs a requestsQuery to count the candidate's requests, or a "
+        "template that has one",
     },
 ]
 METRICS_RULES = [

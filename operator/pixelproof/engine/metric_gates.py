@@ -1,8 +1,10 @@
 """Judging metric samples against their gates.
 
 Missing data is neither pass nor fail: it is Inconclusive, and the gate's
-onNoData policy says whether that holds the rollout or counts as a breach. A dry-run
-gate is judged the same way, but its judgement never rolls back."""
+onNoData policy says whether that holds the rollout or counts as a breach. Too few
+candidate requests for the gate's minRequests hold it too, whatever onNoData says: the
+candidate is serving, just not enough yet to be judged. A dry-run gate is judged the same
+way, but its judgement never rolls back."""
 
 from __future__ import annotations
 
@@ -26,6 +28,16 @@ class Judgement:
 
 def _no_data(value: float | None) -> bool:
     return value is None or math.isnan(value) or math.isinf(value)
+
+
+def _too_few_requests(gate: MetricGate, sample: MetricSample) -> str | None:
+    """Why the gate does not judge yet, when the candidate served some requests in the
+    window but fewer than minRequests. None requests leave the value's own no-data rule to
+    decide, so a candidate that answers nothing still meets onNoData."""
+    least, served = gate.min_requests, sample.requests
+    if least is None or served is None or served <= 0 or served >= least:
+        return None
+    return f"{served:.0f} candidate requests in the window, fewer than minRequests {least}"
 
 
 def judge(
@@ -83,6 +95,9 @@ def judge(
             message += f"; limit {limit} reached"
         verdict: Verdict = "Fail" if failed else "Inconclusive"
         return judged(verdict, message, breaches=breaches, errors=errors, rollback=failed)
+    too_few = _too_few_requests(gate, sample)
+    if too_few is not None:
+        return judged("Inconclusive", too_few, breaches=breaches)
     needs_stable = gate.relative_to_stable is not None
     if _no_data(sample.value) or (needs_stable and _no_data(sample.stable_value)):
         side = "candidate" if _no_data(sample.value) else "stable"

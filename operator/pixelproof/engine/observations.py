@@ -72,6 +72,9 @@ class MetricSample:
     stable_value: float | None = None
     rejected: bool = False
     """The provider refused the query itself (bad PromQL): a spec problem, not an outage."""
+    requests: float | None = None
+    """The candidate's requests in the rate window, for a gate with minRequests; None when
+    not counted. A query that returned no data counts none."""
 
 
 @dataclass(frozen=True)

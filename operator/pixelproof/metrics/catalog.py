@@ -23,6 +23,8 @@ class GateTemplate:
     max: float | None = None
     min: float | None = None
     max_ratio: float | None = None
+    min_requests: int | None = None
+    requests_query: str | None = None
 
     def default_bound(self) -> str:
         bounds = []
@@ -45,6 +47,18 @@ def _sel(template: str) -> str:
     return template.replace("SERVICE", _SERVICE).replace("PODS", _PODS)
 
 
+# The latency histogram's count: unlabelled, a generator exports it from zero at start, so
+# increase() counts the first requests after a shift too. A counter labelled by code appears
+# with its first request, and increase() does not count up to a series' first sample.
+_REQUESTS = _sel("sum(increase(generate_request_duration_seconds_count{SERVICE}[{{interval}}]))")
+# A statistic of a handful of requests is whichever of them was slowest to warm up: right
+# after a traffic shift the window holds only the candidate's first requests (cold caches,
+# lazily loaded weights) and a slice of whatever load the node had then. Ten requests let a
+# median outvote two or three such; a 95th percentile of fewer than twenty is the slowest one.
+MEDIAN_MIN_REQUESTS = 10
+TAIL_MIN_REQUESTS = 20
+
+
 TEMPLATES: dict[str, GateTemplate] = {
     "error-rate": GateTemplate(
         # No 5xx series at all is a rate of 0, not missing data; no requests at all
@@ -56,6 +70,7 @@ TEMPLATES: dict[str, GateTemplate] = {
         description="Share of generate requests answered with a 5xx status.",
         catches="F8, F9",
         max=0.02,
+        requests_query=_REQUESTS,
     ),
     "latency-p50": GateTemplate(
         query=_sel(
@@ -65,6 +80,8 @@ TEMPLATES: dict[str, GateTemplate] = {
         description="Median generate latency in seconds (bucket-interpolated).",
         catches="F7",
         max_ratio=1.1,
+        min_requests=MEDIAN_MIN_REQUESTS,
+        requests_query=_REQUESTS,
     ),
     "latency-p95": GateTemplate(
         query=_sel(
@@ -74,6 +91,8 @@ TEMPLATES: dict[str, GateTemplate] = {
         description="95th percentile generate latency in seconds (bucket-interpolated).",
         catches="F7",
         max_ratio=1.2,
+        min_requests=TAIL_MIN_REQUESTS,
+        requests_query=_REQUESTS,
     ),
     "gpu-seconds-per-image": GateTemplate(
         query=_sel(
@@ -83,6 +102,8 @@ TEMPLATES: dict[str, GateTemplate] = {
         description="GPU seconds spent per image generated.",
         catches="F7",
         max_ratio=1.1,
+        min_requests=MEDIAN_MIN_REQUESTS,
+        requests_query=_REQUESTS,
     ),
     "cost-per-1k-images": GateTemplate(
         query=_sel(
@@ -93,6 +114,8 @@ TEMPLATES: dict[str, GateTemplate] = {
         description="Serving cost of 1000 images, from GPU seconds and `metrics.pricePerGpuHour`.",
         catches="F7",
         max_ratio=1.1,
+        min_requests=MEDIAN_MIN_REQUESTS,
+        requests_query=_REQUESTS,
     ),
     "container-restarts": GateTemplate(
         query=_sel("sum(increase(kube_pod_container_status_restarts_total{PODS}[{{interval}}]))"),
@@ -131,6 +154,10 @@ def apply_template(gate: MetricGate) -> MetricGate:
     update: dict[str, object] = {}
     if gate.query is None:
         update["query"] = template.query
+    if gate.min_requests is None:
+        update["min_requests"] = template.min_requests
+    if gate.requests_query is None:
+        update["requests_query"] = template.requests_query
     if gate.min is None and gate.max is None and gate.relative_to_stable is None:
         update["min"] = template.min
         update["max"] = template.max
@@ -142,13 +169,17 @@ def apply_template(gate: MetricGate) -> MetricGate:
 def catalogue_markdown() -> str:
     """The catalogue as the markdown table in this package's README."""
     rows = [
-        "| template | measures | catches | default bound | query |",
-        "|---|---|---|---|---|",
+        "| template | measures | catches | default bound | minRequests | query |",
+        "|---|---|---|---|---|---|",
     ]
     for name, template in TEMPLATES.items():
         query = template.query.replace("|", "\\|")
+        if template.min_requests is not None:
+            least = str(template.min_requests)
+        else:
+            least = "none (can be set)" if template.requests_query is not None else "n/a"
         rows.append(
             f"| `{name}` | {template.description} | {template.catches} | "
-            f"{template.default_bound()} | `{query}` |"
+            f"{template.default_bound()} | {least} | `{query}` |"
         )
     return "\n".join(rows) + "\n"

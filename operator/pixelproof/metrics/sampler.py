@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,10 +21,23 @@ from pixelproof.engine.observations import MetricSample
 
 from .prometheus import PrometheusMetrics
 from .provider import MetricProvider, QueryResult
-from .templating import TemplateError, gate_interval_seconds, render_gate
+from .templating import TemplateError, gate_interval_seconds, render_gate, render_requests_query
 
 ProviderFactory = Callable[[PrometheusProvider], MetricProvider]
-_InFlight = tuple[MetricGate, str, str | None, Future[QueryResult], Future[QueryResult] | None]
+
+
+@dataclass(frozen=True)
+class _InFlight:
+    gate: MetricGate
+    query: str
+    candidate: Future[QueryResult]
+    stable_query: str | None = None
+    stable: Future[QueryResult] | None = None
+    requests: Future[QueryResult] | None = None
+
+    def futures(self) -> list[Future[QueryResult]]:
+        return [f for f in (self.candidate, self.stable, self.requests) if f is not None]
+
 
 DEADLINE_MARGIN_SECONDS = 1.0
 """Past the provider's own HTTP timeout, so a query that times out reports its own error."""
@@ -138,6 +152,9 @@ class Sampler:
         gates = [gate for gate in model.metrics.gates if gate.name in names]
         return self.sample_gates(gates, model, namespace)
 
+    def _submit(self, provider: MetricProvider, query: str | None) -> Future[QueryResult] | None:
+        return None if query is None else self._pool.submit(provider.query, query)
+
     def sample_gates(
         self, gates: list[MetricGate], spec: ModelRolloutSpec, namespace: str
     ) -> tuple[MetricSample, ...]:
@@ -151,24 +168,27 @@ class Sampler:
         for gate in gates:
             try:
                 query, stable_query = render_gate(gate, spec, namespace)
+                requests_query = render_requests_query(gate, spec, namespace)
             except TemplateError as exc:
                 samples[gate.name] = MetricSample(
                     gate=gate.name, query=gate.query or "", error=str(exc), rejected=True
                 )
                 continue
-            candidate = self._pool.submit(provider.query, query)
-            stable = None
-            if stable_query is not None:
-                stable = self._pool.submit(provider.query, stable_query)
-            pending.append((gate, query, stable_query, candidate, stable))
+            pending.append(
+                _InFlight(
+                    gate,
+                    query,
+                    self._pool.submit(provider.query, query),
+                    stable_query,
+                    self._submit(provider, stable_query),
+                    self._submit(provider, requests_query),
+                )
+            )
         deadline = config.timeout_seconds + DEADLINE_MARGIN_SECONDS
-        futures = [f for *_, c, s in pending for f in (c, s) if f is not None]
-        wait_futures(futures, timeout=deadline)
+        wait_futures([f for flight in pending for f in flight.futures()], timeout=deadline)
         late = QueryResult(error=f"no answer from {config.address} within {deadline:g}s")
-        for gate, query, stable_query, candidate, stable in pending:
-            got = _outcome(candidate, late)
-            stable_got = None if stable is None else _outcome(stable, late)
-            samples[gate.name] = _sample(gate.name, query, got, stable_query, stable_got)
+        for flight in pending:
+            samples[flight.gate.name] = _sample(flight, late)
         return tuple(samples[g.name] for g in gates)
 
 
@@ -182,22 +202,21 @@ def _outcome(future: Future[QueryResult], late: QueryResult) -> QueryResult:
     return future.result()
 
 
-def _sample(
-    gate: str,
-    query: str,
-    result: QueryResult,
-    stable_query: str | None,
-    stable: QueryResult | None,
-) -> MetricSample:
+def _sample(flight: _InFlight, late: QueryResult) -> MetricSample:
+    result = _outcome(flight.candidate, late)
+    stable = None if flight.stable is None else _outcome(flight.stable, late)
+    requests = None if flight.requests is None else _outcome(flight.requests, late)
     error, rejected = result.error, result.rejected
-    if error is None and stable is not None and stable.error is not None:
-        error, rejected = f"stable side: {stable.error}", stable.rejected
+    for side, other in (("stable side", stable), ("requests query", requests)):
+        if error is None and other is not None and other.error is not None:
+            error, rejected = f"{side}: {other.error}", other.rejected
     return MetricSample(
-        gate=gate,
-        query=query,
+        gate=flight.gate.name,
+        query=flight.query,
         value=result.value,
         error=error,
-        stable_query=stable_query,
+        stable_query=flight.stable_query,
         stable_value=None if stable is None else stable.value,
         rejected=rejected,
+        requests=None if requests is None else (requests.value or 0.0),
     )

@@ -121,13 +121,17 @@ def gate_variables(
     }
 
 
+def _templated(gate: MetricGate) -> MetricGate:
+    try:
+        return apply_template(gate)
+    except ValueError as exc:
+        raise TemplateError(str(exc)) from exc
+
+
 def render_gate(gate: MetricGate, spec: ModelRolloutSpec, namespace: str) -> tuple[str, str | None]:
     """The candidate query and, for a relativeToStable gate, the stable query.
     Raises TemplateError (a ValueError) naming the gate and what is wrong."""
-    try:
-        full = apply_template(gate)
-    except ValueError as exc:
-        raise TemplateError(str(exc)) from exc
+    full = _templated(gate)
     assert full.query is not None  # apply_template fills it or the model required it
     try:
         query = render(full.query, gate_variables(full, spec, namespace, "candidate"))
@@ -137,6 +141,23 @@ def render_gate(gate: MetricGate, spec: ModelRolloutSpec, namespace: str) -> tup
     except TemplateError as exc:
         raise TemplateError(f"metric gate {gate.name!r}: {exc}") from exc
     return query, stable_query
+
+
+def render_requests_query(gate: MetricGate, spec: ModelRolloutSpec, namespace: str) -> str | None:
+    """The query counting the candidate's requests in the rate window, for a gate with
+    minRequests; None for a gate without. Raises TemplateError like render_gate."""
+    full = _templated(gate)
+    if full.min_requests is None:
+        return None
+    if full.requests_query is None:
+        raise TemplateError(
+            f"metric gate {gate.name!r}: minRequests needs a requestsQuery to count the "
+            f"candidate's requests; template {full.template!r} has none"
+        )
+    try:
+        return render(full.requests_query, gate_variables(full, spec, namespace, "candidate"))
+    except TemplateError as exc:
+        raise TemplateError(f"metric gate {gate.name!r}: requestsQuery: {exc}") from exc
 
 
 def validate_gate_queries(spec: ModelRolloutSpec | Mapping[str, Any]) -> list[str]:
@@ -161,7 +182,8 @@ def _gate_problems(gate: MetricGate, model: ModelRolloutSpec) -> list[str]:
         return [str(exc)]
     assert full.query is not None
     used = {name for name, _ in placeholders(full.query)}
-    unknown = [name for name, _ in placeholders(full.query) if name not in VARIABLES]
+    texts = [full.query] if full.requests_query is None else [full.query, full.requests_query]
+    unknown = [name for text in texts for name, _ in placeholders(text) if name not in VARIABLES]
     if unknown:
         return [
             f"metric gate {gate.name!r}: unknown variable {{{{{name}}}}} "
@@ -170,6 +192,7 @@ def _gate_problems(gate: MetricGate, model: ModelRolloutSpec) -> list[str]:
         ]
     try:
         render_gate(gate, model, "namespace")
+        render_requests_query(gate, model, "namespace")
     except TemplateError as exc:
         return [str(exc)]
     if full.relative_to_stable is not None and not used.intersection(_TARGET_VARIABLES):

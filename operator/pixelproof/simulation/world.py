@@ -54,6 +54,8 @@ class SimulatedWorld:
     otherwise they report nothing."""
     metric_values: dict[str, float | None] = field(default_factory=dict)
     metric_errors: dict[str, str] = field(default_factory=dict)
+    metric_requests: dict[str, float] = field(default_factory=dict)
+    """The candidate requests each gate's requests query counts; uncounted when absent."""
     auto_promote: bool = False
     """Promote every pause that waits for a person, as a patient SRE would."""
     tick_seconds: float = 5.0
@@ -104,7 +106,15 @@ class SimulatedWorld:
                     value = gate.max + (self.error_rate_after_spike or 0.3)
             else:
                 continue
-            samples.append(MetricSample(gate=name, query=query, value=value, stable_value=1.0))
+            samples.append(
+                MetricSample(
+                    gate=name,
+                    query=query,
+                    value=value,
+                    stable_value=1.0,
+                    requests=self.metric_requests.get(name),
+                )
+            )
         return tuple(samples)
 
     def _template(self) -> str:

@@ -115,6 +115,35 @@ CASES: tuple[Case, ...] = (
         ),
         "spec.metrics.gates[0]: metric gate 'e': relativeToStable needs the query to select",
     ),
+    Case(
+        "min-requests-without-a-count",
+        spec(metrics=gates("{name: e, query: 'sum(rate(x[1m]))', max: 1, minRequests: 10}")),
+        "spec.metrics.gates[0]: minRequests needs a requestsQuery",
+    ),
+    Case(
+        "min-requests-on-a-template-that-counts-none",
+        spec(metrics=gates("{name: e, template: container-restarts, minRequests: 10}")),
+        "spec.metrics.gates[0]: metric gate 'e': minRequests needs a requestsQuery",
+    ),
+    Case(
+        "requests-query-unknown-variable",
+        spec(
+            metrics=gates(
+                "{name: e, template: latency-p50, requestsQuery: 'sum(x{s=\"{{servce}}\"})'}"
+            )
+        ),
+        "spec.metrics.gates[0]: metric gate 'e': unknown variable {{servce}}",
+    ),
+    Case(
+        "min-requests-with-its-own-count",
+        spec(
+            metrics=gates(
+                "{name: e, query: 'sum(rate(x[1m]))', max: 1, minRequests: 10,"
+                " requestsQuery: 'sum(increase(y[1m]))'}"
+            )
+        ),
+        None,
+    ),
     # Specs that validated but could not work.
     Case(
         "zero-interval",
