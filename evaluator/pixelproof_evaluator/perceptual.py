@@ -11,8 +11,10 @@ import importlib.util
 import os
 import sys
 import threading
+import types
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,43 @@ def prepare_torchvision() -> None:
         for schema in _TORCHVISION_OPS:
             library.define(schema)  # type: ignore[no-untyped-call]
         _torchvision_library = library
+
+
+_DYNAMO = "torch._dynamo"
+_DYNAMO_UTILS = "torch._dynamo.utils"
+
+
+def _is_compile_supported(device_type: str) -> bool:
+    from torch._dynamo.utils import is_compile_supported
+
+    return bool(is_compile_supported(device_type))
+
+
+@contextmanager
+def _dynamo_imported_on_use() -> Iterator[None]:
+    """Importing torchvision imports torch._dynamo, for one helper of its roi_align op that
+    LPIPS never calls: 1 s of a 2.5 s start on a quiet core, paid by every evaluator process
+    and check worker. While torchvision imports, that helper's module is a stand-in whose
+    function imports the real one on first call; afterwards torch._dynamo imports as ever."""
+    if _DYNAMO in sys.modules:
+        yield
+        return
+    import torch
+
+    package = types.ModuleType(_DYNAMO)
+    package.__path__ = []
+    utils = types.ModuleType(_DYNAMO_UTILS)
+    utils.is_compile_supported = _is_compile_supported  # type: ignore[attr-defined]
+    stand_ins = {_DYNAMO: package, _DYNAMO_UTILS: utils}
+    sys.modules.update(stand_ins)
+    try:
+        yield
+    finally:
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+        if torch.__dict__.get("_dynamo") is package:
+            del torch.__dict__["_dynamo"]
 
 
 def resolve_weights(explicit: str | None) -> Path | None:
@@ -171,8 +210,10 @@ def build_scorer(weights: str | None = None, device: str | None = None) -> Lpips
     prepare_torchvision()
     import warnings
 
-    import lpips
     import torch
+
+    with _workaround_lock, _dynamo_imported_on_use():
+        import lpips
 
     path = resolve_weights(weights)
     torch.manual_seed(RANDOM_BACKBONE_SEED)

@@ -3,11 +3,14 @@ scores repeat, real AlexNet weights are pinned by sha256, and batching changes n
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from pixelproof_demo.environment import child_environment
 from pixelproof_evaluator import perceptual
 from pixelproof_evaluator.evaluate import Models
 from pixelproof_evaluator.perceptual import LpipsWeightsError, build_scorer
@@ -76,3 +79,34 @@ def test_backbone_file_loads_into_the_lpips_network(
     assert scorer.backbone == "alex"
     loaded = scorer.model.net.slice1[0].weight.detach().cpu()
     assert torch.equal(loaded, state["features.0.weight"])
+
+
+def test_torch_dynamo_is_not_imported_for_lpips_and_still_imports_when_used() -> None:
+    """In a fresh process, as an evaluator starts: building the scorer leaves torch._dynamo
+    unimported, torchvision's helper that needs it imports the real one on its first call,
+    and an import of torch._dynamo afterwards gets the real package."""
+    program = (
+        "import sys\n"
+        "from pixelproof_evaluator.perceptual import build_scorer\n"
+        "scorer = build_scorer(device='cpu')\n"
+        "assert 'torch._dynamo' not in sys.modules, 'torch._dynamo was imported'\n"
+        "import importlib\n"
+        "roi_align = importlib.import_module('torchvision.ops.roi_align')\n"
+        "assert roi_align.is_compile_supported('cpu') is True\n"
+        "import torch._dynamo\n"
+        "from torch._dynamo.utils import is_compile_supported\n"
+        "assert torch._dynamo.utils.is_compile_supported is is_compile_supported\n"
+        "assert hasattr(torch._dynamo, 'disable')\n"
+        "import numpy\n"
+        "black = numpy.zeros((64, 64, 3), 'float32')\n"
+        "print(scorer.distances([(black, black)]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=child_environment(),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[0.0]"
