@@ -86,6 +86,15 @@ def test_queries_run_concurrently_within_the_timeout(hung_server: str) -> None:
         assert sample.error == f"Prometheus at {hung_server} did not answer within 1s"
 
 
+def serve(generator: Generator, count: int) -> None:
+    for seed in range(count):
+        httpx.post(
+            f"{generator.url}/generate",
+            json={"prompt": "p", "seed": seed, "size": "32x32"},
+            timeout=5,
+        )
+
+
 def test_relative_gate_samples_both_models(
     prometheus: PrometheusServer,
     generators: Callable[..., Generator],
@@ -102,11 +111,8 @@ def test_relative_gate_samples_both_models(
         {"name": "absolute", "query": 'count(up{service="{{candidate.service}}"})', "max": 1},
     ]
     body = rollout_spec(prometheus.url, f"{unique}-stable", f"{unique}-candidate", gates)
-    for url, count in ((stable.url, 3), (candidate.url, 1)):
-        for seed in range(count):
-            httpx.post(
-                f"{url}/generate", json={"prompt": "p", "seed": seed, "size": "32x32"}, timeout=5
-            )
+    serve(stable, 3)
+    serve(candidate, 1)
     wait_for_series(prometheus, f'generate_images_total{{service="{unique}-stable"}} == 3')
     wait_for_series(prometheus, f'generate_images_total{{service="{unique}-candidate"}} == 1')
     status = {"phase": "Progressing", "trafficShifted": True}
@@ -136,11 +142,8 @@ def test_gates_with_min_requests_count_the_candidates_requests(
     for side in ("stable", "candidate"):
         counted = f'generate_request_duration_seconds_count{{service="{unique}-{side}"}}'
         wait_for_series(prometheus, f"{counted} == 0")
-    for url, count in ((stable.url, 6), (candidate.url, 3)):
-        for seed in range(count):
-            httpx.post(
-                f"{url}/generate", json={"prompt": "p", "seed": seed, "size": "32x32"}, timeout=5
-            )
+    serve(stable, 6)
+    serve(candidate, 3)
     wait_for_series(
         prometheus, f'sum(generate_requests_total{{service="{unique}-candidate"}}) == 3'
     )
