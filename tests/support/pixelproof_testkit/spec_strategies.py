@@ -36,7 +36,9 @@ JUNK: tuple[Any, ...] = (
     {"unknown": 1},
     "a" * 300,
 )
-junk = st.sampled_from(JUNK)
+# Copied per draw: a mutation that adds a field to a drawn {} must not change JUNK itself,
+# or later draws (and hypothesis's replay of this one) would see another value.
+junk = st.sampled_from(JUNK).map(copy.deepcopy)
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=5))
 small_json = st.recursive(
     json_scalars,
