@@ -21,7 +21,7 @@ from pixelproof.engine import (
     parse_spec,
 )
 from pixelproof.engine.revision import revision_of
-from pixelproof.kubectl_plugin.cli import HANDLERS
+from pixelproof.kubectl_plugin.handlers import HANDLERS
 from pixelproof.kubectl_plugin.kube import PluginError
 from pixelproof_testkit.engine import T0, make_spec
 

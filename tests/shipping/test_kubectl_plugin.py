@@ -17,7 +17,8 @@ import kubernetes
 import pytest
 import yaml
 
-from pixelproof.kubectl_plugin.cli import fresh_token, main
+from pixelproof.kubectl_plugin.cli import main
+from pixelproof.kubectl_plugin.handlers import fresh_token
 from pixelproof_localcluster import LocalCluster
 
 REPO = Path(__file__).resolve().parents[2]
@@ -511,3 +512,25 @@ def test_status_shows_dry_run_gates_gate_sets_and_the_rollback_window(
     assert "Rollback window: 2 revisions, promoted within 72h" in out
     assert "Steps skipped: revision 0a1b2c of poster-gen-v2 was promoted at" in out
     assert "  0a1b2c poster-gen-v2 at 2026-01-04T08:00:00Z" in out
+
+
+def test_help_version_and_completing_a_command_load_no_cluster_client() -> None:
+    """kubectl runs the plugin on every TAB: completing a command's name, like --help and
+    version, imports neither a Kubernetes client nor the API models."""
+    program = (
+        "import contextlib, io, sys\n"
+        "from pixelproof.kubectl_plugin.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['__complete', 'pro'])\n"
+        "    main(['version'])\n"
+        "    with contextlib.suppress(SystemExit):\n"
+        "        main(['--help'])\n"
+        "heavy = {'kubernetes', 'aiohttp', 'httpx', 'kopf', 'pydantic', 'pixelproof.api'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    env = os.environ | {"PYTHONPATH": str(REPO / "operator")}
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

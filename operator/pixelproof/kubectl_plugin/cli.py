@@ -1,74 +1,20 @@
 """`kubectl pixelproof` commands: get, status, promote, abort, retry, report, lint,
-version and completion."""
+version and completion. This module parses and dispatches; the commands that talk to the
+cluster are in handlers.py, imported only when one runs, because completion runs the plugin
+on every TAB."""
 
 from __future__ import annotations
 
 import argparse
 import importlib.metadata
 import sys
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from pixelproof.api.commands import Command, annotation_for, command_applies_to
-from pixelproof.api.durations import parse_duration
-from pixelproof.kube import NAMESPACES
-
 from . import completion
+from .errors import PluginError
 from .globalflags import GlobalFlags, split_global_flags
-from .kube import PluginError, Target, connect
-from .views import cmd_get, cmd_status, dump, now
-
-
-def fresh_token(previous: str | None, now: datetime) -> str:
-    """A timestamp, made distinct from the previous token so the operator sees a new command."""
-    token = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return token if token != previous else f"{token}-1"
-
-
-def _command(command: Command) -> Callable[[Target, argparse.Namespace, TextIO], int]:
-    def run(target: Target, args: argparse.Namespace, out: TextIO) -> int:
-        effective: Command = "promote-full" if command == "promote" and args.full else command
-        obj = target.get(args.name)
-        # Refused with the operator's own reason, rather than leaving an annotation it ignores.
-        verdict = command_applies_to(obj, effective)
-        if not verdict.applies:
-            raise PluginError(f"modelrollout {target.namespace}/{args.name}: {verdict.reason}")
-        key = annotation_for(effective)
-        token = fresh_token((obj["metadata"].get("annotations") or {}).get(key), now())
-        target.annotate(args.name, {key: token})
-        print(
-            f"modelrollout.pixelproof.dev/{args.name} {effective} requested ({key}={token})",
-            file=out,
-        )
-        return 0
-
-    return run
-
-
-def cmd_report(target: Target, args: argparse.Namespace, out: TextIO) -> int:
-    obj = target.get(args.name)
-    evaluation = (obj.get("status") or {}).get("lastEvaluation")
-    where = f"{target.namespace}/{args.name}"
-    if not evaluation:
-        raise PluginError(f"modelrollout {where} has not run an evaluation yet")
-    report = evaluation.get("report")
-    if not report:
-        state = evaluation.get("state", "Running")
-        reason = (
-            "it is still running" if state == "Running" else f"it ended {state} without a report"
-        )
-        raise PluginError(
-            f"evaluation {evaluation.get('job', '')} of {where} has no report: {reason}"
-        )
-    print(report, file=out)
-    print(
-        f"# evaluation {evaluation.get('job', '')}, step {evaluation.get('step', 0) + 1}, "
-        f"attempt {evaluation.get('attempt', 1)}: {evaluation.get('state', 'Running')}",
-        file=out,
-    )
-    return 0
 
 
 def cmd_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -83,6 +29,8 @@ def cmd_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _timeout(text: str) -> float:
+    from pixelproof.api.durations import parse_duration
+
     try:
         return parse_duration(text)
     except ValueError as exc:
@@ -95,22 +43,12 @@ def cmd_version(args: argparse.Namespace, out: TextIO) -> int:
     except importlib.metadata.PackageNotFoundError:
         version = "unknown"
     if args.output:
+        from .views import dump
+
         dump({"name": "kubectl-pixelproof", "version": version}, args.output, out)
     else:
         print(f"kubectl-pixelproof: v{version}", file=out)
     return 0
-
-
-def _rollout_names(kubeconfig: str | None, context: str | None, namespace: str | None) -> list[str]:
-    target = connect(kubeconfig, context, namespace)
-    return [o["metadata"]["name"] for o in target.list(False)]
-
-
-def _namespace_names(
-    kubeconfig: str | None, context: str | None, namespace: str | None
-) -> list[str]:
-    target = connect(kubeconfig, context, namespace)
-    return [n["metadata"]["name"] for n in target.list_of(NAMESPACES, "")]
 
 
 def cmd_complete(words: Sequence[str], out: TextIO) -> int:
@@ -125,8 +63,22 @@ def cmd_complete(words: Sequence[str], out: TextIO) -> int:
 
         return run
 
+    def rollout_names(
+        kubeconfig: str | None, context: str | None, namespace: str | None
+    ) -> list[str]:
+        from .handlers import rollout_names
+
+        return rollout_names(kubeconfig, context, namespace)
+
+    def namespace_names(
+        kubeconfig: str | None, context: str | None, namespace: str | None
+    ) -> list[str]:
+        from .handlers import namespace_names
+
+        return namespace_names(kubeconfig, context, namespace)
+
     try:
-        text = completion.complete(words, quietly(_rollout_names), quietly(_namespace_names))
+        text = completion.complete(words, quietly(rollout_names), quietly(namespace_names))
     except PluginError:
         text = f":{completion.NO_FILE_COMPLETION}"
     print(text, file=out)
@@ -193,16 +145,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-HANDLERS: dict[str, Callable[[Target, argparse.Namespace, TextIO], int]] = {
-    "get": cmd_get,
-    "status": cmd_status,
-    "promote": _command("promote"),
-    "abort": _command("abort"),
-    "retry": _command("retry"),
-    "report": cmd_report,
-}
-
-
 def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, GlobalFlags]:
     flags, rest = split_global_flags(argv)
     args = build_parser().parse_args(rest)
@@ -227,6 +169,9 @@ def main(
         if args.command == "completion":
             print(completion.SCRIPTS[args.shell], end="", file=out)
             return 0
+        from .handlers import HANDLERS
+        from .kube import connect
+
         target = connect(flags.kubeconfig, flags.context, flags.namespace)
         return HANDLERS[args.command](target, args, out)
     except PluginError as exc:

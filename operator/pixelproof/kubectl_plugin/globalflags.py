@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .kube import PluginError
+from .errors import PluginError
 
 # Flag spellings -> the GlobalFlags field they set.
 _VALUED = {

@@ -14,7 +14,6 @@ import httpx
 import kubernetes
 
 from pixelproof.api.base import GROUP, PLURAL
-from pixelproof.errors import PixelproofError
 from pixelproof.kube import (
     MODELROLLOUTS,
     ApiError,
@@ -25,11 +24,9 @@ from pixelproof.kube import (
 )
 from pixelproof.kube.credentials import connection_from
 
+from .errors import PluginError
+
 WATCH_WINDOW = 300
-
-
-class PluginError(PixelproofError):
-    """A failure the user can act on; the message names the object or setting at fault."""
 
 
 @dataclass

@@ -15,7 +15,8 @@ from pixelproof.api.status import TERMINAL_PHASES
 from pixelproof.evaluation.job import ROLLOUT_LABEL, rollout_label
 from pixelproof.kube import DEPLOYMENTS, HTTPROUTES, JOBS, PODS, VIRTUALSERVICES, Resource
 
-from .kube import PluginError, Target
+from .errors import PluginError
+from .kube import Target
 from .render import age, display_phase, mirror_text, step_position, weights_text
 from .style import (
     DEGRADED,

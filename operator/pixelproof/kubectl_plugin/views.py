@@ -14,7 +14,8 @@ import yaml
 
 from pixelproof.api.status import TERMINAL_PHASES
 
-from .kube import PluginError, Target
+from .errors import PluginError
+from .kube import Target
 from .render import rollout_table, status_view
 from .style import Style, wants_colour
 from .tree import tree_view, tree_views
