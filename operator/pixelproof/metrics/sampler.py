@@ -21,7 +21,7 @@ from pixelproof.engine.observations import MetricSample
 
 from .prometheus import PrometheusMetrics
 from .provider import MetricProvider, QueryResult
-from .templating import TemplateError, gate_interval_seconds, render_gate, render_requests_query
+from .templating import TemplateError, gate_interval_seconds, render_queries
 
 ProviderFactory = Callable[[PrometheusProvider], MetricProvider]
 
@@ -167,8 +167,7 @@ class Sampler:
         samples: dict[str, MetricSample] = {}
         for gate in gates:
             try:
-                query, stable_query = render_gate(gate, spec, namespace)
-                requests_query = render_requests_query(gate, spec, namespace)
+                query, stable_query, requests_query = render_queries(gate, spec, namespace)
             except TemplateError as exc:
                 samples[gate.name] = MetricSample(
                     gate=gate.name, query=gate.query or "", error=str(exc), rejected=True

@@ -128,10 +128,9 @@ def _templated(gate: MetricGate) -> MetricGate:
         raise TemplateError(str(exc)) from exc
 
 
-def render_gate(gate: MetricGate, spec: ModelRolloutSpec, namespace: str) -> tuple[str, str | None]:
-    """The candidate query and, for a relativeToStable gate, the stable query.
-    Raises TemplateError (a ValueError) naming the gate and what is wrong."""
-    full = _templated(gate)
+def _render_pair(
+    name: str, full: MetricGate, spec: ModelRolloutSpec, namespace: str
+) -> tuple[str, str | None]:
     assert full.query is not None  # apply_template fills it or the model required it
     try:
         query = render(full.query, gate_variables(full, spec, namespace, "candidate"))
@@ -139,25 +138,43 @@ def render_gate(gate: MetricGate, spec: ModelRolloutSpec, namespace: str) -> tup
         if full.relative_to_stable is not None:
             stable_query = render(full.query, gate_variables(full, spec, namespace, "stable"))
     except TemplateError as exc:
-        raise TemplateError(f"metric gate {gate.name!r}: {exc}") from exc
+        raise TemplateError(f"metric gate {name!r}: {exc}") from exc
     return query, stable_query
 
 
-def render_requests_query(gate: MetricGate, spec: ModelRolloutSpec, namespace: str) -> str | None:
-    """The query counting the candidate's requests in the rate window, for a gate with
-    minRequests; None for a gate without. Raises TemplateError like render_gate."""
-    full = _templated(gate)
+def _render_requests(
+    name: str, full: MetricGate, spec: ModelRolloutSpec, namespace: str
+) -> str | None:
     if full.min_requests is None:
         return None
     if full.requests_query is None:
         raise TemplateError(
-            f"metric gate {gate.name!r}: minRequests needs a requestsQuery to count the "
+            f"metric gate {name!r}: minRequests needs a requestsQuery to count the "
             f"candidate's requests; template {full.template!r} has none"
         )
     try:
         return render(full.requests_query, gate_variables(full, spec, namespace, "candidate"))
     except TemplateError as exc:
-        raise TemplateError(f"metric gate {gate.name!r}: requestsQuery: {exc}") from exc
+        raise TemplateError(f"metric gate {name!r}: requestsQuery: {exc}") from exc
+
+
+def render_gate(gate: MetricGate, spec: ModelRolloutSpec, namespace: str) -> tuple[str, str | None]:
+    """The candidate query and, for a relativeToStable gate, the stable query.
+    Raises TemplateError (a ValueError) naming the gate and what is wrong."""
+    return _render_pair(gate.name, _templated(gate), spec, namespace)
+
+
+def render_queries(
+    gate: MetricGate, spec: ModelRolloutSpec, namespace: str
+) -> tuple[str, str | None, str | None]:
+    """render_gate's two queries and, for a gate with minRequests, the query counting the
+    candidate's requests in the rate window (None without), from one templating of the
+    gate. Raises TemplateError like render_gate."""
+    full = _templated(gate)
+    return (
+        *_render_pair(gate.name, full, spec, namespace),
+        _render_requests(gate.name, full, spec, namespace),
+    )
 
 
 def validate_gate_queries(spec: ModelRolloutSpec | Mapping[str, Any]) -> list[str]:
@@ -191,8 +208,7 @@ def _gate_problems(gate: MetricGate, model: ModelRolloutSpec) -> list[str]:
             for name in unknown
         ]
     try:
-        render_gate(gate, model, "namespace")
-        render_requests_query(gate, model, "namespace")
+        render_queries(gate, model, "namespace")
     except TemplateError as exc:
         return [str(exc)]
     if full.relative_to_stable is not None and not used.intersection(_TARGET_VARIABLES):
