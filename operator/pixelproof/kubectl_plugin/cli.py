@@ -52,33 +52,22 @@ def cmd_version(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_complete(words: Sequence[str], out: TextIO) -> int:
-    """Completion never fails loudly: an unreachable cluster just offers no names."""
+    """Completion never fails loudly: an unreachable cluster just offers no names. The
+    cluster client is imported only when names are asked for."""
 
-    def quietly(lister: completion.Lister) -> completion.Lister:
+    def quietly(names: str) -> completion.Lister:
         def run(kubeconfig: str | None, context: str | None, namespace: str | None) -> list[str]:
+            from .handlers import LISTERS
+
             try:
-                return lister(kubeconfig, context, namespace)
+                return LISTERS[names](kubeconfig, context, namespace)
             except PluginError:
                 return []
 
         return run
 
-    def rollout_names(
-        kubeconfig: str | None, context: str | None, namespace: str | None
-    ) -> list[str]:
-        from .handlers import rollout_names
-
-        return rollout_names(kubeconfig, context, namespace)
-
-    def namespace_names(
-        kubeconfig: str | None, context: str | None, namespace: str | None
-    ) -> list[str]:
-        from .handlers import namespace_names
-
-        return namespace_names(kubeconfig, context, namespace)
-
     try:
-        text = completion.complete(words, quietly(rollout_names), quietly(namespace_names))
+        text = completion.complete(words, quietly("rollouts"), quietly("namespaces"))
     except PluginError:
         text = f":{completion.NO_FILE_COMPLETION}"
     print(text, file=out)

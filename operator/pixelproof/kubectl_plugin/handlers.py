@@ -13,6 +13,7 @@ from typing import TextIO
 from pixelproof.api.commands import Command, annotation_for, command_applies_to
 from pixelproof.kube import NAMESPACES
 
+from .completion import Lister
 from .errors import PluginError
 from .kube import Target, connect
 from .views import cmd_get, cmd_status, now
@@ -87,4 +88,10 @@ HANDLERS: dict[str, Callable[[Target, argparse.Namespace, TextIO], int]] = {
     "abort": _command("abort"),
     "retry": _command("retry"),
     "report": cmd_report,
+}
+
+# Names for completion, by what the completed word names.
+LISTERS: dict[str, Lister] = {
+    "rollouts": rollout_names,
+    "namespaces": namespace_names,
 }
