@@ -190,7 +190,8 @@ class GeneratorClient:
         deadline = self.contract.timeout_seconds
         waited: list[float] = []
         try:
-            status, data = await asyncio.wait_for(self._post(request, waited), timeout=deadline)
+            async with asyncio.timeout(deadline) as limit:
+                status, data = await self._post(request, waited, limit)
         except (TimeoutError, httpx.TimeoutException) as exc:
             if isinstance(exc, httpx.ConnectTimeout):
                 raise _Retryable(
@@ -223,7 +224,9 @@ class GeneratorClient:
             )
         return GenerationResult(data, latency_ms, attempt, None, status)
 
-    async def _post(self, request: httpx.Request, waited: list[float]) -> tuple[int, bytes]:
+    async def _post(
+        self, request: httpx.Request, waited: list[float], limit: asyncio.Timeout
+    ) -> tuple[int, bytes]:
         response = await self._http.send(request, stream=True)
         try:
             declared = response.headers.get("content-length")
@@ -235,9 +238,15 @@ class GeneratorClient:
                     total += len(chunk)
                     if total > self.max_body_bytes:
                         raise _BodyTooLarge(response.status_code, total, self.max_body_bytes)
+                    # The deadline is the generator's: it stands still while this reply
+                    # waits for others to free the budget.
+                    when = limit.when()
+                    limit.reschedule(None)
                     before = time.perf_counter()
                     await reply.keep(chunk)
-                    waited.append(time.perf_counter() - before)
+                    wait = time.perf_counter() - before
+                    waited.append(wait)
+                    limit.reschedule(None if when is None else when + wait)
                 return response.status_code, reply.body()
         finally:
             await response.aclose()

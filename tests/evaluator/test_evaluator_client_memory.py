@@ -213,3 +213,33 @@ def test_a_budget_smaller_than_one_body_is_refused() -> None:
             max_body_bytes=4 * MiB,
             budget=ByteBudget(8 * MiB, 2 * MiB),
         )
+
+
+def test_waiting_for_the_budget_does_not_count_against_the_generators_deadline(
+    streaming_server: Callable[[str, int], str],
+) -> None:
+    """Another reply holds the whole budget for three times the generator's deadline; the
+    generator answers at once, so its reply is kept when the budget frees, not timed out."""
+    body = 256 * 1024
+    url = streaming_server("sized", body)
+    budget = ByteBudget(body, body)
+    deadline = 0.5
+
+    async def go() -> GenerationResult:
+        contract = GeneratorContract(timeout_seconds=deadline)
+        retry = RetryPolicy(max_attempts=1)
+        async with GeneratorClient(
+            url, contract, concurrency=1, retry=retry, max_body_bytes=body, budget=budget
+        ) as generator:
+            with budget.lease() as other:
+                await other.keep(b"x" * body)
+                reply = asyncio.create_task(generator.generate("a poster", 0, "64x64", False))
+                # Held on purpose past the deadline: the wait is what is under test.
+                await asyncio.sleep(3 * deadline)
+                assert not reply.done()
+            return await reply
+
+    result = asyncio.run(go())
+    assert result.ok, result
+    assert result.latency_ms is not None and result.latency_ms < 1000 * deadline
+    assert budget.in_use == 0
