@@ -90,6 +90,7 @@ class GeneratorContract(ApiModel):
     )
     """Fixed JSON fields sent with every evaluator request, next to each golden item's prompt, seed and size."""
     timeout_seconds: float = Field(default=60, gt=0, le=3600)
-    """Seconds the evaluator waits for one image before counting the request as failed."""
+    """Seconds the generator may take over one image before the request counts as failed;
+    time the evaluator holds a reply back for its own memory budget does not count."""
     inputs: GeneratorInputs | None = None
     """How edit, inpaint and upscale items send their input image and mask; unset, as base64 JSON fields image and mask to /edit, /inpaint and /upscale."""
