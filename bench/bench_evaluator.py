@@ -4,9 +4,10 @@ wall time of whole evaluations against the ideal, with the evaluator's peak memo
 The ideal is the larger of two bounds. Generator-bound: each model serves items x 2 requests
 (the image and its seed replay) at latency_ms each, concurrency at a time, both models at
 once. Compute-bound: the measured time to check one item (both models' outputs, on one
-thread, as a check worker does) x items / usable cores. The reference generators run in
-processes of their own, as they would in a cluster; they still share this machine's cores,
-so the CPU time they used is printed too.
+thread, as a check worker does) x items / usable cores. The generators run in processes of
+their own and answer with the images the reference generator rendered for the golden set,
+so that, as in a cluster, no rendering takes this machine's cores; the CPU time they used
+is printed too.
 
     python bench/bench_evaluator.py [--items 16] [--latency-ms 200] [--size 256x256]
         [--device auto|cpu|cuda] [--rss-items 16,512]
@@ -22,10 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from evaluator_bench import (
-    GeneratorProcess,
+    RecordedGenerator,
     Series,
     bench_lpips,
     bench_ocr,
@@ -67,7 +66,7 @@ def gates(typography: bool) -> QualityGates:
 
 
 def item_seconds(
-    models: Models, golden: Path, url: str, typography: bool, images: Path
+    models: Models, golden: Path, typography: bool, images: Path
 ) -> tuple[float, float]:
     """One item's checks on one thread, as a worker runs them, thumbnails included: the
     median wall and CPU seconds of a few items. On a shared machine CPU time is the figure
@@ -79,23 +78,25 @@ def item_seconds(
     tools = CheckTools(ocr=OcrEngine(threads=1) if typography else None)
     times = []
     cpu_times = []
-    with httpx.Client(timeout=60) as http:
-        for item in items:
-            spec = item.spec
-            body = {"prompt": spec.prompt, "seed": spec.seed, "size": spec.size}
-            png = http.post(f"{url}/generate", json=body).content
-            reply = GenerationResult(png, 0.0, 1)
-            generated = Generated(item, (reply, reply), (reply, reply))
-            started, cpu = time.perf_counter(), time.process_time()
-            score_lpips(models.scorer, [check_item(generated, settings, tools)])
-            times.append(time.perf_counter() - started)
-            cpu_times.append(time.process_time() - cpu)
+    for item in items:
+        # The generators answer with the captured images, so these are what they send.
+        reply = GenerationResult(item.reference_png, 0.0, 1)
+        generated = Generated(item, (reply, reply), (reply, reply))
+        started, cpu = time.perf_counter(), time.process_time()
+        score_lpips(models.scorer, [check_item(generated, settings, tools)])
+        times.append(time.perf_counter() - started)
+        cpu_times.append(time.process_time() - cpu)
     return statistics.median(times), statistics.median(cpu_times)
 
 
 @contextmanager
-def generators(latency_ms: float) -> Iterator[tuple[GeneratorProcess, GeneratorProcess]]:
-    with GeneratorProcess(latency_ms) as stable, GeneratorProcess(latency_ms) as candidate:
+def generators(
+    golden: Path, latency_ms: float
+) -> Iterator[tuple[RecordedGenerator, RecordedGenerator]]:
+    with (
+        RecordedGenerator(golden, latency_ms) as stable,
+        RecordedGenerator(golden, latency_ms) as candidate,
+    ):
         yield stable, candidate
 
 
@@ -126,11 +127,9 @@ def run(
 def bench_evaluation(models: Models, args: argparse.Namespace, tmp: Path, workers: int) -> None:
     golden = write_golden(tmp / f"golden-{args.items}", args.items, args.size)
     cores = usable_cores()
-    with generators(args.latency_ms) as (stable, candidate):
+    with generators(golden, args.latency_ms) as (stable, candidate):
         for typography in (False, True):
-            per_item, per_item_cpu = item_seconds(
-                models, golden, stable.reference_url, typography, tmp / "sample-images"
-            )
+            per_item, per_item_cpu = item_seconds(models, golden, typography, tmp / "sample-images")
             cpu_before = stable.cpu_seconds() + candidate.cpu_seconds()
             wall, cpu, verdict = run(
                 models,
@@ -162,9 +161,9 @@ def bench_evaluation(models: Models, args: argparse.Namespace, tmp: Path, worker
 
 def bench_memory(models: Models, args: argparse.Namespace, tmp: Path) -> None:
     """Peak memory of the evaluator's processes by golden-set size: flat when images stream."""
-    with generators(args.rss_latency_ms) as (stable, candidate):
-        for count in (int(n) for n in args.rss_items.split(",") if n):
-            golden = write_golden(tmp / f"rss-{count}", count, args.rss_size)
+    for count in (int(n) for n in args.rss_items.split(",") if n):
+        golden = write_golden(tmp / f"rss-{count}", count, args.rss_size)
+        with generators(golden, args.rss_latency_ms) as (stable, candidate):
             series = Series()
             with peak_rss(series):
                 wall, _, verdict = run(

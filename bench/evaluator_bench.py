@@ -1,5 +1,5 @@
 """What bench_evaluator.py measures with: the machine's description, LPIPS and OCR speeds,
-golden sets of any size, reference generators in processes of their own, and the peak
+golden sets of any size, recorded generators in processes of their own, and the peak
 memory of this process and its children."""
 
 from __future__ import annotations
@@ -121,37 +121,32 @@ def write_golden(folder: Path, items: int, size: str) -> Path:
     return folder
 
 
-class GeneratorProcess:
-    """A reference generator in a process of its own, slowed by a fixed latency, and a
-    second route to it without the latency for fetching sample images."""
+class RecordedGenerator:
+    """A generator in a process of its own that answers with the golden set's captured
+    images after a fixed latency (recorded_generator.py says why it does not render)."""
 
-    def __init__(self, latency_ms: float) -> None:
+    def __init__(self, golden: Path, latency_ms: float) -> None:
+        self.golden = golden
         self.latency_ms = latency_ms
         self._folder = tempfile.TemporaryDirectory()
         self._process: subprocess.Popen[bytes] | None = None
         self.url = ""
-        self.reference_url = ""
-        self._reference: RefGenServer | None = None
 
-    def __enter__(self) -> GeneratorProcess:
+    def __enter__(self) -> RecordedGenerator:
         port_file = Path(self._folder.name) / "port"
-        command = [sys.executable, "-m", "pixelproof_refgen", "--port", "0"]
-        command += ["--port-file", str(port_file), "--log-level", "WARNING"]
-        command += ["--fault", f"latency_ms={self.latency_ms}"]
+        command = [sys.executable, str(Path(__file__).with_name("recorded_generator.py"))]
+        command += [str(self.golden), "--latency-ms", str(self.latency_ms)]
+        command += ["--port-file", str(port_file)]
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not port_file.exists():
             if self._process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the reference generator did not start")
+                raise RuntimeError("the recorded generator did not start")
             time.sleep(0.05)
         self.url = f"http://127.0.0.1:{port_file.read_text().strip()}"
-        self._reference = RefGenServer(0).start()
-        self.reference_url = self._reference.url
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._reference is not None:
-            self._reference.stop()
         if self._process is not None:
             self._process.terminate()
             self._process.wait(timeout=30)
