@@ -17,6 +17,10 @@ upper bound of what the operator would show against a real API server.
     python bench/bench_operator.py --rollouts 100
     python bench/bench_operator.py --rollouts 100 --profile 25   # cProfile of the operator
     python bench/bench_operator.py --rollouts 100 --against /path/to/older/checkout
+    python bench/bench_operator.py --rollouts 100 --omit-event WeightsSet --omit-event ...
+
+With --omit-event, a third wave runs on an operator that omits those Normal Events, and its
+requests per step are printed beside the first wave's.
 
 With --against, the same waves run first on another checkout's operator (this file, its
 code on the path instead), and the ratios new / old are printed: on a shared machine only
@@ -194,6 +198,7 @@ def run_wave(
     interval: float,
     timeout: float,
     profile: int = 0,
+    omit_events: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     records: list[ReconcileRecord] = []
     requests: Counter[str] = Counter()
@@ -210,7 +215,11 @@ def run_wave(
     counted_before = server_counts()
     rss_before = rss_mib()
     config = OperatorConfig(
-        namespaces=[NS], timer_interval=interval, request_observer=observe, on_ready=on_ready
+        namespaces=[NS],
+        timer_interval=interval,
+        request_observer=observe,
+        on_ready=on_ready,
+        omit_events=omit_events,
     )
     operator = Operator(config, connection=load_connection(kubeconfig))
     stop = threading.Event()
@@ -332,6 +341,13 @@ def main() -> int:
     parser.add_argument(
         "--against", metavar="CHECKOUT", help="also measure the operator of this checkout"
     )
+    parser.add_argument(
+        "--omit-event",
+        action="append",
+        default=[],
+        metavar="REASON",
+        help="also measure an operator that omits these Normal Events (repeatable)",
+    )
     parser.add_argument("--serve-cluster", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -380,16 +396,30 @@ def main() -> int:
                 args.timeout,
                 args.profile,
             )
+            quiet = (
+                run_wave(
+                    kubeconfig,
+                    server_counts,
+                    http,
+                    args.rollouts,
+                    "quiet",
+                    args.interval,
+                    args.timeout,
+                    omit_events=tuple(args.omit_event),
+                )
+                if args.omit_event
+                else None
+            )
     finally:
         child.stdin.close()
         child.wait(30)
     if args.json:
         print(RESULT + json.dumps({"baseline": _plain(baseline), "loaded": _plain(loaded)}))
         return 0
-    for label, result in (
-        ("baseline (1 rollout)", baseline),
-        (f"{args.rollouts} rollouts", loaded),
-    ):
+    waves = [("baseline (1 rollout)", baseline), (f"{args.rollouts} rollouts", loaded)]
+    if quiet is not None:
+        waves.append((f"{args.rollouts} rollouts omitting {', '.join(args.omit_event)}", quiet))
+    for label, result in waves:
         print(
             f"{label}: {result['succeeded']}/{result['rollouts']} succeeded in "
             f"{result['seconds']:.1f}s; step reconcile p50 {result['p50_ms']:.1f} ms, "
@@ -424,6 +454,13 @@ def main() -> int:
         f"p95 x{loaded['p95_ms'] / baseline['p95_ms']:.2f}, requests per step "
         f"x{loaded['requests_per_step'] / baseline['requests_per_step']:.2f}"
     )
+    if quiet is not None:
+        print(_served_line(quiet, f"at {args.rollouts} omitting those Events"))
+        print(
+            f"ratio omitting those Events / posting all, at {args.rollouts} rollouts: requests "
+            f"per step x{quiet['requests_per_step'] / loaded['requests_per_step']:.2f}, step p95 "
+            f"x{quiet['p95_ms'] / loaded['p95_ms']:.2f}"
+        )
     if older is not None:
         print(
             f"this checkout / {args.against} at {args.rollouts} rollouts, same run: "
@@ -439,15 +476,16 @@ def main() -> int:
             f"{older['loaded']['succeeded']}/{args.rollouts} succeeded there)"
         )
         print(_served_line(older["loaded"], f"at {args.rollouts} on {args.against}"))
-    return 0 if loaded["succeeded"] == loaded["rollouts"] else 1
+    finished = all(r["succeeded"] == r["rollouts"] for r in (loaded, quiet) if r is not None)
+    return 0 if finished else 1
 
 
 def _served_line(result: Mapping[str, Any], where: str) -> str:
     served = result["served_per_step"]
     return (
         f"API requests per step {where}, counted by the API server: "
-        f"{served['pixelproof'] + served['kopf']:.1f} (pixelproof {served['pixelproof']:.1f}, "
-        f"kopf {served['kopf']:.1f}); {result['reconciles'] / result['rollouts']:.1f} "
+        f"{served['pixelproof'] + served['kopf']:.2f} (pixelproof {served['pixelproof']:.2f}, "
+        f"kopf {served['kopf']:.2f}); {result['reconciles'] / result['rollouts']:.1f} "
         "reconciles per rollout"
     )
 

@@ -15,6 +15,7 @@ from pixelproof.api.evaluation import EvaluationSummary
 from pixelproof.api.status import Weights
 from pixelproof.engine import (
     CandidateReading,
+    EmitEvent,
     EvaluationReading,
     MetricSample,
     Observations,
@@ -24,6 +25,7 @@ from pixelproof.engine import (
     decide,
     parse_spec,
 )
+from pixelproof.engine.event_reasons import NORMAL_REASONS
 from pixelproof_testkit.engine import T0, make_spec
 
 TERMINAL = ("Succeeded", "RolledBack", "Failed")
@@ -158,6 +160,9 @@ def play(spec: dict[str, Any], sequence: list[dict[str, Any]]) -> None:
                 applied = action.weights
             if isinstance(action, StartEvaluation):
                 last_job = action.job
+            if isinstance(action, EmitEvent):
+                # What --omit-event accepts must be every Normal reason and no Warning.
+                assert (action.reason in NORMAL_REASONS) == (action.type == "Normal"), action
         if phase not in TERMINAL:
             assert status["weights"]["candidate"] <= limit
             assert status.get("waitingOn"), (

@@ -61,10 +61,12 @@ def event_body(rollout: dict[str, Any], kind: str, reason: str, message: str) ->
 
 class EventRecorder:
     """`post` queues an Event and returns at once; `run` (one long-lived task) posts the
-    queues, each rollout's in order, retrying the head of a queue after a growing delay."""
+    queues, each rollout's in order, retrying the head of a queue after a growing delay.
+    Normal Events of a reason in `omit` are not posted at all."""
 
-    def __init__(self, api: KubeApi) -> None:
+    def __init__(self, api: KubeApi, omit: frozenset[str] = frozenset()) -> None:
         self.api = api
+        self.omit = omit
         self._queues: dict[Key, deque[dict[str, Any]]] = {}
         self._failures: dict[Key, int] = {}
         self._retry_at: dict[Key, float] = {}
@@ -74,6 +76,8 @@ class EventRecorder:
         self.dropped = 0
 
     def post(self, rollout: dict[str, Any], kind: str, reason: str, message: str) -> None:
+        if kind == "Normal" and reason in self.omit:
+            return
         meta = rollout["metadata"]
         key = (meta["namespace"], meta["name"], str(meta.get("uid") or ""))
         queue = self._queues.setdefault(key, deque())

@@ -18,6 +18,7 @@ import kopf
 
 from pixelproof import telemetry
 from pixelproof.api.rollout import ModelRolloutSpec
+from pixelproof.engine.event_reasons import omission_problems
 from pixelproof.engine.observations import MetricSample
 from pixelproof.evaluation.policy import EvaluatorPolicy
 from pixelproof.kube import Connection, KubeApi, RequestObserver, load_connection
@@ -209,6 +210,17 @@ class OperatorConfig:
             "ghcr.io/pixelproof/pixelproof-evaluator",
         ),
     )
+    omit_events: Sequence[str] = field(
+        default=(),
+        metadata=_option(
+            "--omit-event",
+            action="append",
+            env="PIXELPROOF_OMIT_EVENTS",
+            metavar="REASON",
+            help="reason of Normal Events not to post, e.g. WeightsSet (repeatable): status "
+            "still says it; Warnings are always posted",
+        ),
+    )
     request_observer: RequestObserver | None = None
     clock: Clock = utc_now
     """What the engine takes for now; tests move it."""
@@ -226,6 +238,9 @@ class OperatorConfig:
                 f"--instance-id {self.instance_id!r} is not a label value: up to 63 letters, "
                 "digits, '-', '_' or '.', starting and ending with a letter or digit"
             )
+        problems = omission_problems(tuple(self.omit_events))
+        if problems:
+            raise ValueError(f"--omit-event: {'; '.join(problems)}")
         return RolloutPolicy(
             metric_addresses=AddressAllowList(self.allowed_metric_addresses),
             evaluator=EvaluatorPolicy(
@@ -359,7 +374,9 @@ class Operator:
         if config.metrics_port is not None:
             telemetry.start_metrics_server(config.metrics_port)
         self.api = KubeApi(self.connection, observer=config.request_observer)
-        self.events = EventRecorder(self.api)
+        self.events = EventRecorder(self.api, omit=frozenset(config.omit_events))
+        if config.omit_events:
+            logger.info("not posting Normal Events of: %s", ", ".join(sorted(config.omit_events)))
         # Started before kopf, so kopf's clean-up of the tasks it leaves behind spares it.
         recorder = asyncio.create_task(self.events.run(), name="pixelproof event recorder")
 
