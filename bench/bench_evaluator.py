@@ -10,12 +10,15 @@ so that, as in a cluster, no rendering takes this machine's cores; the CPU time 
 is printed too.
 
     python bench/bench_evaluator.py [--items 16] [--latency-ms 200] [--size 256x256]
-        [--device auto|cpu|cuda] [--rss-items 16,512]
+        [--device auto|cpu|cuda] [--rss-items 16,512] [--timeline]
+
+--timeline prints where the evaluation's time went (evaluator_timeline.py) after each run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -33,20 +36,17 @@ from evaluator_bench import (
     peak_rss,
     write_golden,
 )
+from evaluator_timeline import describe
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 from pixelproof_evaluator.client import GenerationResult
 from pixelproof_evaluator.evaluate import EvaluateOptions, Models, evaluate
 from pixelproof_evaluator.golden import load_golden_dir
-from pixelproof_evaluator.item_checks import (
-    CheckSettings,
-    CheckTools,
-    Generated,
-    check_item,
-    score_lpips,
-)
+from pixelproof_evaluator.item_checks import CheckSettings, CheckTools, Generated, check_item
+from pixelproof_evaluator.item_lpips import score_lpips
 from pixelproof_evaluator.ocr import OcrEngine
 from pixelproof_evaluator.resources import usable_cores
+from pixelproof_evaluator.timeline import TIMELINE_ENV
 
 CONTRACT = GeneratorContract(timeout_seconds=120)
 GATES = {
@@ -117,11 +117,15 @@ def run(
         golden=golden,
         concurrency=concurrency,
     )
-    cpu = evaluator_cpu_seconds()
-    started = time.perf_counter()
+    cpu, main_cpu = evaluator_cpu_seconds(), time.process_time()
+    started = time.monotonic()
     summary = evaluate(options, models)
-    wall = time.perf_counter() - started
-    return wall, evaluator_cpu_seconds() - cpu, summary.verdict
+    ended = time.monotonic()
+    timeline = os.environ.get(TIMELINE_ENV)
+    if timeline:
+        lines = describe(Path(timeline), started, ended, time.process_time() - main_cpu)
+        print("\n".join(lines))
+    return ended - started, evaluator_cpu_seconds() - cpu, summary.verdict
 
 
 def bench_evaluation(models: Models, args: argparse.Namespace, tmp: Path, workers: int) -> None:
@@ -198,6 +202,7 @@ def main() -> None:
     )
     parser.add_argument("--rss-latency-ms", type=float, default=20.0)
     parser.add_argument("--rss-size", default="256x256", help="image size of the memory runs")
+    parser.add_argument("--timeline", action="store_true", help="print each run's timeline")
     args = parser.parse_args()
     workers = usable_cores() if args.workers is None else args.workers
     models = Models(check_workers=workers, device=None if args.device == "auto" else args.device)
@@ -207,17 +212,20 @@ def main() -> None:
     if (width, height) != (512, 512):
         bench_lpips(models, 512, 512, max(8, args.pairs // 2))
     bench_ocr(models, width, height, 8)
-    try:
-        pool = models.pool
-        if pool is not None:
-            print(
-                f"check workers: {pool.workers} ready in {pool.wait_ready():.2f} s (each loads OCR and LPIPS once)"
-            )
-        with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.timeline:
+            # Set before the check workers start, so that they record too.
+            os.environ[TIMELINE_ENV] = str(Path(tmp) / "timeline.jsonl")
+        try:
+            pool = models.pool
+            if pool is not None:
+                print(
+                    f"check workers: {pool.workers} ready in {pool.wait_ready():.2f} s (each loads OCR and LPIPS once)"
+                )
             bench_evaluation(models, args, Path(tmp), workers if pool is not None else 1)
             bench_memory(models, args, Path(tmp))
-    finally:
-        models.close()
+        finally:
+            models.close()
 
 
 if __name__ == "__main__":

@@ -13,19 +13,26 @@ import asyncio
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from pixelproof.api.quality import ClassifierGate
 
 from .checks.classifier import ImageClassifier, build_classifier
 from .errors import EvaluatorError
-from .item_checks import CheckedItem, CheckSettings, CheckTools, Generated, check_item, score_lpips
+from .golden import GoldenItem
+from .item_checks import CheckedItem, CheckSettings, CheckTools, Generated, check_item
+from .item_lpips import score_lpips
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer, build_scorer
+from .reference_prep import PreparedReference, prepare_reference
 from .resources import cgroup_memory_bytes, usable_cores
+from .timeline import span
 
+T = TypeVar("T")
 WORKER_THREADS = 1
 READY_TIMEOUT_SECONDS = 300.0
 # bench/bench_evaluator.py measured about 645 MiB per worker (OCR and LPIPS loaded) and
@@ -58,8 +65,9 @@ _worker: _Worker | None = None
 
 def _start_worker(lpips_weights: str | None, lpips_here: bool) -> None:
     global _worker
-    scorer = build_scorer(lpips_weights, device="cpu") if lpips_here else None
-    _worker = _Worker(scorer, OcrEngine(WORKER_THREADS))
+    with span("worker start"):
+        scorer = build_scorer(lpips_weights, device="cpu") if lpips_here else None
+        _worker = _Worker(scorer, OcrEngine(WORKER_THREADS))
 
 
 def _check(generated: Generated, settings: CheckSettings) -> CheckedItem:
@@ -69,10 +77,16 @@ def _check(generated: Generated, settings: CheckSettings) -> CheckedItem:
         ocr=_worker.ocr if gates.typography is not None else None,
         classifier=_worker.classifier(gates.classifier),
     )
-    checked = check_item(generated, settings, tools)
-    if _worker.scorer is not None:
-        score_lpips(_worker.scorer, [checked])
+    with span("replays" if generated.replays_only else "firsts", generated.item.id):
+        checked = check_item(generated, settings, tools)
+        if _worker.scorer is not None:
+            score_lpips(_worker.scorer, [checked])
     return checked
+
+
+def _prepare(item: GoldenItem) -> PreparedReference:
+    assert _worker is not None and _worker.scorer is not None, "no scorer in this worker"
+    return prepare_reference(item, _worker.scorer)
 
 
 def default_workers() -> int:
@@ -106,13 +120,20 @@ class CheckPool:
         )
 
     async def check(self, generated: Generated, settings: CheckSettings) -> CheckedItem:
+        return await self._run(generated.item, _check, generated, settings)
+
+    async def prepare(self, item: GoldenItem) -> PreparedReference:
+        """The item's reference prepared in a worker; only where the workers score LPIPS."""
+        return await self._run(item, _prepare, item)
+
+    async def _run(self, item: GoldenItem, work: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, _check, generated, settings)
+            return await loop.run_in_executor(self._executor, work, *args)
         except BrokenProcessPool as exc:
             self.broken = True
             raise CheckWorkerError(
-                f"a check worker process died while checking {generated.item.id} "
+                f"a check worker process died while checking {item.id} "
                 "(killed for memory? raise the evaluator's memory limit)"
             ) from exc
 

@@ -13,19 +13,14 @@ from typing import Any
 
 from .check_pool import CheckPool
 from .checks.classifier import build_classifier
-from .item_checks import (
-    ROLES,
-    CheckedItem,
-    CheckSettings,
-    CheckTools,
-    Generated,
-    add_replays,
-    check_item,
-    score_lpips,
-)
+from .golden import GoldenItem
+from .item_checks import CheckedItem, CheckSettings, CheckTools, Generated, check_item
+from .item_lpips import join_replays, score_lpips
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer
+from .reference_prep import PreparedReference, prepare_reference
 from .results import ItemResult
+from .timeline import span
 
 
 async def together(*steps: Coroutine[Any, Any, None]) -> None:
@@ -83,6 +78,15 @@ class CheckStage:
         self._firsts: dict[str, CheckedItem] = {}
         self._replays: dict[str, CheckedItem] = {}
 
+    async def prepare(self, item: GoldenItem) -> PreparedReference | None:
+        """The item's reference made ready where its LPIPS will be scored; None where it
+        has none, or where LPIPS is scored apart from the checks (a GPU's batches)."""
+        if self.settings.stable_reference or not item.reference_png:
+            return None
+        if self.pool is None:
+            return await asyncio.to_thread(prepare_reference, item, self.scorer)
+        return await self.pool.prepare(item) if self.pool.lpips_here else None
+
     def _record(self, checked: Sequence[CheckedItem]) -> None:
         complete = 0
         for c in checked:
@@ -93,8 +97,7 @@ class CheckStage:
             first = self._firsts.pop(item_id)
             replays = self._replays.pop(item_id, None)
             if replays is not None:
-                for role in ROLES:
-                    add_replays(first.model(role), replays.model(role))
+                join_replays(self.scorer, first, replays)
             self.results[item_id] = ItemResult(
                 first.item, first.stable, first.candidate, first.images
             )
@@ -129,7 +132,8 @@ class CheckStage:
 
         async def one(item: Generated) -> None:
             try:
-                checked = await pool.check(item, self.settings)
+                with span("in pool", item.item.id):
+                    checked = await pool.check(item, self.settings)
             finally:
                 slots.release()
             if pool.lpips_here:

@@ -1,8 +1,9 @@
 """The checks of one golden item's outputs: decode, format and size, colour, sharpness, SSIM,
-input preservation and colour, classifier, typography and the report's thumbnails. LPIPS is left to `score_lpips`, so
-that whoever holds the scorer can batch it across items (a GPU wants whole batches).
+input preservation and colour, classifier, typography and the report's thumbnails. LPIPS is
+left to item_lpips.py, so that whoever holds the scorer can batch it across items (a GPU
+wants whole batches).
 
-The seed replays can be checked apart (`check_replays`, then `add_replays`): an item's first
+The seed replays can be checked apart (`check_replays`, then `join_replays`): an item's first
 generations are then checked while its replays are still being generated.
 
 Everything here is plain data in and out, so one item can be checked in this process or in
@@ -11,19 +12,16 @@ a worker process with the same code and the same numbers."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pixelproof.api.quality import QualityGates
 
 from .checks.classifier import ImageClassifier
 from .checks.color import mean_delta_e
-from .checks.determinism import replay_distances
-from .checks.format import check_format, check_size
+from .checks.format import FormatResult, check_format, check_size
 from .checks.input_color import input_delta_e
-from .checks.lpips import reference_distances
 from .checks.preservation import preservation_error
 from .checks.sharpness import sharpness_ratio
 from .checks.ssim import gate_similarity
@@ -34,9 +32,13 @@ from .golden import GoldenItem
 from .images import DecodedImage, decode_png
 from .live_items import hold_to_stable_text, like_output
 from .ocr import OcrEngine
-from .perceptual import LpipsScorer
 from .report_images import write_item_images
 from .results import ModelResult
+from .timeline import span
+
+if TYPE_CHECKING:
+    from .item_lpips import ImageFeatures
+    from .reference_prep import PreparedReference
 
 # An output may be larger than requested (the size check reports it), but one this many
 # times the requested area is refused before it is decoded.
@@ -59,6 +61,8 @@ class Generated:
     candidate: tuple[GenerationResult, GenerationResult | None]
     replays_only: bool = False
     """Only the seed replays are to be checked; the first generations are checked apart."""
+    reference: PreparedReference | None = None
+    """The item's reference, decoded and scored ahead of its first generations."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,10 @@ class CheckedItem:
     to_replay: list[tuple[Role, DecodedImage, DecodedImage]] = field(default_factory=list)
     to_stable: list[tuple[Role, DecodedImage, DecodedImage]] = field(default_factory=list)
     """The candidate's output beside stable's, for the divergence gate."""
+    to_keep: list[tuple[Role, DecodedImage]] = field(default_factory=list)
+    """Images whose features the item's other piece is compared with."""
+    features: dict[Role, ImageFeatures] = field(default_factory=dict)
+    prepared: PreparedReference | None = None
     live: bool = False
     replays_only: bool = False
 
@@ -110,24 +118,30 @@ def _without_body(result: GenerationResult | None) -> GenerationResult | None:
     return None if result is None else dataclasses.replace(result, body=None)
 
 
+def _model(first: GenerationResult, second: GenerationResult | None) -> ModelResult:
+    generation = _without_body(first)
+    assert generation is not None
+    return ModelResult(generation, _without_body(second))
+
+
+def _decode_one(
+    item: GoldenItem, result: GenerationResult | None
+) -> tuple[FormatResult | None, DecodedImage | None]:
+    if result is None or result.body is None:
+        return None, None
+    return check_format(
+        result.body, alpha_expected=item.spec.alpha, max_pixels=max_pixels_for(item)
+    )
+
+
 def _decode(
     item: GoldenItem, first: GenerationResult, second: GenerationResult | None
 ) -> tuple[ModelResult, DecodedImage | None, DecodedImage | None]:
-    generation = _without_body(first)
-    assert generation is not None
-    model = ModelResult(generation, _without_body(second))
-    limit = max_pixels_for(item)
-    image = replay_image = None
-    if first.body is not None:
-        model.format, image = check_format(
-            first.body, alpha_expected=item.spec.alpha, max_pixels=limit
-        )
-        if image is not None:
-            model.size = check_size(image.width, image.height, item.width, item.height)
-    if second is not None and second.body is not None:
-        model.replay_format, replay_image = check_format(
-            second.body, alpha_expected=item.spec.alpha, max_pixels=limit
-        )
+    model = _model(first, second)
+    model.format, image = _decode_one(item, first)
+    if image is not None:
+        model.size = check_size(image.width, image.height, item.width, item.height)
+    model.replay_format, replay_image = _decode_one(item, second)
     return model, image, replay_image
 
 
@@ -175,11 +189,16 @@ def check_item(generated: Generated, settings: CheckSettings, tools: CheckTools)
     if generated.replays_only:
         return check_replays(generated, settings)
     live = settings.stable_reference
-    item, models, decoded = _decode_both(generated, live)
+    with span("decode", generated.item.id):
+        item, models, decoded = _decode_both(generated, live)
     stable_image, candidate_image = decoded["stable"][0], decoded["candidate"][0]
-    reference = stable_image if live else decode_png(item.reference_png, max_pixels=MAX_PIXELS)
+    prepared = None if live else generated.reference
+    if prepared is not None:
+        reference: DecodedImage | None = prepared.image
+    else:
+        reference = stable_image if live else decode_png(item.reference_png, max_pixels=MAX_PIXELS)
     stable, candidate = models["stable"], models["candidate"]
-    checked = CheckedItem(item, stable, candidate, live=live)
+    checked = CheckedItem(item, stable, candidate, live=live, prepared=prepared)
     for role in ROLES:
         image, replay_image = decoded[role]
         if image is None:
@@ -190,61 +209,49 @@ def check_item(generated: Generated, settings: CheckSettings, tools: CheckTools)
             checked.to_reference.append((role, image, own_reference))
         if replay_image is not None:
             checked.to_replay.append((role, image, replay_image))
-        _score_image(models[role], image, own_reference, item, settings, tools)
+        elif _pair(generated, role)[1] is None:
+            checked.to_keep.append((role, image))
+        with span("scores", item.id):
+            _score_image(models[role], image, own_reference, item, settings, tools)
     if not live and candidate_image is not None and stable_image is not None:
         checked.to_stable.append(("candidate", candidate_image, stable_image))
     if live:
         hold_to_stable_text(stable, candidate)
     if settings.image_dir is not None:
-        checked.images = write_item_images(
-            settings.image_dir,
-            item.id,
-            None if live else reference,
-            stable_image,
-            candidate_image,
-        )
+        with span("thumbnails", item.id):
+            checked.images = write_item_images(
+                settings.image_dir,
+                item.id,
+                None if live else reference,
+                stable_image,
+                candidate_image,
+            )
     return checked
+
+
+def _pair(generated: Generated, role: Role) -> tuple[GenerationResult, GenerationResult | None]:
+    return generated.stable if role == "stable" else generated.candidate
 
 
 def check_replays(generated: Generated, settings: CheckSettings) -> CheckedItem:
-    """The seed replays' checks alone: their format and, once `score_lpips` has run, their
-    distance to the first generation, which is decoded again for it."""
+    """The seed replays' checks alone: their format and, once scored, their features, which
+    `join_replays` compares with the first images' own."""
+    item = generated.item
+    models: dict[Role, ModelResult] = {}
+    replays: dict[Role, DecodedImage | None] = {}
+    with span("decode replays", item.id):
+        for role in ROLES:
+            first, second = _pair(generated, role)
+            model = _model(first, second)
+            model.replay_format, replays[role] = _decode_one(item, second)
+            models[role] = model
+            if settings.stable_reference and role == "stable":
+                # Live, what the candidate is held to follows stable's first output.
+                item = like_output(item, _decode(item, first, None)[1])
     live = settings.stable_reference
-    item, models, decoded = _decode_both(generated, live)
     checked = CheckedItem(item, models["stable"], models["candidate"], live=live, replays_only=True)
     for role in ROLES:
-        image, replay_image = decoded[role]
-        if image is not None and replay_image is not None:
-            checked.to_replay.append((role, image, replay_image))
+        image = replays[role]
+        if image is not None:
+            checked.to_keep.append((role, image))
     return checked
-
-
-def add_replays(model: ModelResult, replays: ModelResult) -> None:
-    """Folds what `check_replays` found into the first generation's results."""
-    model.replay = replays.replay
-    model.replay_format = replays.replay_format
-    model.replay_distance = replays.replay_distance
-
-
-def score_lpips(scorer: LpipsScorer, checked: Sequence[CheckedItem]) -> None:
-    """LPIPS to the reference and between replays, batched over all the items given; the
-    images are dropped once scored."""
-    to_reference = [(c, role, a, b) for c in checked for role, a, b in c.to_reference]
-    to_replay = [(c, role, a, b) for c in checked for role, a, b in c.to_replay]
-    scores = reference_distances(scorer, [(a, b) for _, _, a, b in to_reference])
-    for (c, role, _, _), score in zip(to_reference, scores, strict=True):
-        c.model(role).lpips = score
-        if c.live:
-            # Live, the reference is stable's output: the distance to it is the divergence.
-            c.model(role).divergence = score
-    to_stable = [(c, role, a, b) for c in checked for role, a, b in c.to_stable]
-    divergences = reference_distances(scorer, [(a, b) for _, _, a, b in to_stable])
-    for (c, role, _, _), score in zip(to_stable, divergences, strict=True):
-        c.model(role).divergence = score
-    replays = replay_distances(scorer, [(a, b) for _, _, a, b in to_replay])
-    for (c, role, _, _), score in zip(to_replay, replays, strict=True):
-        c.model(role).replay_distance = score
-    for c in checked:
-        c.to_reference.clear()
-        c.to_replay.clear()
-        c.to_stable.clear()

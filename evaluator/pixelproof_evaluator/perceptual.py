@@ -150,6 +150,12 @@ BATCH_SIZES = {"cuda": 8, "cpu": 1}
 CPU_THREADS = 1
 
 
+LayerFeatures = tuple[Any, ...]
+"""One image's AlexNet features, a tensor per layer normalised as LPIPS normalises them: the
+distance between two of them is LPIPS between the two images, to the last bit, so an image
+compared several times (a reference, a first generation) goes through the network once."""
+
+
 @dataclass
 class LpipsScorer:
     model: Any
@@ -161,26 +167,66 @@ class LpipsScorer:
         self, pairs: Sequence[tuple[NDArray[np.float32], NDArray[np.float32]]]
     ) -> list[float]:
         """LPIPS per pair of RGB arrays in [0, 1]; pairs of one shape run together in batches."""
-        import torch
-
-        results: list[float] = [0.0] * len(pairs)
-        by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
         for index, (first, second) in enumerate(pairs):
             if first.shape != second.shape:
                 raise ValueError(
                     f"pair {index} has mismatched shapes {first.shape} and {second.shape}"
                 )
-            by_shape[first.shape].append(index)
+        left = self.features([first for first, _ in pairs])
+        right = self.features([second for _, second in pairs])
+        return self.feature_distances(list(zip(left, right, strict=True)))
+
+    def features(self, images: Sequence[NDArray[np.float32]]) -> list[LayerFeatures]:
+        """Each RGB array's features, images of one shape run together in batches."""
+        import torch
+        from lpips import normalize_tensor
+
+        results: list[LayerFeatures] = [()] * len(images)
         with torch.inference_mode():
-            for indices in by_shape.values():
-                for start in range(0, len(indices), self.batch_size):
-                    chunk = indices[start : start + self.batch_size]
-                    left = self._tensor([pairs[i][0] for i in chunk])
-                    right = self._tensor([pairs[i][1] for i in chunk])
-                    scores = self.model(left, right).flatten().tolist()
-                    for i, score in zip(chunk, scores, strict=True):
-                        results[i] = max(0.0, float(score))
+            for chunk in self._chunks([image.shape for image in images]):
+                batch = self._tensor([images[i] for i in chunk])
+                layers = [
+                    normalize_tensor(out) for out in self.model.net(self.model.scaling_layer(batch))
+                ]
+                for row, i in enumerate(chunk):
+                    results[i] = tuple(layer[row : row + 1] for layer in layers)
         return results
+
+    def feature_distances(
+        self, pairs: Sequence[tuple[LayerFeatures, LayerFeatures]]
+    ) -> list[float]:
+        """LPIPS per pair of `features`, summed over the layers as LPIPS.forward sums them."""
+        import torch
+
+        results: list[float] = [0.0] * len(pairs)
+        shapes = [tuple(layer.shape for layer in first) for first, _ in pairs]
+        with torch.inference_mode():
+            for chunk in self._chunks(shapes):
+                total: Any = 0
+                for layer, lin in enumerate(self.model.lins):
+                    left = torch.cat([self._on_device(pairs[i][0][layer]) for i in chunk])
+                    right = torch.cat([self._on_device(pairs[i][1][layer]) for i in chunk])
+                    total += lin((left - right) ** 2).mean([2, 3], keepdim=True)
+                for i, score in zip(chunk, total.flatten().tolist(), strict=True):
+                    results[i] = max(0.0, float(score))
+        return results
+
+    def _chunks(self, shapes: Sequence[tuple[Any, ...]]) -> list[list[int]]:
+        """Indices grouped by shape, in batches of up to `batch_size`."""
+        by_shape: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+        for index, shape in enumerate(shapes):
+            by_shape[shape].append(index)
+        return [
+            indices[start : start + self.batch_size]
+            for indices in by_shape.values()
+            for start in range(0, len(indices), self.batch_size)
+        ]
+
+    def _on_device(self, layer: Any) -> Any:
+        """A layer of features as computed here, or as an array from another process."""
+        import torch
+
+        return torch.as_tensor(layer, device=self.device)
 
     def _tensor(self, images: list[NDArray[np.float32]]) -> Any:
         import torch

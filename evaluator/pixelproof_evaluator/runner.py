@@ -27,6 +27,7 @@ from .ocr import OcrEngine
 from .perceptual import LpipsScorer
 from .request_body import request_inputs
 from .results import ItemResult
+from .timeline import span
 
 
 @dataclass
@@ -116,18 +117,34 @@ async def run_evaluation(
         # Requests are issued in golden-set order but bounded per model by the clients'
         # semaphores; a small window keeps early items from waiting behind the whole set.
         window = asyncio.Semaphore(max(2 * config.concurrency, config.check_group))
+        images_arrived = asyncio.Event()
 
         async def produce(item: GoldenItem) -> None:
             async with window:
-                firsts = await asyncio.gather(_generate(item, stable), _generate(item, candidate))
+                # Until the first images arrive the checks would idle: the references of
+                # the items asked for by then are prepared meanwhile.
+                prepared = None if images_arrived.is_set() else checks.prepare(item)
+                reference = asyncio.ensure_future(prepared) if prepared is not None else None
+                try:
+                    with span("generate", item.id):
+                        firsts = await asyncio.gather(
+                            _generate(item, stable), _generate(item, candidate)
+                        )
+                    images_arrived.set()
+                    ready = await reference if reference is not None else None
+                finally:
+                    if reference is not None:
+                        reference.cancel()
                 # Checked while the replays are generated: the first results wait one
                 # round trip, not two.
-                await queue.put(Generated(item, (firsts[0], None), (firsts[1], None)))
+                first = Generated(item, (firsts[0], None), (firsts[1], None), reference=ready)
+                await queue.put(first)
                 if not config.replay:
                     return
-                replays = await asyncio.gather(
-                    _replay(item, stable, firsts[0]), _replay(item, candidate, firsts[1])
-                )
+                with span("generate replay", item.id):
+                    replays = await asyncio.gather(
+                        _replay(item, stable, firsts[0]), _replay(item, candidate, firsts[1])
+                    )
                 pairs = (firsts[0], replays[0]), (firsts[1], replays[1])
                 await queue.put(Generated(item, *pairs, replays_only=True))
 

@@ -1,8 +1,10 @@
 """LPIPS offline: torchvision imports beside a CPU torch, the random backbone is seeded so
-scores repeat, real AlexNet weights are pinned by sha256, and batching changes nothing."""
+scores repeat, real AlexNet weights are pinned by sha256, batching changes nothing, and
+distances from each image's features computed once are lpips.LPIPS's own numbers."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +36,51 @@ def test_batched_scores_equal_one_pair_per_call(models: Models) -> None:
     np.testing.assert_allclose(batched, single, rtol=1e-4, atol=1e-6)
     assert scorer.distances([(pairs[0][0], pairs[0][0])]) == [0.0]
     assert all(score > 0 for score in batched)
+
+
+def _lpips(
+    scorer: perceptual.LpipsScorer, left: list[np.ndarray], right: list[np.ndarray]
+) -> list[float]:
+    """lpips.LPIPS itself on batches of pairs, as the scorer scored them before it kept
+    features: inputs scaled to [-1, 1], one forward pass over both sides."""
+    import torch
+
+    def tensor(images: list[np.ndarray]) -> torch.Tensor:
+        stacked = np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2))
+        return torch.from_numpy(stacked) * 2.0 - 1.0
+
+    with torch.inference_mode():
+        scores = scorer.model(tensor(left), tensor(right)).flatten().tolist()
+    return [max(0.0, float(score)) for score in scores]
+
+
+def test_distances_from_features_are_lpips_to_the_last_bit(models: Models) -> None:
+    scorer = models.scorer
+    pairs = _pairs(4)
+    reference = pairs[0][0]
+    outputs = [second for _, second in pairs]
+    expected = [_lpips(scorer, [output], [reference])[0] for output in outputs]
+    # The reference goes through the network once and is compared with every output.
+    [reference_features] = scorer.features([reference])
+    output_features = scorer.features(outputs)
+    pairs_of_features = [(f, reference_features) for f in output_features]
+    assert scorer.feature_distances(pairs_of_features) == expected
+    # As arrays, the way features cross from a check worker to the evaluator.
+    arrays = [tuple(np.asarray(layer) for layer in f) for f, _ in pairs_of_features]
+    reference_arrays = tuple(np.asarray(layer) for layer in reference_features)
+    assert scorer.feature_distances([(a, reference_arrays) for a in arrays]) == expected
+    assert scorer.distances([(output, reference) for output in outputs]) == expected
+    assert scorer.feature_distances([(reference_features, reference_features)]) == [0.0]
+
+
+def test_batched_features_are_lpips_on_the_batch_to_the_last_bit(models: Models) -> None:
+    scorer = dataclasses.replace(models.scorer, batch_size=8)
+    pairs = _pairs(5)
+    left, right = [a for a, _ in pairs], [b for _, b in pairs]
+    expected = _lpips(scorer, left, right)
+    assert scorer.distances(pairs) == expected
+    features = zip(scorer.features(left), scorer.features(right), strict=True)
+    assert scorer.feature_distances(list(features)) == expected
 
 
 def test_random_backbone_is_labelled_and_repeatable(

@@ -6,19 +6,17 @@ folds their distances into the same items. A real reference generator, real chec
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from evaluator_support import GATES
+from generator_proxy import proxy_url, start_proxy
 
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
@@ -51,31 +49,6 @@ class _HeldReplays:
             self.release.wait(HOLD_TIMEOUT_SECONDS)
 
 
-def _proxy(upstream: str, replays: _HeldReplays) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            replays.arrive(body)
-            reply = httpx.post(upstream + self.path, json=body, timeout=30)
-            self.send_response(reply.status_code)
-            self.send_header("Content-Type", reply.headers.get("content-type", "image/png"))
-            self.send_header("Content-Length", str(len(reply.content)))
-            self.end_headers()
-            self.wfile.write(reply.content)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-    ).start()
-    return server
-
-
 @dataclass
 class _Generators:
     stable: str
@@ -92,8 +65,8 @@ class _Generators:
 def held_generators(start_refgen: Any) -> Iterator[_Generators]:
     release = threading.Event()
     replays = [_HeldReplays(release) for _ in range(2)]
-    servers = [_proxy(start_refgen().url, r) for r in replays]
-    stable, candidate = (f"http://127.0.0.1:{s.server_address[1]}" for s in servers)
+    servers = [start_proxy(start_refgen().url, r.arrive) for r in replays]
+    stable, candidate = (proxy_url(s) for s in servers)
     yield _Generators(stable, candidate, replays, release)
     release.set()
     for server in servers:

@@ -13,7 +13,6 @@ from pixelproof.api.evaluation import GateVerdict
 from pixelproof.api.quality import LpipsGate
 
 from ..images import DecodedImage
-from ..perceptual import LpipsScorer
 from .gate import GateResult, compare, fmt, no_data
 from .noise_floor import judge_multiple
 
@@ -22,19 +21,10 @@ if TYPE_CHECKING:
     from .evidence import Evidence
 
 
-def reference_distances(
-    scorer: LpipsScorer, pairs: Sequence[tuple[DecodedImage, DecodedImage]]
-) -> list[float]:
-    """LPIPS of each (output, reference) pair; an output of the wrong size is resampled to the
-    reference's size first, so its score still says how far the content drifted."""
-    arrays = [
-        (
-            output.resized(reference.width, reference.height).rgb_on_backdrop(),
-            reference.rgb_on_backdrop(),
-        )
-        for output, reference in pairs
-    ]
-    return scorer.distances(arrays)
+def sized_like(output: DecodedImage, reference: DecodedImage) -> DecodedImage:
+    """The output as LPIPS compares it with the reference: one of the wrong size is resampled
+    to the reference's size first, so its score still says how far the content drifted."""
+    return output.resized(reference.width, reference.height)
 
 
 def judge(gate: LpipsGate, evidence: Evidence) -> GateResult:

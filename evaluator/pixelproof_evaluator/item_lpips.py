@@ -1,0 +1,120 @@
+"""LPIPS for checked items, batched across them. Every image goes through the network once
+however many pairs it is in: the reference is compared with both models' outputs, each
+first image with the reference, with stable's and with its own replay. A first image
+checked apart from its replay keeps its features (and a replay its own) until the two
+pieces of the item meet (`join_replays`), so the first image is neither decoded nor put
+through the network a second time for the seed-replay distance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .checks.determinism import DIFFERENT_SIZE_DISTANCE
+from .checks.lpips import sized_like
+from .images import DecodedImage
+from .item_checks import ROLES, CheckedItem, Role
+from .perceptual import LayerFeatures, LpipsScorer
+from .results import ModelResult
+from .timeline import span
+
+
+@dataclass(frozen=True)
+class ImageFeatures:
+    """An image's LPIPS features as plain arrays, which cross to another process as they
+    are, and the image's size, which a replay must match to be compared."""
+
+    width: int
+    height: int
+    layers: LayerFeatures
+
+
+def portable(image: DecodedImage, layers: LayerFeatures) -> ImageFeatures:
+    arrays = tuple(np.asarray(layer.cpu()) for layer in layers)
+    return ImageFeatures(image.width, image.height, arrays)
+
+
+def score_lpips(scorer: LpipsScorer, checked: Sequence[CheckedItem]) -> None:
+    """LPIPS to the reference, to stable and between replays, batched over all the items
+    given; the images are dropped once scored, the features kept for `join_replays`."""
+    with span("lpips", ",".join(c.item.id for c in checked)):
+        _score(scorer, checked)
+
+
+def _score(scorer: LpipsScorer, checked: Sequence[CheckedItem]) -> None:
+    images: dict[int, DecodedImage] = {}
+
+    def key(image: DecodedImage) -> int:
+        images.setdefault(id(image), image)
+        return id(image)
+
+    pairs: list[tuple[int, int]] = []
+    targets: list[tuple[CheckedItem, Role, str]] = []
+    for c in checked:
+        for role, output, reference in c.to_reference:
+            pairs.append((key(sized_like(output, reference)), key(reference)))
+            targets.append((c, role, "lpips"))
+        for role, output, stable in c.to_stable:
+            pairs.append((key(sized_like(output, stable)), key(stable)))
+            targets.append((c, role, "divergence"))
+        for role, first, replay in c.to_replay:
+            if (first.width, first.height) != (replay.width, replay.height):
+                c.model(role).replay_distance = DIFFERENT_SIZE_DISTANCE
+                continue
+            pairs.append((key(first), key(replay)))
+            targets.append((c, role, "replay_distance"))
+        for _, image in c.to_keep:
+            key(image)
+    features = _prepared(checked)
+    keys = [k for k in images if k not in features]
+    computed = scorer.features([images[k].rgb_on_backdrop() for k in keys])
+    features.update(zip(keys, computed, strict=True))
+    scores = scorer.feature_distances([(features[a], features[b]) for a, b in pairs])
+    for (c, role, field), score in zip(targets, scores, strict=True):
+        model = c.model(role)
+        setattr(model, field, score)
+        if field == "lpips" and c.live:
+            # Live, the reference is stable's output: the distance to it is the divergence.
+            model.divergence = score
+    for c in checked:
+        c.features = {role: portable(image, features[id(image)]) for role, image in c.to_keep}
+        c.prepared = None
+        c.to_reference.clear()
+        c.to_replay.clear()
+        c.to_stable.clear()
+        c.to_keep.clear()
+
+
+def _prepared(checked: Sequence[CheckedItem]) -> dict[int, LayerFeatures]:
+    """The features of references prepared ahead (reference_prep.py), by image."""
+    return {
+        id(c.prepared.image): c.prepared.features.layers for c in checked if c.prepared is not None
+    }
+
+
+def _add_replays(model: ModelResult, replays: ModelResult) -> None:
+    model.replay = replays.replay
+    model.replay_format = replays.replay_format
+
+
+def join_replays(scorer: LpipsScorer, first: CheckedItem, replays: CheckedItem) -> None:
+    """Folds what the replays' piece found into the first generations' results, with each
+    replay's distance to its first image from the features both pieces kept."""
+    pairs: list[tuple[LayerFeatures, LayerFeatures]] = []
+    scored: list[Role] = []
+    for role in ROLES:
+        _add_replays(first.model(role), replays.model(role))
+        mine, theirs = first.features.get(role), replays.features.get(role)
+        if mine is None or theirs is None:
+            continue
+        if (mine.width, mine.height) != (theirs.width, theirs.height):
+            first.model(role).replay_distance = DIFFERENT_SIZE_DISTANCE
+            continue
+        pairs.append((mine.layers, theirs.layers))
+        scored.append(role)
+    for role, score in zip(scored, scorer.feature_distances(pairs), strict=True):
+        first.model(role).replay_distance = score
+    first.features.clear()
+    replays.features.clear()

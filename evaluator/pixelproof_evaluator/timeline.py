@@ -1,0 +1,35 @@
+"""Where an evaluation's time goes: with PIXELPROOF_EVALUATOR_TIMELINE naming a file, every
+span (a phase of one item's work, in this process or a check worker) is appended to it as
+a JSON line: phase, item, process id, start and end on the machine's monotonic clock, which
+all processes share, and the CPU seconds the process used meanwhile. Unset, a span costs
+one environment lookup."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+TIMELINE_ENV = "PIXELPROOF_EVALUATOR_TIMELINE"
+
+
+def record(phase: str, item: str, start: float, end: float, cpu: float) -> None:
+    path = os.environ.get(TIMELINE_ENV)
+    if not path:
+        return
+    fields = {"phase": phase, "item": item, "pid": os.getpid(), "start": start, "end": end}
+    line = json.dumps({**fields, "cpu": cpu})
+    # One short write in append mode: lines from several processes do not interleave.
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(line + "\n")
+
+
+@contextmanager
+def span(phase: str, item: str = "") -> Iterator[None]:
+    start, cpu = time.monotonic(), time.process_time()
+    try:
+        yield
+    finally:
+        record(phase, item, start, time.monotonic(), time.process_time() - cpu)

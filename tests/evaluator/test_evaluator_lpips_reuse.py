@@ -1,0 +1,102 @@
+"""An evaluation puts each image through LPIPS's network once: references prepared while
+the first requests are out, one reference's features compared with both models' outputs,
+a replay compared with the features its first image kept. Its numbers are still LPIPS
+computed pair by pair on the very images, in the evaluator's thread and in check workers.
+Real reference generators, real decoding, real LPIPS."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from evaluator_support import GATES
+from generator_proxy import proxy_url, start_proxy
+
+from pixelproof.api.quality import QualityGates
+from pixelproof.api.workloads import GeneratorContract
+from pixelproof_evaluator.evaluate import Models
+from pixelproof_evaluator.golden import GoldenItem, load_golden_dir
+from pixelproof_evaluator.images import decode_png
+from pixelproof_evaluator.request_body import build_body
+from pixelproof_evaluator.runner import EvaluationConfig, run_evaluation
+
+REPLAY_SEED_SHIFT = 1000
+MAX_PIXELS = 4096 * 4096
+CONTRACT = GeneratorContract(timeout_seconds=60)
+
+
+def _drift_replays() -> Callable[[dict[str, Any]], None]:
+    """Turns a model's seed replays into another seed's image, so that every replay
+    distance is a real number."""
+    seen: Counter[tuple[str, int]] = Counter()
+    lock = threading.Lock()
+
+    def drift(body: dict[str, Any]) -> None:
+        with lock:
+            key = (str(body["prompt"]), int(body["seed"]))
+            seen[key] += 1
+            if seen[key] > 1:
+                body["seed"] += REPLAY_SEED_SHIFT
+
+    return drift
+
+
+@pytest.fixture
+def generators(start_refgen: Any) -> Iterator[tuple[str, str, str]]:
+    """Stable, the candidate's own generator, and the candidate behind the drifting proxy."""
+    stable = start_refgen().url
+    candidate = start_refgen(blur=0.8, color_shift=0.05).url
+    proxy = start_proxy(candidate, _drift_replays())
+    yield stable, candidate, proxy_url(proxy)
+    proxy.shutdown()
+    proxy.server_close()
+
+
+def _image(url: str, item: GoldenItem, seed: int) -> Any:
+    """The image the evaluation was sent for the item, asked for once more."""
+    body = build_body(CONTRACT, item.spec.prompt, seed, item.size, item.spec.alpha, item.request)
+    reply = httpx.post(f"{url}{CONTRACT.path}", json=body, timeout=30)
+    reply.raise_for_status()
+    return decode_png(reply.content, max_pixels=MAX_PIXELS).rgb_on_backdrop()
+
+
+@pytest.mark.parametrize("in_workers", [False, True], ids=["one-thread", "check-workers"])
+def test_lpips_numbers_are_lpips_on_each_pair(
+    generators: tuple[str, str, str], golden_dir: Path, models: Models, in_workers: bool
+) -> None:
+    stable_url, candidate_url, drifting_url = generators
+    items = load_golden_dir(golden_dir).items[:4]
+    pool = models.pool if in_workers else None
+    assert pool is not None or not in_workers
+    config = EvaluationConfig(
+        stable_url=stable_url,
+        candidate_url=drifting_url,
+        contract=CONTRACT,
+        gates=QualityGates.model_validate(GATES),
+    )
+    results, _ = asyncio.run(run_evaluation(items, config, models.scorer, None, pool=pool))
+    scorer = models.scorer
+    for item, result in zip(items, results, strict=True):
+        seed = item.spec.seed
+        reference = decode_png(item.reference_png, max_pixels=MAX_PIXELS).rgb_on_backdrop()
+        stable = _image(stable_url, item, seed)
+        candidate = _image(candidate_url, item, seed)
+        replay = _image(candidate_url, item, seed + REPLAY_SEED_SHIFT)
+        expected = scorer.distances(
+            [(stable, reference), (candidate, reference), (candidate, stable), (candidate, replay)]
+        )
+        measured = [
+            result.stable.lpips,
+            result.candidate.lpips,
+            result.candidate.divergence,
+            result.candidate.replay_distance,
+        ]
+        assert measured == expected, item.id
+        assert result.stable.replay_distance == 0.0
+        assert result.candidate.replay_distance is not None and result.candidate.replay_distance > 0
