@@ -4,10 +4,11 @@ wall time of whole evaluations against the ideal, with the evaluator's peak memo
 The ideal is the larger of two bounds. Generator-bound: each model serves items x 2 requests
 (the image and its seed replay) at latency_ms each, concurrency at a time, both models at
 once. Compute-bound: the measured time to check one item (both models' outputs, on one
-thread, as a check worker does) x items / usable cores. The generators run in processes of
-their own and answer with the images the reference generator rendered for the golden set,
-so that, as in a cluster, no rendering takes this machine's cores; the CPU time they used
-is printed too.
+thread, as a check worker does, while a worker on every other usable core does the same) x
+items / usable cores; the ratio against an item checked alone is printed too. The
+generators run in processes of their own and answer with the images the reference
+generator rendered for the golden set, so that, as in a cluster, no rendering takes this
+machine's cores; the CPU time they used is printed too.
 
     python bench/bench_evaluator.py [--items 16] [--latency-ms 200] [--size 256x256]
         [--device auto|cpu|cuda] [--rss-items 16,512] [--timeline]
@@ -18,11 +19,13 @@ is printed too.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,12 +42,11 @@ from evaluator_bench import (
 from evaluator_timeline import describe
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
+from pixelproof_evaluator import check_pool
 from pixelproof_evaluator.client import GenerationResult
 from pixelproof_evaluator.evaluate import EvaluateOptions, Models, evaluate
 from pixelproof_evaluator.golden import load_golden_dir
-from pixelproof_evaluator.item_checks import CheckSettings, CheckTools, Generated, check_item
-from pixelproof_evaluator.item_lpips import score_lpips
-from pixelproof_evaluator.ocr import OcrEngine
+from pixelproof_evaluator.item_checks import CheckSettings, Generated
 from pixelproof_evaluator.resources import usable_cores
 from pixelproof_evaluator.timeline import TIMELINE_ENV
 
@@ -65,28 +67,69 @@ def gates(typography: bool) -> QualityGates:
     return parsed if typography else parsed.model_copy(update={"typography": None})
 
 
-def item_seconds(
-    models: Models, golden: Path, typography: bool, images: Path
-) -> tuple[float, float]:
-    """One item's checks on one thread, as a worker runs them, thumbnails included: the
-    median wall and CPU seconds of a few items. On a shared machine CPU time is the figure
-    that does not grow with other people's load. Checked whole: an evaluation checks the
-    replays apart and decodes the first images again for them, a cost of the pipeline's
-    that the ideal leaves out."""
+def _item_times(
+    golden: Path, typography: bool, images: Path, at: float
+) -> list[tuple[float, float]]:
+    """In a check worker: each sample item's checks as the worker runs them (LPIPS and OCR
+    on one thread, thumbnails included), its wall and CPU seconds; starting at monotonic
+    time `at`, which all processes share, so that workers measured together run together."""
     items = load_golden_dir(golden).items[:SAMPLE_ITEMS]
     settings = CheckSettings(gates(typography), images)
-    tools = CheckTools(ocr=OcrEngine(threads=1) if typography else None)
     times = []
-    cpu_times = []
+    while time.monotonic() < at:
+        time.sleep(0.001)
     for item in items:
         # The generators answer with the captured images, so these are what they send.
         reply = GenerationResult(item.reference_png, 0.0, 1)
         generated = Generated(item, (reply, reply), (reply, reply))
         started, cpu = time.perf_counter(), time.process_time()
-        score_lpips(models.scorer, [check_item(generated, settings, tools)])
-        times.append(time.perf_counter() - started)
-        cpu_times.append(time.process_time() - cpu)
-    return statistics.median(times), statistics.median(cpu_times)
+        check_pool._check(generated, settings, "sample", replays_follow=False)
+        times.append((time.perf_counter() - started, time.process_time() - cpu))
+    return times
+
+
+class ItemTimer:
+    """Check workers of their own, to time one item's checks in: alone, and on every
+    usable core at once. Two vCPUs need not give twice the throughput of one (they may
+    share a physical core, its caches, the memory bus); with every core busy, as in an
+    evaluation, one item takes longer, and that is the machine's compute bound."""
+
+    def __init__(self, cores: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._executors = [
+            ProcessPoolExecutor(
+                1, mp_context=context, initializer=check_pool._start_worker, initargs=(None, True)
+            )
+            for _ in range(cores)
+        ]
+
+    def __enter__(self) -> ItemTimer:
+        for executor in self._executors:
+            executor.submit(time.monotonic).result()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for executor in self._executors:
+            executor.shutdown()
+
+    def _measure(
+        self, count: int, golden: Path, typography: bool, images: Path
+    ) -> tuple[float, float]:
+        at = time.monotonic() + 0.2
+        futures = [
+            e.submit(_item_times, golden, typography, images / str(i), at)
+            for i, e in enumerate(self._executors[:count])
+        ]
+        times = [t for f in futures for t in f.result()]
+        return statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
+
+    def alone(self, golden: Path, typography: bool, images: Path) -> tuple[float, float]:
+        """The median wall and CPU seconds of an item checked while the other cores idle."""
+        return self._measure(1, golden, typography, images)
+
+    def all_cores(self, golden: Path, typography: bool, images: Path) -> tuple[float, float]:
+        """The same with a worker checking items on every usable core at once."""
+        return self._measure(len(self._executors), golden, typography, images)
 
 
 @contextmanager
@@ -131,9 +174,10 @@ def run(
 def bench_evaluation(models: Models, args: argparse.Namespace, tmp: Path, workers: int) -> None:
     golden = write_golden(tmp / f"golden-{args.items}", args.items, args.size)
     cores = usable_cores()
-    with generators(golden, args.latency_ms) as (stable, candidate):
+    with ItemTimer(cores) as timer, generators(golden, args.latency_ms) as (stable, candidate):
         for typography in (False, True):
-            per_item, per_item_cpu = item_seconds(models, golden, typography, tmp / "sample-images")
+            alone, _ = timer.alone(golden, typography, tmp / "sample-images")
+            per_item, per_item_cpu = timer.all_cores(golden, typography, tmp / "sample-images")
             cpu_before = stable.cpu_seconds() + candidate.cpu_seconds()
             wall, cpu, verdict = run(
                 models,
@@ -146,6 +190,7 @@ def bench_evaluation(models: Models, args: argparse.Namespace, tmp: Path, worker
             generator_cpu = stable.cpu_seconds() + candidate.cpu_seconds() - cpu_before
             generator_bound = args.items * 2 * args.latency_ms / 1000.0 / args.concurrency
             compute_bound = per_item * args.items / cores
+            ideal_alone = max(generator_bound, alone * args.items / cores)
             # Above 1, the pipeline costs CPU of its own: what a shared machine still shows.
             overhead = cpu / (per_item_cpu * args.items)
             ideal = max(generator_bound, compute_bound)
@@ -154,10 +199,12 @@ def bench_evaluation(models: Models, args: argparse.Namespace, tmp: Path, worker
                 f"evaluation {label}: {args.items} items {args.size}, generator {args.latency_ms:.0f} ms, "
                 f"concurrency {args.concurrency}, {workers} check workers: wall {wall:.2f} s, "
                 f"ideal {ideal:.2f} s = max(generator-bound {generator_bound:.2f} s, compute-bound "
-                f"{compute_bound:.2f} s = {per_item * 1000:.0f} ms/item x {args.items} / {cores} cores), "
-                f"ratio {wall / ideal:.2f}x (verdict {verdict}); the evaluator used "
+                f"{compute_bound:.2f} s = {per_item * 1000:.0f} ms/item with all {cores} cores "
+                f"checking x {args.items} / {cores} cores), ratio {wall / ideal:.2f}x "
+                f"(verdict {verdict}); against one item checked alone ({alone * 1000:.0f} ms/item, "
+                f"ideal {ideal_alone:.2f} s) {wall / ideal_alone:.2f}x; the evaluator used "
                 f"{cpu:.2f} s CPU ({cpu / args.items * 1000:.0f} ms/item against "
-                f"{per_item_cpu * 1000:.0f} ms CPU for one item alone; {cpu / wall:.2f} of "
+                f"{per_item_cpu * 1000:.0f} ms CPU for one item; {cpu / wall:.2f} of "
                 f"{cores} cores on average; {overhead:.2f}x the items' own CPU), the generators "
                 f"{generator_cpu:.2f} s"
             )

@@ -10,9 +10,11 @@ neither of which survives a fork."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import multiprocessing
 import os
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -24,8 +26,8 @@ from pixelproof.api.quality import ClassifierGate
 from .checks.classifier import ImageClassifier, build_classifier
 from .errors import EvaluatorError
 from .golden import GoldenItem
-from .item_checks import CheckedItem, CheckSettings, CheckTools, Generated, check_item
-from .item_lpips import score_lpips
+from .item_checks import CheckedItem, CheckSettings, CheckTools, Generated, Role, check_item
+from .item_lpips import ImageFeatures, replay_scores, score_lpips
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer, build_scorer
 from .reference_prep import PreparedReference, prepare_reference
@@ -50,6 +52,10 @@ class _Worker:
     scorer: LpipsScorer | None
     ocr: OcrEngine
     classifiers: dict[str, ImageClassifier] = field(default_factory=dict)
+    references: dict[str, PreparedReference] = field(default_factory=dict)
+    """References prepared ahead, by the token of the item they are for."""
+    features: dict[str, dict[Role, ImageFeatures]] = field(default_factory=dict)
+    """First images' features kept for their item's replays, by the item's token."""
 
     def classifier(self, gate: ClassifierGate | None) -> ImageClassifier | None:
         if gate is None:
@@ -70,23 +76,43 @@ def _start_worker(lpips_weights: str | None, lpips_here: bool) -> None:
         _worker = _Worker(scorer, OcrEngine(WORKER_THREADS))
 
 
-def _check(generated: Generated, settings: CheckSettings) -> CheckedItem:
+def _check(
+    generated: Generated, settings: CheckSettings, token: str, replays_follow: bool
+) -> CheckedItem:
     assert _worker is not None, "the worker initializer did not run"
     gates = settings.gates
     tools = CheckTools(
         ocr=_worker.ocr if gates.typography is not None else None,
         classifier=_worker.classifier(gates.classifier),
     )
+    prepared = _worker.references.pop(token, None)
+    if prepared is not None:
+        generated = dataclasses.replace(generated, reference=prepared)
     with span("replays" if generated.replays_only else "firsts", generated.item.id):
         checked = check_item(generated, settings, tools)
-        if _worker.scorer is not None:
-            score_lpips(_worker.scorer, [checked])
+        if _worker.scorer is None:
+            return checked
+        score_lpips(_worker.scorer, [checked])
+        # The features stay here, where the item's other piece is checked: they are
+        # megabytes an image, and would otherwise cross to the parent and back.
+        if checked.replays_only:
+            replay_scores(_worker.scorer, _worker.features.pop(token, {}), checked)
+        elif replays_follow:
+            _worker.features[token] = checked.features
+        checked.features = {}
     return checked
 
 
-def _prepare(item: GoldenItem) -> PreparedReference:
+def _prepare(item: GoldenItem, token: str) -> None:
     assert _worker is not None and _worker.scorer is not None, "no scorer in this worker"
-    return prepare_reference(item, _worker.scorer)
+    _worker.references[token] = prepare_reference(item, _worker.scorer)
+
+
+def _forget() -> None:
+    """Drops what an earlier evaluation left here (one that ended before all its pieces)."""
+    if _worker is not None:
+        _worker.references.clear()
+        _worker.features.clear()
 
 
 def default_workers() -> int:
@@ -98,13 +124,26 @@ def default_workers() -> int:
     return max(0, min(cores, (limit - MAIN_MEMORY_BYTES) // WORKER_MEMORY_BYTES))
 
 
-def _pid(hold_seconds: float) -> int:
-    time.sleep(hold_seconds)
+def _pid() -> int:
     return os.getpid()
 
 
+@dataclass
+class _Home:
+    """The worker an item's pieces go to, and the token its state there is kept under."""
+
+    worker: int
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
 class CheckPool:
-    """`lpips_here` False leaves LPIPS to the caller, to batch it on its GPU."""
+    """`lpips_here` False leaves LPIPS to the caller, to batch it on its GPU.
+
+    Each worker is an executor of its own, so that all of an item's pieces go to one
+    worker: its reference prepared ahead, its first images, then its replays. The pieces
+    then find there what the earlier ones left (the reference's features, the first
+    images' features) instead of carrying it through this process. A new item goes to the
+    worker with the fewest pieces waiting."""
 
     def __init__(self, workers: int, lpips_weights: str | None, *, lpips_here: bool) -> None:
         if workers < 1:
@@ -112,37 +151,63 @@ class CheckPool:
         self.workers = workers
         self.lpips_here = lpips_here
         self.broken = False
-        self._executor = ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(lpips_weights, lpips_here),
-        )
+        context = multiprocessing.get_context("spawn")
+        self._executors = [
+            ProcessPoolExecutor(
+                1,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(lpips_weights, lpips_here),
+            )
+            for _ in range(workers)
+        ]
+        self._waiting = [0] * workers
+        self._homes: dict[str, _Home] = {}
 
-    async def check(self, generated: Generated, settings: CheckSettings) -> CheckedItem:
-        return await self._run(generated.item, _check, generated, settings)
+    def _home(self, item: GoldenItem) -> _Home:
+        home = self._homes.get(item.id)
+        if home is None:
+            home = self._homes[item.id] = _Home(self._waiting.index(min(self._waiting)))
+        return home
 
-    async def prepare(self, item: GoldenItem) -> PreparedReference:
-        """The item's reference prepared in a worker; only where the workers score LPIPS."""
-        return await self._run(item, _prepare, item)
+    async def check(
+        self, generated: Generated, settings: CheckSettings, *, replays_follow: bool
+    ) -> CheckedItem:
+        """One piece of an item's work; `replays_follow` says its replays come after it."""
+        item = generated.item
+        home = self._home(item)
+        if generated.replays_only or not replays_follow:
+            del self._homes[item.id]
+        return await self._run(home, item, _check, generated, settings, home.token, replays_follow)
 
-    async def _run(self, item: GoldenItem, work: Callable[..., T], *args: Any) -> T:
+    async def prepare(self, item: GoldenItem) -> None:
+        """The item's reference prepared in the worker that will check the item; only where
+        the workers score LPIPS."""
+        home = self._home(item)
+        await self._run(home, item, _prepare, item, home.token)
+
+    async def _run(self, home: _Home, item: GoldenItem, work: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
+        self._waiting[home.worker] += 1
         try:
-            return await loop.run_in_executor(self._executor, work, *args)
+            return await loop.run_in_executor(self._executors[home.worker], work, *args)
         except BrokenProcessPool as exc:
             self.broken = True
             raise CheckWorkerError(
                 f"a check worker process died while checking {item.id} "
                 "(killed for memory? raise the evaluator's memory limit)"
             ) from exc
+        finally:
+            self._waiting[home.worker] -= 1
 
     def start(self) -> None:
         """Spawns every worker without waiting for it, so that their start-up (seconds: each
-        loads OCR and LPIPS) overlaps loading the golden set and the first generations."""
+        loads OCR and LPIPS) overlaps loading the golden set and the first generations; and
+        has each drop what an earlier evaluation that ended early left behind."""
+        self._homes.clear()
         try:
-            for _ in range(self.workers):
-                self._executor.submit(_pid, 0.0)
+            for executor in self._executors:
+                executor.submit(_forget)
         except BrokenProcessPool:
             # The first check then fails with the reason; nothing to start here.
             self.broken = True
@@ -150,22 +215,20 @@ class CheckPool:
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> float:
         """Starts every worker and waits until each has loaded its models; the seconds taken."""
         started = time.monotonic()
-        seen: set[int] = set()
-        while len(seen) < self.workers:
-            if time.monotonic() - started > timeout:
-                raise CheckWorkerError(
-                    f"only {len(seen)} of {self.workers} check workers started within {timeout:g}s"
-                )
-            # A task held briefly keeps a ready worker busy so the next goes to another one.
-            futures: list[Future[int]] = [
-                self._executor.submit(_pid, 0.05) for _ in range(self.workers)
-            ]
-            try:
-                seen.update(f.result() for f in futures)
-            except BrokenProcessPool as exc:
-                self.broken = True
-                raise CheckWorkerError(f"a check worker failed to start: {exc}") from exc
+        futures: list[Future[int]] = [executor.submit(_pid) for executor in self._executors]
+        try:
+            for future in futures:
+                future.result(timeout=max(0.0, started + timeout - time.monotonic()))
+        except TimeoutError as exc:
+            ready = sum(1 for f in futures if f.done())
+            raise CheckWorkerError(
+                f"only {ready} of {self.workers} check workers started within {timeout:g}s"
+            ) from exc
+        except BrokenProcessPool as exc:
+            self.broken = True
+            raise CheckWorkerError(f"a check worker failed to start: {exc}") from exc
         return time.monotonic() - started
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        for executor in self._executors:
+            executor.shutdown(wait=True, cancel_futures=True)

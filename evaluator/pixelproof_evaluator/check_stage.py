@@ -15,7 +15,7 @@ from .check_pool import CheckPool
 from .checks.classifier import build_classifier
 from .golden import GoldenItem
 from .item_checks import CheckedItem, CheckSettings, CheckTools, Generated, check_item
-from .item_lpips import join_replays, score_lpips
+from .item_lpips import join_replays, replay_scores, score_lpips
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer
 from .reference_prep import PreparedReference, prepare_reference
@@ -79,13 +79,17 @@ class CheckStage:
         self._replays: dict[str, CheckedItem] = {}
 
     async def prepare(self, item: GoldenItem) -> PreparedReference | None:
-        """The item's reference made ready where its LPIPS will be scored; None where it
-        has none, or where LPIPS is scored apart from the checks (a GPU's batches)."""
+        """The item's reference made ready where its LPIPS will be scored: here, or kept in
+        the worker that will check the item (then None, as where the item has no reference
+        or LPIPS is scored apart from the checks, in a GPU's batches)."""
         if self.settings.stable_reference or not item.reference_png:
             return None
         if self.pool is None:
             return await asyncio.to_thread(prepare_reference, item, self.scorer)
-        return await self.pool.prepare(item) if self.pool.lpips_here else None
+        if self.pool.lpips_here:
+            # Kept in the worker that will check the item, which finds it there.
+            await self.pool.prepare(item)
+        return None
 
     def _record(self, checked: Sequence[CheckedItem]) -> None:
         complete = 0
@@ -97,7 +101,9 @@ class CheckStage:
             first = self._firsts.pop(item_id)
             replays = self._replays.pop(item_id, None)
             if replays is not None:
-                join_replays(self.scorer, first, replays)
+                # Empty where workers scored the replays: they kept the features.
+                replay_scores(self.scorer, first.features, replays)
+                join_replays(first, replays)
             self.results[item_id] = ItemResult(
                 first.item, first.stable, first.candidate, first.images
             )
@@ -133,7 +139,7 @@ class CheckStage:
         async def one(item: Generated) -> None:
             try:
                 with span("in pool", item.item.id):
-                    checked = await pool.check(item, self.settings)
+                    checked = await pool.check(item, self.settings, replays_follow=self.replays)
             finally:
                 slots.release()
             if pool.lpips_here:

@@ -3,7 +3,7 @@ input preservation and colour, classifier, typography and the report's thumbnail
 left to item_lpips.py, so that whoever holds the scorer can batch it across items (a GPU
 wants whole batches).
 
-The seed replays can be checked apart (`check_replays`, then `join_replays`): an item's first
+The seed replays can be checked apart (`check_replays`, then `replay_scores` and `join_replays`): an item's first
 generations are then checked while its replays are still being generated.
 
 Everything here is plain data in and out, so one item can be checked in this process or in
@@ -235,7 +235,7 @@ def _pair(generated: Generated, role: Role) -> tuple[GenerationResult, Generatio
 
 def check_replays(generated: Generated, settings: CheckSettings) -> CheckedItem:
     """The seed replays' checks alone: their format and, once scored, their features, which
-    `join_replays` compares with the first images' own."""
+    `replay_scores` compares with the first images' own."""
     item = generated.item
     models: dict[Role, ModelResult] = {}
     replays: dict[Role, DecodedImage | None] = {}

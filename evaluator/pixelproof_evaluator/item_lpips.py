@@ -2,12 +2,12 @@
 however many pairs it is in: the reference is compared with both models' outputs, each
 first image with the reference, with stable's and with its own replay. A first image
 checked apart from its replay keeps its features (and a replay its own) until the two
-pieces of the item meet (`join_replays`), so the first image is neither decoded nor put
+pieces of the item meet (`replay_scores`), so the first image is neither decoded nor put
 through the network a second time for the seed-replay distance."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +17,6 @@ from .checks.lpips import sized_like
 from .images import DecodedImage
 from .item_checks import ROLES, CheckedItem, Role
 from .perceptual import LayerFeatures, LpipsScorer
-from .results import ModelResult
 from .timeline import span
 
 
@@ -38,7 +37,7 @@ def portable(image: DecodedImage, layers: LayerFeatures) -> ImageFeatures:
 
 def score_lpips(scorer: LpipsScorer, checked: Sequence[CheckedItem]) -> None:
     """LPIPS to the reference, to stable and between replays, batched over all the items
-    given; the images are dropped once scored, the features kept for `join_replays`."""
+    given; the images are dropped once scored, the features kept for `replay_scores`."""
     with span("lpips", ",".join(c.item.id for c in checked)):
         _score(scorer, checked)
 
@@ -94,27 +93,34 @@ def _prepared(checked: Sequence[CheckedItem]) -> dict[int, LayerFeatures]:
     }
 
 
-def _add_replays(model: ModelResult, replays: ModelResult) -> None:
-    model.replay = replays.replay
-    model.replay_format = replays.replay_format
-
-
-def join_replays(scorer: LpipsScorer, first: CheckedItem, replays: CheckedItem) -> None:
-    """Folds what the replays' piece found into the first generations' results, with each
-    replay's distance to its first image from the features both pieces kept."""
+def replay_scores(
+    scorer: LpipsScorer, firsts: Mapping[Role, ImageFeatures], replays: CheckedItem
+) -> None:
+    """Each replay's distance to its first image, from the features the first images' piece
+    kept (`firsts`) and the replays' own, into the replays' results; the replays' features
+    are dropped."""
     pairs: list[tuple[LayerFeatures, LayerFeatures]] = []
     scored: list[Role] = []
     for role in ROLES:
-        _add_replays(first.model(role), replays.model(role))
-        mine, theirs = first.features.get(role), replays.features.get(role)
+        mine, theirs = firsts.get(role), replays.features.get(role)
         if mine is None or theirs is None:
             continue
         if (mine.width, mine.height) != (theirs.width, theirs.height):
-            first.model(role).replay_distance = DIFFERENT_SIZE_DISTANCE
+            replays.model(role).replay_distance = DIFFERENT_SIZE_DISTANCE
             continue
         pairs.append((mine.layers, theirs.layers))
         scored.append(role)
     for role, score in zip(scored, scorer.feature_distances(pairs), strict=True):
-        first.model(role).replay_distance = score
-    first.features.clear()
+        replays.model(role).replay_distance = score
     replays.features.clear()
+
+
+def join_replays(first: CheckedItem, replays: CheckedItem) -> None:
+    """Folds what the replays' piece found, its distances included, into the first
+    generations' results."""
+    for role in ROLES:
+        model, replayed = first.model(role), replays.model(role)
+        model.replay = replayed.replay
+        model.replay_format = replayed.replay_format
+        model.replay_distance = replayed.replay_distance
+    first.features.clear()

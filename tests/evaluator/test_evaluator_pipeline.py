@@ -21,8 +21,10 @@ from tiny_onnx import red_marker_classifier
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 from pixelproof_evaluator.check_pool import CheckPool, CheckWorkerError
+from pixelproof_evaluator.client import GenerationResult
 from pixelproof_evaluator.evaluate import EvaluateOptions, Models, evaluate
 from pixelproof_evaluator.golden import load_golden_dir
+from pixelproof_evaluator.item_checks import CheckedItem, CheckSettings, Generated
 from pixelproof_evaluator.runner import EvaluationConfig, run_evaluation
 from pixelproof_testkit.polling import wait_for
 
@@ -176,3 +178,40 @@ def test_a_worker_that_dies_ends_the_evaluation_with_a_reason(
         assert pool.broken
     finally:
         pool.close()
+
+
+def test_an_items_pieces_meet_in_one_worker_and_its_features_stay_there(
+    golden_dir: Path,
+) -> None:
+    """Features are megabytes an image: each piece comes back without them, and the replays'
+    piece still finds its first images' features, in the worker that kept them."""
+    items = load_golden_dir(golden_dir).items[:4]
+    settings = CheckSettings(QualityGates.model_validate(GATES))
+
+    async def main(pool: CheckPool) -> list[tuple[CheckedItem, CheckedItem]]:
+        pool.start()
+        for item in items:
+            await pool.prepare(item)
+        pieces = []
+        for item in items:
+            reply = GenerationResult(item.reference_png, 0.0, 1)
+            firsts = Generated(item, (reply, None), (reply, None))
+            replays = Generated(item, (reply, reply), (reply, reply), replays_only=True)
+            pieces.append(
+                (
+                    await pool.check(firsts, settings, replays_follow=True),
+                    await pool.check(replays, settings, replays_follow=True),
+                )
+            )
+        return pieces
+
+    pool = CheckPool(2, None, lpips_here=True)
+    try:
+        pieces = asyncio.run(main(pool))
+    finally:
+        pool.close()
+    for first, replays in pieces:
+        assert first.features == {} and replays.features == {}
+        # The generators answered with the references themselves: every distance is zero.
+        assert (first.stable.lpips, first.candidate.lpips) == (0.0, 0.0)
+        assert (replays.stable.replay_distance, replays.candidate.replay_distance) == (0.0, 0.0)
