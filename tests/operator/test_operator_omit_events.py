@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pixelproof.controller.main import main
+from pixelproof.controller.main import main, parser
 from pixelproof_localcluster import LocalCluster
 from pixelproof_testkit.kube import ROLLOUTS, Kube
 from pixelproof_testkit.manifests import rollout, seed_namespace
@@ -46,3 +46,11 @@ def test_omitting_a_warning_stops_the_operator_at_start(
     err = capsys.readouterr().err
     assert "--omit-event: 'GateFail' is not the reason of a Normal Event" in err
     assert "WeightsSet" in err.split("Normal reasons:")[1]
+
+
+def test_the_environment_names_reasons_to_omit_besides_the_flags(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PIXELPROOF_OMIT_EVENTS", "WeightsSet, StepStarted")
+    args = parser().parse_args(["--omit-event", "GatePass"])
+    assert args.omit_events == ["WeightsSet", "StepStarted", "GatePass"]
