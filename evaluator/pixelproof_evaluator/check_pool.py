@@ -37,9 +37,15 @@ from .timeline import span
 T = TypeVar("T")
 WORKER_THREADS = 1
 READY_TIMEOUT_SECONDS = 300.0
-# bench/bench_evaluator.py measured about 645 MiB per worker (OCR and LPIPS loaded) and
-# 715-740 MiB for the evaluator's own process, at 256x256; the margin is for larger images.
+# bench/bench_evaluator.py measured a peak of about 610 MiB per worker at 256x256 (OCR and
+# LPIPS loaded, the features of the items it holds for their replays) and 1048 MiB at
+# 1024x1024, and 640-665 MiB for the evaluator's own process.
 WORKER_MEMORY_BYTES = 768 * 1024 * 1024
+"""A worker's share of the memory limit for images up to BASE_PIXELS."""
+BASE_PIXELS = 256 * 256
+WORKER_BYTES_PER_PIXEL = 480
+"""A worker's share grows by this for each pixel of the largest image beyond BASE_PIXELS:
+the LPIPS features it keeps take about 42 bytes a pixel an image, for several images."""
 MAIN_MEMORY_BYTES = 1024 * 1024 * 1024
 
 
@@ -115,13 +121,22 @@ def _forget() -> None:
         _worker.features.clear()
 
 
-def default_workers() -> int:
-    """A worker per usable core, as many as the memory limit holds beside this process."""
-    cores = usable_cores()
-    limit = cgroup_memory_bytes()
+def worker_memory_bytes(largest_pixels: int) -> int:
+    """What a worker may use checking images of up to `largest_pixels`."""
+    return WORKER_MEMORY_BYTES + WORKER_BYTES_PER_PIXEL * max(0, largest_pixels - BASE_PIXELS)
+
+
+def default_workers(
+    largest_pixels: int = BASE_PIXELS, *, cores: int | None = None, limit: int | None = None
+) -> int:
+    """A worker per usable core, as many as the memory limit holds beside this process for
+    images of up to `largest_pixels`; `cores` and `limit` default to this container's."""
+    cores = usable_cores() if cores is None else cores
+    limit = cgroup_memory_bytes() if limit is None else limit
     if limit is None:
         return cores
-    return max(0, min(cores, (limit - MAIN_MEMORY_BYTES) // WORKER_MEMORY_BYTES))
+    share = worker_memory_bytes(largest_pixels)
+    return max(0, min(cores, (limit - MAIN_MEMORY_BYTES) // share))
 
 
 def _pid() -> int:

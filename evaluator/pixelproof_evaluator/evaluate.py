@@ -8,6 +8,7 @@ import os
 import platform
 import tempfile
 import time
+from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -100,8 +101,8 @@ POOL_MIN_ITEMS = 16
 class Models:
     """LPIPS, OCR and the check workers, built on first use and reused across evaluations in
     one process. `check_workers` 0 checks every item in one thread of this process; unset,
-    there is a worker per usable core that the memory limit has room for (none where that
-    is one, which would only add its start-up). `device` puts LPIPS on cpu or cuda; unset, on a GPU when there is one."""
+    there is a worker per usable core that the memory limit has room for at the golden
+    set's image size (none where that is one, which would only add its start-up). `device` puts LPIPS on cpu or cuda; unset, on a GPU when there is one."""
 
     def __init__(
         self,
@@ -133,7 +134,7 @@ class Models:
     def pool(self) -> CheckPool | None:
         if self._workers < 2:
             return None
-        if self._pool is None or self._pool.broken:
+        if self._pool is None or self._pool.broken or self._pool.workers != self._workers:
             if self._pool is not None:
                 self._pool.close()
             # On a GPU LPIPS stays here, batched; on the CPU each worker scores its own items.
@@ -141,11 +142,14 @@ class Models:
             self._pool = CheckPool(self._workers, self._weights, lpips_here=lpips_here)
         return self._pool
 
-    def pool_for(self, items: int) -> CheckPool | None:
-        """The pool for a set of `items`; a small set is checked in-process unless the
-        workers were asked for."""
-        if items == 0 or (not self._workers_given and items < POOL_MIN_ITEMS):
+    def pool_for(self, items: Sequence[GoldenItem]) -> CheckPool | None:
+        """The pool for a set of `items`, with as many workers as the memory limit holds at
+        their largest size; a small set is checked in-process unless the workers were asked
+        for."""
+        if not items or (not self._workers_given and len(items) < POOL_MIN_ITEMS):
             return None
+        if not self._workers_given:
+            self._workers = default_workers(max(item.width * item.height for item in items))
         return self.pool
 
     def close(self) -> None:
@@ -211,7 +215,7 @@ def evaluate(options: EvaluateOptions, models: Models | None = None) -> Evaluati
     live_needs_ocr = typography and any(quoted_text(r.prompt) for r in records)
     scorer = models.scorer
     warn_random_backbone(scorer.backbone)
-    pool = models.pool_for(len(items))
+    pool = models.pool_for(items)
     if pool is not None:
         pool.start()
     golden_ocr = models.ocr if needs_ocr and pool is None else None
