@@ -4,6 +4,7 @@ operator image (no torch) and the evaluator image (no kopf) each run their part.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable
 
@@ -65,7 +66,16 @@ def _usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+    try:
+        return _run(sys.argv[1:] if argv is None else argv)
+    except BrokenPipeError:
+        # The reader stopped early (`pixelproof --help | head -1`), as readers do: no
+        # traceback, and stdout pointed at nothing so the flush at exit raises none either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _run(args: list[str]) -> int:
     if not args or args[0] in ("-h", "--help"):
         print(_usage())
         return 0
