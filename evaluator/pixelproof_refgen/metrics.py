@@ -18,6 +18,10 @@ DURATION_BUCKETS: tuple[float, ...] = (
 )  # fmt: skip
 
 
+ANSWERED_CODES = ("200", "400", "411", "413", "422", "500", "502")
+"""The status codes a generate request can be answered with here."""
+
+
 class GeneratorMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -49,3 +53,9 @@ class GeneratorMetrics:
             "Images rendered and sent.",
             registry=self.registry,
         )
+        # Every code this server answers with is exported at zero from the start: rate()
+        # counts nothing up to a series' first sample, and a 5xx series born with its
+        # first error would hide the errors before its first scrape from the error rate.
+        for code in ANSWERED_CODES:
+            self.requests.labels(code=code)
+            self.evaluation_requests.labels(code=code)

@@ -204,3 +204,26 @@ def test_template_errors_are_rejections_that_never_reach_prometheus() -> None:
         (sample,) = sampler.sample(body, status, "ns", NOW)
     assert sample.rejected and sample.value is None
     assert sample.error is not None and "'bad'" in sample.error and "{{nope}}" in sample.error
+
+
+def test_a_candidates_first_errors_count_in_the_error_rate(
+    prometheus: PrometheusServer,
+    generators: Callable[..., Generator],
+    unique: str,
+) -> None:
+    """rate() counts nothing up to a series' first sample. A generator exports its status
+    codes at zero from its start, so the 5xx series has a sample before the first error
+    and the first errors count; a series born with its first error would hide every error
+    before its first scrape (15 s of them at a common scrape interval)."""
+    candidate = generators(f"{unique}-candidate", faults={"error_rate": 1.0})
+    generators(f"{unique}-stable")
+    errors = f'generate_requests_total{{service="{unique}-candidate",code="502"}}'
+    wait_for_series(prometheus, f"{errors} == 0")
+    serve(candidate, 4)
+    wait_for_series(prometheus, f"{errors} == 4")
+    gates = [{"name": "errors", "template": "error-rate"}]
+    body = rollout_spec(prometheus.url, f"{unique}-stable", f"{unique}-candidate", gates)
+    status = {"phase": "Progressing", "trafficShifted": True}
+    with Sampler() as sampler:
+        [sample] = sampler.sample(body, status, "imagegen", datetime.now(UTC))
+    assert sample.error is None and sample.value == 1.0, sample
