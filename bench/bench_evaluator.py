@@ -3,9 +3,10 @@ wall time of whole evaluations against the ideal, with the evaluator's peak memo
 
 The ideal is the larger of two bounds. Generator-bound: each model serves items x 2 requests
 (the image and its seed replay) at latency_ms each, concurrency at a time, both models at
-once. Compute-bound: the measured time to check one item (both models' outputs, on one
-thread, as a check worker does, while a worker on every other usable core does the same) x
-items / usable cores; the ratio against an item checked alone is printed too. The
+once. Compute-bound: the measured time to check an item (both models' outputs, on one
+thread, as a check worker does, while a worker on every other usable core does the same),
+on average over every item of the golden set, whose texts and so OCR times differ, x items /
+usable cores; the ratio against the items checked alone is printed too. The
 generators run in processes of their own and answer with the images the reference
 generator rendered for the golden set, so that, as in a cluster, no rendering takes this
 machine's cores; the CPU time they used is printed too.
@@ -59,7 +60,6 @@ GATES = {
     "versusStable": {"maxRegression": 0.01},
     "ssim": {"minMean": 0.5},
 }
-SAMPLE_ITEMS = 4
 
 
 def gates(typography: bool) -> QualityGates:
@@ -68,17 +68,18 @@ def gates(typography: bool) -> QualityGates:
 
 
 def _item_times(
-    golden: Path, typography: bool, images: Path, at: float
+    golden: Path, typography: bool, images: Path, at: float, start: int
 ) -> list[tuple[float, float]]:
-    """In a check worker: each sample item's checks as the worker runs them (LPIPS and OCR
-    on one thread, thumbnails included), its wall and CPU seconds; starting at monotonic
-    time `at`, which all processes share, so that workers measured together run together."""
-    items = load_golden_dir(golden).items[:SAMPLE_ITEMS]
+    """In a check worker: each item's checks as the worker runs them (LPIPS and OCR on one
+    thread, thumbnails included), its wall and CPU seconds, from the `start`th item on (so
+    that workers measured together check different items); starting at monotonic time
+    `at`, which all processes share, so that workers measured together run together."""
+    items = load_golden_dir(golden).items
     settings = CheckSettings(gates(typography), images)
     times = []
     while time.monotonic() < at:
         time.sleep(0.001)
-    for item in items:
+    for item in items[start:] + items[:start]:
         # The generators answer with the captured images, so these are what they send.
         reply = GenerationResult(item.reference_png, 0.0, 1)
         generated = Generated(item, (reply, reply), (reply, reply))
@@ -89,7 +90,7 @@ def _item_times(
 
 
 class ItemTimer:
-    """Check workers of their own, to time one item's checks in: alone, and on every
+    """Check workers of their own, to time the items' checks in: alone, and on every
     usable core at once. Two vCPUs need not give twice the throughput of one (they may
     share a physical core, its caches, the memory bus); with every core busy, as in an
     evaluation, one item takes longer, and that is the machine's compute bound."""
@@ -116,15 +117,16 @@ class ItemTimer:
         self, count: int, golden: Path, typography: bool, images: Path
     ) -> tuple[float, float]:
         at = time.monotonic() + 0.2
+        items = len(load_golden_dir(golden).items)
         futures = [
-            e.submit(_item_times, golden, typography, images / str(i), at)
+            e.submit(_item_times, golden, typography, images / str(i), at, i * items // count)
             for i, e in enumerate(self._executors[:count])
         ]
         times = [t for f in futures for t in f.result()]
-        return statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
+        return statistics.mean(t[0] for t in times), statistics.mean(t[1] for t in times)
 
     def alone(self, golden: Path, typography: bool, images: Path) -> tuple[float, float]:
-        """The median wall and CPU seconds of an item checked while the other cores idle."""
+        """The mean wall and CPU seconds of an item checked while the other cores idle."""
         return self._measure(1, golden, typography, images)
 
     def all_cores(self, golden: Path, typography: bool, images: Path) -> tuple[float, float]:
@@ -201,10 +203,10 @@ def bench_evaluation(models: Models, args: argparse.Namespace, tmp: Path, worker
                 f"ideal {ideal:.2f} s = max(generator-bound {generator_bound:.2f} s, compute-bound "
                 f"{compute_bound:.2f} s = {per_item * 1000:.0f} ms/item with all {cores} cores "
                 f"checking x {args.items} / {cores} cores), ratio {wall / ideal:.2f}x "
-                f"(verdict {verdict}); against one item checked alone ({alone * 1000:.0f} ms/item, "
+                f"(verdict {verdict}); against the items checked alone ({alone * 1000:.0f} ms/item, "
                 f"ideal {ideal_alone:.2f} s) {wall / ideal_alone:.2f}x; the evaluator used "
                 f"{cpu:.2f} s CPU ({cpu / args.items * 1000:.0f} ms/item against "
-                f"{per_item_cpu * 1000:.0f} ms CPU for one item; {cpu / wall:.2f} of "
+                f"{per_item_cpu * 1000:.0f} ms CPU an item checked on its own; {cpu / wall:.2f} of "
                 f"{cores} cores on average; {overhead:.2f}x the items' own CPU), the generators "
                 f"{generator_cpu:.2f} s"
             )

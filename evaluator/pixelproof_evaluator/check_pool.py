@@ -27,7 +27,7 @@ from .checks.classifier import ImageClassifier, build_classifier
 from .errors import EvaluatorError
 from .golden import GoldenItem
 from .item_checks import CheckedItem, CheckSettings, CheckTools, Generated, Role, check_item
-from .item_lpips import ImageFeatures, replay_scores, score_lpips
+from .item_lpips import ImageFeatures, identical_replays, replay_scores, score_lpips
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer, build_scorer
 from .reference_prep import PreparedReference, prepare_reference
@@ -98,11 +98,13 @@ def _check(
         checked = check_item(generated, settings, tools)
         if _worker.scorer is None:
             return checked
-        score_lpips(_worker.scorer, [checked])
         # The features stay here, where the item's other piece is checked: they are
         # megabytes an image, and would otherwise cross to the parent and back.
+        firsts = _worker.features.pop(token, {}) if checked.replays_only else {}
+        identical_replays(firsts, checked)
+        score_lpips(_worker.scorer, [checked])
         if checked.replays_only:
-            replay_scores(_worker.scorer, _worker.features.pop(token, {}), checked)
+            replay_scores(_worker.scorer, firsts, checked)
         elif replays_follow:
             _worker.features[token] = checked.features
         checked.features = {}

@@ -15,7 +15,7 @@ from .check_pool import CheckPool
 from .checks.classifier import build_classifier
 from .golden import GoldenItem
 from .item_checks import CheckedItem, CheckSettings, CheckTools, Generated, check_item
-from .item_lpips import join_replays, replay_scores, score_lpips
+from .item_lpips import identical_replays, join_replays, replay_scores, score_lpips
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer
 from .reference_prep import PreparedReference, prepare_reference
@@ -111,8 +111,16 @@ class CheckStage:
         if self.progress is not None and complete:
             self.progress(complete)
 
+    def _without_identical(self, checked: Sequence[CheckedItem]) -> None:
+        """Replays that are their first images (recorded by now) need no features."""
+        for c in checked:
+            first = self._firsts.get(c.item.id) if c.replays_only else None
+            if first is not None:
+                identical_replays(first.features, c)
+
     def _check_group(self, group: Sequence[Generated]) -> list[CheckedItem]:
         checked = [check_item(g, self.settings, self.tools) for g in group]
+        self._without_identical(checked)
         score_lpips(self.scorer, checked)
         return checked
 
@@ -163,5 +171,6 @@ class CheckStage:
 
     async def _score(self, scoring: asyncio.Queue[CheckedItem | None]) -> None:
         async for group in _groups(scoring, self.group):
+            self._without_identical(group)
             await asyncio.to_thread(score_lpips, self.scorer, group)
             self._record(group)

@@ -3,10 +3,15 @@ however many pairs it is in: the reference is compared with both models' outputs
 first image with the reference, with stable's and with its own replay. A first image
 checked apart from its replay keeps its features (and a replay its own) until the two
 pieces of the item meet (`replay_scores`), so the first image is neither decoded nor put
-through the network a second time for the seed-replay distance."""
+through the network a second time for the seed-replay distance.
+
+A replay whose pixels are its first image's is at distance 0 by LPIPS's definition, and is
+not put through the network at all: a deterministic model's replays, the common case, then
+cost a decode and a hash."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,11 +33,21 @@ class ImageFeatures:
     width: int
     height: int
     layers: LayerFeatures
+    pixels: bytes
+    """A digest of the image's pixels, to know a replay that is the same image."""
+
+
+def pixel_digest(image: DecodedImage) -> bytes:
+    return hashlib.blake2b(np.ascontiguousarray(image.rgba).data, digest_size=16).digest()
 
 
 def portable(image: DecodedImage, layers: LayerFeatures) -> ImageFeatures:
     arrays = tuple(np.asarray(layer.cpu()) for layer in layers)
-    return ImageFeatures(image.width, image.height, arrays)
+    return ImageFeatures(image.width, image.height, arrays, pixel_digest(image))
+
+
+def _same_image(a: DecodedImage, b: DecodedImage) -> bool:
+    return a.rgba.shape == b.rgba.shape and bool(np.array_equal(a.rgba, b.rgba))
 
 
 def score_lpips(scorer: LpipsScorer, checked: Sequence[CheckedItem]) -> None:
@@ -61,6 +76,9 @@ def _score(scorer: LpipsScorer, checked: Sequence[CheckedItem]) -> None:
         for role, first, replay in c.to_replay:
             if (first.width, first.height) != (replay.width, replay.height):
                 c.model(role).replay_distance = DIFFERENT_SIZE_DISTANCE
+                continue
+            if _same_image(first, replay):
+                c.model(role).replay_distance = 0.0
                 continue
             pairs.append((key(first), key(replay)))
             targets.append((c, role, "replay_distance"))
@@ -93,6 +111,21 @@ def _prepared(checked: Sequence[CheckedItem]) -> dict[int, LayerFeatures]:
     }
 
 
+def identical_replays(firsts: Mapping[Role, ImageFeatures], replays: CheckedItem) -> None:
+    """Scores the replays that are their first images pixel for pixel at 0, and takes them
+    out of what is still to be put through the network."""
+    same = {
+        role
+        for role, image in replays.to_keep
+        if (first := firsts.get(role)) is not None
+        and (first.width, first.height) == (image.width, image.height)
+        and first.pixels == pixel_digest(image)
+    }
+    for role in same:
+        replays.model(role).replay_distance = 0.0
+    replays.to_keep[:] = [(role, image) for role, image in replays.to_keep if role not in same]
+
+
 def replay_scores(
     scorer: LpipsScorer, firsts: Mapping[Role, ImageFeatures], replays: CheckedItem
 ) -> None:
@@ -107,6 +140,9 @@ def replay_scores(
             continue
         if (mine.width, mine.height) != (theirs.width, theirs.height):
             replays.model(role).replay_distance = DIFFERENT_SIZE_DISTANCE
+            continue
+        if mine.pixels == theirs.pixels:
+            replays.model(role).replay_distance = 0.0
             continue
         pairs.append((mine.layers, theirs.layers))
         scored.append(role)

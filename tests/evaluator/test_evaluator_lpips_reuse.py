@@ -1,6 +1,7 @@
 """An evaluation puts each image through LPIPS's network once: references prepared while
 the first requests are out, one reference's features compared with both models' outputs,
-a replay compared with the features its first image kept. Its numbers are still LPIPS
+a replay compared with the features its first image kept, or with its first image's pixels
+when it is that image. Its numbers are still LPIPS
 computed pair by pair on the very images, in the evaluator's thread and in check workers.
 Real reference generators, real decoding, real LPIPS."""
 
@@ -9,20 +10,27 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
+import numpy as np
 import pytest
 from evaluator_support import GATES
 from generator_proxy import proxy_url, start_proxy
+from numpy.typing import NDArray
 
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
+from pixelproof_evaluator.checks.determinism import DIFFERENT_SIZE_DISTANCE
+from pixelproof_evaluator.client import GenerationResult
 from pixelproof_evaluator.evaluate import Models
 from pixelproof_evaluator.golden import GoldenItem, load_golden_dir
 from pixelproof_evaluator.images import decode_png
+from pixelproof_evaluator.item_checks import CheckSettings, CheckTools, Generated, check_item
+from pixelproof_evaluator.item_lpips import identical_replays, replay_scores, score_lpips
+from pixelproof_evaluator.perceptual import LayerFeatures, LpipsScorer
 from pixelproof_evaluator.request_body import build_body
 from pixelproof_evaluator.runner import EvaluationConfig, run_evaluation
 
@@ -100,3 +108,51 @@ def test_lpips_numbers_are_lpips_on_each_pair(
         assert measured == expected, item.id
         assert result.stable.replay_distance == 0.0
         assert result.candidate.replay_distance is not None and result.candidate.replay_distance > 0
+
+
+class _CountingScorer:
+    """The real scorer, counting the images put through its network."""
+
+    def __init__(self, scorer: LpipsScorer) -> None:
+        self.scorer = scorer
+        self.images = 0
+
+    def features(self, images: Sequence[NDArray[np.float32]]) -> list[LayerFeatures]:
+        self.images += len(images)
+        return self.scorer.features(images)
+
+    def feature_distances(
+        self, pairs: Sequence[tuple[LayerFeatures, LayerFeatures]]
+    ) -> list[float]:
+        return self.scorer.feature_distances(pairs)
+
+
+def test_a_replay_that_is_its_first_image_is_at_zero_without_the_network(
+    golden_dir: Path, models: Models
+) -> None:
+    first_item, other = load_golden_dir(golden_dir).items[:2]
+    settings = CheckSettings(QualityGates.model_validate(GATES))
+    reply = GenerationResult(first_item.reference_png, 0.0, 1)
+    different = GenerationResult(other.reference_png, 0.0, 1)
+    counting = _CountingScorer(models.scorer)
+    scorer = cast(LpipsScorer, counting)
+
+    firsts = check_item(Generated(first_item, (reply, None), (reply, None)), settings, CheckTools())
+    score_lpips(scorer, [firsts])
+    replays = check_item(
+        Generated(first_item, (reply, reply), (reply, different), replays_only=True),
+        settings,
+        CheckTools(),
+    )
+    counting.images = 0
+    identical_replays(firsts.features, replays)
+    score_lpips(scorer, [replays])
+    replay_scores(scorer, firsts.features, replays)
+
+    assert counting.images == 1, "only the replay that differs goes through the network"
+    assert replays.stable.replay_distance == 0.0
+    distance = replays.candidate.replay_distance
+    assert distance is not None and 0 < distance < DIFFERENT_SIZE_DISTANCE
+    # The shortcut gives the number LPIPS gives on the pair.
+    image = decode_png(first_item.reference_png, max_pixels=MAX_PIXELS).rgb_on_backdrop()
+    assert models.scorer.distances([(image, image)]) == [0.0]

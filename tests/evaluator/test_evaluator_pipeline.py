@@ -21,6 +21,7 @@ from tiny_onnx import red_marker_classifier
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 from pixelproof_evaluator.check_pool import CheckPool, CheckWorkerError
+from pixelproof_evaluator.checks.determinism import DIFFERENT_SIZE_DISTANCE
 from pixelproof_evaluator.client import GenerationResult
 from pixelproof_evaluator.evaluate import EvaluateOptions, Models, evaluate
 from pixelproof_evaluator.golden import load_golden_dir
@@ -193,10 +194,13 @@ def test_an_items_pieces_meet_in_one_worker_and_its_features_stay_there(
         for item in items:
             await pool.prepare(item)
         pieces = []
-        for item in items:
+        for item, other in zip(items, items[1:] + items[:1], strict=True):
             reply = GenerationResult(item.reference_png, 0.0, 1)
+            # Replays that differ from their first images, so that their distances need
+            # the first images' features, not only their pixels' digests.
+            replay = GenerationResult(other.reference_png, 0.0, 1)
             firsts = Generated(item, (reply, None), (reply, None))
-            replays = Generated(item, (reply, reply), (reply, reply), replays_only=True)
+            replays = Generated(item, (reply, replay), (reply, replay), replays_only=True)
             pieces.append(
                 (
                     await pool.check(firsts, settings, replays_follow=True),
@@ -212,6 +216,7 @@ def test_an_items_pieces_meet_in_one_worker_and_its_features_stay_there(
         pool.close()
     for first, replays in pieces:
         assert first.features == {} and replays.features == {}
-        # The generators answered with the references themselves: every distance is zero.
+        # The generators answered with the references themselves.
         assert (first.stable.lpips, first.candidate.lpips) == (0.0, 0.0)
-        assert (replays.stable.replay_distance, replays.candidate.replay_distance) == (0.0, 0.0)
+        distances = (replays.stable.replay_distance, replays.candidate.replay_distance)
+        assert all(d is not None and 0 < d < DIFFERENT_SIZE_DISTANCE for d in distances), distances
