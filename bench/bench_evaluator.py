@@ -12,9 +12,11 @@ generator rendered for the golden set, so that, as in a cluster, no rendering ta
 machine's cores; the CPU time they used is printed too.
 
     python bench/bench_evaluator.py [--items 16] [--latency-ms 200] [--size 256x256]
-        [--device auto|cpu|cuda] [--rss-items 16,512] [--timeline]
+        [--device auto|cpu|cuda] [--rss-items 16,512] [--timeline] [--replays-differ]
 
 --timeline prints where the evaluation's time went (evaluator_timeline.py) after each run.
+--replays-differ makes every seed replay differ from its first image by one bit, so that
+LPIPS computes every replay distance (a model whose replays are not bit-identical).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from pixelproof_evaluator.golden import load_golden_dir
 from pixelproof_evaluator.item_checks import CheckSettings, Generated
 from pixelproof_evaluator.resources import usable_cores
 from pixelproof_evaluator.timeline import TIMELINE_ENV
+from recorded_generator import replay_variant
 
 CONTRACT = GeneratorContract(timeout_seconds=120)
 GATES = {
@@ -68,7 +71,7 @@ def gates(typography: bool) -> QualityGates:
 
 
 def _item_times(
-    golden: Path, typography: bool, images: Path, at: float, start: int
+    golden: Path, typography: bool, images: Path, at: float, start: int, replays_differ: bool
 ) -> list[tuple[float, float]]:
     """In a check worker: each item's checks as the worker runs them (LPIPS and OCR on one
     thread, thumbnails included), its wall and CPU seconds, from the `start`th item on (so
@@ -82,7 +85,10 @@ def _item_times(
     for item in items[start:] + items[:start]:
         # The generators answer with the captured images, so these are what they send.
         reply = GenerationResult(item.reference_png, 0.0, 1)
-        generated = Generated(item, (reply, reply), (reply, reply))
+        replay = reply
+        if replays_differ:
+            replay = GenerationResult(replay_variant(item.reference_png), 0.0, 1)
+        generated = Generated(item, (reply, replay), (reply, replay))
         started, cpu = time.perf_counter(), time.process_time()
         check_pool._check(generated, settings, "sample", replays_follow=False)
         times.append((time.perf_counter() - started, time.process_time() - cpu))
@@ -95,7 +101,8 @@ class ItemTimer:
     share a physical core, its caches, the memory bus); with every core busy, as in an
     evaluation, one item takes longer, and that is the machine's compute bound."""
 
-    def __init__(self, cores: int) -> None:
+    def __init__(self, cores: int, *, replays_differ: bool) -> None:
+        self.replays_differ = replays_differ
         context = multiprocessing.get_context("spawn")
         self._executors = [
             ProcessPoolExecutor(
@@ -119,7 +126,15 @@ class ItemTimer:
         at = time.monotonic() + 0.2
         items = len(load_golden_dir(golden).items)
         futures = [
-            e.submit(_item_times, golden, typography, images / str(i), at, i * items // count)
+            e.submit(
+                _item_times,
+                golden,
+                typography,
+                images / str(i),
+                at,
+                i * items // count,
+                self.replays_differ,
+            )
             for i, e in enumerate(self._executors[:count])
         ]
         times = [t for f in futures for t in f.result()]
@@ -136,11 +151,11 @@ class ItemTimer:
 
 @contextmanager
 def generators(
-    golden: Path, latency_ms: float
+    golden: Path, latency_ms: float, *, replays_differ: bool = False
 ) -> Iterator[tuple[RecordedGenerator, RecordedGenerator]]:
     with (
-        RecordedGenerator(golden, latency_ms) as stable,
-        RecordedGenerator(golden, latency_ms) as candidate,
+        RecordedGenerator(golden, latency_ms, replays_differ=replays_differ) as stable,
+        RecordedGenerator(golden, latency_ms, replays_differ=replays_differ) as candidate,
     ):
         yield stable, candidate
 
@@ -176,7 +191,11 @@ def run(
 def bench_evaluation(models: Models, args: argparse.Namespace, tmp: Path, workers: int) -> None:
     golden = write_golden(tmp / f"golden-{args.items}", args.items, args.size)
     cores = usable_cores()
-    with ItemTimer(cores) as timer, generators(golden, args.latency_ms) as (stable, candidate):
+    differ = args.replays_differ
+    with (
+        ItemTimer(cores, replays_differ=differ) as timer,
+        generators(golden, args.latency_ms, replays_differ=differ) as (stable, candidate),
+    ):
         for typography in (False, True):
             alone, _ = timer.alone(golden, typography, tmp / "sample-images")
             per_item, per_item_cpu = timer.all_cores(golden, typography, tmp / "sample-images")
@@ -252,6 +271,11 @@ def main() -> None:
     parser.add_argument("--rss-latency-ms", type=float, default=20.0)
     parser.add_argument("--rss-size", default="256x256", help="image size of the memory runs")
     parser.add_argument("--timeline", action="store_true", help="print each run's timeline")
+    parser.add_argument(
+        "--replays-differ",
+        action="store_true",
+        help="seed replays one bit off their first images (recorded_generator.py)",
+    )
     args = parser.parse_args()
     workers = usable_cores() if args.workers is None else args.workers
     models = Models(check_workers=workers, device=None if args.device == "auto" else args.device)

@@ -125,9 +125,10 @@ class RecordedGenerator:
     """A generator in a process of its own that answers with the golden set's captured
     images after a fixed latency (recorded_generator.py says why it does not render)."""
 
-    def __init__(self, golden: Path, latency_ms: float) -> None:
+    def __init__(self, golden: Path, latency_ms: float, *, replays_differ: bool = False) -> None:
         self.golden = golden
         self.latency_ms = latency_ms
+        self.replays_differ = replays_differ
         self._folder = tempfile.TemporaryDirectory()
         self._process: subprocess.Popen[bytes] | None = None
         self.url = ""
@@ -137,6 +138,8 @@ class RecordedGenerator:
         command = [sys.executable, str(Path(__file__).with_name("recorded_generator.py"))]
         command += [str(self.golden), "--latency-ms", str(self.latency_ms)]
         command += ["--port-file", str(port_file)]
+        if self.replays_differ:
+            command.append("--replays-differ")
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not port_file.exists():
