@@ -36,9 +36,6 @@ from .timeline import span
 
 T = TypeVar("T")
 WORKER_THREADS = 1
-WORKER_NICENESS = 10
-"""Checks wait for a core behind the evaluator's own process, which keeps the generators busy
-(and on a GPU batches LPIPS): an idle generator costs more than a check done later."""
 READY_TIMEOUT_SECONDS = 300.0
 # bench/bench_evaluator.py measured a peak of about 610 MiB per worker at 256x256 (OCR and
 # LPIPS loaded, the features of the items it holds for their replays) and 1048 MiB at
@@ -80,7 +77,6 @@ _worker: _Worker | None = None
 
 def _start_worker(lpips_weights: str | None, lpips_here: bool) -> None:
     global _worker
-    os.nice(WORKER_NICENESS)
     with span("worker start"):
         scorer = build_scorer(lpips_weights, device="cpu") if lpips_here else None
         _worker = _Worker(scorer, OcrEngine(WORKER_THREADS))
