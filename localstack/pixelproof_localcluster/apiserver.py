@@ -133,7 +133,7 @@ class LocalApiServer(kmock.KubernetesEmulator):
             named=api is None or api.name is not None,
             watch=request.params.get("watch") in ("true", "1"),
         )
-        fault = self.faults.pick(verb)
+        fault = self.faults.pick(verb, api.plural if api is not None else None)
         if fault is not None:
             raise fault
 
@@ -189,7 +189,7 @@ class LocalApiServer(kmock.KubernetesEmulator):
                 None,
                 params,
                 self._watch_render(request, spec),
-                self._cut,
+                lambda: self._cut(spec.plural),
                 lambda opened: self.faults.silenced(spec.plural, opened),
             )
         if method == "GET":
@@ -225,7 +225,7 @@ class LocalApiServer(kmock.KubernetesEmulator):
                 name,
                 request.params,
                 self._watch_render(request, spec),
-                self._cut,
+                lambda: self._cut(spec.plural),
                 lambda opened: self.faults.silenced(spec.plural, opened),
             )
         if method == "GET":
@@ -263,8 +263,8 @@ class LocalApiServer(kmock.KubernetesEmulator):
             return _json(store.delete(spec, namespace, name, options))
         raise errors.method_not_allowed(f"{method} is not supported on {spec.describe()}/{name}")
 
-    def _cut(self) -> dict[str, Any] | None:
-        fault = self.faults.pick("watch")
+    def _cut(self, plural: str) -> dict[str, Any] | None:
+        fault = self.faults.pick("watch", plural)
         return None if fault is None else fault.to_status()
 
     @staticmethod

@@ -182,10 +182,13 @@ class LocalCluster(Running):
         codes: Iterable[int] = (409, 429, 500, 503),
         share: float = 0.5,
         seconds: float = 30.0,
+        resources: Iterable[str] | None = None,
     ) -> None:
-        """For `seconds`, answer `share` of the requests of `verbs` with one of `codes`, and
-        cut open watch streams when "watch" is among the verbs."""
-        self.call(self.server.faults.inject, list(verbs), list(codes), share, seconds)
+        """For `seconds`, answer `share` of the requests of `verbs` (of `resources`, plural
+        names; None: all) with one of `codes`, and cut open watch streams when "watch" is
+        among the verbs."""
+        chosen = None if resources is None else list(resources)
+        self.call(self.server.faults.inject, list(verbs), list(codes), share, seconds, chosen)
 
     def silence_watches(self, resources: Iterable[str] | None = None) -> None:
         """The watch streams of `resources` (plurals; None: all) open now stay open but

@@ -47,10 +47,13 @@ class FaultPlan:
     codes: tuple[int, ...]
     share: float
     until: float
+    resources: frozenset[str] | None = None
+    """Plural names of the resources whose requests are faulted; None: every resource."""
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> FaultPlan:
         verbs = frozenset(doc.get("verbs") or VERBS)
+        resources = doc.get("resources")
         codes = tuple(doc.get("codes") or (409, 429, 500, 503))
         share = float(doc.get("share", 0.5))
         seconds = float(doc.get("seconds", 30))
@@ -60,7 +63,8 @@ class FaultPlan:
             raise errors.bad_request(f"codes must be among {sorted(CODES)}, got {list(codes)}")
         if not 0 <= share <= 1 or seconds < 0:
             raise errors.bad_request("share must be within 0..1 and seconds not negative")
-        return cls(verbs, codes, share, time.monotonic() + seconds)
+        chosen = None if resources is None else frozenset(str(r) for r in resources)
+        return cls(verbs, codes, share, time.monotonic() + seconds, chosen)
 
 
 class Faults:
@@ -78,8 +82,17 @@ class Faults:
         codes: Iterable[int] = (409, 429, 500, 503),
         share: float = 0.5,
         seconds: float = 30.0,
+        resources: Iterable[str] | None = None,
     ) -> None:
-        self.apply({"verbs": list(verbs), "codes": list(codes), "share": share, "seconds": seconds})
+        plan: dict[str, Any] = {
+            "verbs": list(verbs),
+            "codes": list(codes),
+            "share": share,
+            "seconds": seconds,
+        }
+        if resources is not None:
+            plan["resources"] = list(resources)
+        self.apply(plan)
 
     def apply(self, doc: Mapping[str, Any]) -> None:
         """Put in force the plan a JSON document describes (what the control path accepts):
@@ -104,15 +117,16 @@ class Faults:
         self._plan = None
         self._silences.clear()
 
-    def active(self, verb: str) -> FaultPlan | None:
+    def active(self, verb: str, resource: str | None = None) -> FaultPlan | None:
         plan = self._plan
-        if plan is None or time.monotonic() >= plan.until:
+        if plan is None or time.monotonic() >= plan.until or verb not in plan.verbs:
             return None
-        return plan if verb in plan.verbs else None
+        return plan if plan.resources is None or resource in plan.resources else None
 
-    def pick(self, verb: str) -> errors.StatusFailure | None:
-        """The error to answer this request with, if the plan fails it."""
-        plan = self.active(verb)
+    def pick(self, verb: str, resource: str | None = None) -> errors.StatusFailure | None:
+        """The error to answer this request (of `resource`, a plural) with, if the plan
+        fails it."""
+        plan = self.active(verb, resource)
         if plan is None or self._random.random() >= plan.share:
             return None
         code = self._random.choice(plan.codes)
@@ -128,6 +142,7 @@ class Faults:
         return {
             "active": remaining > 0,
             "verbs": sorted(plan.verbs) if plan else [],
+            "resources": sorted(plan.resources) if plan and plan.resources is not None else None,
             "codes": list(plan.codes) if plan else [],
             "share": plan.share if plan else 0.0,
             "secondsLeft": round(remaining, 1),

@@ -34,6 +34,29 @@ def test_every_request_of_a_faulted_verb_fails_and_others_are_served(
         assert http.get(f"{CONFIGMAPS}/a").status_code == 200
 
 
+def test_a_plan_for_some_resources_faults_only_their_requests(cluster: LocalCluster) -> None:
+    secrets = "/api/v1/namespaces/default/secrets"
+    with httpx.Client(base_url=cluster.url) as http:
+        assert http.post(CONFIGMAPS, json=_configmap("a")).status_code == 201
+        reply = http.post(
+            CONTROL_PATH,
+            json={
+                "verbs": ["get", "list"],
+                "codes": [500],
+                "share": 1.0,
+                "resources": ["configmaps"],
+            },
+        )
+        assert reply.json()["resources"] == ["configmaps"]
+        assert http.get(f"{CONFIGMAPS}/a").status_code == 500
+        assert http.get(CONFIGMAPS).status_code == 500
+        assert http.get(secrets).status_code == 200
+        cluster.clear_faults()
+        cluster.inject_faults(["list"], codes=[503], share=1.0, resources=["secrets"])
+        assert http.get(secrets).status_code == 503
+        assert http.get(CONFIGMAPS).status_code == 200
+
+
 def test_a_share_of_requests_fails_with_the_chosen_codes_until_the_plan_ends(
     cluster: LocalCluster,
 ) -> None:
