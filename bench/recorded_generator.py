@@ -5,8 +5,9 @@ no ideal accounts for. The captured image is the one the reference generator ren
 the same prompt, seed and size, so the evaluator checks the same pixels.
 
 With --replays-differ, every second answer for a prompt and seed (the seed replay, which
-an evaluation asks for after the first image) is that image with one pixel's lowest bit flipped: a model whose replays are
-not bit-identical, whose replay distances LPIPS must compute.
+an evaluation asks for after the first image) is that image with one pixel's lowest bit
+flipped: a model whose replays are not bit-identical, whose replay distances LPIPS must
+compute.
 
     python bench/recorded_generator.py GOLDEN_DIR --latency-ms 200 --port-file FILE
         [--replays-differ]

@@ -118,10 +118,14 @@ class CheckStage:
             if first is not None:
                 identical_replays(first.features, c)
 
-    def _check_group(self, group: Sequence[Generated]) -> list[CheckedItem]:
-        checked = [check_item(g, self.settings, self.tools) for g in group]
+    def _scored(self, checked: Sequence[CheckedItem]) -> None:
+        # In a thread: the replays' digests hash every pixel, off the event loop.
         self._without_identical(checked)
         score_lpips(self.scorer, checked)
+
+    def _check_group(self, group: Sequence[Generated]) -> list[CheckedItem]:
+        checked = [check_item(g, self.settings, self.tools) for g in group]
+        self._scored(checked)
         return checked
 
     async def run(self, generated: asyncio.Queue[Generated | None]) -> None:
@@ -171,6 +175,5 @@ class CheckStage:
 
     async def _score(self, scoring: asyncio.Queue[CheckedItem | None]) -> None:
         async for group in _groups(scoring, self.group):
-            self._without_identical(group)
-            await asyncio.to_thread(score_lpips, self.scorer, group)
+            await asyncio.to_thread(self._scored, group)
             self._record(group)

@@ -63,7 +63,11 @@ class FaultPlan:
             raise errors.bad_request(f"codes must be among {sorted(CODES)}, got {list(codes)}")
         if not 0 <= share <= 1 or seconds < 0:
             raise errors.bad_request("share must be within 0..1 and seconds not negative")
-        chosen = None if resources is None else frozenset(str(r) for r in resources)
+        if resources is not None and (
+            not isinstance(resources, list) or not all(isinstance(r, str) for r in resources)
+        ):
+            raise errors.bad_request("resources must be a list of plural names")
+        chosen = None if resources is None else frozenset(resources)
         return cls(verbs, codes, share, time.monotonic() + seconds, chosen)
 
 

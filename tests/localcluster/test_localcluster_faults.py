@@ -115,7 +115,14 @@ def test_a_silenced_watch_stays_open_and_delivers_nothing_while_new_ones_are_ser
 
 @pytest.mark.parametrize(
     "plan",
-    [{"verbs": ["fetch"]}, {"codes": [404]}, {"share": 2}, {"seconds": -1}, ["not", "a", "plan"]],
+    [
+        {"verbs": ["fetch"]},
+        {"codes": [404]},
+        {"share": 2},
+        {"seconds": -1},
+        {"resources": "configmaps"},
+        ["not", "a", "plan"],
+    ],
 )
 def test_a_bad_plan_is_refused(cluster: LocalCluster, plan: object) -> None:
     with httpx.Client(base_url=cluster.url) as http:
