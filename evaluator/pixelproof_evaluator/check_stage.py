@@ -78,6 +78,16 @@ class CheckStage:
         self._firsts: dict[str, CheckedItem] = {}
         self._replays: dict[str, CheckedItem] = {}
 
+    @property
+    def preparing_lanes(self) -> int:
+        """How many references can be prepared at once (a worker each, or this process's one
+        thread); 0 where none is (live prompts, or LPIPS scored apart in a GPU's batches)."""
+        if self.settings.stable_reference:
+            return 0
+        if self.pool is None:
+            return 1
+        return self.pool.workers if self.pool.lpips_here else 0
+
     async def prepare(self, item: GoldenItem) -> PreparedReference | None:
         """The item's reference made ready where its LPIPS will be scored: here, or kept in
         the worker that will check the item (then None, as where the item has no reference

@@ -25,9 +25,16 @@ from .golden import GoldenItem
 from .item_checks import CheckSettings, Generated
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer
+from .reference_prep import PreparedReference
 from .request_body import request_inputs
 from .results import ItemResult
 from .timeline import span
+
+FEATURE_BYTES_PER_PIXEL = 42
+"""What an image's LPIPS features take, a pixel (AlexNet's five layers, float32)."""
+AHEAD_FEATURE_BYTES = 256 * 1024 * 1024
+"""The features of references prepared ahead beyond the request window, all workers
+together: at 512x512 this is the whole window again, at 1024x1024 none beyond it."""
 
 
 @dataclass
@@ -59,6 +66,15 @@ async def _replay(
     # A model that failed the first request is not asked again: a replay would only add
     # to a load it is already failing under.
     return await _generate(item, client) if first.ok else None
+
+
+def ahead_count(items: Sequence[GoldenItem], window: int) -> int:
+    """How many items' references may be prepared before any image arrives: twice the
+    request window, fewer for large images, whose features would otherwise crowd the
+    workers' memory, but never fewer than the window."""
+    largest = max((item.width * item.height for item in items), default=0)
+    by_memory = AHEAD_FEATURE_BYTES // max(1, FEATURE_BYTES_PER_PIXEL * largest)
+    return min(len(items), max(window, min(2 * window, by_memory)))
 
 
 async def run_evaluation(
@@ -116,25 +132,34 @@ async def run_evaluation(
                 )
         # Requests are issued in golden-set order but bounded per model by the clients'
         # semaphores; a small window keeps early items from waiting behind the whole set.
-        window = asyncio.Semaphore(max(2 * config.concurrency, config.check_group))
+        width = max(2 * config.concurrency, config.check_group)
+        window = asyncio.Semaphore(width)
         images_arrived = asyncio.Event()
+        ahead: dict[str, asyncio.Future[PreparedReference | None]] = {}
+
+        async def prepare_ahead() -> None:
+            """Until the first images arrive the checks would idle: the references of the
+            items asked for first are prepared meanwhile, one a lane at a time, so that
+            when images arrive no worker has more than one preparation left before them."""
+            queued = iter(items[: ahead_count(items, width)])
+
+            async def lane() -> None:
+                while not images_arrived.is_set() and (item := next(queued, None)) is not None:
+                    ahead[item.id] = asyncio.ensure_future(checks.prepare(item))
+                    await asyncio.wait([ahead[item.id]])
+
+            await asyncio.gather(*(lane() for _ in range(checks.preparing_lanes)))
 
         async def produce(item: GoldenItem) -> None:
             async with window:
-                # Until the first images arrive the checks would idle: the references of
-                # the items asked for by then are prepared meanwhile.
-                prepared = None if images_arrived.is_set() else checks.prepare(item)
-                reference = asyncio.ensure_future(prepared) if prepared is not None else None
-                try:
-                    with span("generate", item.id):
-                        firsts = await asyncio.gather(
-                            _generate(item, stable), _generate(item, candidate)
-                        )
-                    images_arrived.set()
-                    ready = await reference if reference is not None else None
-                finally:
-                    if reference is not None:
-                        reference.cancel()
+                with span("generate", item.id):
+                    firsts = await asyncio.gather(
+                        _generate(item, stable), _generate(item, candidate)
+                    )
+                images_arrived.set()
+                # No preparation starts once images have arrived, so this one never will.
+                reference = ahead.pop(item.id, None)
+                ready = await reference if reference is not None else None
                 # Checked while the replays are generated: the first results wait one
                 # round trip, not two.
                 first = Generated(item, (firsts[0], None), (firsts[1], None), reference=ready)
@@ -152,7 +177,11 @@ async def run_evaluation(
             await asyncio.gather(*(produce(item) for item in items))
             await queue.put(None)
 
-        await together(generate_all(), checks.run(queue))
+        try:
+            await together(generate_all(), checks.run(queue), prepare_ahead())
+        finally:
+            for reference in ahead.values():
+                reference.cancel()
         stats = {"stable": stable.stats.to_dict(), "candidate": candidate.stats.to_dict()}
     return [checks.results[item.id] for item in items], stats
 
