@@ -13,6 +13,7 @@ machine's cores; the CPU time they used is printed too.
 
     python bench/bench_evaluator.py [--items 16] [--latency-ms 200] [--size 256x256]
         [--device auto|cpu|cuda] [--rss-items 16,512] [--timeline] [--replays-differ]
+        [--ocr both|off|on]
 
 --timeline prints where the evaluation's time went (evaluator_timeline.py) after each run.
 --replays-differ makes every seed replay differ from its first image by one bit, so that
@@ -55,6 +56,7 @@ from pixelproof_evaluator.timeline import TIMELINE_ENV
 from recorded_generator import replay_variant
 
 CONTRACT = GeneratorContract(timeout_seconds=120)
+OCR_RUNS = {"both": (False, True), "off": (False,), "on": (True,)}
 GATES = {
     "lpips": {"maxMean": 0.05},
     "typography": {"minPassRate": 0.9},
@@ -196,7 +198,7 @@ def bench_evaluation(models: Models, args: argparse.Namespace, tmp: Path, worker
         ItemTimer(cores, replays_differ=differ) as timer,
         generators(golden, args.latency_ms, replays_differ=differ) as (stable, candidate),
     ):
-        for typography in (False, True):
+        for typography in OCR_RUNS[args.ocr]:
             alone, _ = timer.alone(golden, typography, tmp / "sample-images")
             per_item, per_item_cpu = timer.all_cores(golden, typography, tmp / "sample-images")
             cpu_before = stable.cpu_seconds() + candidate.cpu_seconds()
@@ -270,6 +272,9 @@ def main() -> None:
     )
     parser.add_argument("--rss-latency-ms", type=float, default=20.0)
     parser.add_argument("--rss-size", default="256x256", help="image size of the memory runs")
+    parser.add_argument(
+        "--ocr", choices=tuple(OCR_RUNS), default="both", help="evaluations without OCR, with it"
+    )
     parser.add_argument("--timeline", action="store_true", help="print each run's timeline")
     parser.add_argument(
         "--replays-differ",
