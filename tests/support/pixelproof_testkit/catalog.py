@@ -97,7 +97,7 @@ EVALUATION_CAUGHT: tuple[Scenario, ...] = (
 )
 METRIC_CAUGHT: tuple[Scenario, ...] = (
     Scenario(
-        "f7-latency", "F7", {"latency_ms": 220}, metric_gate="latency-p50", steps=METRIC_FIRST_STEPS
+        "f7-latency", "F7", {"latency_ms": 400}, metric_gate="latency-p50", steps=METRIC_FIRST_STEPS
     ),
     Scenario(
         "f9-error-rate",
