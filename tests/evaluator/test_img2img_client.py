@@ -22,6 +22,7 @@ from pixelproof_evaluator.evaluate import EvaluateOptions, Models, evaluate
 from pixelproof_evaluator.golden import GoldenItemSpec, read_manifest, write_manifest
 from pixelproof_evaluator.request_body import InputTooLarge, RequestInputs
 from pixelproof_refgen import RefGenServer
+from pixelproof_testkit.polling import wait_for
 
 PHOTO = png(input_image(48, 32, 7))
 MASK = png(centred_mask(48, 32))
@@ -126,7 +127,9 @@ def test_hostile_size_input_is_refused_before_sending(
     assert result.captured == ["small"]
     assert "'hostile'" in result.failed["hostile"]
     assert "maxRequestBytes" in result.failed["hostile"]
-    seen_by_capture = _requests_seen(stable)
+    # The server counts a request once its answer is sent, which can be after the client
+    # has read it: the count is waited on, or a late one would read as the evaluation's.
+    seen_by_capture = wait_for(lambda: _requests_seen(stable), what="the capture's request")
     options = EvaluateOptions(
         stable_url=stable.url,
         candidate_url=candidate.url,
