@@ -4,26 +4,21 @@ spent its time on and how long it sat idle, and what came after the last generat
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from pixelproof_evaluator.timeline import read_spans
+
 WORK = ("firsts", "replays")
 """A check worker's pieces of work; the other phases nest inside them."""
-
-
-def _load(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line]
 
 
 def describe(path: Path, started: float, ended: float, main_cpu: float) -> list[str]:
     """Lines describing the spans of the evaluation that ran from `started` to `ended`
     (monotonic seconds), in which this process used `main_cpu` CPU seconds."""
-    spans = [s for s in _load(path) if s["start"] >= started - 1e-3]
+    spans = [s for s in read_spans(path) if s["start"] >= started - 1e-3]
     if not spans:
         return ["timeline: no spans recorded"]
 

@@ -24,6 +24,9 @@ from .item_checks import ROLES, CheckedItem, Role
 from .perceptual import LayerFeatures, LpipsScorer
 from .timeline import span
 
+FEATURE_BYTES_PER_PIXEL = 42
+"""What an image's LPIPS features take, a pixel (AlexNet's five layers, float32)."""
+
 
 @dataclass(frozen=True)
 class ImageFeatures:

@@ -23,6 +23,7 @@ from .check_stage import CheckStage, together
 from .client import GenerationResult, GeneratorClient, RetryPolicy, byte_budget
 from .golden import GoldenItem
 from .item_checks import CheckSettings, Generated
+from .item_lpips import FEATURE_BYTES_PER_PIXEL
 from .ocr import OcrEngine
 from .perceptual import LpipsScorer
 from .reference_prep import PreparedReference
@@ -30,8 +31,6 @@ from .request_body import request_inputs
 from .results import ItemResult
 from .timeline import span
 
-FEATURE_BYTES_PER_PIXEL = 42
-"""What an image's LPIPS features take, a pixel (AlexNet's five layers, float32)."""
 AHEAD_FEATURE_BYTES = 256 * 1024 * 1024
 """The features of references prepared ahead beyond the request window, all workers
 together: at 512x512 this is the whole window again, at 1024x1024 none beyond it."""
@@ -51,6 +50,11 @@ class EvaluationConfig:
     stable_reference: bool = False
     """Live prompts have no reference image: stable's output for the same prompt and seed
     takes its place, and the candidate is held to stable's format, size and text."""
+
+    @property
+    def request_window(self) -> int:
+        """How many items may have requests out at once."""
+        return max(2 * self.concurrency, self.check_group)
 
 
 async def _generate(item: GoldenItem, client: GeneratorClient) -> GenerationResult:
@@ -132,8 +136,7 @@ async def run_evaluation(
                 )
         # Requests are issued in golden-set order but bounded per model by the clients'
         # semaphores; a small window keeps early items from waiting behind the whole set.
-        width = max(2 * config.concurrency, config.check_group)
-        window = asyncio.Semaphore(width)
+        window = asyncio.Semaphore(config.request_window)
         images_arrived = asyncio.Event()
         ahead: dict[str, asyncio.Future[PreparedReference | None]] = {}
 
@@ -141,7 +144,7 @@ async def run_evaluation(
             """Until the first images arrive the checks would idle: the references of the
             items asked for first are prepared meanwhile, one a lane at a time, so that
             when images arrive no worker has more than one preparation left before them."""
-            queued = iter(items[: ahead_count(items, width)])
+            queued = iter(items[: ahead_count(items, config.request_window)])
 
             async def lane() -> None:
                 while not images_arrived.is_set() and (item := next(queued, None)) is not None:

@@ -11,6 +11,8 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 TIMELINE_ENV = "PIXELPROOF_EVALUATOR_TIMELINE"
 
@@ -36,3 +38,10 @@ def span(phase: str, item: str = "") -> Iterator[None]:
         yield
     finally:
         _append(path, phase, item, start, time.monotonic(), time.process_time() - cpu)
+
+
+def read_spans(path: Path) -> list[dict[str, Any]]:
+    """The spans recorded in `path`, in the order they ended; none when it was not written."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line]

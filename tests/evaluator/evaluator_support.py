@@ -1,11 +1,18 @@
-"""The golden set and gate thresholds the evaluator tests share."""
+"""The golden set, gate thresholds and generator reads the evaluator tests share."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from pixelproof_evaluator.golden import ExpectedText, GoldenItemSpec, write_manifest
+import httpx
+import numpy as np
+from numpy.typing import NDArray
+
+from pixelproof.api.workloads import GeneratorContract
+from pixelproof_evaluator.golden import ExpectedText, GoldenItem, GoldenItemSpec, write_manifest
+from pixelproof_evaluator.images import decode_png
+from pixelproof_evaluator.request_body import build_body
 from pixelproof_refgen import render
 from pixelproof_refgen.request import GenerateRequest
 
@@ -126,3 +133,19 @@ def write_golden_manifest(
     path = folder / "golden.yaml"
     write_manifest(path, specs)
     return path
+
+
+MAX_PIXELS = 4096 * 4096
+
+
+def image_again(
+    url: str, contract: GeneratorContract, item: GoldenItem, seed: int | None = None
+) -> NDArray[np.float32]:
+    """The image an evaluation was sent for the item (at `seed`, its own unless given),
+    asked of the generator once more, as LPIPS is given it."""
+    spec = item.spec
+    chosen = spec.seed if seed is None else seed
+    body = build_body(contract, spec.prompt, chosen, item.size, spec.alpha, item.request)
+    reply = httpx.post(f"{url}{contract.path}", json=body, timeout=30)
+    reply.raise_for_status()
+    return decode_png(reply.content, max_pixels=MAX_PIXELS).rgb_on_backdrop()

@@ -14,10 +14,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-import httpx
 import numpy as np
 import pytest
-from evaluator_support import GATES
+from evaluator_support import GATES, MAX_PIXELS, image_again
 from generator_proxy import proxy_url, start_proxy
 from numpy.typing import NDArray
 
@@ -26,16 +25,14 @@ from pixelproof.api.workloads import GeneratorContract
 from pixelproof_evaluator.checks.determinism import DIFFERENT_SIZE_DISTANCE
 from pixelproof_evaluator.client import GenerationResult
 from pixelproof_evaluator.evaluate import Models
-from pixelproof_evaluator.golden import GoldenItem, load_golden_dir
+from pixelproof_evaluator.golden import load_golden_dir
 from pixelproof_evaluator.images import decode_png
 from pixelproof_evaluator.item_checks import CheckSettings, CheckTools, Generated, check_item
 from pixelproof_evaluator.item_lpips import identical_replays, replay_scores, score_lpips
 from pixelproof_evaluator.perceptual import LayerFeatures, LpipsScorer
-from pixelproof_evaluator.request_body import build_body
 from pixelproof_evaluator.runner import EvaluationConfig, run_evaluation
 
 REPLAY_SEED_SHIFT = 1000
-MAX_PIXELS = 4096 * 4096
 CONTRACT = GeneratorContract(timeout_seconds=60)
 
 
@@ -66,14 +63,6 @@ def generators(start_refgen: Any) -> Iterator[tuple[str, str, str]]:
     proxy.server_close()
 
 
-def _image(url: str, item: GoldenItem, seed: int) -> Any:
-    """The image the evaluation was sent for the item, asked for once more."""
-    body = build_body(CONTRACT, item.spec.prompt, seed, item.size, item.spec.alpha, item.request)
-    reply = httpx.post(f"{url}{CONTRACT.path}", json=body, timeout=30)
-    reply.raise_for_status()
-    return decode_png(reply.content, max_pixels=MAX_PIXELS).rgb_on_backdrop()
-
-
 @pytest.mark.parametrize("in_workers", [False, True], ids=["one-thread", "check-workers"])
 def test_lpips_numbers_are_lpips_on_each_pair(
     generators: tuple[str, str, str], golden_dir: Path, models: Models, in_workers: bool
@@ -93,9 +82,9 @@ def test_lpips_numbers_are_lpips_on_each_pair(
     for item, result in zip(items, results, strict=True):
         seed = item.spec.seed
         reference = decode_png(item.reference_png, max_pixels=MAX_PIXELS).rgb_on_backdrop()
-        stable = _image(stable_url, item, seed)
-        candidate = _image(candidate_url, item, seed)
-        replay = _image(candidate_url, item, seed + REPLAY_SEED_SHIFT)
+        stable = image_again(stable_url, CONTRACT, item, seed)
+        candidate = image_again(candidate_url, CONTRACT, item, seed)
+        replay = image_again(candidate_url, CONTRACT, item, seed + REPLAY_SEED_SHIFT)
         expected = scorer.distances(
             [(stable, reference), (candidate, reference), (candidate, stable), (candidate, replay)]
         )

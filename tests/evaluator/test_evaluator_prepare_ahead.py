@@ -7,37 +7,30 @@ the evaluator's own timeline says what ran when."""
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from evaluator_support import GATES
+from evaluator_support import GATES, MAX_PIXELS, image_again
 from generator_proxy import proxy_url, start_proxy
 
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
 from pixelproof_evaluator.evaluate import Models
-from pixelproof_evaluator.golden import GoldenItem, load_golden_dir
+from pixelproof_evaluator.golden import load_golden_dir
 from pixelproof_evaluator.images import decode_png
-from pixelproof_evaluator.request_body import build_body
 from pixelproof_evaluator.runner import EvaluationConfig, ahead_count, run_evaluation
-from pixelproof_evaluator.timeline import TIMELINE_ENV
+from pixelproof_evaluator.timeline import TIMELINE_ENV, read_spans
 from pixelproof_testkit.polling import wait_for
 
 CONTRACT = GeneratorContract(timeout_seconds=60)
 HOLD_SECONDS = 60.0
-MAX_PIXELS = 4096 * 4096
 
 
 def _spans(timeline: Path, phase: str) -> list[dict[str, Any]]:
-    if not timeline.exists():
-        return []
-    spans = [json.loads(line) for line in timeline.read_text().splitlines() if line]
-    return [s for s in spans if s["phase"] == phase]
+    return [s for s in read_spans(timeline) if s["phase"] == phase]
 
 
 @pytest.fixture
@@ -71,7 +64,7 @@ def test_references_beyond_the_window_are_prepared_before_the_first_images(
         concurrency=1,
         check_group=2,
     )
-    window = max(2 * config.concurrency, config.check_group)
+    window = config.request_window
     expected = ahead_count(items, window)
     assert window < expected < len(items), "the golden set must reach past what is prepared"
     outcome: dict[str, Any] = {}
@@ -107,14 +100,6 @@ def test_references_beyond_the_window_are_prepared_before_the_first_images(
     for index in (0, len(items) - 1):
         item, result = items[index], results[index]
         reference = decode_png(item.reference_png, max_pixels=MAX_PIXELS).rgb_on_backdrop()
-        output = _image(candidate, item)
+        output = image_again(candidate, CONTRACT, item)
         assert [result.candidate.lpips] == models.scorer.distances([(output, reference)])
         assert result.candidate.lpips is not None and result.candidate.lpips > 0
-
-
-def _image(url: str, item: GoldenItem) -> Any:
-    spec = item.spec
-    body = build_body(CONTRACT, spec.prompt, spec.seed, item.size, spec.alpha, item.request)
-    reply = httpx.post(f"{url}{CONTRACT.path}", json=body, timeout=30)
-    reply.raise_for_status()
-    return decode_png(reply.content, max_pixels=MAX_PIXELS).rgb_on_backdrop()
