@@ -45,8 +45,8 @@ WORKER_MEMORY_BYTES = 768 * 1024 * 1024
 BASE_PIXELS = 256 * 256
 WORKER_BYTES_PER_PIXEL = 480
 """A worker's share grows by this for each pixel of the largest image beyond BASE_PIXELS:
-the LPIPS features it keeps take item_lpips.FEATURE_BYTES_PER_PIXEL a pixel an image, for
-several images."""
+the LPIPS features it keeps take item_lpips.FEATURE_BYTES_PER_PIXEL for each pixel of
+each of several images."""
 MAIN_MEMORY_BYTES = 1024 * 1024 * 1024
 
 
