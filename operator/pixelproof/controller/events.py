@@ -100,12 +100,23 @@ class EventRecorder:
             now = loop.time()
             due = [k for k, q in self._queues.items() if q and self._retry_at.get(k, 0) <= now]
             if due:
-                await asyncio.gather(*(self._drain(key) for key in due))
+                # kopf, as it ends, cancels the tasks made while it ran, these drains among
+                # them: a drain cut short keeps its Event at the head of its queue, and this
+                # loop, which kopf spares, goes on.
+                drained = await asyncio.gather(
+                    *(self._drain(key) for key in due), return_exceptions=True
+                )
+                for key, outcome in zip(due, drained, strict=True):
+                    if isinstance(outcome, Exception):
+                        logger.error("%s/%s: posting Events failed", *key[:2], exc_info=outcome)
+                        self._retry_at[key] = loop.time() + RETRY_DELAYS[-1]
                 continue
             waiting = [self._retry_at[k] for k, q in self._queues.items() if q]
             timeout = max(0.0, min(waiting) - now) if waiting else None
+            # Not wait_for: it waits in a task of its own, which kopf would cancel too.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     async def _drain(self, key: Key) -> None:
         queue = self._queues[key]
