@@ -200,6 +200,16 @@ class LocalCluster(Running):
     def clear_faults(self) -> None:
         self.call(self.server.faults.clear)
 
+    def open_watches(self, group: str, plural: str) -> int:
+        """Watch streams open now on a kind (`group` "" for the core group): a client that
+        watches from "now" sees a change made after its stream opened, not before."""
+
+        def count() -> int:
+            spec = self.server.registry.find(group, plural)
+            return 0 if spec is None else self.server.store.watching(spec)
+
+        return self.call(count)
+
     # -- custom resources --------------------------------------------------------------------
 
     def register_crd(self, crd: dict[str, Any]) -> dict[str, Any]:

@@ -148,6 +148,10 @@ class ObjectStore:
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
 
+    def watching(self, spec: ResourceSpec) -> int:
+        """Watch streams open now on the kind, in any namespace."""
+        return sum(1 for s in self._subscriptions if s.storage_key == spec.storage_key)
+
     def events_after(self, spec: ResourceSpec, revision: int) -> list[WatchEvent] | None:
         """Recorded events newer than ``revision``; None when they are no longer retained."""
         if revision < self._evicted.get(spec.storage_key, 0):

@@ -155,9 +155,10 @@ def test_get_prints_the_crd_printer_columns(
 
 
 def test_get_watch_streams_table_rows(
-    kubectl: Path, env: dict[str, str], kube: KubeClient, tmp_path: Path
+    cluster: LocalCluster, kubectl: Path, env: dict[str, str], kube: KubeClient, tmp_path: Path
 ) -> None:
     ok(kubectl, env, "apply", "-f", "-", stdin=example())
+    watches = cluster.open_watches("pixelproof.dev", "modelrollouts")
     sink = tmp_path / "watch.out"
     with sink.open("w") as out:
         watcher = subprocess.Popen(
@@ -178,6 +179,13 @@ def test_get_watch_streams_table_rows(
         )
         try:
             wait_for(lambda: "poster-gen" in sink.read_text(), 60, "the first row")
+            # kubectl watches one object from "now" and skips the stream's first event, the
+            # state it printed already: a change made before the stream opens is never shown.
+            wait_for(
+                lambda: cluster.open_watches("pixelproof.dev", "modelrollouts") > watches,
+                60,
+                "kubectl's watch stream",
+            )
             _status(kube, "poster-gen", {"phase": "Paused", "currentStep": 6, "stepNumber": 7})
             wait_for(lambda: "Paused" in sink.read_text(), 60, "the changed row")
         finally:
