@@ -5,6 +5,9 @@ rollouts that list it through the watch on the sets, long before their next tick
 from __future__ import annotations
 
 import json
+import threading
+from contextlib import closing
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -82,6 +85,40 @@ def test_the_rollout_follows_its_gate_set_as_it_appears_changes_and_goes(
         )
     reasons = [e["reason"] for e in kube.events("poster-gen")]
     assert reasons.count("MissingDependency") >= 2 and "InvalidSpec" in reasons
+
+
+def test_a_set_is_answered_when_its_reconcile_loses_a_race_for_the_status(
+    cluster: LocalCluster, kube: Kube
+) -> None:
+    seed_namespace(kube)
+    interfere = threading.Event()
+    other = Kube(cluster.url)
+
+    def clock() -> datetime:
+        # Read once a reconcile has read the rollout, before it writes: another client's
+        # status write lands in between, and the reconcile's own write meets a conflict.
+        # No handler answers a status change, so only deciding again answers the set.
+        if interfere.is_set():
+            interfere.clear()
+            other.patch(f"{ROLLOUTS}/poster-gen/status", {"status": {"message": "elsewhere"}})
+        return datetime.now(UTC)
+
+    steps = [{"setWeight": 10}, {"pause": {}}]
+    with closing(other), operator_in_thread(cluster, interval=SLOW_TICK, clock=clock):
+        kube.create(ROLLOUTS, rollout(steps=steps, gateSets=[{"name": "serving"}]))
+        wait_for(
+            lambda: stalled_with(kube, "MissingDependency", f"GateSet {NS}/serving not found"),
+            REACTION,
+            "the rollout to stall on the missing set",
+        )
+        interfere.set()
+        kube.create(GATESETS, gate_set("serving", {"qualityGates": {"lpips": {"maxMean": 0.2}}}))
+        wait_for(
+            lambda: (stalled(kube) or {}).get("status") == "False",
+            REACTION,
+            "the rollout to see the set",
+        )
+    assert not interfere.is_set(), "no reconcile met the other client's write"
 
 
 def evaluator_gates(evaluator: ScriptedEvaluator) -> dict[str, Any]:

@@ -45,6 +45,13 @@ RECONCILE_SLOTS = 16
 API client's connections: each would take as long as all of them, and a decision made
 from what was read would wait longer for its write."""
 
+CONFLICT_RETRIES = 2
+"""Decisions taken again at once, from the rollout read afresh, when the status write finds
+that the rollout changed since it was read. A change that needs no handler of its own (a
+write of kopf's, another client's status write) would otherwise leave the decision to the
+next tick, and the change that called this reconcile (a gate set's, say) unanswered until
+then."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -125,6 +132,14 @@ class Reconciler:
                     return None
                 try:
                     record = await self._reconcile(rollout, started, started - called)
+                    for _ in range(CONFLICT_RETRIES):
+                        if record.written:
+                            break
+                        # The conflict marked it stale in the cache: this reads it afresh.
+                        rollout = await self._current(namespace, name)
+                        if rollout is None:
+                            return None
+                        record = await self._reconcile(rollout, started, started - called)
                 except Exception as exc:
                     telemetry.observe_reconcile_error(namespace, name, exc)
                     raise
@@ -227,7 +242,7 @@ class Reconciler:
             await self.api.patch(MODELROLLOUTS, meta["namespace"], meta["name"], body, sub="status")
         except ConflictError:
             logger.info(
-                "%s/%s changed while reconciling; deciding again on the next pass",
+                "%s/%s changed while reconciling; deciding again on what it is now",
                 meta["namespace"],
                 meta["name"],
             )
