@@ -6,7 +6,7 @@ whose Job a stand-in runner passes (the evaluator needs a GPU). Reports, for rec
 that moved a rollout to another step, latency p50/p95; the operator's API requests per
 step, as its own client counts them and as the API server counts every request of the
 operator process by client (pixelproof's, and kopf's watches, lists, patches and Events);
-resident memory. The baseline is the same rollout alone, in the same run. The rollouts
+resident memory; the lines it logs, at INFO to a file as in a pod. The baseline is the same rollout alone, in the same run. The rollouts
 are created once the operator's watches have delivered every object seeded, as for an
 operator that has been running; the start-up until then is reported on its own line.
 
@@ -41,6 +41,7 @@ import pstats
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -70,6 +71,19 @@ async def passing_evaluator(pod: dict[str, Any], started: Callable[[], None]) ->
     return Terminated(
         0, message=EvaluationSummary(verdict="Pass", reason="ok").to_termination_message()
     )
+
+
+class PodLog(logging.FileHandler):
+    """The operator process's log as a pod's: every line formatted, written and counted."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self.lines = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines += 1
+        super().emit(record)
 
 
 def rss_mib() -> float:
@@ -197,6 +211,7 @@ def run_wave(
     prefix: str,
     interval: float,
     timeout: float,
+    log: PodLog,
     profile: int = 0,
     omit_events: tuple[str, ...] = (),
 ) -> dict[str, Any]:
@@ -243,6 +258,7 @@ def run_wave(
     counted_ready = server_counts()
     startup_requests = sum((counted_ready - counted_before).values())
     requests.clear()
+    lines_before = log.lines
     started = time.perf_counter()
     create_rollouts(http, count, prefix)
     deadline = time.monotonic() + timeout
@@ -254,6 +270,7 @@ def run_wave(
         time.sleep(pause)
         peak = max(peak, rss_mib())
     elapsed = time.perf_counter() - started
+    logged = log.lines - lines_before
     done = phases(http, prefix)["Succeeded"]
     stop.set()
     thread.join(30)
@@ -282,6 +299,7 @@ def run_wave(
         "requests_per_reconcile": sum(requests.values()) / max(1, len(records)),
         "rss_before_mib": rss_before,
         "rss_peak_mib": peak,
+        "log_lines_per_rollout": logged / count,
         "requests": requests,
         "served_per_step": {c: sum(n.values()) / step_count for c, n in by_client.items()},
         "served": by_client,
@@ -358,9 +376,14 @@ def main() -> int:
         f"machine: {platform.platform()} {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}"
     )
-    # As `pixelproof operator` logs: kopf posts its INFO log lines as Events only when
-    # its logger lets them through, and those POSTs are part of what it costs.
-    logging.getLogger("kopf.objects").setLevel(logging.INFO)
+    # As `pixelproof operator` logs, at INFO, to a file as a pod's log: writing it is part
+    # of what the operator costs, and kopf posts its INFO lines as Events only when its
+    # logger lets them through.
+    logging.getLogger().setLevel(logging.INFO)
+    log = PodLog(Path(tempfile.mkdtemp(prefix="bench-operator-")) / "operator.log")
+    logging.getLogger().addHandler(log)
+    # This process's own client (creating rollouts, polling their phases) is not the operator.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     older = measure_checkout(args) if args.against else None
     child = subprocess.Popen(
         [sys.executable, __file__, "--serve-cluster"],
@@ -384,7 +407,7 @@ def main() -> int:
                 json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}},
             ).raise_for_status()
             baseline = run_wave(
-                kubeconfig, server_counts, http, 1, "solo", args.interval, args.timeout
+                kubeconfig, server_counts, http, 1, "solo", args.interval, args.timeout, log
             )
             loaded = run_wave(
                 kubeconfig,
@@ -394,6 +417,7 @@ def main() -> int:
                 "load",
                 args.interval,
                 args.timeout,
+                log,
                 args.profile,
             )
             quiet = (
@@ -405,6 +429,7 @@ def main() -> int:
                     "quiet",
                     args.interval,
                     args.timeout,
+                    log,
                     omit_events=tuple(args.omit_event),
                 )
                 if args.omit_event
@@ -427,7 +452,8 @@ def main() -> int:
             f"for the rollout's lock and a reconcile slot); "
             f"{result['requests_per_step']:.1f} API requests per "
             f"step ({result['requests_per_reconcile']:.1f} per reconcile); RSS "
-            f"{result['rss_before_mib']:.0f} -> {result['rss_peak_mib']:.0f} MiB"
+            f"{result['rss_before_mib']:.0f} -> {result['rss_peak_mib']:.0f} MiB; "
+            f"{result['log_lines_per_rollout']:.1f} log lines per rollout"
         )
     per_rollout = ", ".join(
         f"{kind} {n / loaded['rollouts']:.1f}" for kind, n in loaded["requests"].most_common()
@@ -466,7 +492,16 @@ def main() -> int:
             f"this checkout / {args.against} at {args.rollouts} rollouts, same run: "
             + ", ".join(
                 f"{key} x{loaded[key] / older['loaded'][key]:.2f}"
-                for key in ("p50_ms", "p95_ms", "requests_per_step", "rss_peak_mib", "seconds")
+                for key in (
+                    "p50_ms",
+                    "p95_ms",
+                    "p95_waited_ms",
+                    "requests_per_step",
+                    "rss_peak_mib",
+                    "seconds",
+                    "log_lines_per_rollout",
+                )
+                if key in older["loaded"]
             )
             + f" ({older['loaded']['p50_ms']:.0f}/{older['loaded']['p95_ms']:.0f} ms p50/p95, "
             f"p95 {older['loaded']['p95_waited_ms']:.0f} ms with waits, "

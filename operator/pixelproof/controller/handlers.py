@@ -16,6 +16,10 @@ from .reconcile import Reconciler
 
 _TRANSIENT = (ApiError, httpx.HTTPError, OSError)
 
+TICK = "tick"
+GATE_SET_HANDLERS = ("gateset-changed", "clustergateset-changed")
+"""Called for every event of every gate set, as the watch handlers are."""
+
 
 def register_handlers(
     registry: kopf.OperatorRegistry,
@@ -52,7 +56,7 @@ def register_handlers(
         VERSION,
         PLURAL,
         registry=registry,
-        id="tick",
+        id=TICK,
         interval=timer_interval,
         initial_delay=timer_interval,
         labels=only,
@@ -62,14 +66,12 @@ def register_handlers(
 
     # A set changes the gates of every rollout that lists it: they decide again at once
     # rather than at their next tick.
-    @kopf.on.event(GROUP, VERSION, "gatesets", registry=registry, id="gateset-changed")
+    @kopf.on.event(GROUP, VERSION, "gatesets", registry=registry, id=GATE_SET_HANDLERS[0])
     async def on_gate_set(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
         for user in users(gate_set_users, gate_set_key("GateSet", name, namespace)):
             await reconcile(memo.reconciler, *user)
 
-    @kopf.on.event(
-        GROUP, VERSION, "clustergatesets", registry=registry, id="clustergateset-changed"
-    )
+    @kopf.on.event(GROUP, VERSION, "clustergatesets", registry=registry, id=GATE_SET_HANDLERS[1])
     async def on_cluster_gate_set(name: str, memo: kopf.Memo, **_: Any) -> None:
         for user in users(gate_set_users, gate_set_key("ClusterGateSet", name, None)):
             await reconcile(memo.reconciler, *user)

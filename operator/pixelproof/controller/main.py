@@ -27,11 +27,20 @@ from pixelproof.metrics.sampler import Sampler
 from pixelproof.notifications import webhook_notifier
 
 from .events import EventRecorder
-from .handlers import register_handlers
+from .handlers import GATE_SET_HANDLERS, TICK, register_handlers
+from .kopf_log import quiet_successes
 from .policy import RolloutPolicy
 from .reconcile import Clock, Reconciler, utc_now
 from .supervise import supervise
-from .watches import LeanDiffBase, WatchActivity, Watched, cache_from, register_watches
+from .watches import (
+    ROLLOUTS,
+    WATCHES,
+    LeanDiffBase,
+    WatchActivity,
+    Watched,
+    cache_from,
+    register_watches,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -287,6 +296,7 @@ class Operator:
             lambda: self.api.cache if self.api else None,
             self.watched,
         )
+        quiet_successes([w.id for w in (*WATCHES, ROLLOUTS)] + list(GATE_SET_HANDLERS), [TICK])
         self._register_lifecycle()
 
     def _register_lifecycle(self) -> None:
