@@ -121,6 +121,49 @@ def test_a_set_is_answered_when_its_reconcile_loses_a_race_for_the_status(
     assert not interfere.is_set(), "no reconcile met the other client's write"
 
 
+def test_every_rollout_listing_a_set_decides_again_though_one_of_them_fails(
+    cluster: LocalCluster, kube: Kube, caplog: pytest.LogCaptureFixture
+) -> None:
+    seed_namespace(kube)
+    fail_once = threading.Event()
+
+    def clock() -> datetime:
+        # The first reconcile after the set appears meets a transient error of its own.
+        if fail_once.is_set():
+            fail_once.clear()
+            raise OSError("connection reset by peer")
+        return datetime.now(UTC)
+
+    names = ["a-gen", "b-gen"]
+
+    def stall_of(name: str) -> dict[str, Any]:
+        conditions = kube.status(name).get("conditions") or []
+        return next((c for c in conditions if c["type"] == "Stalled"), {})
+
+    steps = [{"setWeight": 10}, {"pause": {}}]
+    with operator_in_thread(cluster, interval=SLOW_TICK, clock=clock):
+        for name in names:
+            kube.create(ROLLOUTS, rollout(name=name, steps=steps, gateSets=[{"name": "serving"}]))
+        wait_for(
+            lambda: all(stall_of(n).get("reason") == "MissingDependency" for n in names),
+            REACTION,
+            "both rollouts to stall on the missing set",
+        )
+        fail_once.set()
+        kube.create(GATESETS, gate_set("serving", {"qualityGates": {"lpips": {"maxMean": 0.2}}}))
+        wait_for(
+            lambda: [n for n in names if stall_of(n).get("status") == "False"],
+            REACTION,
+            "the other rollout to see the set",
+        )
+    assert not fail_once.is_set()
+    failed = [n for n in names if stall_of(n).get("status") == "True"]
+    assert len(failed) == 1
+    assert f"{NS}/{failed[0]}: not decided again on the change of GateSet/{NS}/serving" in (
+        caplog.text
+    )
+
+
 def evaluator_gates(evaluator: ScriptedEvaluator) -> dict[str, Any]:
     with evaluator.lock:
         command = evaluator.pods[-1]["spec"]["containers"][0]["command"]

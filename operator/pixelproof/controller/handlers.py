@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -13,6 +15,8 @@ from pixelproof.kube import ApiError
 
 from .gatesets import gate_set_key, users
 from .reconcile import Reconciler
+
+logger = logging.getLogger(__name__)
 
 _TRANSIENT = (ApiError, httpx.HTTPError, OSError)
 
@@ -64,17 +68,32 @@ def register_handlers(
     async def on_timer(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
         await reconcile(memo.reconciler, namespace, name, tick=True)
 
-    # A set changes the gates of every rollout that lists it: they decide again at once
-    # rather than at their next tick.
+    async def decide_users(reconciler: Reconciler, key: str) -> None:
+        # A set changes the gates of every rollout that lists it: they decide again at once
+        # rather than at their next tick, all of them together (the reconcile slots bound
+        # how many at a time), and one that fails leaves the others their turn.
+        listing = users(gate_set_users, key)
+        outcomes = await asyncio.gather(
+            *(reconcile(reconciler, *user) for user in listing), return_exceptions=True
+        )
+        for (namespace, name), outcome in zip(listing, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                logger.warning(
+                    "%s/%s: not decided again on the change of %s (%s); its next tick will",
+                    namespace,
+                    name,
+                    key,
+                    outcome,
+                    exc_info=None if isinstance(outcome, kopf.TemporaryError) else outcome,
+                )
+
     @kopf.on.event(GROUP, VERSION, "gatesets", registry=registry, id=GATE_SET_HANDLERS[0])
     async def on_gate_set(namespace: str | None, name: str, memo: kopf.Memo, **_: Any) -> None:
-        for user in users(gate_set_users, gate_set_key("GateSet", name, namespace)):
-            await reconcile(memo.reconciler, *user)
+        await decide_users(memo.reconciler, gate_set_key("GateSet", name, namespace))
 
     @kopf.on.event(GROUP, VERSION, "clustergatesets", registry=registry, id=GATE_SET_HANDLERS[1])
     async def on_cluster_gate_set(name: str, memo: kopf.Memo, **_: Any) -> None:
-        for user in users(gate_set_users, gate_set_key("ClusterGateSet", name, None)):
-            await reconcile(memo.reconciler, *user)
+        await decide_users(memo.reconciler, gate_set_key("ClusterGateSet", name, None))
 
     @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry, id="finalize", labels=only)
     async def on_delete(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
