@@ -4,6 +4,7 @@ stays stopped."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -49,3 +50,86 @@ def test_kopf_retries_api_errors_for_minutes_and_arms_no_sigkill() -> None:
     settings = operator.settings()
     assert sum(settings.networking.error_backoffs) >= 100
     assert settings.process.ultimate_exiting_timeout is None
+
+
+def _until_kopf_returns(kopf: object, on_stuck: object = lambda: None) -> None:
+    """`kopf` (a coroutine function given the event kopf sets as it begins to stop) run as
+    the operator runs kopf. A kopf that will not stop cannot be made to here; these stand
+    in for it, as kopf's own shutdown hung on its watch cancel callback in a loaded run."""
+
+    async def main() -> None:
+        stopping = asyncio.Event()
+        run = asyncio.create_task(kopf(stopping))  # type: ignore[operator]
+        await supervision.until_kopf_returns(run, stopping, on_stuck)  # type: ignore[arg-type]
+
+    asyncio.run(main())
+
+
+@pytest.fixture
+def short_deadlines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(supervision, "STOPPING_SECONDS", 0.2)
+    monkeypatch.setattr(supervision, "CANCEL_SECONDS", 0.2)
+
+
+@pytest.mark.usefixtures("short_deadlines")
+def test_a_kopf_that_stops_or_fails_is_waited_for() -> None:
+    async def stops(stopping: asyncio.Event) -> None:
+        stopping.set()
+        await asyncio.sleep(0.05)
+
+    async def fails(stopping: asyncio.Event) -> None:
+        await asyncio.sleep(0.01)
+        raise RuntimeError("Multidimensional multitasker has failed")
+
+    _until_kopf_returns(stops)
+    with pytest.raises(RuntimeError, match="multitasker"):
+        _until_kopf_returns(fails)
+
+
+@pytest.mark.usefixtures("short_deadlines")
+def test_a_kopf_that_began_to_stop_and_did_not_is_cancelled() -> None:
+    cancelled: list[bool] = []
+
+    async def hangs(stopping: asyncio.Event) -> None:
+        stopping.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    with pytest.raises(supervision.KopfStuck, match="was cancelled"):
+        _until_kopf_returns(hangs)
+    assert cancelled == [True]
+
+
+@pytest.mark.usefixtures("short_deadlines")
+def test_a_kopf_that_ignores_its_cancel_too_is_left_and_the_process_told() -> None:
+    told: list[bool] = []
+    release = asyncio.Event()
+
+    async def deaf(stopping: asyncio.Event) -> None:
+        stopping.set()
+        while not release.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0.05)
+
+    def on_stuck() -> None:
+        told.append(True)
+        # Only so that the test's own event loop can end.
+        release.set()
+
+    with pytest.raises(supervision.KopfStuck, match="did not stop within"):
+        _until_kopf_returns(deaf, on_stuck)
+    assert told == [True]
+
+
+def test_a_running_kopf_is_not_hurried() -> None:
+    async def runs(stopping: asyncio.Event) -> None:
+        await asyncio.sleep(0.5)
+
+    # No deadline applies before kopf begins to stop: 0.5 s against a 30 s deadline would
+    # say nothing, so the deadline is shorter than the run.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(supervision, "STOPPING_SECONDS", 0.05)
+        _until_kopf_returns(runs)

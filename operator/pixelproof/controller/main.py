@@ -31,7 +31,7 @@ from .handlers import GATE_SET_HANDLERS, TICK, register_handlers
 from .kopf_log import quiet_successes
 from .policy import RolloutPolicy
 from .reconcile import Clock, Reconciler, utc_now
-from .supervise import supervise
+from .supervise import supervise, until_kopf_returns
 from .watches import (
     ROLLOUTS,
     WATCHES,
@@ -287,6 +287,7 @@ class Operator:
         self.events: EventRecorder | None = None
         self.activity = WatchActivity(config.watch_silence_limit)
         self.watched = Watched()
+        self._kopf_stopping: asyncio.Event | None = None
         labels = config.rollout_labels()
         register_handlers(self.registry, config.timer_interval, labels, self.watched.gate_set_users)
         register_watches(
@@ -336,8 +337,11 @@ class Operator:
                 raise kopf.PermanentError("; ".join(silent))
             return {"unseenWrites": sum(1 for _ in cache.unseen_writes()) if cache else 0}
 
+        # kopf runs its clean-up activities as it begins to stop, for whatever reason.
         @kopf.on.cleanup(registry=self.registry)
         async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+            if self._kopf_stopping is not None:
+                self._kopf_stopping.set()
             if self.api is not None:
                 self.api.cache = None
             if "reconciler" in memo:
@@ -377,9 +381,11 @@ class Operator:
         self,
         stop_flag: asyncio.Event | threading.Event | None = None,
         ready_flag: asyncio.Event | threading.Event | None = None,
+        on_stuck: Callable[[], None] = lambda: None,
     ) -> None:
         """Run kopf, and run it again when an API outage ends it, until a signal or
-        `stop_flag` stops it."""
+        `stop_flag` stops it. `on_stuck` is called if kopf will not stop, cancelled or not
+        (`run` ends the process there)."""
         config = self.config
         if config.metrics_port is not None:
             telemetry.start_metrics_server(config.metrics_port)
@@ -391,19 +397,24 @@ class Operator:
         recorder = asyncio.create_task(self.events.run(), name="pixelproof event recorder")
 
         async def once() -> None:
-            await kopf.operator(
-                registry=self.registry,
-                settings=self.settings(),
-                clusterwide=not config.namespaces,
-                namespaces=list(config.namespaces),
-                standalone=config.peering is None,
-                peering_name=config.peering,
-                priority=config.priority,
-                liveness_endpoint=config.liveness_endpoint,
-                memo=kopf.Memo(),
-                stop_flag=stop_flag,
-                ready_flag=ready_flag,
+            self._kopf_stopping = asyncio.Event()
+            kopf_run = asyncio.create_task(
+                kopf.operator(
+                    registry=self.registry,
+                    settings=self.settings(),
+                    clusterwide=not config.namespaces,
+                    namespaces=list(config.namespaces),
+                    standalone=config.peering is None,
+                    peering_name=config.peering,
+                    priority=config.priority,
+                    liveness_endpoint=config.liveness_endpoint,
+                    memo=kopf.Memo(),
+                    stop_flag=stop_flag,
+                    ready_flag=ready_flag,
+                ),
+                name="kopf",
             )
+            await until_kopf_returns(kopf_run, self._kopf_stopping, on_stuck)
 
         try:
             restarts = await supervise(once, lambda: _is_set(stop_flag))
@@ -424,7 +435,19 @@ def run(
     ready_flag: threading.Event | None = None,
 ) -> None:
     """Run the operator until stopped (a signal, or `stop_flag` set from another thread)."""
-    asyncio.run(Operator(config).run_async(stop_flag=stop_flag, ready_flag=ready_flag))
+    operator = Operator(config)
+    asyncio.run(operator.run_async(stop_flag=stop_flag, ready_flag=ready_flag, on_stuck=_exit))
+
+
+EXIT_STUCK = 70
+
+
+def _exit() -> None:
+    # kopf's tasks would not end: nothing in this process can start it again, and leaving
+    # asyncio.run would wait on them too. Ended, the pod is restarted with fresh watches.
+    logger.error("exiting: kopf would not stop")
+    logging.shutdown()
+    os._exit(EXIT_STUCK)
 
 
 def _options() -> list[Field[Any]]:

@@ -18,6 +18,11 @@ from collections.abc import Awaitable, Callable
 logger = logging.getLogger(__name__)
 
 RESTART_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0)
+STOPPING_SECONDS = 30.0
+"""How long kopf may take to stop once it has begun to (its own clean-up gives its tasks
+5 s); past that it is cancelled."""
+CANCEL_SECONDS = 10.0
+"""How long kopf may take to honour that cancel."""
 STEADY_SECONDS = 120.0
 """A run this long resets the pause before the next restart to the shortest."""
 
@@ -70,3 +75,43 @@ async def _stopped_during(seconds: float, stopping: Callable[[], bool]) -> bool:
         if handled:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
+
+
+class KopfStuck(RuntimeError):
+    """kopf began to stop and did not: it is started again as after any failure."""
+
+
+async def until_kopf_returns(
+    kopf_run: asyncio.Task[None], began_stopping: asyncio.Event, on_stuck: Callable[[], None]
+) -> None:
+    """Wait for `kopf_run`; once `began_stopping` is set, only so long. kopf can stay in its
+    shutdown for good: a watch request it retries when its stop comes is never cancelled
+    (its cancel callback asserts a current task where there is none), and that watcher
+    goes on listing and watching. Then kopf is cancelled; if it ignores that as well,
+    `on_stuck` is called (a process exits, so that its pod is restarted) and the run is
+    left behind. Both tasks must exist before kopf starts: kopf cancels, as it stops,
+    every task made while it ran."""
+    began = asyncio.ensure_future(began_stopping.wait())
+    try:
+        try:
+            await asyncio.wait({kopf_run, began}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            kopf_run.cancel()
+            raise
+        if not kopf_run.done():
+            await asyncio.wait({kopf_run}, timeout=STOPPING_SECONDS)
+        if not kopf_run.done():
+            logger.error(
+                "kopf has not stopped %ss after it began to; cancelling it", STOPPING_SECONDS
+            )
+            kopf_run.cancel()
+            await asyncio.wait({kopf_run}, timeout=CANCEL_SECONDS)
+            if not kopf_run.done():
+                logger.error("kopf ignored its cancel for %ss", CANCEL_SECONDS)
+                on_stuck()
+                raise KopfStuck(f"kopf did not stop within {STOPPING_SECONDS + CANCEL_SECONDS}s")
+            if kopf_run.cancelled():
+                raise KopfStuck(f"kopf did not stop within {STOPPING_SECONDS}s and was cancelled")
+        kopf_run.result()
+    finally:
+        began.cancel()
