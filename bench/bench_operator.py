@@ -6,9 +6,10 @@ whose Job a stand-in runner passes (the evaluator needs a GPU). Reports, for rec
 that moved a rollout to another step, latency p50/p95; the operator's API requests per
 step, as its own client counts them and as the API server counts every request of the
 operator process by client (pixelproof's, and kopf's watches, lists, patches and Events);
-resident memory; the lines it logs, at INFO to a file as in a pod. The baseline is the same rollout alone, in the same run. The rollouts
-are created once the operator's watches have delivered every object seeded, as for an
-operator that has been running; the start-up until then is reported on its own line.
+resident memory; the lines it logs, at INFO to a file as in a pod. The baseline is the
+same rollout alone, in the same run. The rollouts are created once the operator's watches
+have delivered every object seeded, as for an operator that has been running; the
+start-up until then is reported on its own line.
 
 The local API server runs in a child process so that it does not share the operator's
 GIL; it is still a Python server on the same two cores, so latencies under load are an

@@ -24,6 +24,8 @@ from pixelproof_testkit.scripted_evaluator import ScriptedEvaluator
 # Far longer than any wait below: only the watch on the sets can explain a prompt reaction.
 SLOW_TICK = 120.0
 REACTION = 60
+HELD: list[dict[str, Any]] = [{"setWeight": 10}, {"pause": {}}]
+"""Steps that hold the rollout at its first weight once the gates let it start."""
 
 
 def gate_set(name: str, spec: dict[str, Any], kind: str = "GateSet") -> dict[str, Any]:
@@ -38,8 +40,8 @@ def gate_set(name: str, spec: dict[str, Any], kind: str = "GateSet") -> dict[str
     }
 
 
-def stalled(kube: Kube) -> dict[str, Any] | None:
-    conditions = kube.status("poster-gen").get("conditions") or []
+def stalled(kube: Kube, name: str = "poster-gen") -> dict[str, Any] | None:
+    conditions = kube.status(name).get("conditions") or []
     return next((c for c in conditions if c["type"] == "Stalled"), None)
 
 
@@ -54,9 +56,8 @@ def test_the_rollout_follows_its_gate_set_as_it_appears_changes_and_goes(
     cluster: LocalCluster, kube: Kube
 ) -> None:
     seed_namespace(kube, "gatewayAPI")
-    steps = [{"setWeight": 10}, {"pause": {}}]
     with operator_in_thread(cluster, interval=SLOW_TICK):
-        kube.create(ROLLOUTS, rollout(steps=steps, gateSets=[{"name": "serving"}]))
+        kube.create(ROLLOUTS, rollout(steps=HELD, gateSets=[{"name": "serving"}]))
         wait_for(
             lambda: stalled_with(kube, "MissingDependency", f"GateSet {NS}/serving not found"),
             REACTION,
@@ -103,9 +104,8 @@ def test_a_set_is_answered_when_its_reconcile_loses_a_race_for_the_status(
             other.patch(f"{ROLLOUTS}/poster-gen/status", {"status": {"message": "elsewhere"}})
         return datetime.now(UTC)
 
-    steps = [{"setWeight": 10}, {"pause": {}}]
     with closing(other), operator_in_thread(cluster, interval=SLOW_TICK, clock=clock):
-        kube.create(ROLLOUTS, rollout(steps=steps, gateSets=[{"name": "serving"}]))
+        kube.create(ROLLOUTS, rollout(steps=HELD, gateSets=[{"name": "serving"}]))
         wait_for(
             lambda: stalled_with(kube, "MissingDependency", f"GateSet {NS}/serving not found"),
             REACTION,
@@ -137,13 +137,11 @@ def test_every_rollout_listing_a_set_decides_again_though_one_of_them_fails(
     names = ["a-gen", "b-gen"]
 
     def stall_of(name: str) -> dict[str, Any]:
-        conditions = kube.status(name).get("conditions") or []
-        return next((c for c in conditions if c["type"] == "Stalled"), {})
+        return stalled(kube, name) or {}
 
-    steps = [{"setWeight": 10}, {"pause": {}}]
     with operator_in_thread(cluster, interval=SLOW_TICK, clock=clock):
         for name in names:
-            kube.create(ROLLOUTS, rollout(name=name, steps=steps, gateSets=[{"name": "serving"}]))
+            kube.create(ROLLOUTS, rollout(name=name, steps=HELD, gateSets=[{"name": "serving"}]))
         wait_for(
             lambda: all(stall_of(n).get("reason") == "MissingDependency" for n in names),
             REACTION,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -52,15 +53,17 @@ def test_kopf_retries_api_errors_for_minutes_and_arms_no_sigkill() -> None:
     assert settings.process.ultimate_exiting_timeout is None
 
 
-def _until_kopf_returns(kopf: object, on_stuck: object = lambda: None) -> None:
+def _until_kopf_returns(
+    kopf: Callable[[asyncio.Event], Awaitable[None]], on_stuck: Callable[[], None] = lambda: None
+) -> None:
     """`kopf` (a coroutine function given the event kopf sets as it begins to stop) run as
     the operator runs kopf. A kopf that will not stop cannot be made to here; these stand
     in for it, as kopf's own shutdown hung on its watch cancel callback in a loaded run."""
 
     async def main() -> None:
         stopping = asyncio.Event()
-        run = asyncio.create_task(kopf(stopping))  # type: ignore[operator]
-        await supervision.until_kopf_returns(run, stopping, on_stuck)  # type: ignore[arg-type]
+        run = asyncio.ensure_future(kopf(stopping))
+        await supervision.until_kopf_returns(run, stopping, on_stuck)
 
     asyncio.run(main())
 
@@ -133,3 +136,29 @@ def test_a_running_kopf_is_not_hurried() -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(supervision, "STOPPING_SECONDS", 0.05)
         _until_kopf_returns(runs)
+
+
+def test_a_cancelled_wait_takes_kopf_with_it_while_kopf_is_stopping() -> None:
+    cancelled: list[bool] = []
+
+    async def slow_to_stop(stopping: asyncio.Event) -> None:
+        stopping.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    async def main() -> None:
+        stopping = asyncio.Event()
+        run = asyncio.create_task(slow_to_stop(stopping))
+        waiting = asyncio.create_task(supervision.until_kopf_returns(run, stopping, lambda: None))
+        await asyncio.sleep(0.1)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await asyncio.wait({run}, timeout=1)
+        assert run.cancelled()
+
+    asyncio.run(main())
+    assert cancelled == [True]

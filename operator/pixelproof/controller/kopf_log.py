@@ -21,6 +21,7 @@ class QuietSuccesses(logging.Filter):
 
     def __init__(self, handlers: Iterable[str], timers: Iterable[str]) -> None:
         super().__init__()
+        self.kopf = logging.getLogger(KOPF_OBJECTS)
         self.lines = frozenset(
             [f"Handler {name!r} succeeded." for name in handlers]
             + [f"Timer {name!r} succeeded." for name in timers]
@@ -29,7 +30,7 @@ class QuietSuccesses(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno != logging.INFO or record.msg not in self.lines:
             return True
-        return logging.getLogger(KOPF_OBJECTS).isEnabledFor(logging.DEBUG)
+        return self.kopf.isEnabledFor(logging.DEBUG)
 
 
 def quiet_successes(handlers: Iterable[str], timers: Iterable[str]) -> None:

@@ -93,11 +93,7 @@ async def until_kopf_returns(
     every task made while it ran."""
     began = asyncio.ensure_future(began_stopping.wait())
     try:
-        try:
-            await asyncio.wait({kopf_run, began}, return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:
-            kopf_run.cancel()
-            raise
+        await asyncio.wait({kopf_run, began}, return_when=asyncio.FIRST_COMPLETED)
         if not kopf_run.done():
             await asyncio.wait({kopf_run}, timeout=STOPPING_SECONDS)
         if not kopf_run.done():
@@ -113,5 +109,10 @@ async def until_kopf_returns(
             if kopf_run.cancelled():
                 raise KopfStuck(f"kopf did not stop within {STOPPING_SECONDS}s and was cancelled")
         kopf_run.result()
+    except asyncio.CancelledError:
+        # The wait itself was cancelled (its caller is going): kopf goes with it.
+        if not kopf_run.done():
+            kopf_run.cancel()
+        raise
     finally:
         began.cancel()
