@@ -68,6 +68,22 @@ def _until_kopf_returns(
     asyncio.run(main())
 
 
+def _begins_to_stop_and_hangs(
+    cancelled: list[bool],
+) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """A kopf that begins to stop and then waits for good, noting in `cancelled` a cancel."""
+
+    async def hangs(stopping: asyncio.Event) -> None:
+        stopping.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    return hangs
+
+
 @pytest.fixture
 def short_deadlines(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(supervision, "STOPPING_SECONDS", 0.2)
@@ -92,17 +108,8 @@ def test_a_kopf_that_stops_or_fails_is_waited_for() -> None:
 @pytest.mark.usefixtures("short_deadlines")
 def test_a_kopf_that_began_to_stop_and_did_not_is_cancelled() -> None:
     cancelled: list[bool] = []
-
-    async def hangs(stopping: asyncio.Event) -> None:
-        stopping.set()
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            cancelled.append(True)
-            raise
-
     with pytest.raises(supervision.KopfStuck, match="was cancelled"):
-        _until_kopf_returns(hangs)
+        _until_kopf_returns(_begins_to_stop_and_hangs(cancelled))
     assert cancelled == [True]
 
 
@@ -141,17 +148,9 @@ def test_a_running_kopf_is_not_hurried() -> None:
 def test_a_cancelled_wait_takes_kopf_with_it_while_kopf_is_stopping() -> None:
     cancelled: list[bool] = []
 
-    async def slow_to_stop(stopping: asyncio.Event) -> None:
-        stopping.set()
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            cancelled.append(True)
-            raise
-
     async def main() -> None:
         stopping = asyncio.Event()
-        run = asyncio.create_task(slow_to_stop(stopping))
+        run = asyncio.create_task(_begins_to_stop_and_hangs(cancelled)(stopping))
         waiting = asyncio.create_task(supervision.until_kopf_returns(run, stopping, lambda: None))
         await asyncio.sleep(0.1)
         waiting.cancel()
