@@ -33,9 +33,9 @@ from .policy import RolloutPolicy
 from .reconcile import Clock, Reconciler, utc_now
 from .supervise import supervise, until_kopf_returns
 from .watches import (
+    KOPF_PREFIX,
     ROLLOUTS,
     WATCHES,
-    LeanDiffBase,
     WatchActivity,
     Watched,
     cache_from,
@@ -45,7 +45,6 @@ from .watches import (
 logger = logging.getLogger(__name__)
 
 FINALIZER = "pixelproof.dev/finalizer"
-KOPF_PREFIX = "kopf.pixelproof.dev"
 DEFAULT_TIMER_INTERVAL = 5.0
 # kopf retries 429s, 5xx and dropped connections on every request it makes with these
 # pauses (about two minutes in all) before it gives up on the request.
@@ -353,12 +352,11 @@ class Operator:
 
     def settings(self) -> kopf.OperatorSettings:
         settings = kopf.OperatorSettings()
-        # Rollout state lives in .status, written by the engine alone; kopf keeps its own
-        # bookkeeping in annotations under a prefix of ours.
+        # Rollout state lives in .status, written by the engine alone; kopf keeps a retried
+        # handler's progress in annotations under a prefix of ours, and its record of the
+        # last handled spec in this process.
         settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
-        settings.persistence.diffbase_storage = LeanDiffBase(
-            prefix=KOPF_PREFIX, key="last-handled-configuration"
-        )
+        settings.persistence.diffbase_storage = self.watched.handled
         settings.persistence.finalizer = finalizer_of(self.config.instance_id)
         settings.peering.lifetime = self.config.peering_lifetime
         # kopf posts its handler log as Events on the rollout: at INFO that is a Normal

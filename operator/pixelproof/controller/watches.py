@@ -101,6 +101,10 @@ WATCHES: tuple[Watch, ...] = (
 ROLLOUTS = Watch("pixelproof_modelrollouts", MODELROLLOUTS, keep=_whole)
 
 
+KOPF_PREFIX = "kopf.pixelproof.dev"
+"""Where kopf keeps its own bookkeeping on a rollout: a handler's progress while retried."""
+
+
 class Seen(dict[Hashable, list[Mapping[str, Any]]]):
     """A kind read by name only, as its watch last delivered each object."""
 
@@ -109,6 +113,53 @@ class Seen(dict[Hashable, list[Mapping[str, Any]]]):
 
     def gone(self, namespace: str, name: str) -> None:
         self.pop(name_key(namespace, name), None)
+
+
+class RememberedDiffBase(kopf.AnnotationsDiffBaseStorage):
+    """kopf's record of each rollout's last handled spec, kept in this process instead of
+    in an annotation on the rollout: writing the annotation was one more PATCH for every
+    rollout created and every spec changed. Every handler of a rollout runs the same
+    reconcile, so a rollout this process holds no record of (after a restart, or one just
+    relabelled to this instance) is only reconciled as a new one, which it would be on
+    resuming anyway. The record is built without copying what kopf then throws away: kopf
+    builds it for every event of every watched kind by copying the whole object, status
+    and managedFields included; only ModelRollouts have change handlers, and only their
+    spec, labels and annotations count."""
+
+    def __init__(self, *, prefix: str, key: str) -> None:
+        super().__init__(prefix=prefix, key=key)
+        self._handled: dict[Hashable, tuple[str, kopf.BodyEssence]] = {}
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+        if body.get("kind") != KIND:
+            return cast(kopf.BodyEssence, {})
+        meta = body.get("metadata") or {}
+        lean = {key: value for key, value in body.items() if key not in ("status", "metadata")}
+        lean["metadata"] = {key: meta[key] for key in ("labels", "annotations") if key in meta}
+        return super().build(body=kopf.Body(cast(kopf.RawBody, lean)), extra_fields=extra_fields)
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        meta = body.get("metadata") or {}
+        uid, essence = self._handled.get(self._key(meta), ("", None))
+        return essence if uid == str(meta.get("uid")) else None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        meta = body.get("metadata") or {}
+        self._handled[self._key(meta)] = (str(meta.get("uid")), essence)
+
+    def forget(self, namespace: str, name: str) -> None:
+        """A rollout deleted, or no longer this instance's, leaves no record behind."""
+        self._handled.pop(name_key(namespace, name), None)
+
+    def clear(self) -> None:
+        self._handled.clear()
+
+    def __len__(self) -> int:
+        return len(self._handled)
+
+    @staticmethod
+    def _key(meta: Mapping[str, Any]) -> Hashable:
+        return name_key(str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
 
 @dataclass
@@ -120,11 +171,19 @@ class Watched:
         default_factory=lambda: {w.id: Seen() for w in (*WATCHES, ROLLOUTS) if not w.listed_by}
     )
     gate_set_users: GateSetUsers = field(default_factory=GateSetUsers)
+    handled: RememberedDiffBase = field(
+        default_factory=lambda: RememberedDiffBase(
+            prefix=KOPF_PREFIX, key="last-handled-configuration"
+        )
+    )
 
     def clear(self) -> None:
         for kept in self.seen.values():
             kept.clear()
         self.gate_set_users.clear()
+        # Deletions while kopf was down were never delivered; every rollout kopf lists
+        # again is reconciled as on resuming.
+        self.handled.clear()
 
 
 class WatchActivity:
@@ -156,21 +215,6 @@ class WatchActivity:
                     f"{now - at:.0f}s ago",
                 )
         return list(silent.values())
-
-
-class LeanDiffBase(kopf.AnnotationsDiffBaseStorage):
-    """kopf's record of a rollout's last handled spec, built without copying what it then
-    throws away. kopf builds it for every event of every watched kind by copying the whole
-    object, status and managedFields included; only ModelRollouts have change handlers,
-    and only their spec, labels and annotations count."""
-
-    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
-        if body.get("kind") != KIND:
-            return cast(kopf.BodyEssence, {})
-        meta = body.get("metadata") or {}
-        lean = {key: value for key, value in body.items() if key not in ("status", "metadata")}
-        lean["metadata"] = {key: meta[key] for key in ("labels", "annotations") if key in meta}
-        return super().build(body=kopf.Body(cast(kopf.RawBody, lean)), extra_fields=extra_fields)
 
 
 def register_watches(
@@ -264,6 +308,8 @@ def _register_rollouts(
     def keep_if_ours(namespace: str, name: str, body: Mapping[str, Any] | None) -> None:
         meta = (body or {}).get("metadata") or {}
         ours = body is not None and selects(labels, meta.get("labels") or {})
+        if body is None or not ours:
+            watched.handled.forget(namespace, name)
         if body is not None and not ours:
             kept.gone(namespace, name)
         spec = ((body or {}).get("spec") or {}) if ours else None
