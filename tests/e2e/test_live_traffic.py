@@ -17,6 +17,7 @@ from pixelproof_demo.manifests import LIVE_TRAFFIC, QUALITY_GATES, live_steps
 from pixelproof_demo.prerequisites import missing_prerequisites
 from pixelproof_demo.stack import LocalStack, RolloutHandle
 from pixelproof_testkit.catalog import DRIFT
+from pixelproof_testkit.expectations import said
 from pixelproof_testkit.polling import wait_for
 
 # Two rollouts, each with a golden and a live evaluation, on two shared cores: the module's
@@ -73,7 +74,7 @@ def rollouts(stack: LocalStack) -> dict[str, RolloutHandle]:
 
 
 def _passed_jobs(stack: LocalStack, handle: RolloutHandle) -> list[str]:
-    return [e["message"] for e in stack.events(handle) if e["reason"] == "EvaluationPass"]
+    return [message for reason, message in said(stack.events(handle)) if reason == "EvaluationPass"]
 
 
 def _route_filters(stack: LocalStack, handle: RolloutHandle) -> list[Any]:

@@ -1,11 +1,12 @@
 """A step's start is said by the Event of what the step did; a step that does nothing of
-its own keeps its StepStarted Event."""
+its own keeps its StepStarted Event; a decision's Normal Events are posted as one."""
 
 from __future__ import annotations
 
 from pixelproof.api.status import Weights
 from pixelproof.engine import EmitEvent, SetWeights
-from pixelproof.engine.event_folding import MAX_MESSAGE, fold_step_starts, fold_weight_changes
+from pixelproof.engine.actions import Action
+from pixelproof.engine.event_folding import MAX_MESSAGE, fold_step_starts, one_event_per_decision
 from pixelproof.simulation.world import SimulatedWorld
 from pixelproof_testkit.engine import make_spec, simulated
 
@@ -63,35 +64,50 @@ def test_back_to_back_step_starts_each_survive_and_warnings_stay_apart() -> None
     ]
 
 
-def test_weights_set_in_a_row_are_one_event_and_other_events_break_the_run() -> None:
+def test_a_decision_posts_one_normal_event_and_every_warning() -> None:
     half, full = Weights(stable=50, candidate=50), Weights(stable=0, candidate=100)
+    actions: list[Action] = [
+        EmitEvent("Normal", "EvaluationPass", "evaluator Job j: ok"),
+        SetWeights(half),
+        EmitEvent("Normal", "WeightsSet", "step 3/4: setWeight 50"),
+        EmitEvent("Warning", "DryRunGateFail", "dry-run gate lpips: 0.4 > 0.2"),
+        SetWeights(full),
+        EmitEvent("Normal", "WeightsSet", "step 4/4: setWeight 100"),
+        EmitEvent("Normal", "Succeeded", "v2 serves 100% of traffic"),
+    ]
+    assert one_event_per_decision(actions) == [
+        SetWeights(half),
+        EmitEvent("Warning", "DryRunGateFail", "dry-run gate lpips: 0.4 > 0.2"),
+        SetWeights(full),
+        EmitEvent(
+            "Normal",
+            "Succeeded",
+            "EvaluationPass: evaluator Job j: ok"
+            " | WeightsSet: step 3/4: setWeight 50; step 4/4: setWeight 100"
+            " | v2 serves 100% of traffic",
+            ("EvaluationPass", "WeightsSet", "Succeeded"),
+        ),
+    ]
+
+
+def test_a_lone_event_is_posted_as_it_is_and_omitted_reasons_leave_no_part() -> None:
+    lone = [EmitEvent("Normal", "RolloutStarted", "rolling out v2 next to v1")]
+    assert one_event_per_decision(list(lone)) == lone
     actions = [
-        EmitEvent("Normal", "WeightsSet", "step 1/4: setWeight 10"),
-        SetWeights(half),
-        EmitEvent("Normal", "WeightsSet", "step 2/4: setWeight 50"),
-        EmitEvent("Normal", "EvaluationStarted", "step 3/4: evaluate"),
-        EmitEvent("Normal", "WeightsSet", "step 4/4: setWeight 100"),
-        SetWeights(full),
-        EmitEvent("Warning", "GateFailed", "errors above 0.05"),
-        EmitEvent("Normal", "WeightsSet", "traffic: stable 100%, candidate 0%"),
+        EmitEvent("Normal", "CandidateReady", "candidate v2 is ready; starting step 1"),
+        EmitEvent("Normal", "WeightsSet", "traffic: stable 90%, candidate 10%"),
     ]
-    assert fold_weight_changes(actions) == [
-        EmitEvent("Normal", "WeightsSet", "step 1/4: setWeight 10; step 2/4: setWeight 50"),
-        SetWeights(half),
-        EmitEvent("Normal", "EvaluationStarted", "step 3/4: evaluate"),
-        EmitEvent("Normal", "WeightsSet", "step 4/4: setWeight 100"),
-        SetWeights(full),
-        EmitEvent("Warning", "GateFailed", "errors above 0.05"),
-        EmitEvent("Normal", "WeightsSet", "traffic: stable 100%, candidate 0%"),
-    ]
+    assert one_event_per_decision(actions, frozenset({"CandidateReady"})) == actions[1:]
+    assert one_event_per_decision(actions, frozenset({"CandidateReady", "WeightsSet"})) == []
 
 
 def test_a_fold_stops_before_its_message_would_be_cut() -> None:
     long = "x" * (MAX_MESSAGE // 2 - 2)
-    events = [EmitEvent("Normal", "WeightsSet", long) for _ in range(3)]
-    folded = fold_weight_changes(list(events))
-    assert [len(e.message) for e in folded if isinstance(e, EmitEvent)] == [
-        2 * len(long) + 2,
-        len(long),
+    events: list[Action] = [EmitEvent("Normal", "WeightsSet", long) for _ in range(3)]
+    events.append(EmitEvent("Normal", "Succeeded", "done"))
+    folded = one_event_per_decision(events)
+    assert [(e.reason, len(e.message)) for e in folded if isinstance(e, EmitEvent)] == [
+        ("WeightsSet", 2 * len(long) + 2),
+        ("Succeeded", len("WeightsSet: ") + len(long) + len(" | done")),
     ]
     assert all(len(e.message) <= MAX_MESSAGE for e in folded if isinstance(e, EmitEvent))

@@ -24,7 +24,8 @@ from pixelproof_testkit.polling import wait_for
 from pixelproof_testkit.weight_log import WeightLog
 
 FIRST_BURST = 30.0
-SECOND_BURST = 30.0
+WRITE_BURST = 10.0
+WRITE_BURSTS = 9
 
 
 class LoggedOperatorProcess(OperatorProcess):
@@ -58,7 +59,7 @@ class LoggedOperatorProcess(OperatorProcess):
 
 
 def _reasons(kube: Kube, name: str) -> set[str]:
-    return {e["reason"] for e in kube.events(name)}
+    return {reason for reason, _ in kube.said(name)}
 
 
 def _outcome(status: dict[str, Any]) -> dict[str, Any]:
@@ -86,8 +87,9 @@ def _clean_run(cluster: LocalCluster, kube: Kube) -> tuple[set[str], dict[str, A
         kube.create(ROLLOUTS, rollout("reference", steps=EVALUATED_STEPS))
         wait_for(lambda: kube.status("reference").get("phase") == "Succeeded", 90, "the clean run")
         outcome = _outcome(kube.status("reference"))
-        # kopf posts its handler logs in the background: let them land before counting.
-        time.sleep(2)
+        # Events are posted in the background, each rollout's in order: the last one
+        # landed, every one did.
+        kube.wait_for_events("reference", "Succeeded", timeout=30)
         reasons = _reasons(kube, "reference")
         kube.patch(f"{ROLLOUTS}/reference", {"spec": {"rollback": {"onDelete": "keep"}}})
         kube.delete(f"{ROLLOUTS}/reference")
@@ -117,10 +119,14 @@ def test_operator_process_rides_out_api_fault_bursts(
         wait_for(lambda: kube.status("poster-gen").get("phase") == "Progressing", 60, "the start")
         cluster.inject_faults(VERBS, share=0.5, seconds=FIRST_BURST)
         exits += _watch_process(operator, FIRST_BURST)
-        # Reads now succeed, so the rollout moves and its Events meet the write faults.
-        cluster.inject_faults(WRITES, share=0.5, seconds=SECOND_BURST)
-        exits += _watch_process(operator, SECOND_BURST)
-        injected = _injected(cluster)
+        # Reads now succeed, so the rollout moves and its writes meet the faults: burst
+        # after burst until they have, as a rollout waiting on its evaluation writes nothing.
+        for _ in range(WRITE_BURSTS):
+            cluster.inject_faults(WRITES, share=0.5, seconds=WRITE_BURST)
+            exits += _watch_process(operator, WRITE_BURST)
+            injected = _injected(cluster)
+            if {verb for verb, _ in injected} & WRITES:
+                break
         wait_for(
             lambda: kube.status("poster-gen").get("phase") == "Succeeded",
             180,

@@ -42,10 +42,7 @@ def test_consecutive_set_weight_steps_are_one_decision_and_one_event(
             "Succeeded",
         ), written
         weights = wait_for(
-            lambda: (
-                [e["message"] for e in kube.events("poster-gen") if e["reason"] == "WeightsSet"]
-                or None
-            ),
+            lambda: [m for reason, m in kube.said("poster-gen") if reason == "WeightsSet"] or None,
             10,
             "the WeightsSet Event",
         )

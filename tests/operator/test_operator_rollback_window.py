@@ -22,10 +22,7 @@ def roll_out_to(kube: Kube, stable: str, candidate: str, attempt_events: int) ->
         {"spec": {"stable": {"deployment": stable}, "candidate": {"deployment": candidate}}},
     )
     wait_for(
-        lambda: (
-            len([e for e in kube.events("poster-gen") if e["reason"] == "Succeeded"])
-            >= attempt_events
-        ),
+        lambda: len([r for r, _ in kube.said("poster-gen") if r == "Succeeded"]) >= attempt_events,
         60,
         f"{candidate} to be promoted",
     )
@@ -35,7 +32,7 @@ def roll_out_to(kube: Kube, stable: str, candidate: str, attempt_events: int) ->
 
 
 def reasons(kube: Kube) -> list[str]:
-    return [e["reason"] for e in kube.events("poster-gen")]
+    return [reason for reason, _ in kube.said("poster-gen")]
 
 
 def test_returning_to_a_revision_promoted_within_the_window_skips_the_steps(
@@ -68,5 +65,5 @@ def test_returning_to_a_revision_promoted_within_the_window_skips_the_steps(
         )
         status = roll_out_to(kube, "poster-v2", "poster-v3", 4)
         assert "fastTracked" not in status
-    skipped = [e for e in kube.events("poster-gen") if e["reason"] == "StepsSkipped"]
+    skipped = [r for r, _ in kube.said("poster-gen") if r == "StepsSkipped"]
     assert len(skipped) == 1

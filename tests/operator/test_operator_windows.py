@@ -208,8 +208,8 @@ def test_a_review_records_who_promoted_and_its_deadline_aborts(
         )
         wait_for(lambda: _status(kube).get("currentStep") == 3, 30, "the second review")
         first = _status(kube)
-        events = kube.wait_for_events("poster-gen", "ReviewRequested", "ReviewPromoted", timeout=30)
-        promoted = [e["message"] for e in events if e["reason"] == "ReviewPromoted"]
+        kube.wait_for_events("poster-gen", "ReviewRequested", "ReviewPromoted", timeout=30)
+        promoted = [m for reason, m in kube.said("poster-gen") if reason == "ReviewPromoted"]
         assert promoted == [
             f"review at step 2 promoted by alice@example.com at {MORNING:%Y-%m-%dT%H:%M:%S}.000000Z"
         ]

@@ -1,6 +1,7 @@
 """The rollout's Events as the operating guide tells a user to read them, with the real
 kubectl against the local API emulator, after kopf and the operator ran the rollout: one
-Event per moment, a step that moves traffic saying so in its WeightsSet Event."""
+Event per reconcile, a step that moves traffic saying so in its WeightsSet part, and the
+reasons of every part in an annotation a script reads with jsonpath."""
 
 from __future__ import annotations
 
@@ -69,6 +70,23 @@ def test_get_events_for_the_rollout_shows_one_event_per_moment(
     assert "step 4/4: pause 1s" in out
     for reason in ("RolloutStarted", "CandidateReady", "EvaluationPass", "Succeeded"):
         assert reason in out
+
+
+def test_the_reasons_annotation_names_every_part_for_scripts(
+    kubectl: Path, finished: LocalCluster, tmp_path: Path
+) -> None:
+    out = _kubectl(
+        kubectl,
+        finished,
+        tmp_path,
+        "-n", NS, "get", "events", "--field-selector", "involvedObject.name=poster-gen",
+        "-o", "jsonpath={range .items[*]}{.metadata.annotations.pixelproof\\.dev/reasons}{\"\\n\"}{end}",
+    )  # fmt: skip
+    lines = [line.split(",") for line in out.splitlines()]
+    said = {reason for line in lines for reason in line}
+    expected = {"RolloutStarted", "CandidateReady", "WeightsSet", "EvaluationStarted"}
+    assert expected | {"EvaluationPass", "StepStarted", "Succeeded"} <= said, lines
+    assert any(len(line) > 1 for line in lines), lines
 
 
 def test_describe_lists_the_same_events(

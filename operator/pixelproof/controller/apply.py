@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pixelproof.api.live import recorder_name
 from pixelproof.api.rollout import ModelRolloutSpec
@@ -23,6 +23,7 @@ from pixelproof.engine.actions import (
     StartRecorder,
     StopEvaluation,
 )
+from pixelproof.engine.event_folding import one_event_per_decision
 from pixelproof.evaluation.job import RolloutRef, evaluator_job
 from pixelproof.evaluation.recorder import recorder_deployment, recorder_service
 from pixelproof.kube import DEPLOYMENTS, JOBS, SERVICES, ApiError, KubeApi, Resource
@@ -33,7 +34,18 @@ from .observe import owned_by
 logger = logging.getLogger(__name__)
 
 Notifier = Callable[[dict[str, Any], Notify], Awaitable[None]]
-EventPoster = Callable[[dict[str, Any], str, str, str], None]
+
+
+class EventPoster(Protocol):
+    def __call__(
+        self,
+        rollout: dict[str, Any],
+        kind: str,
+        reason: str,
+        message: str,
+        said: tuple[str, ...] = (),
+        /,
+    ) -> None: ...
 
 
 @dataclass
@@ -146,15 +158,17 @@ async def announce(
     applied: Applied,
     post_event: EventPoster,
     notifier: Notifier | None,
+    omit_events: frozenset[str] = frozenset(),
 ) -> None:
-    """Events, gate records and notifications, once the status they describe is stored."""
+    """Events, gate records and notifications, once the status they describe is stored:
+    one Normal Event for the decision, none of a reason in `omit_events`."""
     for failure in applied.failures:
         post_event(rollout, "Warning", "ActionFailed", failure)
-    for action in actions:
+    for action in one_event_per_decision(actions, omit_events):
         # A gate's every sample is a metric (RecordGate, see telemetry); only a change of its
         # verdict is an Event (the engine's GatePass, GateFail, GateInconclusive).
         if isinstance(action, EmitEvent):
-            post_event(rollout, action.type, action.reason, action.message)
+            post_event(rollout, action.type, action.reason, action.message, action.said)
         elif isinstance(action, Notify) and notifier is not None:
             try:
                 await notifier(rollout, action)

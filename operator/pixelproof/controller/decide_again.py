@@ -18,7 +18,7 @@ from typing import Any
 
 from pixelproof.engine import decide
 from pixelproof.engine.actions import Action, SetMirror, SetRoutePolicies, SetWeights
-from pixelproof.engine.event_folding import fold_step_starts, fold_weight_changes
+from pixelproof.engine.event_folding import fold_step_starts
 from pixelproof.engine.spec import ParsedSpec
 from pixelproof.kube import KubeApi
 
@@ -70,7 +70,7 @@ async def decide_again(
             failures=applied.failures + done.failures,
         )
         last, last_applied = again.actions, done
-    return Decided(status, fold_weight_changes(actions), applied)
+    return Decided(status, actions, applied)
 
 
 def moved_on(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:

@@ -20,6 +20,8 @@ from pixelproof.kube import EVENTS, ApiError, KubeApi
 logger = logging.getLogger(__name__)
 
 COMPONENT = "pixelproof-operator"
+REASONS_ANNOTATION = "pixelproof.dev/reasons"
+"""On every Event the operator posts: the reason of each part of its message, in turn."""
 PENDING_PER_ROLLOUT = 200
 """Events kept for one rollout while the API server refuses them; the oldest go first."""
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
@@ -33,13 +35,20 @@ def _retryable(exc: Exception) -> bool:
     return isinstance(exc, httpx.HTTPError | OSError)
 
 
-def event_body(rollout: dict[str, Any], kind: str, reason: str, message: str) -> dict[str, Any]:
+def event_body(
+    rollout: dict[str, Any], kind: str, reason: str, message: str, said: tuple[str, ...] = ()
+) -> dict[str, Any]:
     meta = rollout["metadata"]
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "apiVersion": "v1",
         "kind": "Event",
-        "metadata": {"namespace": meta["namespace"], "generateName": f"{meta['name']}."},
+        "metadata": {
+            "namespace": meta["namespace"],
+            "generateName": f"{meta['name']}.",
+            # What a script reads instead of parsing the message: every reason it says.
+            "annotations": {REASONS_ANNOTATION: ",".join(said or (reason,))},
+        },
         "involvedObject": {
             "apiVersion": rollout.get("apiVersion"),
             "kind": rollout.get("kind"),
@@ -61,12 +70,10 @@ def event_body(rollout: dict[str, Any], kind: str, reason: str, message: str) ->
 
 class EventRecorder:
     """`post` queues an Event and returns at once; `run` (one long-lived task) posts the
-    queues, each rollout's in order, retrying the head of a queue after a growing delay.
-    Normal Events of a reason in `omit` are not posted at all."""
+    queues, each rollout's in order, retrying the head of a queue after a growing delay."""
 
-    def __init__(self, api: KubeApi, omit: frozenset[str] = frozenset()) -> None:
+    def __init__(self, api: KubeApi) -> None:
         self.api = api
-        self.omit = omit
         self._queues: dict[Key, deque[dict[str, Any]]] = {}
         self._failures: dict[Key, int] = {}
         self._retry_at: dict[Key, float] = {}
@@ -75,9 +82,15 @@ class EventRecorder:
         self.retried = 0
         self.dropped = 0
 
-    def post(self, rollout: dict[str, Any], kind: str, reason: str, message: str) -> None:
-        if kind == "Normal" and reason in self.omit:
-            return
+    def post(
+        self,
+        rollout: dict[str, Any],
+        kind: str,
+        reason: str,
+        message: str,
+        said: tuple[str, ...] = (),
+        /,
+    ) -> None:
         meta = rollout["metadata"]
         key = (meta["namespace"], meta["name"], str(meta.get("uid") or ""))
         queue = self._queues.setdefault(key, deque())
@@ -85,7 +98,7 @@ class EventRecorder:
             lost = queue.popleft()
             self.dropped += 1
             logger.warning("%s/%s: Event %s dropped, too many unposted", *key[:2], lost["reason"])
-        queue.append(event_body(rollout, kind, reason, message))
+        queue.append(event_body(rollout, kind, reason, message, said))
         self._wake.set()
 
     @property

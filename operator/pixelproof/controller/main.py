@@ -324,6 +324,7 @@ class Operator:
                 clock=self.config.clock,
                 freeze_namespace=self.config.freeze_namespace,
                 policy=self.policy,
+                omit_events=frozenset(self.config.omit_events),
             )
             if self.config.on_ready is not None:
                 self.config.on_ready(memo.reconciler)
@@ -390,7 +391,7 @@ class Operator:
         if config.metrics_port is not None:
             telemetry.start_metrics_server(config.metrics_port)
         self.api = KubeApi(self.connection, observer=config.request_observer)
-        self.events = EventRecorder(self.api, omit=frozenset(config.omit_events))
+        self.events = EventRecorder(self.api)
         if config.omit_events:
             logger.info("not posting Normal Events of: %s", ", ".join(sorted(config.omit_events)))
         # Started before kopf, so kopf's clean-up of the tasks it leaves behind spares it.

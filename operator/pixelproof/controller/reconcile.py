@@ -84,9 +84,11 @@ class Reconciler:
         policy: RolloutPolicy | None = None,
         clock: Clock = utc_now,
         freeze_namespace: str | None = None,
+        omit_events: frozenset[str] = frozenset(),
     ) -> None:
         self.api = api
         self.post_event = post_event
+        self.omit_events = omit_events
         self.sampler = sampler
         self.notifier = notifier
         self.policy = policy or RolloutPolicy()
@@ -198,7 +200,9 @@ class Reconciler:
         written = await self._write_status(rollout, patch)
         if written:
             announced = {**rollout, "status": status}
-            await announce(announced, actions, applied, self.post_event, self.notifier)
+            await announce(
+                announced, actions, applied, self.post_event, self.notifier, self.omit_events
+            )
             telemetry.observe_decision(namespace, name, parsed.gates, prior, status, actions)
             if world.spec is not None and _evaluation_changed(prior, status):
                 await self._sweep(namespace, name, world.spec, status)

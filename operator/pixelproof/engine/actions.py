@@ -79,6 +79,9 @@ class EmitEvent:
     type: Literal["Normal", "Warning"]
     reason: str
     message: str
+    said: tuple[str, ...] = ()
+    """The reason of each part its message says in turn, when it says more than one (its
+    own reason is the last)."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any, Protocol, Self, TypeVar
 
 from pixelproof.api.status import TERMINAL_PHASES
 
+from .kube import parts
 from .polling import wait_for
 
 T = TypeVar("T")
@@ -66,10 +67,15 @@ def candidate_weights_set(events: list[dict[str, Any]]) -> list[int]:
     one Event names each weight of the steps it moved traffic through, in turn."""
     return [
         int(weight)
-        for e in events
-        if e.get("reason") == "WeightsSet"
-        for weight in re.findall(r"candidate (\d+)%", e.get("message", ""))
+        for reason, message in said(events)
+        if reason == "WeightsSet"
+        for weight in re.findall(r"candidate (\d+)%", message)
     ]
+
+
+def said(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Each thing `events` say, with its reason: one Event says all a reconcile did."""
+    return [part for event in events for part in parts(event)]
 
 
 def _gate(gates: list[dict[str, Any]] | None, name: str) -> dict[str, Any] | None:
@@ -197,7 +203,7 @@ class Then:
     def expect_events(self, *reasons: str, timeout: float | None = None) -> Self:
         return self.expect_that(
             f"Events {', '.join(reasons)}",
-            lambda: {e["reason"] for e in self.view.events()},
+            lambda: {reason for reason, _ in said(self.view.events())},
             lambda seen: set(reasons) <= seen,
             timeout,
         )
@@ -206,7 +212,7 @@ class Then:
         """Some Event with `reason` has a message naming each of `fragments`."""
         return self.expect_that(
             f"an Event {reason} naming {fragments}",
-            lambda: [e.get("message", "") for e in self.view.events() if e["reason"] == reason],
+            lambda: [m for r, m in said(self.view.events()) if r == reason],
             lambda messages: any(all(f in m for f in fragments) for m in messages),
             timeout,
         )

@@ -3,9 +3,12 @@ they repeat."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pixelproof.api.crd import CRD_DIR, DEFAULT_PATH
+from pixelproof.controller.events import REASONS_ANNOTATION
+from pixelproof.engine.event_folding import PART_SEPARATOR
 from pixelproof.kube import KubeClient
 
 from .polling import wait_for
@@ -42,14 +45,40 @@ class Kube(KubeClient):
     def events(self, name: str) -> list[dict[str, Any]]:
         return [e for e in self.list(EVENTS) if e["involvedObject"].get("name") == name]
 
+    def said(self, name: str) -> list[tuple[str, str]]:
+        """Each thing the rollout's Events say, with its reason, in the order posted."""
+        return [
+            part
+            for event in sorted(
+                self.events(name), key=lambda e: int(e["metadata"]["resourceVersion"])
+            )
+            for part in parts(event)
+        ]
+
     def wait_for_events(
         self, name: str, *reasons: str, timeout: float = 10
     ) -> list[dict[str, Any]]:
-        """The rollout's Events once all `reasons` are among them (kopf posts in the background)."""
+        """The rollout's Events once all `reasons` are said in them (kopf posts in the
+        background; one Event says all a reconcile did)."""
 
         def found() -> list[dict[str, Any]] | None:
             events = self.events(name)
-            return events if set(reasons) <= {e["reason"] for e in events} else None
+            said = {reason for event in events for reason, _ in parts(event)}
+            return events if set(reasons) <= said else None
 
         events: list[dict[str, Any]] = wait_for(found, timeout, f"Events {', '.join(reasons)}")
         return events
+
+
+def parts(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What one operator Event says, a (reason, message) a part: its message says each
+    part in turn, an earlier one headed by its reason, and its annotation names them."""
+    annotations = (event.get("metadata") or {}).get("annotations") or {}
+    reasons = str(annotations.get(REASONS_ANNOTATION) or event["reason"]).split(",")
+    messages = str(event.get("message") or "").split(PART_SEPARATOR)
+    assert len(messages) == len(reasons), (reasons, messages)
+    last = len(reasons) - 1
+    return [
+        (reason, message if i == last else message.removeprefix(f"{reason}: "))
+        for i, (reason, message) in enumerate(zip(reasons, messages, strict=True))
+    ]
