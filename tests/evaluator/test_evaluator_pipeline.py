@@ -20,7 +20,7 @@ from tiny_onnx import red_marker_classifier
 
 from pixelproof.api.quality import QualityGates
 from pixelproof.api.workloads import GeneratorContract
-from pixelproof_evaluator.check_pool import CheckPool, CheckWorkerError
+from pixelproof_evaluator.check_pool import WORKER_NICENESS, CheckPool, CheckWorkerError
 from pixelproof_evaluator.checks.determinism import DIFFERENT_SIZE_DISTANCE
 from pixelproof_evaluator.client import GenerationResult
 from pixelproof_evaluator.evaluate import EvaluateOptions, Models, evaluate
@@ -220,3 +220,17 @@ def test_an_items_pieces_meet_in_one_worker_and_its_features_stay_there(
         assert (first.stable.lpips, first.candidate.lpips) == (0.0, 0.0)
         distances = (replays.stable.replay_distance, replays.candidate.replay_distance)
         assert all(d is not None and 0 < d < DIFFERENT_SIZE_DISTANCE for d in distances), distances
+
+
+def test_check_workers_yield_the_cores_to_the_evaluation_loop() -> None:
+    before = {p.pid for p in multiprocessing.active_children()}
+    pool = CheckPool(2, None, lpips_here=False)
+    try:
+        pool.wait_ready()
+        children = [p.pid for p in multiprocessing.active_children()]
+        workers = [pid for pid in children if pid is not None and pid not in before]
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        niceness = [os.getpriority(os.PRIO_PROCESS, pid) for pid in workers]
+    finally:
+        pool.close()
+    assert niceness == [min(19, own + WORKER_NICENESS)] * 2, (own, niceness)
