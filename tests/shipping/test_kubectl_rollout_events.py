@@ -51,15 +51,18 @@ def _kubectl(kubectl: Path, cluster: LocalCluster, tmp_path: Path, *argv: str) -
 WEIGHTS_50 = "step 3/4: setWeight 50: traffic: stable 50%, candidate 50%"
 
 
-def test_get_events_for_the_rollout_shows_one_event_per_moment(
+def _rollout_events(kubectl: Path, cluster: LocalCluster, tmp_path: Path, *more: str) -> str:
+    """`kubectl get events` for the rollout, as the operating guide has it."""
+    selector = "involvedObject.name=poster-gen"
+    return _kubectl(
+        kubectl, cluster, tmp_path, "-n", NS, "get", "events", "--field-selector", selector, *more
+    )
+
+
+def test_get_events_for_the_rollout_shows_one_event_per_reconcile(
     kubectl: Path, finished: LocalCluster, tmp_path: Path
 ) -> None:
-    out = _kubectl(
-        kubectl,
-        finished,
-        tmp_path,
-        "-n", NS, "get", "events", "--field-selector", "involvedObject.name=poster-gen",
-    )  # fmt: skip
+    out = _rollout_events(kubectl, finished, tmp_path)
     header = out.splitlines()[0].split()
     # The real API server's columns for Events, which kubectl prints as they come.
     assert header == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
@@ -75,13 +78,10 @@ def test_get_events_for_the_rollout_shows_one_event_per_moment(
 def test_the_reasons_annotation_names_every_part_for_scripts(
     kubectl: Path, finished: LocalCluster, tmp_path: Path
 ) -> None:
-    out = _kubectl(
-        kubectl,
-        finished,
-        tmp_path,
-        "-n", NS, "get", "events", "--field-selector", "involvedObject.name=poster-gen",
-        "-o", "jsonpath={range .items[*]}{.metadata.annotations.pixelproof\\.dev/reasons}{\"\\n\"}{end}",
-    )  # fmt: skip
+    reasons = "{.metadata.annotations.pixelproof\\.dev/reasons}"
+    out = _rollout_events(
+        kubectl, finished, tmp_path, "-o", f'jsonpath={{range .items[*]}}{reasons}{{"\\n"}}{{end}}'
+    )
     lines = [line.split(",") for line in out.splitlines()]
     said = {reason for line in lines for reason in line}
     expected = {"RolloutStarted", "CandidateReady", "WeightsSet", "EvaluationStarted"}

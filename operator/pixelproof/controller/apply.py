@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from pixelproof.api.live import recorder_name
 from pixelproof.api.rollout import ModelRolloutSpec
@@ -36,16 +36,8 @@ logger = logging.getLogger(__name__)
 Notifier = Callable[[dict[str, Any], Notify], Awaitable[None]]
 
 
-class EventPoster(Protocol):
-    def __call__(
-        self,
-        rollout: dict[str, Any],
-        kind: str,
-        reason: str,
-        message: str,
-        said: tuple[str, ...] = (),
-        /,
-    ) -> None: ...
+EventPoster = Callable[[dict[str, Any], str, str, str, tuple[str, ...]], None]
+"""Posts an Event on a rollout: its type, reason, message, and the reasons of its parts."""
 
 
 @dataclass
@@ -163,7 +155,7 @@ async def announce(
     """Events, gate records and notifications, once the status they describe is stored:
     one Normal Event for the decision, none of a reason in `omit_events`."""
     for failure in applied.failures:
-        post_event(rollout, "Warning", "ActionFailed", failure)
+        post_event(rollout, "Warning", "ActionFailed", failure, ())
     for action in one_event_per_decision(actions, omit_events):
         # A gate's every sample is a metric (RecordGate, see telemetry); only a change of its
         # verdict is an Event (the engine's GatePass, GateFail, GateInconclusive).
@@ -180,4 +172,5 @@ async def announce(
                     "Warning",
                     "NotificationFailed",
                     f"could not send the {action.phase} notification: {exc}",
+                    (),
                 )

@@ -89,7 +89,6 @@ class EventRecorder:
         reason: str,
         message: str,
         said: tuple[str, ...] = (),
-        /,
     ) -> None:
         meta = rollout["metadata"]
         key = (meta["namespace"], meta["name"], str(meta.get("uid") or ""))
