@@ -17,7 +17,7 @@ from pixelproof_demo.manifests import LIVE_TRAFFIC, QUALITY_GATES, live_steps
 from pixelproof_demo.prerequisites import missing_prerequisites
 from pixelproof_demo.stack import LocalStack, RolloutHandle
 from pixelproof_testkit.catalog import DRIFT
-from pixelproof_testkit.expectations import said
+from pixelproof_testkit.kube import said
 from pixelproof_testkit.polling import wait_for
 
 # Two rollouts, each with a golden and a live evaluation, on two shared cores: the module's

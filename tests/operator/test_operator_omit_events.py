@@ -8,7 +8,7 @@ import pytest
 
 from pixelproof.controller.main import main, parser
 from pixelproof_localcluster import LocalCluster
-from pixelproof_testkit.kube import ROLLOUTS, Kube, parts
+from pixelproof_testkit.kube import ROLLOUTS, Kube, said
 from pixelproof_testkit.manifests import rollout, seed_namespace
 from pixelproof_testkit.operators import operator_in_thread
 from pixelproof_testkit.polling import wait_for
@@ -30,7 +30,7 @@ def test_omitted_reasons_are_not_posted_and_the_rest_are(cluster: LocalCluster, 
         wait_for(lambda: kube.status("poster-gen").get("phase") == "Succeeded", 30, "success")
         events = kube.wait_for_events("poster-gen", "RolloutStarted", "Succeeded")
         status = kube.status("poster-gen")
-    reasons = [reason for event in events for reason, _ in parts(event)]
+    reasons = [reason for reason, _ in said(events)]
     assert not set(reasons) & set(OMITTED), reasons
     assert len(events_posted) == len(events), (events_posted, events)
     assert status["weights"] == {"stable": 0, "candidate": 100}

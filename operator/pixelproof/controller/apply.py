@@ -34,8 +34,6 @@ from .observe import owned_by
 logger = logging.getLogger(__name__)
 
 Notifier = Callable[[dict[str, Any], Notify], Awaitable[None]]
-
-
 EventPoster = Callable[[dict[str, Any], str, str, str, tuple[str, ...]], None]
 """Posts an Event on a rollout: its type, reason, message, and the reasons of its parts."""
 
@@ -150,7 +148,7 @@ async def announce(
     applied: Applied,
     post_event: EventPoster,
     notifier: Notifier | None,
-    omit_events: frozenset[str] = frozenset(),
+    omit_events: frozenset[str],
 ) -> None:
     """Events, gate records and notifications, once the status they describe is stored:
     one Normal Event for the decision, none of a reason in `omit_events`."""

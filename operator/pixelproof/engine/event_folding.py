@@ -49,19 +49,20 @@ def one_event_per_decision(
     made one Event where the last of them was: it takes the last one's reason, and its
     message says each in turn, an earlier one headed by its own reason, a run of one reason
     under one head (steps that moved traffic at once: `WeightsSet: step 3/4: ...; step
-    4/4: ...`), and its `said` names the reason of each part. Every Event is an API request: a reconcile that starts the candidate's
-    first step, moves its traffic and starts its evaluation posts one, not three. Warnings
-    stay Events of their own, since alerts and `kubectl get events` filters key on their
-    reasons. A message that would be cut at MAX_MESSAGE starts another Event instead."""
-    said = [
+    4/4: ...`), and its `said` names the reason of each part. Every Event is an API
+    request: a reconcile that starts the candidate's first step, moves its traffic and
+    starts its evaluation posts one, not three. Warnings stay Events of their own, since
+    alerts and `kubectl get events` filters key on their reasons. A message that would be
+    cut at MAX_MESSAGE starts another Event instead."""
+    normal = [
         a
         for a in actions
         if isinstance(a, EmitEvent) and a.type == "Normal" and a.reason not in omit
     ]
     folded: list[Action] = []
     for action in actions:
-        if said and action is said[-1]:
-            folded.extend(_said(said))
+        if normal and action is normal[-1]:
+            folded.extend(_joined(normal))
         elif not _normal_event(action):
             folded.append(action)
     return folded
@@ -71,9 +72,9 @@ def _normal_event(action: Action) -> bool:
     return isinstance(action, EmitEvent) and action.type == "Normal"
 
 
-def _said(events: list[EmitEvent]) -> list[EmitEvent]:
+def _joined(events: list[EmitEvent]) -> list[EmitEvent]:
     """The fewest Events that say `events` in turn, none of them longer than MAX_MESSAGE."""
-    said: list[EmitEvent] = []
+    joined: list[EmitEvent] = []
     parts: list[tuple[str, str]] = []
     for event in events:
         reason, message = event.reason, event.message
@@ -82,11 +83,11 @@ def _said(events: list[EmitEvent]) -> list[EmitEvent]:
         else:
             grown = [*parts, (reason, message)]
         if parts and len(_message(grown)) > MAX_MESSAGE:
-            said.append(_event(parts))
+            joined.append(_event(parts))
             grown = [(reason, message)]
         parts = grown
-    said.append(_event(parts))
-    return said
+    joined.append(_event(parts))
+    return joined
 
 
 def _event(parts: list[tuple[str, str]]) -> EmitEvent:

@@ -11,7 +11,7 @@ from typing import Any, Protocol, Self, TypeVar
 
 from pixelproof.api.status import TERMINAL_PHASES
 
-from .kube import parts
+from .kube import said
 from .polling import wait_for
 
 T = TypeVar("T")
@@ -71,11 +71,6 @@ def candidate_weights_set(events: list[dict[str, Any]]) -> list[int]:
         if reason == "WeightsSet"
         for weight in re.findall(r"candidate (\d+)%", message)
     ]
-
-
-def said(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """Each thing `events` say, with its reason: one Event says all a reconcile did."""
-    return [part for event in events for part in parts(event)]
 
 
 def _gate(gates: list[dict[str, Any]] | None, name: str) -> dict[str, Any] | None:

@@ -3,7 +3,7 @@ they repeat."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pixelproof.api.crd import CRD_DIR, DEFAULT_PATH
@@ -47,13 +47,7 @@ class Kube(KubeClient):
 
     def said(self, name: str) -> list[tuple[str, str]]:
         """Each thing the rollout's Events say, with its reason, in the order posted."""
-        return [
-            part
-            for event in sorted(
-                self.events(name), key=lambda e: int(e["metadata"]["resourceVersion"])
-            )
-            for part in parts(event)
-        ]
+        return said(sorted(self.events(name), key=lambda e: int(e["metadata"]["resourceVersion"])))
 
     def wait_for_events(
         self, name: str, *reasons: str, timeout: float = 10
@@ -63,19 +57,27 @@ class Kube(KubeClient):
 
         def found() -> list[dict[str, Any]] | None:
             events = self.events(name)
-            said = {reason for event in events for reason, _ in parts(event)}
-            return events if set(reasons) <= said else None
+            return events if set(reasons) <= {reason for reason, _ in said(events)} else None
 
         events: list[dict[str, Any]] = wait_for(found, timeout, f"Events {', '.join(reasons)}")
         return events
 
 
+def said(events: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """Each thing `events` say, with its reason: one Event says all a reconcile did."""
+    return [part for event in events for part in parts(event)]
+
+
 def parts(event: Mapping[str, Any]) -> list[tuple[str, str]]:
     """What one operator Event says, a (reason, message) a part: its message says each
-    part in turn, an earlier one headed by its reason, and its annotation names them."""
+    part in turn, an earlier one headed by its reason, and its annotation names them. An
+    Event without the annotation (one kopf posted) is one part."""
     annotations = (event.get("metadata") or {}).get("annotations") or {}
-    reasons = str(annotations.get(REASONS_ANNOTATION) or event["reason"]).split(",")
-    messages = str(event.get("message") or "").split(PART_SEPARATOR)
+    message = str(event.get("message") or "")
+    if REASONS_ANNOTATION not in annotations:
+        return [(event["reason"], message)]
+    reasons = str(annotations[REASONS_ANNOTATION]).split(",")
+    messages = message.split(PART_SEPARATOR)
     assert len(messages) == len(reasons), (reasons, messages)
     last = len(reasons) - 1
     return [
