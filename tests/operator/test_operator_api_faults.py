@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,12 @@ from pixelproof_testkit.weight_log import WeightLog
 
 FIRST_BURST = 30.0
 WRITE_BURST = 10.0
-WRITE_BURSTS = 9
+HELD_STEPS = [{"pause": {}} if "pause" in step else step for step in EVALUATED_STEPS]
+"""Held at the pause until the test promotes it, so that the promotion's writes meet the
+write burst however fast the steps before it went."""
+WRITTEN_ON_PROMOTION = ("httproutes", "events")
+"""The writes faulted in the write burst: the traffic shift and the Events that promoting
+causes. The rollout itself is left out, for the test's own promotion to reach it."""
 
 
 class LoggedOperatorProcess(OperatorProcess):
@@ -84,7 +90,9 @@ def _reset_route(kube: Kube) -> None:
 def _clean_run(cluster: LocalCluster, kube: Kube) -> tuple[set[str], dict[str, Any]]:
     operator = OperatorProcess(cluster).start()
     try:
-        kube.create(ROLLOUTS, rollout("reference", steps=EVALUATED_STEPS))
+        kube.create(ROLLOUTS, rollout("reference", steps=HELD_STEPS))
+        wait_for(lambda: _paused(kube, "reference"), 90, "the clean run's pause")
+        kube.annotate("reference", "pixelproof.dev/promote", "at-the-pause")
         wait_for(lambda: kube.status("reference").get("phase") == "Succeeded", 90, "the clean run")
         outcome = _outcome(kube.status("reference"))
         # Events are posted in the background, each rollout's in order: the last one
@@ -114,19 +122,22 @@ def test_operator_process_rides_out_api_fault_bursts(
     operator = LoggedOperatorProcess(cluster, tmp_path / "operator.log").start()
     exits = 0
     try:
-        kube.create(ROLLOUTS, rollout(steps=EVALUATED_STEPS))
+        kube.create(ROLLOUTS, rollout(steps=HELD_STEPS))
         # Faults from when the operator is watching and acting, so that they meet all of it.
         wait_for(lambda: kube.status("poster-gen").get("phase") == "Progressing", 60, "the start")
         cluster.inject_faults(VERBS, share=0.5, seconds=FIRST_BURST)
         exits += _watch_process(operator, FIRST_BURST)
-        # Reads now succeed, so the rollout moves and its writes meet the faults: burst
-        # after burst until they have, as a rollout waiting on its evaluation writes nothing.
-        for _ in range(WRITE_BURSTS):
-            cluster.inject_faults(WRITES, share=0.5, seconds=WRITE_BURST)
-            exits += _watch_process(operator, WRITE_BURST)
-            injected = _injected(cluster)
-            if {verb for verb, _ in injected} & WRITES:
-                break
+        # Reads succeed again: the rollout goes on to its pause.
+        exits += _watch_process(operator, 120, lambda: _paused(kube, "poster-gen"))
+        assert _paused(kube, "poster-gen"), "the rollout did not reach its pause after the faults"
+        # Every write the promotion causes fails for a while; the operator must get them
+        # through once the burst is over.
+        cluster.inject_faults(
+            WRITES, share=1.0, seconds=WRITE_BURST, resources=WRITTEN_ON_PROMOTION
+        )
+        kube.annotate("poster-gen", "pixelproof.dev/promote", "after-the-read-faults")
+        exits += _watch_process(operator, WRITE_BURST)
+        injected = _injected(cluster)
         wait_for(
             lambda: kube.status("poster-gen").get("phase") == "Succeeded",
             180,
@@ -159,16 +170,23 @@ def test_operator_process_rides_out_api_fault_bursts(
     assert shifted == sorted(shifted), seen
 
 
-def _watch_process(operator: LoggedOperatorProcess, seconds: float) -> int:
-    """Exits of the operator process during `seconds`; each one is restarted, as a pod is."""
+def _watch_process(
+    operator: LoggedOperatorProcess, seconds: float, done: Callable[[], bool] = lambda: False
+) -> int:
+    """Exits of the operator process during `seconds`, or until `done()`; each one is
+    restarted, as a pod is."""
     exits = 0
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not done():
         if not operator.alive():
             exits += 1
             operator.start()
         time.sleep(0.2)
     return exits
+
+
+def _paused(kube: Kube, name: str) -> bool:
+    return kube.status(name).get("phase") == "Paused"
 
 
 def test_events_refused_by_the_api_server_are_retried_in_order(cluster: LocalCluster) -> None:
