@@ -19,9 +19,16 @@ upper bound of what the operator would show against a real API server.
     python bench/bench_operator.py --rollouts 100 --profile 25   # cProfile of the operator
     python bench/bench_operator.py --rollouts 100 --against /path/to/older/checkout
     python bench/bench_operator.py --rollouts 100 --omit-event WeightsSet --omit-event ...
+    python bench/bench_operator.py --rollouts 1000 --interval 5 --compare-loops
 
 With --omit-event, a third wave runs on an operator that omits those Normal Events, and its
 requests per step are printed beside the first wave's.
+
+The operator runs on uvloop, as `pixelproof operator` does; --event-loop asyncio runs it
+on the standard library's loop instead. --compare-loops runs the same waves again on the
+other loop, in a process of their own with an API server of their own (a wave run after
+another in one process meets an API server holding both waves' rollouts), and prints the
+ratio.
 
 With --against, the same waves run first on another checkout's operator (this file, its
 code on the path instead), and the ratios new / old are printed: on a shared machine only
@@ -63,6 +70,7 @@ from pixelproof_localcluster.apiserver import LocalApiServer
 
 NS = "bench"
 RESULT = "RESULT "
+LOOPS = ("uvloop", "asyncio")
 STEPS = [{"setWeight": 10}, {"evaluate": {}}, {"setWeight": 50}, {"setWeight": 100}]
 
 
@@ -215,6 +223,7 @@ def run_wave(
     log: PodLog,
     profile: int = 0,
     omit_events: tuple[str, ...] = (),
+    event_loop: str = "uvloop",
 ) -> dict[str, Any]:
     records: list[ReconcileRecord] = []
     requests: Counter[str] = Counter()
@@ -246,7 +255,8 @@ def run_wave(
         if profiler is not None:
             profiler.enable()
         try:
-            asyncio.run(operator.run_async(stop_flag=stop))
+            with asyncio.Runner(loop_factory=_loop_factory(event_loop)) as runner:
+                runner.run(operator.run_async(stop_flag=stop))
         finally:
             if profiler is not None:
                 profiler.disable()
@@ -337,6 +347,16 @@ def caught_up_with(http: httpx.Client, operator: Operator, timeout: float) -> fl
     return time.perf_counter() - begun
 
 
+def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    # Chosen here rather than by the operator's config, so that --against runs an older
+    # checkout on the same loop.
+    if name == "asyncio":
+        return None
+    import uvloop
+
+    return uvloop.new_event_loop
+
+
 def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else sum(values)
 
@@ -367,6 +387,17 @@ def main() -> int:
         metavar="REASON",
         help="also measure an operator that omits these Normal Events (repeatable)",
     )
+    parser.add_argument(
+        "--event-loop",
+        choices=LOOPS,
+        default=LOOPS[0],
+        help="the operator's event loop (uvloop, as the operator runs on, by default)",
+    )
+    parser.add_argument(
+        "--compare-loops",
+        action="store_true",
+        help="also run the loaded wave on the other event loop, and print the ratio",
+    )
     parser.add_argument("--serve-cluster", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -385,7 +416,13 @@ def main() -> int:
     logging.getLogger().addHandler(log)
     # This process's own client (creating rollouts, polling their phases) is not the operator.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    older = measure_checkout(args) if args.against else None
+    older = measure_in_child(args, Path(args.against), args.event_loop) if args.against else None
+    other_loop = next(loop for loop in LOOPS if loop != args.event_loop)
+    # Its own process and API server, as the waves here have: a wave run after another
+    # meets an API server holding that one's rollouts too, and is slower for it.
+    on_other_loop = (
+        measure_in_child(args, None, other_loop)["loaded"] if args.compare_loops else None
+    )
     child = subprocess.Popen(
         [sys.executable, __file__, "--serve-cluster"],
         stdin=subprocess.PIPE,
@@ -408,7 +445,15 @@ def main() -> int:
                 json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}},
             ).raise_for_status()
             baseline = run_wave(
-                kubeconfig, server_counts, http, 1, "solo", args.interval, args.timeout, log
+                kubeconfig,
+                server_counts,
+                http,
+                1,
+                "solo",
+                args.interval,
+                args.timeout,
+                log,
+                event_loop=args.event_loop,
             )
             loaded = run_wave(
                 kubeconfig,
@@ -420,6 +465,7 @@ def main() -> int:
                 args.timeout,
                 log,
                 args.profile,
+                event_loop=args.event_loop,
             )
             quiet = (
                 run_wave(
@@ -432,17 +478,24 @@ def main() -> int:
                     args.timeout,
                     log,
                     omit_events=tuple(args.omit_event),
+                    event_loop=args.event_loop,
                 )
                 if args.omit_event
                 else None
             )
+
     finally:
         child.stdin.close()
         child.wait(30)
     if args.json:
         print(RESULT + json.dumps({"baseline": _plain(baseline), "loaded": _plain(loaded)}))
         return 0
-    waves = [("baseline (1 rollout)", baseline), (f"{args.rollouts} rollouts", loaded)]
+    waves = [
+        (f"baseline (1 rollout, {args.event_loop})", baseline),
+        (f"{args.rollouts} rollouts ({args.event_loop})", loaded),
+    ]
+    if on_other_loop is not None:
+        waves.append((f"{args.rollouts} rollouts ({other_loop})", on_other_loop))
     if quiet is not None:
         waves.append((f"{args.rollouts} rollouts omitting {', '.join(args.omit_event)}", quiet))
     for label, result in waves:
@@ -488,6 +541,14 @@ def main() -> int:
             f"per step x{quiet['requests_per_step'] / loaded['requests_per_step']:.2f}, step p95 "
             f"x{quiet['p95_ms'] / loaded['p95_ms']:.2f}"
         )
+    if on_other_loop is not None:
+        print(
+            f"ratio {args.event_loop} / {other_loop} at {args.rollouts} rollouts, same run: "
+            + ", ".join(
+                f"{key} x{loaded[key] / on_other_loop[key]:.2f}"
+                for key in ("seconds", "p50_ms", "p95_ms", "p95_waited_ms", "rss_peak_mib")
+            )
+        )
     if older is not None:
         print(
             f"this checkout / {args.against} at {args.rollouts} rollouts, same run: "
@@ -512,7 +573,9 @@ def main() -> int:
             f"{older['loaded']['succeeded']}/{args.rollouts} succeeded there)"
         )
         print(_served_line(older["loaded"], f"at {args.rollouts} on {args.against}"))
-    finished = all(r["succeeded"] == r["rollouts"] for r in (loaded, quiet) if r is not None)
+    finished = all(
+        r["succeeded"] == r["rollouts"] for r in (loaded, quiet, on_other_loop) if r is not None
+    )
     return 0 if finished else 1
 
 
@@ -530,24 +593,27 @@ def _plain(result: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in result.items() if k != "profile"}
 
 
-def measure_checkout(args: argparse.Namespace) -> dict[str, Any]:
-    """The same waves on another checkout's operator and local API server."""
-    tree = Path(args.against).resolve()
-    path = os.pathsep.join(str(tree / part) for part in ("operator", "evaluator", "localstack"))
+def measure_in_child(
+    args: argparse.Namespace, checkout: Path | None, event_loop: str
+) -> dict[str, Any]:
+    """The same waves in a process of their own, with its own local API server, on
+    `event_loop`: of another checkout's operator, or of this one's when `checkout` is None."""
+    env = dict(os.environ)
+    if checkout is not None:
+        tree = checkout.resolve()
+        parts = ("operator", "evaluator", "localstack")
+        env["PYTHONPATH"] = os.pathsep.join(str(tree / part) for part in parts)
     command = [sys.executable, __file__, "--json", "--rollouts", str(args.rollouts)]
     command += ["--interval", str(args.interval), "--timeout", str(args.timeout)]
-    done = subprocess.run(
-        command,
-        env={**os.environ, "PYTHONPATH": path},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    command += ["--event-loop", event_loop]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     for line in done.stdout.splitlines():
         if line.startswith(RESULT):
             older: dict[str, Any] = json.loads(line[len(RESULT) :])
             return older
-    raise SystemExit(f"the bench failed on {tree}:\n{done.stdout}\n{done.stderr}")
+    raise SystemExit(
+        f"the bench failed on {checkout or 'this checkout'}:\n{done.stdout}\n{done.stderr}"
+    )
 
 
 if __name__ == "__main__":

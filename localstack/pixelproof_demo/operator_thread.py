@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
 from pathlib import Path
 
+from pixelproof.controller.event_loop import run_on
 from pixelproof.controller.main import Operator, OperatorConfig
 from pixelproof.controller.reconcile import Reconciler
 from pixelproof.kube import load_connection
@@ -32,7 +32,7 @@ class OperatorThread:
 
     def _main(self) -> None:
         try:
-            asyncio.run(self.operator.run_async(stop_flag=self._stop))
+            run_on(self.operator.config.event_loop, self.operator.run_async(stop_flag=self._stop))
         except BaseException as exc:
             self._failure = exc
 

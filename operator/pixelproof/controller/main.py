@@ -26,6 +26,7 @@ from pixelproof.metrics.addresses import AddressAllowList
 from pixelproof.metrics.sampler import Sampler
 from pixelproof.notifications import webhook_notifier
 
+from .event_loop import DEFAULT_EVENT_LOOP, EVENT_LOOPS, check_event_loop, run_on
 from .events import EventRecorder
 from .handlers import GATE_SET_HANDLERS, TICK, register_handlers
 from .kopf_log import quiet_successes
@@ -229,6 +230,16 @@ class OperatorConfig:
             "still says it; Warnings are always posted",
         ),
     )
+    event_loop: str = field(
+        default=DEFAULT_EVENT_LOOP,
+        metadata=_option(
+            "--event-loop",
+            env="PIXELPROOF_EVENT_LOOP",
+            choices=EVENT_LOOPS,
+            help="event loop to run on: uvloop (the standard library's when uvloop is not "
+            "installed) or asyncio, the standard library's",
+        ),
+    )
     request_observer: RequestObserver | None = None
     clock: Clock = utc_now
     """What the engine takes for now; tests move it."""
@@ -249,6 +260,8 @@ class OperatorConfig:
         problems = omission_problems(tuple(self.omit_events))
         if problems:
             raise ValueError(f"--omit-event: {'; '.join(problems)}")
+        # argparse checks the option's choices, not a default from $PIXELPROOF_EVENT_LOOP.
+        check_event_loop(self.event_loop)
         return RolloutPolicy(
             metric_addresses=AddressAllowList(self.allowed_metric_addresses),
             evaluator=EvaluatorPolicy(
@@ -437,7 +450,10 @@ def run(
 ) -> None:
     """Run the operator until stopped (a signal, or `stop_flag` set from another thread)."""
     operator = Operator(config)
-    asyncio.run(operator.run_async(stop_flag=stop_flag, ready_flag=ready_flag, on_stuck=_exit))
+    run_on(
+        config.event_loop,
+        operator.run_async(stop_flag=stop_flag, ready_flag=ready_flag, on_stuck=_exit),
+    )
 
 
 EXIT_STUCK = 70
@@ -445,7 +461,7 @@ EXIT_STUCK = 70
 
 def _exit() -> None:
     # kopf's tasks would not end: nothing in this process can start it again, and leaving
-    # asyncio.run would wait on them too. Ended, the pod is restarted with fresh watches.
+    # the event loop would wait on them too. Ended, the pod is restarted with fresh watches.
     logger.error("exiting: kopf would not stop")
     logging.shutdown()
     os._exit(EXIT_STUCK)

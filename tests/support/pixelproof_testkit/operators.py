@@ -3,7 +3,6 @@ process, or a separate process that can be killed."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pixelproof.controller.event_loop import run_on
 from pixelproof.controller.main import Operator, OperatorConfig
 from pixelproof.controller.reconcile import Reconciler
 from pixelproof_demo.environment import child_environment
@@ -51,7 +51,7 @@ def operator_in_thread(
 
     def main() -> None:
         try:
-            asyncio.run(op.run_async(stop_flag=stop))
+            run_on(settings.event_loop, op.run_async(stop_flag=stop))
         except BaseException as exc:
             failure.append(exc)
 
