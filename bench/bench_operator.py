@@ -21,14 +21,15 @@ upper bound of what the operator would show against a real API server.
     python bench/bench_operator.py --rollouts 100 --omit-event WeightsSet --omit-event ...
     python bench/bench_operator.py --rollouts 1000 --interval 5 --compare-loops
 
-With --omit-event, a third wave runs on an operator that omits those Normal Events, and its
-requests per step are printed beside the first wave's.
+With --omit-event, the waves run again on an operator that omits those Normal Events, in a
+process and API server of their own, and its requests per step are printed beside the
+first wave's.
 
 The operator runs on uvloop, as `pixelproof operator` does; --event-loop asyncio runs it
 on the standard library's loop instead. --compare-loops runs the same waves again on the
-other loop, in a process of their own with an API server of their own (a wave run after
-another in one process meets an API server holding both waves' rollouts), and prints the
-ratio.
+other loop, in a process of their own with an API server of their own, and prints the
+ratio. (A wave run after another in one process meets an API server holding both waves'
+rollouts, and is slower for it.)
 
 With --against, the same waves run first on another checkout's operator (this file, its
 code on the path instead), and the ratios new / old are printed: on a shared machine only
@@ -53,7 +54,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -399,6 +400,8 @@ def main() -> int:
         help="also run the loaded wave on the other event loop, and print the ratio",
     )
     parser.add_argument("--serve-cluster", action="store_true", help=argparse.SUPPRESS)
+    # What a child's loaded wave omits: the --omit-event wave of the process that started it.
+    parser.add_argument("--loaded-omits", action="append", default=[], help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_cluster:
@@ -422,6 +425,11 @@ def main() -> int:
     # meets an API server holding that one's rollouts too, and is slower for it.
     on_other_loop = (
         measure_in_child(args, None, other_loop)["loaded"] if args.compare_loops else None
+    )
+    quiet = (
+        measure_in_child(args, None, args.event_loop, args.omit_event)["loaded"]
+        if args.omit_event
+        else None
     )
     child = subprocess.Popen(
         [sys.executable, __file__, "--serve-cluster"],
@@ -465,23 +473,8 @@ def main() -> int:
                 args.timeout,
                 log,
                 args.profile,
+                omit_events=tuple(args.loaded_omits),
                 event_loop=args.event_loop,
-            )
-            quiet = (
-                run_wave(
-                    kubeconfig,
-                    server_counts,
-                    http,
-                    args.rollouts,
-                    "quiet",
-                    args.interval,
-                    args.timeout,
-                    log,
-                    omit_events=tuple(args.omit_event),
-                    event_loop=args.event_loop,
-                )
-                if args.omit_event
-                else None
             )
 
     finally:
@@ -594,10 +587,14 @@ def _plain(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def measure_in_child(
-    args: argparse.Namespace, checkout: Path | None, event_loop: str
+    args: argparse.Namespace,
+    checkout: Path | None,
+    event_loop: str,
+    omit_events: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The same waves in a process of their own, with its own local API server, on
-    `event_loop`: of another checkout's operator, or of this one's when `checkout` is None."""
+    `event_loop`: of another checkout's operator, or of this one's when `checkout` is None;
+    its loaded wave omits `omit_events`."""
     env = dict(os.environ)
     if checkout is not None:
         tree = checkout.resolve()
@@ -606,6 +603,7 @@ def measure_in_child(
     command = [sys.executable, __file__, "--json", "--rollouts", str(args.rollouts)]
     command += ["--interval", str(args.interval), "--timeout", str(args.timeout)]
     command += ["--event-loop", event_loop]
+    command += [arg for reason in omit_events for arg in ("--loaded-omits", reason)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     for line in done.stdout.splitlines():
         if line.startswith(RESULT):
