@@ -20,6 +20,11 @@ upper bound of what the operator would show against a real API server.
     python bench/bench_operator.py --rollouts 100 --against /path/to/older/checkout
     python bench/bench_operator.py --rollouts 100 --omit-event WeightsSet --omit-event ...
     python bench/bench_operator.py --rollouts 1000 --interval 5 --compare-loops
+    python bench/bench_operator.py --rollouts 1000 --interval 5 --spread 60
+
+Created at once, the rollouts move in lockstep: every step is a wave of N reconciles, and
+the wait for a reconcile slot is that wave's backlog. --spread creates them over a window
+instead, as rollouts of a fleet start, so that the wait is the steady state's.
 
 With --omit-event, the waves run again on an operator that omits those Normal Events, in a
 process and API server of their own, and its requests per step are printed beside the
@@ -130,8 +135,14 @@ def seed(http: httpx.Client, count: int, prefix: str) -> None:
     ).raise_for_status()
 
 
-def create_rollouts(http: httpx.Client, count: int, prefix: str) -> None:
+def create_rollouts(http: httpx.Client, count: int, prefix: str, spread: float = 0.0) -> None:
+    """`count` rollouts, as fast as the API server takes them, or the i-th of them at
+    i/count of `spread` seconds from now."""
+    begun = time.monotonic()
     for i in range(count):
+        due = begun + spread * i / count
+        if time.monotonic() < due:
+            time.sleep(due - time.monotonic())
         name = f"{prefix}{i}"
         http.post(
             f"/apis/pixelproof.dev/v1alpha1/namespaces/{NS}/modelrollouts",
@@ -225,6 +236,7 @@ def run_wave(
     profile: int = 0,
     omit_events: tuple[str, ...] = (),
     event_loop: str = "uvloop",
+    spread: float = 0.0,
 ) -> dict[str, Any]:
     records: list[ReconcileRecord] = []
     requests: Counter[str] = Counter()
@@ -272,7 +284,7 @@ def run_wave(
     requests.clear()
     lines_before = log.lines
     started = time.perf_counter()
-    create_rollouts(http, count, prefix)
+    create_rollouts(http, count, prefix, spread)
     deadline = time.monotonic() + timeout
     peak = rss_mib()
     # Listing every rollout costs the server and this process (whose GIL the operator
@@ -376,6 +388,14 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=1.0, help="operator timer interval (s)")
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument(
+        "--spread",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="create the loaded wave's rollouts evenly over this long, as a fleet whose "
+        "rollouts start at different times; at once by default",
+    )
+    parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="print the top N cProfile entries"
     )
     parser.add_argument(
@@ -475,6 +495,7 @@ def main() -> int:
                 args.profile,
                 omit_events=tuple(args.loaded_omits),
                 event_loop=args.event_loop,
+                spread=args.spread,
             )
 
     finally:
@@ -602,7 +623,7 @@ def measure_in_child(
         env["PYTHONPATH"] = os.pathsep.join(str(tree / part) for part in parts)
     command = [sys.executable, __file__, "--json", "--rollouts", str(args.rollouts)]
     command += ["--interval", str(args.interval), "--timeout", str(args.timeout)]
-    command += ["--event-loop", event_loop]
+    command += ["--event-loop", event_loop, "--spread", str(args.spread)]
     command += [arg for reason in omit_events for arg in ("--loaded-omits", reason)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     for line in done.stdout.splitlines():
