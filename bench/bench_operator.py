@@ -140,9 +140,9 @@ def create_rollouts(http: httpx.Client, count: int, prefix: str, spread: float =
     i/count of `spread` seconds from now."""
     begun = time.monotonic()
     for i in range(count):
-        due = begun + spread * i / count
-        if time.monotonic() < due:
-            time.sleep(due - time.monotonic())
+        ahead = begun + spread * i / count - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
         name = f"{prefix}{i}"
         http.post(
             f"/apis/pixelproof.dev/v1alpha1/namespaces/{NS}/modelrollouts",
@@ -235,7 +235,7 @@ def run_wave(
     log: PodLog,
     profile: int = 0,
     omit_events: tuple[str, ...] = (),
-    event_loop: str = "uvloop",
+    event_loop: str = LOOPS[0],
     spread: float = 0.0,
 ) -> dict[str, Any]:
     records: list[ReconcileRecord] = []
@@ -361,8 +361,8 @@ def caught_up_with(http: httpx.Client, operator: Operator, timeout: float) -> fl
 
 
 def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    # Chosen here rather than by the operator's config, so that --against runs an older
-    # checkout on the same loop.
+    # Chosen here, not with the operator's own event_loop module (nor its list of loops):
+    # --against runs this file on an older checkout, which may not have that module.
     if name == "asyncio":
         return None
     import uvloop
@@ -417,7 +417,8 @@ def main() -> int:
     parser.add_argument(
         "--compare-loops",
         action="store_true",
-        help="also run the loaded wave on the other event loop, and print the ratio",
+        help="also run the waves on the other event loop, in a process of their own, and "
+        "print the ratio",
     )
     parser.add_argument("--serve-cluster", action="store_true", help=argparse.SUPPRESS)
     # What a child's loaded wave omits: the --omit-event wave of the process that started it.
@@ -497,7 +498,6 @@ def main() -> int:
                 event_loop=args.event_loop,
                 spread=args.spread,
             )
-
     finally:
         child.stdin.close()
         child.wait(30)
@@ -628,8 +628,8 @@ def measure_in_child(
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     for line in done.stdout.splitlines():
         if line.startswith(RESULT):
-            older: dict[str, Any] = json.loads(line[len(RESULT) :])
-            return older
+            result: dict[str, Any] = json.loads(line[len(RESULT) :])
+            return result
     raise SystemExit(
         f"the bench failed on {checkout or 'this checkout'}:\n{done.stdout}\n{done.stderr}"
     )
