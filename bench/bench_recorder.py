@@ -27,6 +27,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -62,10 +63,14 @@ def serve_baseline(port: int) -> None:
     class Pooled(HTTPServer):
         pool = ThreadPoolExecutor(max_workers=16)
 
-        def process_request(self, request: socket.socket, address: object) -> None:
+        def process_request(
+            self, request: socket.socket | tuple[bytes, socket.socket], address: Any
+        ) -> None:
             self.pool.submit(self._serve, request, address)
 
-        def _serve(self, request: socket.socket, address: object) -> None:
+        def _serve(
+            self, request: socket.socket | tuple[bytes, socket.socket], address: Any
+        ) -> None:
             try:
                 self.finish_request(request, address)
             finally:

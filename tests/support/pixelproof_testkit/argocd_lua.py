@@ -166,7 +166,8 @@ def discover(script: str, obj: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def act(script: str, obj: dict[str, Any]) -> dict[str, Any]:
     result = run_script(script, obj)
     assert isinstance(result, dict), f"an action must return the resource, not {result!r}"
-    return restore_empty_objects(result, obj)
+    restored: dict[str, Any] = restore_empty_objects(result, obj)
+    return restored
 
 
 def rollout(status: dict[str, Any] | None, generation: int = 2) -> dict[str, Any]:

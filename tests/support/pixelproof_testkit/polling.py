@@ -11,7 +11,7 @@ T = TypeVar("T")
 
 
 def wait_for(
-    condition: Callable[[], T],
+    condition: Callable[[], T | None],
     timeout: float = 15.0,
     what: str = "condition",
     every: float = 0.05,
