@@ -63,6 +63,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import aiohttp.web
 import httpx
 
 from pixelproof.api.crd import CRD_DIR
@@ -183,7 +184,9 @@ def count_requests(counts: Counter[str], lock: threading.Lock) -> None:
     server class is wrapped, not changed, so that an older checkout's server counts too."""
     answer = LocalApiServer.__call__
 
-    async def counted(self: Any, raw: Any) -> Any:
+    async def counted(
+        self: LocalApiServer, raw: aiohttp.web.BaseRequest
+    ) -> aiohttp.web.StreamResponse:
         watch = raw.query.get("watch") in ("true", "1")
         verb = "WATCH" if watch else raw.method
         key = f"{client_of(raw.headers.get('User-Agent', ''))} {verb} {kind_of(raw.path)}"
@@ -191,7 +194,7 @@ def count_requests(counts: Counter[str], lock: threading.Lock) -> None:
             counts[key] += 1
         return await answer(self, raw)
 
-    LocalApiServer.__call__ = counted  # type: ignore[method-assign]
+    LocalApiServer.__call__ = counted  # type: ignore[method-assign,assignment]
 
 
 def serve_cluster() -> None:

@@ -17,7 +17,7 @@ def obj(name: str, version: int, labels: dict[str, str] | None = None, **rest: A
 
 
 class Watched(dict):  # type: ignore[type-arg]
-    """A kopf index: each key to the objects stored under it."""
+    """A source as the cache reads one: each key to the objects stored under it."""
 
     def put(self, body: dict, listed_by: tuple[str, ...] = ()) -> None:  # type: ignore[type-arg]
         meta = body["metadata"]

@@ -35,12 +35,12 @@ def test_consecutive_set_weight_steps_are_one_decision_and_one_event(
         refs = kube.get(f"{HTTPROUTES}/poster-gen")["spec"]["rules"][0]["backendRefs"]
         assert [int(r["weight"]) for r in refs] == [0, 100]
         written = [r for r in records if r.written and r.step_after != r.step_before]
-        # The decision that found the candidate ready took all three steps.
-        assert [(r.step_before, r.step_after, r.phase) for r in written][-1] == (
-            0,
-            3,
-            "Succeeded",
-        ), written
+        # The decision that found the candidate ready took all three steps. It may be the
+        # first one's second try (its status write lost the race with kopf's finalizer, and
+        # by the time it decided again the candidate was up): it starts from no step then.
+        last = written[-1]
+        assert (last.step_after, last.phase) == (3, "Succeeded"), written
+        assert last.step_before in (0, None), written
         weights = wait_for(
             lambda: [m for reason, m in kube.said("poster-gen") if reason == "WeightsSet"] or None,
             10,

@@ -36,7 +36,7 @@ def test_watch_events_and_ticks_log_nothing_when_they_go_well(
 
 
 def test_the_left_out_lines_come_back_at_debug() -> None:
-    quiet = QuietSuccesses(["pixelproof_services"], ["tick"])
+    quiet = QuietSuccesses(["pixelproof_modelrollouts"], ["tick"])
     logger = logging.getLogger(KOPF_OBJECTS)
 
     def kept(level: int, message: str) -> bool:
@@ -45,10 +45,10 @@ def test_the_left_out_lines_come_back_at_debug() -> None:
     before = logger.level
     try:
         logger.setLevel(logging.INFO)
-        assert not kept(logging.INFO, "Handler 'pixelproof_services' succeeded.")
+        assert not kept(logging.INFO, "Handler 'pixelproof_modelrollouts' succeeded.")
         assert not kept(logging.INFO, "Timer 'tick' succeeded.")
         assert kept(logging.INFO, "Handler 'reconcile' succeeded.")
-        assert kept(logging.ERROR, "Handler 'pixelproof_services' failed with an exception")
+        assert kept(logging.ERROR, "Handler 'pixelproof_modelrollouts' failed with an exception")
         logger.setLevel(logging.DEBUG)
         assert kept(logging.INFO, "Timer 'tick' succeeded.")
     finally:

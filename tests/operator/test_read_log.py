@@ -19,7 +19,7 @@ def obj(name: str, version: int, labels: dict[str, str] | None = None) -> dict[s
 
 
 class Watched(dict):  # type: ignore[type-arg]
-    """A kopf index: each key to the objects stored under it."""
+    """A source as the cache reads one: each key to the objects stored under it."""
 
     def put(self, body: dict[str, Any], listed_by: tuple[str, ...] = ()) -> None:
         meta = body["metadata"]

@@ -21,7 +21,8 @@ from pixelproof.api.rollout import ModelRolloutSpec
 from pixelproof.engine.event_reasons import omission_problems
 from pixelproof.engine.observations import MetricSample
 from pixelproof.evaluation.policy import EvaluatorPolicy
-from pixelproof.kube import Connection, KubeApi, RequestObserver, load_connection
+from pixelproof.kube import Connection, KubeApi, ObjectCache, RequestObserver, load_connection
+from pixelproof.kube.reflector import WatchTimeouts
 from pixelproof.metrics.addresses import AddressAllowList
 from pixelproof.metrics.sampler import Sampler
 from pixelproof.notifications import webhook_notifier
@@ -35,8 +36,8 @@ from .reconcile import Clock, Reconciler, utc_now
 from .supervise import supervise, until_kopf_returns
 from .watches import (
     KOPF_PREFIX,
-    ROLLOUTS,
-    WATCHES,
+    ROLLOUTS_HANDLER,
+    KindWatches,
     WatchActivity,
     Watched,
     cache_from,
@@ -302,16 +303,23 @@ class Operator:
         self._kopf_stopping: asyncio.Event | None = None
         labels = config.rollout_labels()
         register_handlers(self.registry, config.timer_interval, labels, self.watched.gate_set_users)
-        register_watches(
-            self.registry,
-            labels,
+
+        def cache() -> ObjectCache | None:
+            return self.api.cache if self.api else None
+
+        register_watches(self.registry, labels, self.activity, cache, self.watched)
+        self.kinds = KindWatches(
+            tuple(config.namespaces),
             self.activity,
-            lambda: self.api.cache if self.api else None,
-            self.watched,
+            cache,
+            WatchTimeouts(
+                server=config.watch_server_timeout,
+                client=config.watch_client_timeout,
+                connect=config.watch_connect_timeout,
+            ),
         )
-        # kopf logs each call of an event handler; the kinds it indexes run none.
-        watch_handlers = [w.id for w in (*WATCHES, ROLLOUTS) if not w.listed_by]
-        quiet_successes(watch_handlers + list(GATE_SET_HANDLERS), [TICK])
+        # kopf logs each call of an event handler.
+        quiet_successes([ROLLOUTS_HANDLER, *GATE_SET_HANDLERS], [TICK])
         self._register_lifecycle()
 
     def _register_lifecycle(self) -> None:
@@ -322,12 +330,12 @@ class Operator:
         # kopf runs startup handlers before any resource handler and copies this memo into
         # every resource's: the handlers find the Reconciler there, built once it can log in.
         @kopf.on.startup(registry=self.registry)
-        async def startup(memo: kopf.Memo, **indices: Any) -> None:
+        async def startup(memo: kopf.Memo, **_: Any) -> None:
             assert self.api is not None and self.events is not None, "started by run_async"
-            # kopf fills its indexes, and lists what the other watches keep, afresh each
-            # time it starts: a new cache over them.
+            await self.kinds.settled()
+            # kopf lists the rollouts afresh each time it starts: a new cache over them.
             self.watched.clear()
-            self.api.cache = cache_from(indices, self.watched, tuple(self.config.namespaces))
+            self.api.cache = cache_from(self.kinds, self.watched, tuple(self.config.namespaces))
             memo.sampler = Sampler()
             memo.reconciler = Reconciler(
                 self.api,
@@ -404,6 +412,7 @@ class Operator:
         if config.metrics_port is not None:
             telemetry.start_metrics_server(config.metrics_port)
         self.api = KubeApi(self.connection, observer=config.request_observer)
+        self.kinds.start(self.api)
         self.events = EventRecorder(self.api)
         if config.omit_events:
             logger.info("not posting Normal Events of: %s", ", ".join(sorted(config.omit_events)))
@@ -439,6 +448,7 @@ class Operator:
             recorder.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await recorder
+            await self.kinds.stop()
             await self.api.close()
 
 

@@ -1,16 +1,18 @@
-"""The watches that answer the operator's reads: what kopf's watch of each kind the
-reconcile reads delivered, instead of a GET of every object on every reconcile.
+"""The watches that answer the operator's reads: what the watch of each kind a reconcile
+reads delivered, instead of a GET of every object on every reconcile.
 
-The kinds a reconcile lists by label (ConfigMaps, evaluator Jobs and Pods) are kopf
-indexes: kopf runs no handler before every index is filled, so a list never comes from
-half a listing. The kinds read by name only are kept from kopf's events instead: an
-object not delivered yet is asked of the API server, and kopf's readiness bookkeeping,
-which wakes every event waiting for it once per object of an indexed kind listed
-(quadratic in the objects listed at start), stays small. What is kept is cut to what the
-operator reads, so watching every Service or ConfigMap of a namespace stays small."""
+The kinds a reconcile only reads (Deployments, Services, routes, ConfigMaps, evaluator
+Jobs and Pods) are listed and watched by reflectors of the operator's own, which keep
+each object as delivered and nothing more: kopf would run every event of every kind it
+watches through its handler machinery (its causes, a queue and a worker per object, a
+logger and arguments per call), which at a thousand rollouts took more of the
+operator's CPU than the reconciles did. Rollouts are kopf's: their changes call
+handlers. What is kept is cut to what the operator reads, so watching every Service or
+ConfigMap of a namespace stays small."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping
@@ -33,19 +35,17 @@ from pixelproof.kube import (
     PODS,
     SERVICES,
     VIRTUALSERVICES,
+    KubeApi,
     ObjectCache,
     Resource,
-    Source,
-    index_keys,
 )
 from pixelproof.kube.cache import name_key
+from pixelproof.kube.reflector import Keep, Reflector, Store, WatchTimeouts
 
 from .gatesets import GateSetUsers
 
 JOB_NAME_LABEL = "job-name"
 """Set by the Job controller on a Job's Pods."""
-
-Keep = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
 def _without_managed_fields(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -76,29 +76,28 @@ def _whole(body: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Watch:
-    id: str
     resource: Resource
     keep: Keep = _without_managed_fields
     listed_by: tuple[str, ...] = ()
-    """Labels it is listed by; such a kind is a kopf index."""
-    labels: Mapping[str, Any] = field(default_factory=dict)
+    """Labels it is listed by, as well as read by name."""
+    label_selector: str | None = None
+    """Only the objects it selects are watched."""
 
 
 WATCHES: tuple[Watch, ...] = (
-    Watch("pixelproof_deployments", DEPLOYMENTS),
-    Watch("pixelproof_services", SERVICES, keep=_metadata),
-    Watch("pixelproof_configmaps", CONFIGMAPS, keep=_config_map, listed_by=(FREEZE_LABEL,)),
-    Watch(
-        "pixelproof_jobs", JOBS, listed_by=(ROLLOUT_LABEL,), labels={ROLLOUT_LABEL: kopf.PRESENT}
-    ),
-    Watch(
-        "pixelproof_pods", PODS, listed_by=(JOB_NAME_LABEL,), labels={ROLLOUT_LABEL: kopf.PRESENT}
-    ),
-    Watch("pixelproof_httproutes", HTTPROUTES),
-    Watch("pixelproof_virtualservices", VIRTUALSERVICES),
-    Watch("pixelproof_inferenceservices", INFERENCESERVICES),
+    Watch(DEPLOYMENTS),
+    Watch(SERVICES, keep=_metadata),
+    Watch(CONFIGMAPS, keep=_config_map, listed_by=(FREEZE_LABEL,)),
+    Watch(JOBS, listed_by=(ROLLOUT_LABEL,), label_selector=ROLLOUT_LABEL),
+    Watch(PODS, listed_by=(JOB_NAME_LABEL,), label_selector=ROLLOUT_LABEL),
+    Watch(HTTPROUTES),
+    Watch(VIRTUALSERVICES),
+    Watch(INFERENCESERVICES),
 )
-ROLLOUTS = Watch("pixelproof_modelrollouts", MODELROLLOUTS, keep=_whole)
+"""The kinds the reflectors watch."""
+ROLLOUTS = Watch(MODELROLLOUTS, keep=_whole)
+"""kopf's watch."""
+ROLLOUTS_HANDLER = "pixelproof_modelrollouts"
 
 
 KOPF_PREFIX = "kopf.pixelproof.dev"
@@ -164,12 +163,10 @@ class RememberedDiffBase(kopf.AnnotationsDiffBaseStorage):
 
 @dataclass
 class Watched:
-    """What the watches kept outside kopf's indexes; emptied each time kopf starts, as
-    its watches list every kind afresh."""
+    """What kopf's watch of rollouts kept; emptied each time kopf starts, as its watch
+    lists them afresh."""
 
-    seen: dict[str, Seen] = field(
-        default_factory=lambda: {w.id: Seen() for w in (*WATCHES, ROLLOUTS) if not w.listed_by}
-    )
+    rollouts: Seen = field(default_factory=Seen)
     gate_set_users: GateSetUsers = field(default_factory=GateSetUsers)
     handled: RememberedDiffBase = field(
         default_factory=lambda: RememberedDiffBase(
@@ -178,8 +175,7 @@ class Watched:
     )
 
     def clear(self) -> None:
-        for kept in self.seen.values():
-            kept.clear()
+        self.rollouts.clear()
         self.gate_set_users.clear()
         # Deletions while kopf was down were never delivered; every rollout kopf lists
         # again is reconciled as on resuming.
@@ -217,6 +213,92 @@ class WatchActivity:
         return list(silent.values())
 
 
+class KindWatches:
+    """The reflectors of the kinds in WATCHES: one per kind in each namespace watched, or
+    one per kind across all namespaces. They outlive kopf's restarts: what they keep is
+    followed all along, and need not be listed again when kopf is."""
+
+    def __init__(
+        self,
+        namespaces: tuple[str, ...],
+        activity: WatchActivity,
+        cache: Callable[[], ObjectCache | None],
+        timeouts: WatchTimeouts,
+    ) -> None:
+        self.stores = {w.resource: Store(w.listed_by) for w in WATCHES}
+        self._namespaces = namespaces
+        self._activity, self._cache, self._timeouts = activity, cache, timeouts
+        self.reflectors: dict[Resource, dict[str | None, Reflector]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self, api: KubeApi) -> None:
+        wanted = watching(self._namespaces)
+        for watch in WATCHES:
+            self.reflectors[watch.resource] = {
+                scope: Reflector(
+                    api,
+                    watch.resource,
+                    scope,
+                    self.stores[watch.resource],
+                    keep=watch.keep,
+                    timeouts=self._timeouts,
+                    label_selector=watch.label_selector,
+                    wanted=wanted,
+                    delivered=self._delivered(watch.resource),
+                )
+                for scope in scopes(self._namespaces)
+            }
+        self._tasks = [
+            asyncio.create_task(r.run(), name=f"pixelproof watch of {r.scope}")
+            for by_scope in self.reflectors.values()
+            for r in by_scope.values()
+        ]
+
+    def _delivered(self, res: Resource) -> Callable[[str, str, Mapping[str, Any] | None], None]:
+        def delivered(namespace: str, name: str, kept: Mapping[str, Any] | None) -> None:
+            self._activity.delivered(res, namespace)
+            current = self._cache()
+            if current is not None and kept is not None:
+                current.delivered(res, kept)
+
+        return delivered
+
+    async def settled(self) -> None:
+        """Once every reflector's first listing is answered: kopf's handlers start then,
+        so that no reconcile lists from half a listing."""
+        for by_scope in self.reflectors.values():
+            for reflector in by_scope.values():
+                await reflector.settled.wait()
+
+    def covers(self, res: Resource) -> Callable[[str], bool]:
+        """Whether what is kept of `res` in a namespace may answer reads there: listed,
+        and followed since."""
+        by_scope = self.reflectors.get(res, {})
+        if None in by_scope:
+            return lambda _: by_scope[None].synced
+        return lambda namespace: namespace in by_scope and by_scope[namespace].synced
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+
+def scopes(patterns: tuple[str, ...]) -> list[str | None]:
+    """The namespaces a reflector is run in for the operator's --namespace patterns (None:
+    all of them). Patterns with a glob are followed across all namespaces, whose objects
+    outside them are not kept: a glob is allowed only with cluster-wide permissions. With
+    an exclusion none: the cache then leaves every read to the API server."""
+    if not patterns:
+        return [None]
+    if any(p.startswith("!") or "," in p for p in patterns):
+        return []
+    if any(set(p) & set("*?[") for p in patterns):
+        return [None]
+    return list(dict.fromkeys(patterns))
+
+
 def register_watches(
     registry: kopf.OperatorRegistry,
     rollout_labels: Mapping[str, Any],
@@ -224,54 +306,22 @@ def register_watches(
     cache: Callable[[], ObjectCache | None],
     watched: Watched,
 ) -> None:
-    """One watch per kind on `registry`; of rollouts only those `rollout_labels` select.
-    Every event also tells `cache()` (when there is one) which of its writes it confirms."""
-    for watch in WATCHES:
-        if watch.listed_by:
-            _register_index(registry, watch, activity, cache)
-        else:
-            _register_seen(registry, watch, activity, cache, watched.seen[watch.id])
-    _register_rollouts(registry, dict(rollout_labels), activity, cache, watched)
+    """kopf's watch of rollouts on `registry`: every rollout's events come here, so that one
+    relabelled away from this operator leaves what is kept (and the gate sets' users) at
+    once; only those `rollout_labels` select are kept. Every event also tells `cache()`
+    (when there is one) which of its writes it confirms."""
+    kept = watched.rollouts
+    res = ROLLOUTS.resource
 
-
-def _register_index(
-    registry: kopf.OperatorRegistry,
-    watch: Watch,
-    activity: WatchActivity,
-    cache: Callable[[], ObjectCache | None],
-) -> None:
-    res = watch.resource
-
-    async def index(
-        body: kopf.Body, namespace: str | None, name: str | None, **_: Any
-    ) -> dict[Any, Any]:
-        activity.delivered(res, namespace or "")
-        kept = watch.keep(body)
-        current = cache()
-        if current is not None:
-            current.delivered(res, kept)
-        keys = index_keys(namespace or "", name or "", body.metadata.labels, watch.listed_by)
-        return dict.fromkeys(keys, kept)
-
-    kopf.index(
-        res.group,
-        res.version,
-        res.plural,
-        registry=registry,
-        id=watch.id,
-        labels=dict(watch.labels) or None,
-    )(index)
-
-
-def _register_seen(
-    registry: kopf.OperatorRegistry,
-    watch: Watch,
-    activity: WatchActivity,
-    cache: Callable[[], ObjectCache | None],
-    kept: Seen,
-    on_event: Callable[[str, str, Mapping[str, Any] | None], None] | None = None,
-) -> None:
-    res = watch.resource
+    def keep_if_ours(namespace: str, name: str, body: Mapping[str, Any] | None) -> None:
+        meta = (body or {}).get("metadata") or {}
+        ours = body is not None and selects(rollout_labels, meta.get("labels") or {})
+        if body is None or not ours:
+            watched.handled.forget(namespace, name)
+        if body is not None and not ours:
+            kept.gone(namespace, name)
+        spec = ((body or {}).get("spec") or {}) if ours else None
+        watched.gate_set_users.rollout(namespace, name, spec)
 
     async def seen(
         event: kopf.RawEvent, body: kopf.Body, namespace: str | None, name: str | None, **_: Any
@@ -280,42 +330,16 @@ def _register_seen(
         activity.delivered(res, where)
         if event.get("type") == "DELETED":
             kept.gone(where, called)
-            if on_event is not None:
-                on_event(where, called, None)
+            keep_if_ours(where, called, None)
             return
-        body_kept = watch.keep(body)
+        body_kept = ROLLOUTS.keep(body)
         kept.seen(where, called, body_kept)
         current = cache()
         if current is not None:
             current.delivered(res, body_kept)
-        if on_event is not None:
-            on_event(where, called, body_kept)
+        keep_if_ours(where, called, body_kept)
 
-    kopf.on.event(res.group, res.version, res.plural, registry=registry, id=watch.id)(seen)
-
-
-def _register_rollouts(
-    registry: kopf.OperatorRegistry,
-    labels: dict[str, Any],
-    activity: WatchActivity,
-    cache: Callable[[], ObjectCache | None],
-    watched: Watched,
-) -> None:
-    """Every rollout's events come here, so that one relabelled away from this operator
-    leaves what is kept (and the gate sets' users) at once."""
-    kept = watched.seen[ROLLOUTS.id]
-
-    def keep_if_ours(namespace: str, name: str, body: Mapping[str, Any] | None) -> None:
-        meta = (body or {}).get("metadata") or {}
-        ours = body is not None and selects(labels, meta.get("labels") or {})
-        if body is None or not ours:
-            watched.handled.forget(namespace, name)
-        if body is not None and not ours:
-            kept.gone(namespace, name)
-        spec = ((body or {}).get("spec") or {}) if ours else None
-        watched.gate_set_users.rollout(namespace, name, spec)
-
-    _register_seen(registry, ROLLOUTS, activity, cache, kept, keep_if_ours)
+    kopf.on.event(res.group, res.version, res.plural, registry=registry, id=ROLLOUTS_HANDLER)(seen)
 
 
 def selects(wanted: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
@@ -332,15 +356,13 @@ def selects(wanted: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     return True
 
 
-def cache_from(
-    indices: Mapping[str, Source], watched: Watched, namespaces: tuple[str, ...]
-) -> ObjectCache:
-    """A cache over kopf's indexes (startup handlers find them among their arguments) and
-    what the other watches kept."""
+def cache_from(kinds: KindWatches, watched: Watched, namespaces: tuple[str, ...]) -> ObjectCache:
+    """A cache over what the reflectors and kopf's watch of rollouts keep."""
     cache = ObjectCache(watching(namespaces))
-    for watch in (*WATCHES, ROLLOUTS):
-        source = indices[watch.id] if watch.listed_by else watched.seen[watch.id]
-        cache.watch(watch.resource, source, watch.listed_by)
+    for watch in WATCHES:
+        res = watch.resource
+        cache.watch(res, kinds.stores[res], watch.listed_by, covers=kinds.covers(res))
+    cache.watch(MODELROLLOUTS, watched.rollouts)
     return cache
 
 

@@ -75,10 +75,15 @@ class _Written:
     at: float = field(default_factory=time.monotonic)
 
 
+def _everywhere(namespace: str) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class _Watched:
     source: Source
     listed_by: tuple[str, ...]
+    covers: Callable[[str], bool] = _everywhere
 
 
 class ObjectCache:
@@ -87,9 +92,17 @@ class ObjectCache:
         self._written: dict[tuple[Resource, str, str], _Written] = {}
         self._watches_namespace = watches_namespace
 
-    def watch(self, res: Resource, source: Source, listed_by: Iterable[str] = ()) -> None:
-        """Answer reads of `res` from `source`, and lists by any label in `listed_by`."""
-        self._watched[res] = _Watched(source, tuple(listed_by))
+    def watch(
+        self,
+        res: Resource,
+        source: Source,
+        listed_by: Iterable[str] = (),
+        *,
+        covers: Callable[[str], bool] = _everywhere,
+    ) -> None:
+        """Answer reads of `res` from `source`, and lists by any label in `listed_by`, in
+        the namespaces it `covers` (asked at each read: a watch may be listing again)."""
+        self._watched[res] = _Watched(source, tuple(listed_by), covers)
 
     def _from_source(self, res: Resource, namespace: str, name: str) -> Mapping[str, Any] | None:
         watched = self._watched[res]
@@ -100,7 +113,7 @@ class ObjectCache:
     def lookup(self, res: Resource, namespace: str, name: str) -> Mapping[str, Any] | _Miss | None:
         """The object; None when it was deleted by the operator; MISS when only the API
         server can tell (not watched there, not seen, or changed since it was seen)."""
-        if res not in self._watched or not self._watches_namespace(namespace):
+        if not self._caches(res, namespace):
             return MISS
         seen = self._from_source(res, namespace, name)
         key = (res, namespace, name)
@@ -122,7 +135,7 @@ class ObjectCache:
         """Objects with one label equal to a value (`label=value`), when the source is
         listed by that label; MISS for any other selector."""
         watched = self._watched.get(res)
-        if watched is None or not label_selector or not self._watches_namespace(namespace):
+        if watched is None or not label_selector or not self._caches(res, namespace):
             return MISS
         label, equals, value = label_selector.partition("=")
         if not equals or label not in watched.listed_by or value.startswith("="):
@@ -139,7 +152,10 @@ class ObjectCache:
         return written is not None and written.deleted
 
     def _caches(self, res: Resource, namespace: str) -> bool:
-        return res in self._watched and self._watches_namespace(namespace)
+        watched = self._watched.get(res)
+        return (
+            watched is not None and self._watches_namespace(namespace) and watched.covers(namespace)
+        )
 
     def wrote(self, res: Resource, obj: Mapping[str, Any]) -> None:
         """`obj` is what a create or patch answered."""

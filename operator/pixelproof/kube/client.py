@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Literal
 
 import aiohttp
@@ -59,22 +59,28 @@ class KubeApi:
         # (it rescans every connection's socket on each request), a thousand rollouts' worth
         # of requests saturates the event loop with that alone.
         self._session: aiohttp.ClientSession | None = None
+        # Watch streams stay open for minutes: they have connections of their own, so
+        # that they never hold the requests' slots and connections.
+        self._streams: aiohttp.ClientSession | None = None
+
+    def _new_session(self, limit: int, total: float | None) -> aiohttp.ClientSession:
+        # Made on first use, inside the event loop that uses it.
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=limit, ssl=self._connection.ssl_context()),
+            timeout=aiohttp.ClientTimeout(total=total),
+            headers={"User-Agent": "pixelproof-operator", "Accept": "application/json"},
+        )
 
     def _http(self) -> aiohttp.ClientSession:
-        # Made on first use, inside the event loop that uses it.
         if self._session is None:
-            ssl = self._connection.ssl_context()
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_connections, ssl=ssl),
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
-                headers={"User-Agent": "pixelproof-operator", "Accept": "application/json"},
-            )
+            self._session = self._new_session(self._max_connections, self._timeout)
         return self._session
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._streams):
+            if session is not None:
+                await session.close()
+        self._session = self._streams = None
 
     async def _request(
         self,
@@ -145,6 +151,59 @@ class KubeApi:
         items: list[dict[str, Any]] = answer.get("items") or []
         noted_list(res, namespace, label_selector, items)
         return items
+
+    async def list_page(
+        self, res: Resource, namespace: str, params: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """One page of a listing, as the API server answers it: its items, and in its
+        metadata the version it is at and where the next page continues."""
+        page: dict[str, Any] = await self._request("GET", res.path(namespace), params=params)
+        return page
+
+    async def watch(
+        self,
+        res: Resource,
+        namespace: str,
+        params: Mapping[str, str],
+        *,
+        client_timeout: float,
+        connect_timeout: float,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The events of a watch stream (`params` hold watch=true and where it starts)
+        until the server ends it, or until `client_timeout` seconds have passed, however
+        long the server meant to keep it open (a stuck stream delivers nothing, and
+        says nothing of it)."""
+        path = res.path(namespace)
+        if self._observer is not None:
+            self._observer("GET", path, dict(params))
+        if self._streams is None:
+            self._streams = self._new_session(0, None)
+        timeout = aiohttp.ClientTimeout(total=client_timeout, sock_connect=connect_timeout)
+        url = self._connection.server.rstrip("/") + path
+        headers = dict(self._connection.auth_headers())
+        try:
+            async with self._streams.get(
+                url, params=params, headers=headers, timeout=timeout
+            ) as response:
+                if response.status >= 400:
+                    payload = await response.read()
+                    raise refusal(
+                        response.status, response.reason or "", payload, content_type="", body=None
+                    )
+                buffered = b""
+                # Split here, not with readline: one object may be longer than
+                # aiohttp's line limit.
+                async for chunk in response.content.iter_any():
+                    lines = (buffered + chunk).split(b"\n")
+                    buffered = lines.pop()
+                    for line in lines:
+                        if line.strip():
+                            yield json.loads(line)
+        except aiohttp.ClientError as exc:
+            # aiohttp's connect and read timeouts are among these: failures, not an end.
+            raise TransportError(f"watch {path}: {type(exc).__name__}: {exc}") from exc
+        except TimeoutError:
+            return
 
     async def create(self, res: Resource, namespace: str, body: Mapping[str, Any]) -> Any:
         created = await self._request("POST", res.path(namespace), body=body)

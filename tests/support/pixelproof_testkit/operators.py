@@ -32,8 +32,9 @@ def local_cluster(evaluator: ScriptedEvaluator | None = None) -> Iterator[LocalC
 def operator_in_thread(
     cluster: LocalCluster, *, interval: float = 0.5, **config: Any
 ) -> Iterator[Operator]:
-    """The operator, kopf included, on its own event loop in a thread of the test process.
-    An `on_ready` given is called with each Reconciler too."""
+    """The operator, kopf included, on its own event loop in a thread of the test process,
+    watching the test namespace unless `namespaces` are given. An `on_ready` given is
+    called with each Reconciler too."""
     from pixelproof.kube import load_connection
 
     ready: list[Reconciler] = []
@@ -44,7 +45,8 @@ def operator_in_thread(
         if also is not None:
             also(reconciler)
 
-    settings = OperatorConfig(namespaces=[NS], timer_interval=interval, on_ready=on_ready, **config)
+    config.setdefault("namespaces", [NS])
+    settings = OperatorConfig(timer_interval=interval, on_ready=on_ready, **config)
     op = Operator(settings, connection=load_connection(str(cluster.kubeconfig_path)))
     stop = threading.Event()
     failure: list[BaseException] = []
