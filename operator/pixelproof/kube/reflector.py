@@ -138,7 +138,9 @@ class Reflector:
             except (NotFoundError, ForbiddenError) as exc:
                 self.synced, version = False, None
                 self.settled.set()
-                self._complain(f"{exc}; reads go to the API server", logging.WARNING)
+                # A router's CRD that is not installed is no fault; a forbidden read is.
+                level = logging.INFO if isinstance(exc, NotFoundError) else logging.WARNING
+                self._complain(f"{exc}; reads go to the API server", level)
                 await asyncio.sleep(UNSERVED_RETRY_SECONDS)
             except (ApiError, TransportError, ValueError) as exc:
                 # The last version delivered is watched from again; an expired one lists.
