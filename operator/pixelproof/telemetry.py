@@ -8,8 +8,8 @@ rollout's namespace is not renamed to `exported_namespace`.
 The operator calls plain functions: `observe_decision` after each engine decision
 (or the finer `observe_status`, `observe_gate`, `observe_evaluation`,
 `observe_rollback`), `observe_reconcile` with each reconcile's duration,
-`observe_reconcile_error` when a reconcile raises, and
-`forget` when a ModelRollout is deleted."""
+`observe_reconcile_error` when a reconcile raises, `observe_watch_state` when one of its
+watches changes state, and `forget` when a ModelRollout is deleted."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from pixelproof.api.status import EvaluationStatus, GateStatus, Phase
 from pixelproof.engine.actions import Action, RecordGate
 from pixelproof.engine.gate_bounds import bounds_of
 from pixelproof.kube.errors import ApiError
+from pixelproof.kube.reflector import WATCH_STATES, WatchState
 from pixelproof.metrics.catalog import apply_template
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -136,6 +137,15 @@ ROLLBACKS = Counter(
     registry=REGISTRY,
 )
 
+WATCH_STATE = Gauge(
+    "pixelproof_watch_state",
+    "1 for the state of the operator's watch of a kind in a namespace (* for all "
+    "namespaces): listing, synced, unserved (no such kind), forbidden, failing.",
+    ["resource", "namespace", "state"],
+    registry=REGISTRY,
+)
+ALL_NAMESPACES = "*"
+
 _Metric = Gauge | Counter | Histogram
 _lock = threading.Lock()
 _series: dict[tuple[str, str], set[tuple[_Metric, tuple[str, ...]]]] = {}
@@ -227,6 +237,13 @@ def observe_reconcile_error(namespace: str, name: str, error: BaseException | st
         else type(error).__name__
     )
     _child(RECONCILE_ERRORS, namespace, name, kind).inc()
+
+
+def observe_watch_state(resource: str, namespace: str | None, state: WatchState) -> None:
+    """The state a watch of `resource` (its plural) in `namespace` (None: all) is in now."""
+    where = namespace or ALL_NAMESPACES
+    for candidate in WATCH_STATES:
+        WATCH_STATE.labels(resource, where, candidate).set(1 if candidate == state else 0)
 
 
 def observe_decision(

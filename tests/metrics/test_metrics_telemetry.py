@@ -143,3 +143,16 @@ def test_prometheus_scrapes_the_operator_metrics(
     finally:
         prometheus.remove_target(metrics_url)
         telemetry.forget("imagegen", unique)
+
+
+def test_a_watch_shows_its_one_current_state(metrics_url: str, unique: str) -> None:
+    telemetry.observe_watch_state(unique, None, "failing")
+    telemetry.observe_watch_state(unique, None, "synced")
+    telemetry.observe_watch_state(unique, "imagegen", "forbidden")
+    got = scrape(metrics_url)
+    everywhere = {"resource": unique, "namespace": "*"}
+    assert value(got, "pixelproof_watch_state", **everywhere, state="synced") == 1
+    assert value(got, "pixelproof_watch_state", **everywhere, state="failing") == 0
+    assert value(got, "pixelproof_watch_state", **everywhere, state="listing") == 0
+    there = {"resource": unique, "namespace": "imagegen"}
+    assert value(got, "pixelproof_watch_state", **there, state="forbidden") == 1

@@ -1,6 +1,6 @@
 """A reflector against the local API server: what it lists and follows, a stream that goes
 silent or is cut with errors, an expired version that lists again and drops what went
-unseen, and a kind the server does not serve."""
+unseen, a kind the server does not serve, one it may not read, and a fault of its own."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import aiohttp.web
 import pytest
 
-from pixelproof.kube import DEPLOYMENTS, KubeApi, Resource, load_connection
+from pixelproof.kube import DEPLOYMENTS, JOBS, Connection, KubeApi, Resource, load_connection
 from pixelproof.kube import reflector as reflector_module
 from pixelproof.kube.cache import label_key, name_key
-from pixelproof.kube.reflector import Reflector, Store, WatchTimeouts
+from pixelproof.kube.reflector import Reflector, Store, WatchState, WatchTimeouts
 from pixelproof_localcluster import LocalCluster
 from pixelproof_localcluster import store as local_store
 from pixelproof_testkit.kube import DEPLOYMENTS as DEPLOYMENTS_PATH
@@ -22,6 +23,7 @@ from pixelproof_testkit.kube import NS, Kube
 from pixelproof_testkit.manifests import deployment
 
 QUICK = WatchTimeouts(server=60, client=2, connect=5)
+STATES: list[WatchState] = []
 LABEL = "team"
 
 
@@ -57,8 +59,10 @@ def reflect(
     keep: Callable[[Any], dict[str, Any]] = kept,
 ) -> list[tuple[str, str, bool]]:
     """Run `scenario` beside a reflector of `res` in the test namespace; what it delivered,
-    (namespace, name, whether it is there) each."""
+    (namespace, name, whether it is there) each. The states it went through are in
+    `STATES`."""
     delivered: list[tuple[str, str, bool]] = []
+    STATES.clear()
 
     async def main() -> None:
         api = KubeApi(load_connection(str(cluster.kubeconfig_path)))
@@ -72,6 +76,7 @@ def reflect(
             timeouts=QUICK,
             label_selector=label_selector,
             delivered=lambda ns, name, obj: delivered.append((ns, name, obj is not None)),
+            changed=STATES.append,
         )
         task = asyncio.create_task(reflector.run())
         try:
@@ -113,6 +118,7 @@ def test_what_is_listed_and_each_change_after_is_kept_by_name_and_label(
     delivered = reflect(cluster, scenario)
     assert delivered[0] == (NS, "listed", True)
     assert (NS, "watched", False) in delivered
+    assert STATES == ["listing", "synced"]
 
 
 def test_a_label_selector_keeps_only_what_it_selects(
@@ -158,8 +164,11 @@ def test_streams_cut_with_errors_are_opened_again(
         await asyncio.to_thread(kube.create, DEPLOYMENTS_PATH, deployment("after-the-cut", 1))
         await until(lambda: name_key(NS, "after-the-cut") in store, 30, "the new stream")
         assert reflector.synced
+        await until(lambda: reflector.state == "synced", 30, "a stream taken again")
 
     reflect(cluster, scenario)
+    # Failing while the streams were refused; followed on from its last version after.
+    assert STATES == ["listing", "synced", "failing", "synced"]
 
 
 def test_an_expired_version_lists_again_and_drops_what_was_deleted_unseen(
@@ -195,6 +204,7 @@ def test_a_kind_the_server_does_not_serve_is_settled_unsynced_and_said_once(
     async def scenario(reflector: Reflector, store: Store) -> None:
         assert not reflector.synced
         assert len(store) == 0
+        assert STATES == ["listing", "unserved"]
 
     with caplog.at_level(logging.INFO, "pixelproof.kube.reflector"):
         reflect(cluster, scenario, res=widgets)
@@ -233,3 +243,52 @@ def test_a_fault_of_its_own_leaves_reads_to_the_api_until_it_lists_afresh(
     with caplog.at_level(logging.ERROR, "pixelproof.kube.reflector"):
         reflect(cluster, scenario, keep=keep_failing_once)
     assert any("following it failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_kind_it_may_not_read_is_settled_forbidden_and_warned_of_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The local API server has no RBAC: this stands in for a real one's refusal, with
+    # the Status body Kubernetes sends.
+    refusal = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "reason": "Forbidden",
+        "code": 403,
+        "message": 'jobs.batch is forbidden: User "system:serviceaccount:ops:pixelproof" '
+        'cannot list resource "jobs" in API group "batch" in the namespace "imagegen"',
+    }
+    asked: list[str] = []
+
+    async def refuse(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        asked.append(request.path_qs)
+        return aiohttp.web.json_response(refusal, status=403)
+
+    async def main() -> Reflector:
+        app = aiohttp.web.Application()
+        app.router.add_get("/{tail:.*}", refuse)
+        runner = aiohttp.web.AppRunner(app)
+        await runner.setup()
+        site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        api = KubeApi(Connection(server=f"http://127.0.0.1:{port}"))
+        reflector = Reflector(api, JOBS, NS, Store(), keep=kept, timeouts=QUICK)
+        task = asyncio.create_task(reflector.run())
+        try:
+            await asyncio.wait_for(reflector.settled.wait(), 15)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await api.close()
+            await runner.cleanup()
+        return reflector
+
+    with caplog.at_level(logging.INFO, "pixelproof.kube.reflector"):
+        reflector = asyncio.run(main())
+    assert (reflector.state, reflector.synced) == ("forbidden", False)
+    assert asked == [f"/apis/batch/v1/namespaces/{NS}/jobs?limit=500"]
+    [said] = caplog.records
+    assert said.levelno == logging.WARNING
+    assert "403 Forbidden: jobs.batch is forbidden" in said.getMessage()

@@ -176,6 +176,18 @@ ALERT_TESTS: dict[str, Any] = {
                     "series": f'pixelproof_reconcile_errors_total{{{ROLLOUT},error="ApiError"}}',
                     "values": "0+1x40",
                 },
+                {
+                    "series": 'pixelproof_watch_state{resource="jobs",namespace="*",state="forbidden"}',
+                    "values": "1x20",
+                },
+                {
+                    "series": 'pixelproof_watch_state{resource="virtualservices",namespace="*",state="unserved"}',
+                    "values": "1x20",
+                },
+                {
+                    "series": 'pixelproof_watch_state{resource="deployments",namespace="*",state="failing"}',
+                    "values": "0 0 1 1 1 0 0 0 0 0 0 0 0 0 0 0",
+                },
             ],
             "alert_rule_test": [
                 {"eval_time": "5m", "alertname": "PixelproofRolloutStalled", "exp_alerts": []},
@@ -193,6 +205,30 @@ ALERT_TESTS: dict[str, Any] = {
                     "eval_time": "31m",
                     "alertname": "PixelproofReconcileErrors",
                     "exp_alerts": ["poster-gen"],
+                },
+                # A forbidden kind for ten minutes fires; a failing stream that recovered
+                # in three and a kind not served never do.
+                {"eval_time": "9m", "alertname": "PixelproofWatchFailing", "exp_alerts": []},
+                {
+                    "eval_time": "12m",
+                    "alertname": "PixelproofWatchFailing",
+                    "exp_alerts": [
+                        {
+                            "exp_labels": {
+                                "severity": "warning",
+                                "resource": "jobs",
+                                "namespace": "*",
+                                "state": "forbidden",
+                            },
+                            "exp_annotations": {
+                                "summary": "The pixelproof operator cannot watch jobs in * "
+                                "(forbidden)",
+                                "description": "Forbidden: grant the operator list and watch "
+                                "on that kind (the chart's RBAC does). Failing: the API server "
+                                "refuses or drops its watch streams; see the operator's log.",
+                            },
+                        }
+                    ],
                 },
                 {
                     "eval_time": "6m",

@@ -13,6 +13,7 @@ ConfigMap of a namespace stays small."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping
@@ -22,6 +23,7 @@ from typing import Any, cast
 
 import kopf
 
+from pixelproof import telemetry
 from pixelproof.api.base import KIND
 from pixelproof.api.windows import FREEZE_LABEL
 from pixelproof.evaluation.job import ROLLOUT_LABEL
@@ -245,6 +247,9 @@ class KindWatches:
                     label_selector=watch.label_selector,
                     wanted=wanted,
                     delivered=self._delivered(watch.resource),
+                    changed=functools.partial(
+                        telemetry.observe_watch_state, watch.resource.plural, scope
+                    ),
                 )
                 for scope in scopes(self._namespaces)
             }

@@ -168,11 +168,12 @@ class KubeApi:
         *,
         client_timeout: float,
         connect_timeout: float,
+        opened: Callable[[], None] = lambda: None,
     ) -> AsyncIterator[dict[str, Any]]:
         """The events of a watch stream (`params` hold watch=true and where it starts)
         until the server ends it, or until `client_timeout` seconds have passed, however
         long the server meant to keep it open (a stuck stream delivers nothing, and
-        says nothing of it)."""
+        says nothing of it). `opened` is called once the server has taken the stream."""
         path = res.path(namespace)
         if self._observer is not None:
             self._observer("GET", path, dict(params))
@@ -190,6 +191,7 @@ class KubeApi:
                     raise refusal(
                         response.status, response.reason or "", payload, content_type="", body=None
                     )
+                opened()
                 buffered = b""
                 # Split here, not with readline: one object may be longer than
                 # aiohttp's line limit.

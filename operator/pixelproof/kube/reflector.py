@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from .cache import index_keys
 from .client import KubeApi
@@ -32,6 +32,12 @@ BACKOFFS = (1.0, 2.0, 5.0, 10.0, 30.0)
 SHORTEST_STREAM = 1.0
 """Seconds a stream lasts at least unless something is wrong (a proxy that ends every
 stream at once): one that ends sooner waits as a failure does before the next."""
+
+WatchState = Literal["listing", "synced", "unserved", "forbidden", "failing"]
+WATCH_STATES: tuple[WatchState, ...] = get_args(WatchState)
+"""listing: not listed yet; synced: listed and followed; unserved: the API server serves
+no such kind; forbidden: the credentials may not list or watch it; failing: its stream
+was refused or dropped, and what is kept may lag until it is opened again."""
 
 Keep = Callable[[Mapping[str, Any]], dict[str, Any]]
 Delivered = Callable[[str, str, Mapping[str, Any] | None], None]
@@ -102,10 +108,12 @@ class Reflector:
         label_selector: str | None = None,
         wanted: Callable[[str], bool] = lambda _: True,
         delivered: Delivered = lambda *_: None,
+        changed: Callable[[WatchState], None] = lambda _: None,
     ) -> None:
         self.api, self.res, self.namespace, self.store = api, res, namespace, store
         self.keep, self.timeouts, self.label_selector = keep, timeouts, label_selector
-        self.wanted, self.delivered = wanted, delivered
+        self.wanted, self.delivered, self._changed = wanted, delivered, changed
+        self.state: WatchState = "listing"
         self.synced = False
         """Whether the store holds a listing of the scope, followed since."""
         self.settled = asyncio.Event()
@@ -118,6 +126,7 @@ class Reflector:
         return f"{self.res.plural} in {where}"
 
     async def run(self) -> None:
+        self._changed(self.state)
         loop = asyncio.get_running_loop()
         version: str | None = None
         failures = 0
@@ -128,6 +137,7 @@ class Reflector:
                     self.synced = True
                     self.settled.set()
                     self._recovered()
+                    self._became("synced")
                 opened = loop.time()
                 version = await self._watch(version)
                 if loop.time() - opened >= SHORTEST_STREAM:
@@ -138,6 +148,7 @@ class Reflector:
             except (NotFoundError, ForbiddenError) as exc:
                 self.synced, version = False, None
                 self.settled.set()
+                self._became("unserved" if isinstance(exc, NotFoundError) else "forbidden")
                 # A router's CRD that is not installed is no fault; a forbidden read is.
                 level = logging.INFO if isinstance(exc, NotFoundError) else logging.WARNING
                 self._complain(f"{exc}; reads go to the API server", level)
@@ -146,6 +157,7 @@ class Reflector:
                 # The last version delivered is watched from again; an expired one lists.
                 pause = BACKOFFS[min(failures, len(BACKOFFS) - 1)]
                 failures += 1
+                self._became("failing")
                 self._complain(f"{exc}; trying again in {pause:g}s", logging.WARNING)
                 await asyncio.sleep(pause)
             except Exception:
@@ -153,8 +165,14 @@ class Reflector:
                 # reads go to the API server until a listing starts afresh.
                 self.synced, version = False, None
                 self.settled.set()
+                self._became("failing")
                 logger.exception("%s: following it failed; listing again", self.scope)
                 await asyncio.sleep(BACKOFFS[-1])
+
+    def _became(self, state: WatchState) -> None:
+        if state != self.state:
+            self.state = state
+            self._changed(state)
 
     def _complain(self, what: str, level: int) -> None:
         # Said once while it lasts: a kind not installed would otherwise log every minute.
@@ -213,6 +231,8 @@ class Reflector:
             params,
             client_timeout=self.timeouts.client,
             connect_timeout=self.timeouts.connect,
+            # Followed from the last version delivered: nothing was missed meanwhile.
+            opened=lambda: self._became("synced"),
         ):
             kind, obj = event.get("type"), event.get("object") or {}
             if kind == "ERROR":
