@@ -255,7 +255,7 @@ def bench_memory(models: Models, args: argparse.Namespace, tmp: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=16)
     parser.add_argument("--latency-ms", type=float, default=200.0)
     parser.add_argument("--size", default="256x256")

@@ -91,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("golden", type=Path)
     parser.add_argument("--latency-ms", type=float, default=200.0)
     parser.add_argument("--port-file", type=Path, required=True)
