@@ -42,7 +42,7 @@ from pixelproof.kube import (
     Resource,
 )
 from pixelproof.kube.cache import name_key
-from pixelproof.kube.reflector import Keep, Reflector, Store, WatchTimeouts
+from pixelproof.kube.reflector import Delivered, Keep, Reflector, Store, WatchTimeouts
 
 from .gatesets import GateSetUsers
 
@@ -106,16 +106,6 @@ KOPF_PREFIX = "kopf.pixelproof.dev"
 """Where kopf keeps its own bookkeeping on a rollout: a handler's progress while retried."""
 
 
-class Seen(dict[Hashable, list[Mapping[str, Any]]]):
-    """A kind read by name only, as its watch last delivered each object."""
-
-    def seen(self, namespace: str, name: str, kept: Mapping[str, Any]) -> None:
-        self[name_key(namespace, name)] = [kept]
-
-    def gone(self, namespace: str, name: str) -> None:
-        self.pop(name_key(namespace, name), None)
-
-
 class RememberedDiffBase(kopf.AnnotationsDiffBaseStorage):
     """kopf's record of each rollout's last handled spec, kept in this process instead of
     in an annotation on the rollout: writing the annotation was one more PATCH for every
@@ -168,7 +158,7 @@ class Watched:
     """What kopf's watch of rollouts kept; emptied each time kopf starts, as its watch
     lists them afresh."""
 
-    rollouts: Seen = field(default_factory=Seen)
+    rollouts: Store = field(default_factory=Store)
     gate_set_users: GateSetUsers = field(default_factory=GateSetUsers)
     handled: RememberedDiffBase = field(
         default_factory=lambda: RememberedDiffBase(
@@ -215,6 +205,21 @@ class WatchActivity:
         return list(silent.values())
 
 
+def noting(
+    res: Resource, activity: WatchActivity, cache: Callable[[], ObjectCache | None]
+) -> Delivered:
+    """What to do with each object a watch of `res` delivers (None: gone): note that its
+    watch delivers, and tell `cache()` (when there is one) which of its writes it confirms."""
+
+    def delivered(namespace: str, name: str, kept: Mapping[str, Any] | None) -> None:
+        activity.delivered(res, namespace)
+        current = cache()
+        if current is not None and kept is not None:
+            current.delivered(res, kept)
+
+    return delivered
+
+
 class KindWatches:
     """The reflectors of the kinds in WATCHES: one per kind in each namespace watched, or
     one per kind across all namespaces. They outlive kopf's restarts: what they keep is
@@ -246,7 +251,7 @@ class KindWatches:
                     timeouts=self._timeouts,
                     label_selector=watch.label_selector,
                     wanted=wanted,
-                    delivered=self._delivered(watch.resource),
+                    delivered=noting(watch.resource, self._activity, self._cache),
                     changed=functools.partial(
                         telemetry.observe_watch_state, watch.resource.plural, scope
                     ),
@@ -258,15 +263,6 @@ class KindWatches:
             for by_scope in self.reflectors.values()
             for r in by_scope.values()
         ]
-
-    def _delivered(self, res: Resource) -> Callable[[str, str, Mapping[str, Any] | None], None]:
-        def delivered(namespace: str, name: str, kept: Mapping[str, Any] | None) -> None:
-            self._activity.delivered(res, namespace)
-            current = self._cache()
-            if current is not None and kept is not None:
-                current.delivered(res, kept)
-
-        return delivered
 
     async def settled(self) -> None:
         """Once every reflector's first listing is answered: kopf's handlers start then,
@@ -297,7 +293,7 @@ def scopes(patterns: tuple[str, ...]) -> list[str | None]:
     an exclusion none: the cache then leaves every read to the API server."""
     if not patterns:
         return [None]
-    if any(p.startswith("!") or "," in p for p in patterns):
+    if _excludes(patterns):
         return []
     if any(set(p) & set("*?[") for p in patterns):
         return [None]
@@ -313,10 +309,10 @@ def register_watches(
 ) -> None:
     """kopf's watch of rollouts on `registry`: every rollout's events come here, so that one
     relabelled away from this operator leaves what is kept (and the gate sets' users) at
-    once; only those `rollout_labels` select are kept. Every event also tells `cache()`
-    (when there is one) which of its writes it confirms."""
+    once; only those `rollout_labels` select are kept."""
     kept = watched.rollouts
     res = ROLLOUTS.resource
+    note = noting(res, activity, cache)
 
     def keep_if_ours(namespace: str, name: str, body: Mapping[str, Any] | None) -> None:
         meta = (body or {}).get("metadata") or {}
@@ -324,7 +320,7 @@ def register_watches(
         if body is None or not ours:
             watched.handled.forget(namespace, name)
         if body is not None and not ours:
-            kept.gone(namespace, name)
+            kept.remove(namespace, name)
         spec = ((body or {}).get("spec") or {}) if ours else None
         watched.gate_set_users.rollout(namespace, name, spec)
 
@@ -332,16 +328,14 @@ def register_watches(
         event: kopf.RawEvent, body: kopf.Body, namespace: str | None, name: str | None, **_: Any
     ) -> None:
         where, called = namespace or "", name or ""
-        activity.delivered(res, where)
         if event.get("type") == "DELETED":
-            kept.gone(where, called)
+            kept.remove(where, called)
+            note(where, called, None)
             keep_if_ours(where, called, None)
             return
         body_kept = ROLLOUTS.keep(body)
-        kept.seen(where, called, body_kept)
-        current = cache()
-        if current is not None:
-            current.delivered(res, body_kept)
+        kept.put(where, called, body_kept)
+        note(where, called, body_kept)
         keep_if_ours(where, called, body_kept)
 
     kopf.on.event(res.group, res.version, res.plural, registry=registry, id=ROLLOUTS_HANDLER)(seen)
@@ -376,6 +370,12 @@ def watching(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     all). A pattern kopf reads otherwise (an exclusion) makes the cache ask the API."""
     if not patterns:
         return lambda _: True
-    if any(p.startswith("!") or "," in p for p in patterns):
+    if _excludes(patterns):
         return lambda _: False
     return lambda namespace: any(fnmatchcase(namespace, p) for p in patterns)
+
+
+def _excludes(patterns: tuple[str, ...]) -> bool:
+    # kopf reads "!name" and comma-joined lists as exclusions: which namespaces it then
+    # watches is kopf's to work out, and nothing of theirs is kept here.
+    return any(p.startswith("!") or "," in p for p in patterns)

@@ -76,6 +76,10 @@ class KubeApi:
             self._session = self._new_session(self._max_connections, self._timeout)
         return self._session
 
+    def _url(self, path: str) -> str:
+        # The server's own path prefix (an API proxy's) is kept: joined, not resolved.
+        return self._connection.server.rstrip("/") + path
+
     async def close(self) -> None:
         for session in (self._session, self._streams):
             if session is not None:
@@ -97,10 +101,8 @@ class KubeApi:
         content, headers = encode(self._connection, body, content_type)
         async with self._slots:
             try:
-                # The server's own path prefix (an API proxy's) is kept: joined, not resolved.
-                url = self._connection.server.rstrip("/") + path
                 async with self._http().request(
-                    method, url, params=params, data=content, headers=headers
+                    method, self._url(path), params=params, data=content, headers=headers
                 ) as response:
                     payload = await response.read()
                     status, phrase = response.status, response.reason or ""
@@ -180,11 +182,10 @@ class KubeApi:
         if self._streams is None:
             self._streams = self._new_session(0, None)
         timeout = aiohttp.ClientTimeout(total=client_timeout, sock_connect=connect_timeout)
-        url = self._connection.server.rstrip("/") + path
         headers = dict(self._connection.auth_headers())
         try:
             async with self._streams.get(
-                url, params=params, headers=headers, timeout=timeout
+                self._url(path), params=params, headers=headers, timeout=timeout
             ) as response:
                 if response.status >= 400:
                     payload = await response.read()

@@ -87,6 +87,10 @@ class Store(Mapping[Hashable, Iterable[Mapping[str, Any]]]):
             if not objects:
                 del self._by_key[key]
 
+    def clear(self) -> None:
+        self._keys.clear()
+        self._by_key.clear()
+
     def names(self, namespace: str | None) -> set[tuple[str, str]]:
         """(namespace, name) of what is kept in `namespace` (None: in every one)."""
         return {k for k in self._keys if namespace is None or k[0] == namespace}
@@ -207,8 +211,7 @@ class Reflector:
         return str(meta.get("resourceVersion") or "")
 
     def _put(self, obj: Mapping[str, Any]) -> tuple[str, str]:
-        meta = obj.get("metadata") or {}
-        namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+        namespace, name = _where(obj)
         if self.wanted(namespace):
             kept = self.keep(obj)
             self.store.put(namespace, name, kept)
@@ -242,11 +245,15 @@ class Reflector:
                 raise api_error(code, str(obj.get("reason") or ""), str(obj.get("message") or ""))
             version = str((obj.get("metadata") or {}).get("resourceVersion") or version)
             if kind == "DELETED":
-                meta = obj.get("metadata") or {}
-                namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+                namespace, name = _where(obj)
                 if self.wanted(namespace):
                     self.store.remove(namespace, name)
                     self.delivered(namespace, name, None)
             elif kind in ("ADDED", "MODIFIED"):
                 self._put(obj)
         return version
+
+
+def _where(obj: Mapping[str, Any]) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return str(meta.get("namespace") or ""), str(meta.get("name") or "")
