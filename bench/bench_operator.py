@@ -569,17 +569,19 @@ def main() -> int:
     if on_other_loop is not None:
         print(
             f"ratio {args.event_loop} / {other_loop} at {args.rollouts} rollouts, same run: "
-            + ", ".join(
-                f"{key} x{loaded[key] / on_other_loop[key]:.2f}"
-                for key in ("seconds", "p50_ms", "p95_ms", "p95_waited_ms", "rss_peak_mib")
+            + _ratios(
+                loaded,
+                on_other_loop,
+                ("seconds", "p50_ms", "p95_ms", "p95_waited_ms", "rss_peak_mib"),
             )
         )
     if older is not None:
         print(
             f"this checkout / {args.against} at {args.rollouts} rollouts, same run: "
-            + ", ".join(
-                f"{key} x{loaded[key] / older['loaded'][key]:.2f}"
-                for key in (
+            + _ratios(
+                loaded,
+                older["loaded"],
+                (
                     "p50_ms",
                     "p95_ms",
                     "p95_waited_ms",
@@ -587,8 +589,7 @@ def main() -> int:
                     "rss_peak_mib",
                     "seconds",
                     "log_lines_per_rollout",
-                )
-                if key in older["loaded"]
+                ),
             )
             + f" ({older['loaded']['p50_ms']:.0f}/{older['loaded']['p95_ms']:.0f} ms p50/p95, "
             f"p95 {older['loaded']['p95_waited_ms']:.0f} ms with waits, "
@@ -602,6 +603,11 @@ def main() -> int:
         r["succeeded"] == r["rollouts"] for r in (loaded, quiet, on_other_loop) if r is not None
     )
     return 0 if finished else 1
+
+
+def _ratios(new: Mapping[str, Any], old: Mapping[str, Any], keys: Sequence[str]) -> str:
+    """`key xN` for each of `keys` both results measured (an older checkout's may lack some)."""
+    return ", ".join(f"{key} x{new[key] / old[key]:.2f}" for key in keys if key in old)
 
 
 def _served_line(result: Mapping[str, Any], where: str) -> str:
