@@ -23,6 +23,7 @@ from pixelproof_testkit.kserve import (
     inference_service,
 )
 from pixelproof_testkit.kube import NS, Kube
+from pixelproof_testkit.manifests import create_namespace
 
 T = TypeVar("T")
 
@@ -32,9 +33,7 @@ CANDIDATE = f"{CANDIDATE_REVISION}-deployment"
 
 @pytest.fixture
 def run(cluster: LocalCluster, kube: Kube) -> Callable[..., Any]:
-    kube.create(
-        "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}
-    )
+    create_namespace(kube)
 
     def call(
         use: Callable[[KServeRouter], Coroutine[Any, Any, T]],

@@ -19,7 +19,7 @@ from pixelproof.evaluation.job import RolloutRef, evaluator_job
 from pixelproof.evaluation.outcome import read_outcome
 from pixelproof_localcluster import LocalCluster, PodOutcome, Terminated, Unschedulable, Waiting
 from pixelproof_testkit.kube import DEPLOYMENTS, JOBS, NS, Kube
-from pixelproof_testkit.manifests import rollout
+from pixelproof_testkit.manifests import create_namespace, rollout
 from pixelproof_testkit.polling import wait_for
 from pixelproof_testkit.scenario import World, given
 from pixelproof_testkit.scripted_evaluator import ScriptedEvaluator, summary
@@ -181,9 +181,7 @@ def _run_job(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Create an evaluator Job in the cluster and wait until its pod is `settled`
     ("terminated", "waiting", "unschedulable" or "deadline")."""
-    kube.create(
-        "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}
-    )
+    create_namespace(kube)
     evaluator.script(1, outcome)
     job = evaluator_job(REF, _spec(), job_name="poster-gen-eval", step=1, attempt=1)
     if active_deadline is not None:

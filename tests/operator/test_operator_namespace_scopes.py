@@ -11,7 +11,7 @@ from pixelproof.kube import DEPLOYMENTS
 from pixelproof.kube.cache import name_key
 from pixelproof_localcluster import LocalCluster
 from pixelproof_testkit.kube import NS, ROLLOUTS, Kube
-from pixelproof_testkit.manifests import deployment, rollout, seed_namespace
+from pixelproof_testkit.manifests import create_namespace, deployment, rollout, seed_namespace
 from pixelproof_testkit.operators import operator_in_thread
 from pixelproof_testkit.polling import wait_for
 
@@ -34,10 +34,7 @@ def test_a_rollout_reads_what_the_reflectors_keep(
     scope: str | None,
 ) -> None:
     seed_namespace(kube)
-    kube.create(
-        "/api/v1/namespaces",
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": OTHER}},
-    )
+    create_namespace(kube, OTHER)
     elsewhere = deployment("unwatched", 1)
     elsewhere["metadata"]["namespace"] = OTHER
     kube.create(f"/apis/apps/v1/namespaces/{OTHER}/deployments", elsewhere)

@@ -26,10 +26,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _status(kube: Kube) -> dict:  # type: ignore[type-arg]
-    return kube.get(f"{ROLLOUTS}/poster-gen").get("status") or {}
-
-
 @contextmanager
 def _rollout_under_watch(cluster: LocalCluster, kube: Kube) -> Iterator[Callable[[], int]]:
     """The operator with a liveness endpoint, quick to call a watch silent, and a rollout
@@ -64,14 +60,18 @@ def test_a_silent_rollout_watch_fails_liveness_and_is_replaced(
     cluster: LocalCluster, kube: Kube
 ) -> None:
     with _rollout_under_watch(cluster, kube) as liveness:
-        wait_for(lambda: _status(kube).get("currentStep") == 1, 30, "the timed pause")
+        wait_for(lambda: kube.status("poster-gen").get("currentStep") == 1, 30, "the timed pause")
         cluster.silence_watches(["modelrollouts"])
         # The timed pause ends unseen: the operator stores step 2, its watch never says so.
         wait_for(lambda: liveness() == 500, 30, "liveness to fail on the silent watch")
-        assert _status(kube).get("currentStep") == 2
+        assert kube.status("poster-gen").get("currentStep") == 2
         _promote(kube)
         # Only a new stream delivers the promotion: the client timeout opens one.
-        wait_for(lambda: _status(kube).get("phase") == "Succeeded", 60, "the rollout to finish")
+        wait_for(
+            lambda: kube.status("poster-gen").get("phase") == "Succeeded",
+            60,
+            "the rollout to finish",
+        )
         wait_for(lambda: liveness() == 200, 30, "liveness to recover")
 
 
@@ -79,11 +79,15 @@ def test_a_silent_route_watch_fails_liveness_until_a_new_stream_delivers_the_wri
     cluster: LocalCluster, kube: Kube
 ) -> None:
     with _rollout_under_watch(cluster, kube) as liveness:
-        wait_for(lambda: _status(kube).get("currentStep") == 2, 30, "the untimed pause")
+        wait_for(lambda: kube.status("poster-gen").get("currentStep") == 2, 30, "the untimed pause")
         cluster.silence_watches(["httproutes"])
         _promote(kube)
         # The route's last weights are the operator's write, answered from memory while
         # the silent stream never delivers it: the rollout finishes all the same.
-        wait_for(lambda: _status(kube).get("phase") == "Succeeded", 30, "the rollout to finish")
+        wait_for(
+            lambda: kube.status("poster-gen").get("phase") == "Succeeded",
+            30,
+            "the rollout to finish",
+        )
         wait_for(lambda: liveness() == 500, 30, "liveness to fail on the silent watch")
         wait_for(lambda: liveness() == 200, 30, "a new stream to deliver the write")

@@ -13,7 +13,7 @@ from typing import Any
 
 from pixelproof_localcluster import LocalCluster
 from pixelproof_testkit.kube import CONFIGMAPS, HTTPROUTES, NS, ROLLOUTS, Kube
-from pixelproof_testkit.manifests import rollout, seed_namespace
+from pixelproof_testkit.manifests import create_namespace, rollout, seed_namespace
 from pixelproof_testkit.operators import operator_in_thread
 from pixelproof_testkit.polling import wait_for
 from pixelproof_testkit.weight_log import WeightLog
@@ -129,9 +129,7 @@ def test_campaign_freezes_of_the_cluster_and_the_namespace(
     cluster: LocalCluster, kube: Kube
 ) -> None:
     seed_namespace(kube)
-    kube.create(
-        "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": OPS}}
-    )
+    create_namespace(kube, OPS)
     kube.create(
         f"/api/v1/namespaces/{OPS}/configmaps",
         _freeze(

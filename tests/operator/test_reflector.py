@@ -20,7 +20,7 @@ from pixelproof_localcluster import LocalCluster
 from pixelproof_localcluster import store as local_store
 from pixelproof_testkit.kube import DEPLOYMENTS as DEPLOYMENTS_PATH
 from pixelproof_testkit.kube import NS, Kube
-from pixelproof_testkit.manifests import deployment
+from pixelproof_testkit.manifests import create_namespace, deployment
 
 QUICK = WatchTimeouts(server=60, client=2, connect=5)
 STATES: list[WatchState] = []
@@ -42,9 +42,7 @@ def kept(body: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def namespace(kube: Kube) -> str:
-    kube.create(
-        "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}
-    )
+    create_namespace(kube)
     return NS
 
 

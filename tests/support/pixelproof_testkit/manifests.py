@@ -77,10 +77,14 @@ def virtualservice(name: str = "poster-gen") -> dict[str, Any]:
     }
 
 
-def seed_namespace(kube: Kube, router: str = "gatewayAPI", *, route: bool = True) -> None:
+def create_namespace(kube: Kube, name: str = NS) -> None:
     kube.create(
-        "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}
+        "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
     )
+
+
+def seed_namespace(kube: Kube, router: str = "gatewayAPI", *, route: bool = True) -> None:
+    create_namespace(kube)
     stable_replicas = 4 if router == "replicas" else 3
     kube.create(DEPLOYMENTS, deployment("poster-v1", stable_replicas))
     kube.create(DEPLOYMENTS, deployment("poster-v2", 0))
